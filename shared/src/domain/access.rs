@@ -1,0 +1,117 @@
+//! Who may do what: staff roles, a caller's scope and the rules over them.
+
+use serde::{Deserialize, Serialize};
+
+use super::named_enum::named_enum;
+use super::{DistrictId, SchoolId};
+
+named_enum!(
+    /// A role a caller holds in a district (built-in roles; custom roles
+    /// with permission sets come with the roles capability).
+    Role, "role" {
+        /// Everything in the district.
+        DistrictAdmin => "district_admin",
+        /// Runs their schools: people, broadcasts, personal messages.
+        SchoolAdmin => "school_admin",
+        /// Runs imports and data for their schools; no personal messages.
+        TechnicalSchoolAdmin => "technical_school_admin",
+        /// Reads their schools' data.
+        SchoolViewer => "school_viewer",
+        /// A teacher of their schools.
+        Teacher => "teacher",
+        /// A parent or guardian (portal): sees only themself and their students.
+        Guardian => "guardian",
+        /// A student (portal): sees only themself.
+        Student => "student",
+    }
+);
+
+/// The caller of a request, as their verified token describes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The user's id (a person id for parents, students and staff).
+    pub subject: String,
+    /// The only district the caller may touch.
+    pub district: DistrictId,
+    /// Roles held in that district.
+    pub roles: Vec<Role>,
+    /// Schools the school-level roles apply to.
+    pub schools: Vec<SchoolId>,
+}
+
+impl Principal {
+    /// Holds the role.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    fn holds_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|role| self.has(*role))
+    }
+
+    fn covers_all(&self, schools: &[SchoolId]) -> bool {
+        !schools.is_empty() && schools.iter().all(|school| self.schools.contains(school))
+    }
+
+    fn covers_any(&self, schools: &[SchoolId]) -> bool {
+        schools.iter().any(|school| self.schools.contains(school))
+    }
+
+    /// May create or change a person who belongs to `schools`: district
+    /// admins always; school and technical admins when every school of the
+    /// person is theirs (a person with no school is district-level).
+    pub fn may_manage_person(&self, schools: &[SchoolId]) -> bool {
+        self.has(Role::DistrictAdmin)
+            || (self.holds_any(&[Role::SchoolAdmin, Role::TechnicalSchoolAdmin]) && self.covers_all(schools))
+    }
+
+    /// May read a person: district admins; staff roles sharing a school with
+    /// them; and anyone reading themself.
+    pub fn may_read_person(&self, person_id: &str, schools: &[SchoolId]) -> bool {
+        self.subject == person_id
+            || self.has(Role::DistrictAdmin)
+            || (self.holds_any(&[Role::SchoolAdmin, Role::TechnicalSchoolAdmin, Role::SchoolViewer, Role::Teacher])
+                && self.covers_any(schools))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(roles: &[Role], schools: &[&str]) -> Principal {
+        Principal {
+            subject: "u-1".into(),
+            district: DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}")),
+            roles: roles.to_vec(),
+            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect(),
+        }
+    }
+
+    fn schools(ids: &[&str]) -> Vec<SchoolId> {
+        ids.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect()
+    }
+
+    #[test]
+    fn a_district_admin_manages_everyone() {
+        assert!(principal(&[Role::DistrictAdmin], &[]).may_manage_person(&[]));
+    }
+
+    #[test]
+    fn a_school_admin_manages_only_people_wholly_in_their_schools() {
+        let admin = principal(&[Role::SchoolAdmin], &["s-1"]);
+        assert!(admin.may_manage_person(&schools(&["s-1"])));
+        assert!(!admin.may_manage_person(&schools(&["s-1", "s-2"])));
+        assert!(!admin.may_manage_person(&[]));
+    }
+
+    #[test]
+    fn viewers_read_but_do_not_manage_and_portal_users_read_only_themselves() {
+        let viewer = principal(&[Role::SchoolViewer], &["s-1"]);
+        assert!(viewer.may_read_person("p-9", &schools(&["s-1", "s-2"])));
+        assert!(!viewer.may_manage_person(&schools(&["s-1"])));
+        let parent = principal(&[Role::Guardian], &[]);
+        assert!(parent.may_read_person("u-1", &[]));
+        assert!(!parent.may_read_person("p-9", &schools(&["s-1"])));
+    }
+}

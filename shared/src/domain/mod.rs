@@ -1,0 +1,19 @@
+//! Validated types and pure rules. No I/O: everything here is a value or a
+//! function of values, so it is tested without adapters.
+
+mod access;
+mod email;
+mod error;
+mod ids;
+mod named_enum;
+mod person;
+mod phone;
+mod vocabulary;
+
+pub use access::{Principal, Role};
+pub use email::EmailAddress;
+pub use error::DomainError;
+pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
+pub use person::{ContactInput, ContactPoint, ContactValue, MAX_NAME_LEN, Person, PersonInput, PersonRole};
+pub use phone::{PhoneNumber, Region};
+pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};

@@ -1,0 +1,29 @@
+//! `schoolbell`: the messaging backbone of a school district, as a library.
+//!
+//! Every function crate (`functions/*`) is a thin handler around this crate.
+//! It is laid out by what may call what:
+//!
+//! - [`domain`]: validated types (`PhoneNumber`, `EmailAddress`, ids) and
+//!   pure rules (access, vocabulary). No I/O.
+//! - [`ports`]: the traits services need (`Table`, `SmsGateway`,
+//!   `EmailGateway`, `WorkQueue`, `FileStore`, `Clock`, `Ids`).
+//! - [`store`]: the single-table key design and every access pattern,
+//!   written once over the `Table` port.
+//! - [`services`]: one use case a module, calling the store and the ports.
+//! - [`adapters`]: the ports' implementations, `local` (embedded table,
+//!   simulated carrier, outbox, in-process queue, directory) and `aws`
+//!   (DynamoDB, SNS, SESv2, SQS, S3; cargo feature `aws`).
+//! - [`auth`]: bearer-token verification into a `domain::Principal`.
+//! - [`http`]: the axum pieces every HTTP function shares (errors as
+//!   `{code, message}`, the authenticated-caller extractor, JSON bodies).
+//! - [`config`] and [`telemetry`]: start-up configuration and tracing.
+
+pub mod adapters;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod ports;
+pub mod services;
+pub mod store;
+pub mod telemetry;

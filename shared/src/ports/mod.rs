@@ -1,0 +1,18 @@
+//! The traits services need from the outside world. Each has an AWS adapter
+//! and a local adapter (`crate::adapters`), and both pass one contract suite.
+
+mod clock;
+mod email;
+mod files;
+mod gateway_error;
+mod queue;
+mod sms;
+pub mod table;
+
+pub use clock::{Clock, FixedClock, Ids, RandomIds, SequentialIds, SystemClock};
+pub use email::{EmailGateway, OutboundEmail, SentEmail};
+pub use files::{FileError, FileStore, validate_file_key};
+pub use gateway_error::GatewayError;
+pub use queue::{QUEUE_BATCH, QueueError, ReceivedMessage, WorkQueue};
+pub use sms::{OutboundSms, SentSms, SmsGateway};
+pub use table::{BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, SortKey, Table, TableError, TableStats, WriteOp};

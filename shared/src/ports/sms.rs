@@ -1,0 +1,30 @@
+//! The `SmsGateway` port: hands one text message to a carrier or provider.
+
+use async_trait::async_trait;
+
+use super::GatewayError;
+use crate::domain::PhoneNumber;
+
+/// A text message to one phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundSms {
+    /// The recipient, always a mobile-capable E.164 number.
+    pub to: PhoneNumber,
+    /// The text as the recipient will read it.
+    pub body: String,
+}
+
+/// What the provider said when it took the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSms {
+    /// The provider's id for the message; delivery receipts carry it back.
+    pub provider_message_id: String,
+}
+
+/// Sends text messages.
+#[async_trait]
+pub trait SmsGateway: Send + Sync {
+    /// Hands the message to the provider. Not idempotent: the caller records
+    /// the delivery before calling so that a retry never sends twice.
+    async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError>;
+}

@@ -1,0 +1,464 @@
+//! The `Table` port: a small, typed mirror of DynamoDB's data model.
+//!
+//! Items are JSON maps. Every item has a string partition key `pk` and sort
+//! key `sk`; an item that also carries `gsi1pk`/`gsi1sk` (or `gsi2pk`/`gsi2sk`)
+//! appears in that global secondary index (sparse, as in DynamoDB). An item
+//! whose numeric `expires_at` (epoch seconds) has passed is invisible to
+//! every read and counts as absent for conditions, whether or not the backend
+//! has physically removed it yet (DynamoDB's TTL sweeper lags by hours).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+/// One stored item: attribute name to value.
+pub type Item = serde_json::Map<String, Value>;
+
+/// Partition key attribute of the base table.
+pub const PK: &str = "pk";
+/// Sort key attribute of the base table.
+pub const SK: &str = "sk";
+/// Time-to-live attribute: epoch seconds after which the item is gone.
+pub const EXPIRES_AT: &str = "expires_at";
+/// Most operations DynamoDB accepts in one `TransactWriteItems`.
+pub const MAX_TRANSACTION_OPS: usize = 100;
+/// Most operations DynamoDB accepts in one `BatchWriteItem`.
+pub const BATCH_CHUNK: usize = 25;
+
+/// Which key structure a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Index {
+    /// The base table: `pk` / `sk`.
+    Primary,
+    /// First global secondary index: `gsi1pk` / `gsi1sk`.
+    Gsi1,
+    /// Second global secondary index: `gsi2pk` / `gsi2sk`.
+    Gsi2,
+}
+
+impl Index {
+    /// Every index, base table first.
+    pub const ALL: [Index; 3] = [Index::Primary, Index::Gsi1, Index::Gsi2];
+
+    /// Name of the index as DynamoDB knows it (`None` for the base table).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Primary => None,
+            Index::Gsi1 => Some("gsi1"),
+            Index::Gsi2 => Some("gsi2"),
+        }
+    }
+
+    /// Partition and sort key attribute names of this index.
+    pub fn key_attributes(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Primary => (PK, SK),
+            Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+            Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+        }
+    }
+}
+
+/// The primary key of one item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+}
+
+impl Key {
+    /// A key from its two parts.
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { pk: pk.into(), sk: sk.into() }
+    }
+
+    /// The key of a stored item, or a validation error naming what is missing.
+    pub fn of(item: &Item) -> Result<Self, TableError> {
+        let pk = string_attribute(item, PK)?;
+        let sk = string_attribute(item, SK)?;
+        Ok(Self::new(pk, sk))
+    }
+}
+
+/// Reads a string attribute that must be present (a key attribute).
+pub fn string_attribute<'a>(item: &'a Item, name: &str) -> Result<&'a str, TableError> {
+    match item.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        Some(_) => Err(TableError::Validation(format!("key attribute `{name}` must be a non-empty string"))),
+        None => Err(TableError::Validation(format!("key attribute `{name}` is missing"))),
+    }
+}
+
+/// When an item counts as expired: it has a numeric `expires_at` at or before `now`.
+pub fn is_expired(item: &Item, now_epoch_seconds: i64) -> bool {
+    item.get(EXPIRES_AT).and_then(Value::as_i64).is_some_and(|at| at <= now_epoch_seconds)
+}
+
+/// A condition a write must meet, evaluated atomically with it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Condition {
+    /// No condition.
+    #[default]
+    None,
+    /// No live item with this key exists (idempotency, create-once).
+    NotExists,
+    /// A live item with this key exists.
+    Exists,
+    /// A live item exists and its attribute equals the value (optimistic versions).
+    AttributeEquals(String, Value),
+}
+
+/// The sort-key part of a query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SortKey {
+    /// Every item of the partition.
+    #[default]
+    Any,
+    /// Sort key equals the value.
+    Equals(String),
+    /// Sort key starts with the prefix.
+    BeginsWith(String),
+    /// Sort key between the two values, both included.
+    Between(String, String),
+}
+
+/// A query over one partition of one index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Which index to read.
+    pub index: Index,
+    /// The partition key value of that index.
+    pub partition: String,
+    /// The sort key condition.
+    pub sort: SortKey,
+    /// Newest (highest sort key) first when true.
+    pub descending: bool,
+    /// At most this many items in the page (DynamoDB may return fewer).
+    pub limit: Option<u32>,
+    /// Continue after the page this cursor ended.
+    pub cursor: Option<Cursor>,
+}
+
+impl Query {
+    /// Every item of a base-table partition, ascending.
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Self::on(Index::Primary, pk)
+    }
+
+    /// Every item of a partition of the given index, ascending.
+    pub fn on(index: Index, partition: impl Into<String>) -> Self {
+        Self { index, partition: partition.into(), sort: SortKey::Any, descending: false, limit: None, cursor: None }
+    }
+
+    /// Restricts the sort key.
+    #[must_use]
+    pub fn sort(mut self, sort: SortKey) -> Self {
+        self.sort = sort;
+        self
+    }
+
+    /// Reads highest sort keys first.
+    #[must_use]
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+
+    /// Limits the page size.
+    #[must_use]
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Continues after a previous page.
+    #[must_use]
+    pub fn after(mut self, cursor: Option<Cursor>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}
+
+/// An opaque continuation token: where the previous page stopped.
+///
+/// It encodes the key attributes of the last item read (as DynamoDB's
+/// `LastEvaluatedKey` does), so both backends exchange the same format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    /// Encodes the key attributes of the last item of a page.
+    pub fn from_key_attributes(attributes: &Item) -> Self {
+        Self(URL_SAFE_NO_PAD.encode(Value::Object(attributes.clone()).to_string()))
+    }
+
+    /// Decodes the key attributes this cursor carries.
+    pub fn key_attributes(&self) -> Result<Item, TableError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(&self.0)
+            .map_err(|_| TableError::Validation("cursor is not valid base64".into()))?;
+        match serde_json::from_slice(&bytes) {
+            Ok(Value::Object(map)) if map.values().all(Value::is_string) => Ok(map),
+            _ => Err(TableError::Validation("cursor does not hold a key".into())),
+        }
+    }
+
+    /// The token as given to clients.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A token received from a client; checked when used.
+    pub fn from_token(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    /// Items in index order.
+    pub items: Vec<Item>,
+    /// Present when more items may follow.
+    pub cursor: Option<Cursor>,
+}
+
+/// One operation of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOp {
+    /// Put (create or replace) an item.
+    Put {
+        /// The whole item, keys included.
+        item: Item,
+        /// Checked against the current item with the same key.
+        condition: Condition,
+    },
+    /// Delete an item (absent is fine unless the condition says otherwise).
+    Delete {
+        /// Key of the item.
+        key: Key,
+        /// Checked against the current item.
+        condition: Condition,
+    },
+    /// Write nothing; only require the condition.
+    Check {
+        /// Key of the item.
+        key: Key,
+        /// Must hold for the transaction to commit.
+        condition: Condition,
+    },
+}
+
+impl WriteOp {
+    /// The key this operation touches.
+    pub fn key(&self) -> Result<Key, TableError> {
+        match self {
+            WriteOp::Put { item, .. } => Key::of(item),
+            WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } => Ok(key.clone()),
+        }
+    }
+}
+
+/// One unconditional operation of a batch write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchOp {
+    /// Put an item.
+    Put(Item),
+    /// Delete an item.
+    Delete(Key),
+}
+
+/// What went wrong in a table operation.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TableError {
+    /// A condition did not hold. In a transaction, `operation` is the index of
+    /// the operation whose condition failed; nothing was written.
+    #[error("condition failed{}", .operation.map(|i| format!(" on operation {i}")).unwrap_or_default())]
+    ConditionFailed {
+        /// Index of the failing operation within the transaction.
+        operation: Option<usize>,
+    },
+    /// The request itself is wrong (bad key, too many operations, bad cursor).
+    #[error("invalid table request: {0}")]
+    Validation(String),
+    /// The backend asked us to slow down, or a transaction collided with another.
+    #[error("table throttled: {0}")]
+    Throttled(String),
+    /// The backend could not be reached or failed on its side.
+    #[error("table unavailable: {0}")]
+    Unavailable(String),
+    /// A stored item could not be read back.
+    #[error("stored item is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl TableError {
+    /// Whether trying the same request later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, TableError::Throttled(_) | TableError::Unavailable(_))
+    }
+}
+
+/// Requests and items a table adapter has read and written since it was made.
+///
+/// Benchmarks turn these into cost: DynamoDB bills per request unit.
+#[derive(Debug, Default)]
+pub struct TableCounters {
+    read_requests: AtomicU64,
+    items_read: AtomicU64,
+    write_requests: AtomicU64,
+    items_written: AtomicU64,
+}
+
+/// A snapshot of [`TableCounters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct TableStats {
+    /// Get and query requests.
+    pub read_requests: u64,
+    /// Items returned by them.
+    pub items_read: u64,
+    /// Put, delete, transaction and batch requests (each chunk counts once).
+    pub write_requests: u64,
+    /// Items written or deleted by them.
+    pub items_written: u64,
+}
+
+impl TableCounters {
+    /// Counts one read request that returned `items` items.
+    pub fn read(&self, items: usize) {
+        self.read_requests.fetch_add(1, Ordering::Relaxed);
+        self.items_read.fetch_add(items as u64, Ordering::Relaxed);
+    }
+
+    /// Counts one write request that touched `items` items.
+    pub fn write(&self, items: usize) {
+        self.write_requests.fetch_add(1, Ordering::Relaxed);
+        self.items_written.fetch_add(items as u64, Ordering::Relaxed);
+    }
+
+    /// The figures so far.
+    pub fn snapshot(&self) -> TableStats {
+        TableStats {
+            read_requests: self.read_requests.load(Ordering::Relaxed),
+            items_read: self.items_read.load(Ordering::Relaxed),
+            write_requests: self.write_requests.load(Ordering::Relaxed),
+            items_written: self.items_written.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Items in a key/value table with DynamoDB's semantics.
+///
+/// Every method is safe to retry when its error `is_retryable()`: puts and
+/// deletes are idempotent, and conditional writes fail cleanly.
+#[async_trait]
+pub trait Table: Send + Sync {
+    /// The live item with this key, if any. Strongly consistent.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError>;
+
+    /// Creates or replaces the item if the condition holds.
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError>;
+
+    /// Deletes the item if the condition holds; deleting nothing is fine.
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError>;
+
+    /// One page of a partition, in sort-key order. Index queries may lag
+    /// writes briefly on DynamoDB (eventual consistency); the base table does not.
+    async fn query(&self, query: &Query) -> Result<Page, TableError>;
+
+    /// Writes all operations or none (at most [`MAX_TRANSACTION_OPS`], each key
+    /// at most once). A failed condition names the operation.
+    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError>;
+
+    /// Unconditional puts and deletes in chunks of [`BATCH_CHUNK`], retrying
+    /// unprocessed items with backoff. Not atomic across chunks.
+    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError>;
+
+    /// Requests and items so far.
+    fn stats(&self) -> TableStats;
+}
+
+/// Checks what every backend must refuse before sending a transaction.
+pub fn validate_transaction(ops: &[WriteOp]) -> Result<(), TableError> {
+    if ops.is_empty() {
+        return Err(TableError::Validation("a transaction needs at least one operation".into()));
+    }
+    if ops.len() > MAX_TRANSACTION_OPS {
+        return Err(TableError::Validation(format!(
+            "a transaction holds at most {MAX_TRANSACTION_OPS} operations, got {}",
+            ops.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for op in ops {
+        let key = op.key()?;
+        if !seen.insert(key) {
+            return Err(TableError::Validation("a transaction may touch each item only once".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates a condition against the current live item (pure; used by the
+/// embedded backend and by tests).
+pub fn condition_holds(condition: &Condition, current: Option<&Item>) -> bool {
+    match condition {
+        Condition::None => true,
+        Condition::NotExists => current.is_none(),
+        Condition::Exists => current.is_some(),
+        Condition::AttributeEquals(name, value) => current.and_then(|item| item.get(name)) == Some(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn item(value: Value) -> Item {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_cursor_round_trips_its_key_attributes() {
+        let keys = item(json!({"pk": "D#a", "sk": "P#1"}));
+        let cursor = Cursor::from_key_attributes(&keys);
+        assert_eq!(Cursor::from_token(cursor.as_str()).key_attributes(), Ok(keys));
+    }
+
+    #[test]
+    fn a_forged_cursor_is_a_validation_error() {
+        assert!(matches!(Cursor::from_token("!!").key_attributes(), Err(TableError::Validation(_))));
+        let not_keys = Cursor::from_key_attributes(&item(json!({"pk": 1})));
+        assert!(matches!(not_keys.key_attributes(), Err(TableError::Validation(_))));
+    }
+
+    #[test]
+    fn a_transaction_touching_one_key_twice_is_refused() {
+        let put = WriteOp::Put { item: item(json!({"pk": "a", "sk": "b"})), condition: Condition::None };
+        let check = WriteOp::Check { key: Key::new("a", "b"), condition: Condition::Exists };
+        assert!(matches!(validate_transaction(&[put, check]), Err(TableError::Validation(_))));
+    }
+
+    #[test]
+    fn attribute_equals_needs_the_item_and_the_value() {
+        let current = item(json!({"pk": "a", "sk": "b", "version": 3}));
+        let cond = Condition::AttributeEquals("version".into(), json!(3));
+        assert!(condition_holds(&cond, Some(&current)));
+        assert!(!condition_holds(&cond, None));
+        assert!(!condition_holds(&Condition::AttributeEquals("version".into(), json!(4)), Some(&current)));
+    }
+
+    #[test]
+    fn only_numeric_past_expiry_counts_as_expired() {
+        assert!(is_expired(&item(json!({"expires_at": 10})), 10));
+        assert!(!is_expired(&item(json!({"expires_at": 11})), 10));
+        assert!(!is_expired(&item(json!({"expires_at": "10"})), 10));
+        assert!(!is_expired(&item(json!({})), 10));
+    }
+}
