@@ -1,1 +1,2 @@
 //! schoolbell's end-to-end tests: one binary, one module per area.
+mod table_contract;

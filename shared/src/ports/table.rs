@@ -396,12 +396,47 @@ pub fn validate_transaction(ops: &[WriteOp]) -> Result<(), TableError> {
     }
     let mut seen = std::collections::HashSet::new();
     for op in ops {
+        if matches!(op, WriteOp::Check { condition: Condition::None, .. }) {
+            return Err(TableError::Validation("a check operation needs a condition".into()));
+        }
         let key = op.key()?;
         if !seen.insert(key) {
             return Err(TableError::Validation("a transaction may touch each item only once".into()));
         }
     }
     Ok(())
+}
+
+/// Checks what every backend must refuse before sending a batch: the same
+/// key twice (DynamoDB refuses it within one request; we refuse it anywhere
+/// in the batch, since chunk borders are not the caller's business).
+pub fn validate_batch(ops: &[BatchOp]) -> Result<(), TableError> {
+    let mut seen = std::collections::HashSet::new();
+    for op in ops {
+        let key = match op {
+            BatchOp::Put(item) => Key::of(item)?,
+            BatchOp::Delete(key) => key.clone(),
+        };
+        if !seen.insert(key) {
+            return Err(TableError::Validation("a batch may touch each item only once".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a query's cursor and checks it belongs to the queried partition,
+/// so a client cannot page into another partition (or district) with it.
+pub fn checked_cursor(index: Index, partition: &str, cursor: Option<&Cursor>) -> Result<Option<Item>, TableError> {
+    let Some(cursor) = cursor else { return Ok(None) };
+    let keys = cursor.key_attributes()?;
+    let (ipk, isk) = index.key_attributes();
+    for name in [PK, SK, ipk, isk] {
+        string_attribute(&keys, name).map_err(|_| TableError::Validation("cursor does not fit this query".into()))?;
+    }
+    if keys.get(ipk).and_then(|v| v.as_str()) != Some(partition) {
+        return Err(TableError::Validation("cursor belongs to another partition".into()));
+    }
+    Ok(Some(keys))
 }
 
 /// Evaluates a condition against the current live item (pure; used by the

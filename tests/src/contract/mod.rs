@@ -1,1 +1,2 @@
 //! Contract suites: one per port, run unchanged against each adapter.
+pub mod table;

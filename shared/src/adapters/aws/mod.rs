@@ -2,6 +2,17 @@
 //! SESv2 for email, SQS for the `WorkQueue`, S3 for the `FileStore`.
 //! SDK errors are mapped to the port's error enum here and never leak.
 
+mod s3;
+mod sdk_failure;
+mod ses;
+mod sns;
+mod sqs;
+
+pub use s3::S3FileStore;
+pub use ses::{EmailOptions, SesEmailGateway};
+pub use sns::{SmsOptions, SnsSmsGateway};
+pub use sqs::{MAX_BODY_BYTES, SqsWorkQueue, create_queue_with_dead_letter};
+
 /// Loads the SDK configuration the Lambda environment provides (region,
 /// role credentials; `AWS_ENDPOINT_URL` for emulators).
 pub async fn load_sdk_config() -> aws_config::SdkConfig {

@@ -1,0 +1,292 @@
+//! `EmbeddedTable`: the `Table` port on redb, file-backed or in memory.
+//!
+//! redb gives serializable write transactions (one writer at a time) and
+//! ordered byte keys, so conditions, transactions and range queries map onto
+//! it directly. Three redb tables: `items` (base key → item JSON) and one per
+//! global secondary index (index key → nothing; the item is read from
+//! `items`). See `key_encoding` for the key layout.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+
+use super::key_encoding::{bounds_after, cursor_attributes, decode, encode, entry_key, query_range};
+use crate::ports::table::{
+    BATCH_CHUNK, BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, Table, TableCounters, TableError,
+    TableStats, WriteOp, checked_cursor, condition_holds, is_expired, validate_transaction,
+};
+
+const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
+const GSI1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi1");
+const GSI2: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi2");
+
+fn index_table(index: Index) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
+    match index {
+        Index::Primary => ITEMS,
+        Index::Gsi1 => GSI1,
+        Index::Gsi2 => GSI2,
+    }
+}
+
+fn backend<E: std::fmt::Display>(error: E) -> TableError {
+    TableError::Unavailable(format!("embedded store: {error}"))
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The `Table` port over an embedded redb database.
+#[derive(Clone)]
+pub struct EmbeddedTable {
+    db: Arc<Database>,
+    counters: Arc<TableCounters>,
+}
+
+impl std::fmt::Debug for EmbeddedTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedTable").finish_non_exhaustive()
+    }
+}
+
+impl EmbeddedTable {
+    /// Opens (or creates) the database file at `path`. Data survives restarts.
+    pub fn open(path: &Path) -> Result<Self, TableError> {
+        let db = Database::create(path).map_err(backend)?;
+        Self::prepared(db)
+    }
+
+    /// A fresh database in memory, for unit tests and benchmarks.
+    pub fn in_memory() -> Result<Self, TableError> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(backend)?;
+        Self::prepared(db)
+    }
+
+    fn prepared(db: Database) -> Result<Self, TableError> {
+        let txn = db.begin_write().map_err(backend)?;
+        for index in Index::ALL {
+            txn.open_table(index_table(index)).map_err(backend)?;
+        }
+        txn.commit().map_err(backend)?;
+        Ok(Self { db: Arc::new(db), counters: Arc::new(TableCounters::default()) })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, TableError> + Send + 'static,
+    ) -> Result<T, TableError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&db)).await.map_err(backend)?
+    }
+}
+
+fn parse_item(bytes: &[u8]) -> Result<Item, TableError> {
+    serde_json::from_slice(bytes).map_err(|e| TableError::Corrupt(e.to_string()))
+}
+
+fn read_live(table: &impl ReadableTable<&'static [u8], &'static [u8]>, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
+    match table.get(key).map_err(backend)? {
+        Some(guard) => {
+            let item = parse_item(guard.value())?;
+            Ok((!is_expired(&item, now)).then_some(item))
+        }
+        None => Ok(None),
+    }
+}
+
+fn base_key(key: &Key) -> Result<Vec<u8>, TableError> {
+    super::key_encoding::check_key_part("pk", &key.pk)?;
+    super::key_encoding::check_key_part("sk", &key.sk)?;
+    Ok(encode(&[&key.pk, &key.sk]))
+}
+
+/// Removes an item and its index entries inside a write transaction.
+fn remove(txn: &WriteTransaction, key: &[u8]) -> Result<(), TableError> {
+    let mut items = txn.open_table(ITEMS).map_err(backend)?;
+    let old = match items.remove(key).map_err(backend)? {
+        Some(guard) => Some(parse_item(guard.value())?),
+        None => None,
+    };
+    drop(items);
+    if let Some(old) = old {
+        for index in [Index::Gsi1, Index::Gsi2] {
+            if let Some(entry) = entry_key(index, &old)? {
+                txn.open_table(index_table(index)).map_err(backend)?.remove(entry.as_slice()).map_err(backend)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replaces an item and its index entries inside a write transaction.
+fn store(txn: &WriteTransaction, item: &Item) -> Result<(), TableError> {
+    let Some(key) = entry_key(Index::Primary, item)? else {
+        return Err(TableError::Validation("item has no key".into()));
+    };
+    let entries: Vec<_> = [Index::Gsi1, Index::Gsi2]
+        .into_iter()
+        .map(|index| entry_key(index, item).map(|entry| (index, entry)))
+        .collect::<Result<_, _>>()?;
+    remove(txn, &key)?;
+    let bytes = serde_json::to_vec(item).map_err(|e| TableError::Validation(e.to_string()))?;
+    if bytes.len() > 400 * 1024 {
+        return Err(TableError::Validation("item exceeds DynamoDB's 400 KB limit".into()));
+    }
+    txn.open_table(ITEMS).map_err(backend)?.insert(key.as_slice(), bytes.as_slice()).map_err(backend)?;
+    for (index, entry) in entries {
+        if let Some(entry) = entry {
+            txn.open_table(index_table(index)).map_err(backend)?.insert(entry.as_slice(), &[][..]).map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+fn current(txn: &WriteTransaction, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
+    let items = txn.open_table(ITEMS).map_err(backend)?;
+    read_live(&items, key, now)
+}
+
+fn apply(txn: &WriteTransaction, op: &WriteOp) -> Result<(), TableError> {
+    match op {
+        WriteOp::Put { item, .. } => store(txn, item),
+        WriteOp::Delete { key, .. } => remove(txn, &base_key(key)?),
+        WriteOp::Check { .. } => Ok(()),
+    }
+}
+
+fn op_condition(op: &WriteOp) -> &Condition {
+    match op {
+        WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } | WriteOp::Check { condition, .. } => condition,
+    }
+}
+
+/// Checks every condition, then applies every operation, in one transaction.
+fn write_all(db: &Database, ops: &[WriteOp], report_index: bool) -> Result<(), TableError> {
+    let txn = db.begin_write().map_err(backend)?;
+    let now = now();
+    for (i, op) in ops.iter().enumerate() {
+        let key = base_key(&op.key()?)?;
+        if !condition_holds(op_condition(op), current(&txn, &key, now)?.as_ref()) {
+            txn.abort().map_err(backend)?;
+            return Err(TableError::ConditionFailed { operation: report_index.then_some(i) });
+        }
+    }
+    for op in ops {
+        apply(&txn, op)?;
+    }
+    txn.commit().map_err(backend)
+}
+
+fn run_query(db: &Database, query: &Query) -> Result<Page, TableError> {
+    super::key_encoding::check_key_part("partition", &query.partition)?;
+    let now = now();
+    let cursor = checked_cursor(query.index, &query.partition, query.cursor.as_ref())?;
+    let cursor_key = match &cursor {
+        Some(keys) if query.index == Index::Primary => entry_key(Index::Primary, keys)?,
+        Some(keys) => entry_key(query.index, keys)?,
+        None => None,
+    };
+    let range = query_range(&query.partition, &query.sort);
+    let bounds = bounds_after(&range, cursor_key.as_deref(), query.descending);
+    let limit = query.limit.map_or(usize::MAX, |l| l.max(1) as usize);
+
+    let txn = db.begin_read().map_err(backend)?;
+    let items = txn.open_table(ITEMS).map_err(backend)?;
+    let entries = txn.open_table(index_table(query.index)).map_err(backend)?;
+    let (lo, hi) = (bounds.0.as_ref().map(Vec::as_slice), bounds.1.as_ref().map(Vec::as_slice));
+    let range = entries.range::<&[u8]>((lo, hi)).map_err(backend)?;
+    let mut iter: Box<dyn Iterator<Item = _>> = if query.descending { Box::new(range.rev()) } else { Box::new(range) };
+
+    let mut page = Page::default();
+    while let Some(entry) = iter.next() {
+        let (key, value) = entry.map_err(backend)?;
+        let item = if query.index == Index::Primary {
+            parse_item(value.value())?
+        } else {
+            let parts = decode(key.value())?;
+            let [.., pk, sk] = parts.as_slice() else {
+                return Err(TableError::Corrupt("index key has too few parts".into()));
+            };
+            match items.get(encode(&[pk, sk]).as_slice()).map_err(backend)? {
+                Some(guard) => parse_item(guard.value())?,
+                None => return Err(TableError::Corrupt("index entry without its item".into())),
+            }
+        };
+        if is_expired(&item, now) {
+            continue;
+        }
+        if page.items.len() == limit {
+            let last = page.items.last().map(|last| cursor_attributes(query.index, last)).unwrap_or_default();
+            page.cursor = Some(Cursor::from_key_attributes(&last));
+            break;
+        }
+        page.items.push(item);
+    }
+    Ok(page)
+}
+
+#[async_trait]
+impl Table for EmbeddedTable {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        let encoded = base_key(key)?;
+        let item = self
+            .blocking(move |db| {
+                let txn = db.begin_read().map_err(backend)?;
+                let items = txn.open_table(ITEMS).map_err(backend)?;
+                read_live(&items, &encoded, now())
+            })
+            .await?;
+        self.counters.read(usize::from(item.is_some()));
+        Ok(item)
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
+        Key::of(&item)?;
+        let ops = vec![WriteOp::Put { item, condition }];
+        self.counters.write(1);
+        self.blocking(move |db| write_all(db, &ops, false)).await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
+        let ops = vec![WriteOp::Delete { key: key.clone(), condition }];
+        self.counters.write(1);
+        self.blocking(move |db| write_all(db, &ops, false)).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, TableError> {
+        let query = query.clone();
+        let page = self.blocking(move |db| run_query(db, &query)).await?;
+        self.counters.read(page.items.len());
+        Ok(page)
+    }
+
+    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
+        validate_transaction(&ops)?;
+        self.counters.write(ops.len());
+        self.blocking(move |db| write_all(db, &ops, true)).await
+    }
+
+    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
+        crate::ports::table::validate_batch(&ops)?;
+        for chunk in ops.chunks(BATCH_CHUNK) {
+            self.counters.write(chunk.len());
+        }
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(backend)?;
+            for op in &ops {
+                match op {
+                    BatchOp::Put(item) => store(&txn, item)?,
+                    BatchOp::Delete(key) => remove(&txn, &base_key(key)?)?,
+                }
+            }
+            txn.commit().map_err(backend)
+        })
+        .await
+    }
+
+    fn stats(&self) -> TableStats {
+        self.counters.snapshot()
+    }
+}
