@@ -1,8 +1,10 @@
 //! Helpers for schoolbell's end-to-end tests (`e2e/`, one test binary):
 //!
+//! - [`app`]: `spawn_app()`, the local gateway on port 0, over real HTTP.
 //! - [`moto`]: the AWS emulator `tests/run` starts, and skip rules.
 //! - [`contract`]: suites every adapter of a port must pass unchanged,
 //!   run against the local adapter and the AWS adapter on moto.
 
+pub mod app;
 pub mod contract;
 pub mod moto;

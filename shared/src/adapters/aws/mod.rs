@@ -2,12 +2,14 @@
 //! SESv2 for email, SQS for the `WorkQueue`, S3 for the `FileStore`.
 //! SDK errors are mapped to the port's error enum here and never leak.
 
+mod dynamo_table;
 mod s3;
 mod sdk_failure;
 mod ses;
 mod sns;
 mod sqs;
 
+pub use dynamo_table::{DynamoTable, classify as classify_dynamo_error, create_table};
 pub use s3::S3FileStore;
 pub use ses::{EmailOptions, SesEmailGateway};
 pub use sns::{SmsOptions, SnsSmsGateway};

@@ -1,8 +1,25 @@
 //! Local adapters: everything schoolbell needs, in one process.
 //!
 //! - `EmbeddedTable`: the `Table` port on redb (file or memory).
+//! - `SimulatedCarrier`: the `SmsGateway` port; magic numbers give each
+//!   SMS status and receipts come back on a channel.
+//! - `Outbox`: the `EmailGateway` port; `.eml` files or memory, with the
+//!   SES mailbox simulator's bounces and complaints.
+//! - `LocalQueue`: the `WorkQueue` port in process, at-least-once, with
+//!   visibility timeout and dead letters.
+//! - `DirFileStore`: the `FileStore` port over a directory.
 
 mod embedded_table;
 mod key_encoding;
 
 pub use embedded_table::EmbeddedTable;
+
+mod carrier;
+mod files;
+mod outbox;
+mod queue;
+
+pub use carrier::{CarrierReceipt, MAGIC_NUMBERS, MagicNumber, SimulatedCarrier, SimulatedSms, simulated_outcome};
+pub use files::DirFileStore;
+pub use outbox::{EmailEvent, MAGIC_ADDRESSES, MagicAddress, Outbox, OutboxEmail, Stored, simulated_email_outcome};
+pub use queue::{LocalQueue, MAX_LOCAL_BODY_BYTES};

@@ -1,0 +1,164 @@
+//! `schoolbell-api`: the HTTP API staff, portals and apps call.
+//!
+//! [`router`] builds the axum router over [`ApiState`]; `main.rs` runs it on
+//! Lambda (API Gateway HTTP API), and the local gateway mounts the same
+//! router. Handlers only parse, call one service, and shape the answer.
+//!
+//! Routes: `POST /v1/people`, `GET /v1/people/{id}`.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use schoolbell::auth::Authenticator;
+use schoolbell::domain::{Person, PersonInput};
+use schoolbell::http::{ApiError, Caller, JsonBody, no_route, wrong_method};
+use schoolbell::services::PeopleService;
+
+/// What the handlers need: the services and the token verifier.
+#[derive(Clone)]
+pub struct ApiState {
+    /// People use cases.
+    pub people: PeopleService,
+    /// Verifies bearer tokens.
+    pub auth: Arc<Authenticator>,
+}
+
+impl FromRef<ApiState> for Arc<Authenticator> {
+    fn from_ref(state: &ApiState) -> Self {
+        Arc::clone(&state.auth)
+    }
+}
+
+/// The API's routes without fallbacks, for the local gateway to merge with
+/// other functions' routes. Every `/v1` route needs a bearer token.
+pub fn routes(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/people", post(create_person))
+        .route("/v1/people/{id}", get(get_person))
+        .with_state(state)
+}
+
+/// The API as its own service (on Lambda): [`routes`] plus JSON answers for
+/// unknown routes and methods. Errors are `{"code", "message"}` JSON.
+pub fn router(state: ApiState) -> Router {
+    routes(state).fallback(no_route).method_not_allowed_fallback(wrong_method)
+}
+
+async fn create_person(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    JsonBody(input): JsonBody<PersonInput>,
+) -> Result<(StatusCode, Json<Person>), ApiError> {
+    let person = state.people.create(&caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(person)))
+}
+
+async fn get_person(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Person>, ApiError> {
+    Ok(Json(state.people.get(&caller, &id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use schoolbell::adapters::local::EmbeddedTable;
+    use schoolbell::auth::{Claims, mint_hs256};
+    use schoolbell::domain::Region;
+    use schoolbell::store::PeopleStore;
+    use tower::ServiceExt;
+
+    const SECRET: &[u8] = b"a-local-secret-of-thirty-two-byte";
+
+    fn app() -> Router {
+        let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let people = PeopleService::new(PeopleStore::new(table), Region::US);
+        let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
+        router(ApiState { people, auth })
+    }
+
+    fn token(role: &str) -> String {
+        let claims = Claims {
+            sub: "admin".into(),
+            district: "d-1".into(),
+            roles: vec![role.into()],
+            schools: vec![],
+            exp: chrono::Utc::now().timestamp() + 600,
+            iat: None,
+            iss: None,
+        };
+        mint_hs256(SECRET, &claims).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn call(app: &Router, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+        let response = app.clone().oneshot(request).await.unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap_or_default();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    fn post_person(token: &str, body: &str) -> Request<Body> {
+        Request::post("/v1/people")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn a_district_admin_creates_and_reads_a_person() {
+        let app = app();
+        let body = r#"{"id":"g-1","role":"guardian","given_name":"Ana","family_name":"Diaz","contacts":[{"channel":"cell_phone","value":"(617) 555-0199"}]}"#;
+        let (status, created) = call(&app, post_person(&token("district_admin"), body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["contacts"][0]["value"], "+16175550199");
+        let get = Request::get("/v1/people/g-1")
+            .header("authorization", format!("Bearer {}", token("district_admin")))
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(call(&app, get).await, (StatusCode::OK, created));
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_get_json_errors_never_500() {
+        let app = app();
+        let admin = token("district_admin");
+        let cases = [
+            ("{not json", StatusCode::BAD_REQUEST, "malformed_json"),
+            (r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B","age":3}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            (r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B","contacts":[{"channel":"cell_phone","value":"12"}]}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            (r#"{"id":"g#1","role":"guardian","given_name":"A","family_name":"B"}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        ];
+        for (body, status, code) in cases {
+            let (got, error) = call(&app, post_person(&admin, body)).await;
+            assert_eq!((got, error["code"].as_str()), (status, Some(code)), "{body}: {error}");
+            assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_role_without_the_right_is_forbidden_and_no_token_is_unauthorized() {
+        let app = app();
+        let body = r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B"}"#;
+        assert_eq!(call(&app, post_person(&token("school_viewer"), body)).await.0, StatusCode::FORBIDDEN);
+        let anonymous = Request::get("/v1/people/g-1").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        let (status, error) = call(&app, anonymous).await;
+        assert_eq!((status, error["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_and_methods_answer_in_json() {
+        let app = app();
+        let missing = Request::get("/v1/nothing").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(call(&app, missing).await.1["code"], "not_found");
+        let wrong = Request::delete("/v1/people").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(call(&app, wrong).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    }
+}

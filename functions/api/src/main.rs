@@ -1,0 +1,26 @@
+//! The API on AWS Lambda: configuration from the environment, DynamoDB for
+//! the table, a JWKS for tokens, and [`schoolbell_api::router`] behind
+//! `lambda_http`.
+
+use std::sync::Arc;
+
+use schoolbell::adapters::aws::{DynamoTable, load_sdk_config};
+use schoolbell::auth::Authenticator;
+use schoolbell::config::{LambdaConfig, process_env};
+use schoolbell::services::PeopleService;
+use schoolbell::store::PeopleStore;
+use schoolbell_api::{ApiState, router};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = LambdaConfig::from_env(&process_env())?;
+    let jwks = config.jwks.as_deref().ok_or("environment variable SCHOOLBELL_JWKS is required for the API")?;
+    let auth = Authenticator::from_jwks_json(jwks)?
+        .with_issuer(config.jwt_issuer.clone())
+        .with_audience(config.jwt_audience.clone());
+    let sdk = load_sdk_config().await;
+    let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name));
+    let state = ApiState { people: PeopleService::new(PeopleStore::new(table), config.phone_region), auth: Arc::new(auth) };
+    lambda_http::run(router(state)).await
+}

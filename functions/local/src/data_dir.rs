@@ -1,0 +1,118 @@
+//! The local data directory (`./.schoolbell/` by default): the embedded
+//! store, the token signing secret, the email outbox and the file store.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Why the data directory could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    /// The directory or one of its files could not be read or written.
+    #[error("data directory {path}: {source}")]
+    Io {
+        /// What was being accessed.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The secret file exists but does not hold a usable secret.
+    #[error("secret file {0} is corrupt: delete it to make a new one (tokens signed with it stop working)")]
+    CorruptSecret(PathBuf),
+}
+
+/// Bytes of the HS256 signing secret.
+const SECRET_BYTES: usize = 32;
+
+/// A data directory, created on first use.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
+    move |source| DataDirError::Io { path: path.to_path_buf(), source }
+}
+
+impl DataDir {
+    /// Opens the directory, creating it (and its subfolders) if missing.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, DataDirError> {
+        let root = root.into();
+        for dir in [root.clone(), root.join("outbox"), root.join("files")] {
+            fs::create_dir_all(&dir).map_err(io(&dir))?;
+        }
+        Ok(Self { root })
+    }
+
+    /// The embedded store's file.
+    pub fn store_path(&self) -> PathBuf {
+        self.root.join("store.redb")
+    }
+
+    /// Where the outbox writes `.eml` files.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.root.join("outbox")
+    }
+
+    /// Where the local file store keeps import files.
+    pub fn files_dir(&self) -> PathBuf {
+        self.root.join("files")
+    }
+
+    /// The local token signing secret, created (random, mode 0600) on first use.
+    pub fn signing_secret(&self) -> Result<Vec<u8>, DataDirError> {
+        let path = self.root.join("secret.key");
+        match fs::read_to_string(&path) {
+            Ok(text) => decode_hex(text.trim()).filter(|s| s.len() >= SECRET_BYTES).ok_or(DataDirError::CorruptSecret(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let secret: [u8; SECRET_BYTES] = rand::random();
+                let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+                let mut options = fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                match options.open(&path) {
+                    Ok(mut file) => {
+                        file.write_all(hex.as_bytes()).map_err(io(&path))?;
+                        Ok(secret.to_vec())
+                    }
+                    // Another process made it first: use theirs.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.signing_secret(),
+                    Err(e) => Err(io(&path)(e)),
+                }
+            }
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_is_made_once_and_kept() -> Result<(), DataDirError> {
+        let dir = tempfile::tempdir().map_err(io(Path::new("tmp")))?;
+        let data = DataDir::open(dir.path().join("nested"))?;
+        let first = data.signing_secret()?;
+        assert_eq!(first.len(), SECRET_BYTES);
+        assert_eq!(DataDir::open(dir.path().join("nested"))?.signing_secret()?, first);
+        Ok(())
+    }
+
+    #[test]
+    fn a_corrupt_secret_is_reported_not_replaced() -> Result<(), DataDirError> {
+        let dir = tempfile::tempdir().map_err(io(Path::new("tmp")))?;
+        let data = DataDir::open(dir.path())?;
+        fs::write(dir.path().join("secret.key"), "zz").map_err(io(dir.path()))?;
+        assert!(matches!(data.signing_secret(), Err(DataDirError::CorruptSecret(_))));
+        Ok(())
+    }
+}

@@ -1,0 +1,60 @@
+//! The local gateway: every HTTP function's routes in one axum server, over
+//! the embedded table, with the local adapters for everything else.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use schoolbell::adapters::local::EmbeddedTable;
+use schoolbell::auth::Authenticator;
+use schoolbell::domain::Region;
+use schoolbell::http::{no_route, wrong_method};
+use schoolbell::services::PeopleService;
+use schoolbell::store::PeopleStore;
+use schoolbell_api::ApiState;
+use tokio::net::TcpListener;
+
+use crate::DataDir;
+
+/// Everything the local process runs on, built from a data directory.
+pub struct LocalGateway {
+    /// The embedded store (shared by every function).
+    pub table: Arc<EmbeddedTable>,
+    auth: Arc<Authenticator>,
+    region: Region,
+}
+
+impl LocalGateway {
+    /// Opens the store and the signing secret in the data directory.
+    pub fn open(data: &DataDir, region: Region) -> anyhow::Result<Self> {
+        let table = Arc::new(EmbeddedTable::open(&data.store_path())?);
+        let auth = Arc::new(Authenticator::hs256(&data.signing_secret()?)?);
+        Ok(Self { table, auth, region })
+    }
+
+    /// Every function's routes, `/healthz`, and JSON fallbacks.
+    pub fn router(&self) -> Router {
+        let people = PeopleService::new(PeopleStore::new(self.table.clone()), self.region);
+        let api = schoolbell_api::routes(ApiState { people, auth: Arc::clone(&self.auth) });
+        Router::new()
+            .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+            .merge(api)
+            .fallback(no_route)
+            .method_not_allowed_fallback(wrong_method)
+    }
+
+    /// Serves on the listener until `shutdown` completes, then finishes
+    /// in-flight requests. The store is closed when the gateway is dropped.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let address = listener.local_addr()?;
+        tracing::info!(%address, "schoolbell local gateway listening");
+        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+        tracing::info!(stats = ?self.table_stats(), "schoolbell local gateway stopped");
+        Ok(())
+    }
+
+    fn table_stats(&self) -> schoolbell::ports::TableStats {
+        schoolbell::ports::Table::stats(self.table.as_ref())
+    }
+}

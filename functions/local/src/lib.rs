@@ -1,0 +1,14 @@
+//! `schoolbell-local`: the `schoolbell` binary's library. It runs every
+//! function of schoolbell in one process on a laptop: the HTTP routes in one
+//! axum server over the embedded store, with local adapters for the rest.
+//!
+//! - [`DataDir`]: the data directory (store, signing secret, outbox, files).
+//! - [`LocalGateway`]: builds the world and serves it.
+//! - [`token`]: development tokens the gateway accepts.
+
+mod data_dir;
+mod gateway;
+pub mod token;
+
+pub use data_dir::{DataDir, DataDirError};
+pub use gateway::LocalGateway;

@@ -1,0 +1,116 @@
+//! What an SDK call's failure boils down to, before each adapter maps it to
+//! its port's error: a transport failure, or a service answer with an error
+//! code. Kept apart from the SDK types so the mappings are pure functions.
+
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+
+/// An SDK failure reduced to what the mappings look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SdkFailure {
+    /// The request was never built (a bad parameter of ours).
+    Construction(String),
+    /// The request never got an answer: connection, DNS, timeout, or an
+    /// answer that could not be read.
+    Transport(String),
+    /// The service answered with an error.
+    Service {
+        /// The error code (`Throttling`, `InvalidParameter` ...), or `""`.
+        code: String,
+        /// The service's message, scrubbed of phone numbers and addresses.
+        message: String,
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+impl SdkFailure {
+    /// Reduces any SDK error (every SDK crate shares the `SdkError` type).
+    pub(crate) fn from_sdk<E: ProvideErrorMetadata>(error: &SdkError<E>) -> Self {
+        match error {
+            SdkError::ConstructionFailure(_) => SdkFailure::Construction("request could not be built".into()),
+            SdkError::TimeoutError(_) => SdkFailure::Transport("request timed out".into()),
+            SdkError::DispatchFailure(failure) => SdkFailure::Transport(if failure.is_timeout() {
+                "request timed out".into()
+            } else if failure.is_io() {
+                "connection failed".into()
+            } else {
+                "request could not be dispatched".into()
+            }),
+            SdkError::ResponseError(_) => SdkFailure::Transport("response could not be read".into()),
+            SdkError::ServiceError(service) => SdkFailure::Service {
+                code: error.code().unwrap_or_default().to_owned(),
+                message: scrub(error.message().unwrap_or_default()),
+                status: service.raw().status().as_u16(),
+            },
+            _ => SdkFailure::Transport("unknown SDK failure".into()),
+        }
+    }
+
+    /// A short description for error messages and logs.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            SdkFailure::Construction(what) | SdkFailure::Transport(what) => what.clone(),
+            SdkFailure::Service { code, message, status } if message.is_empty() => format!("{code} (HTTP {status})"),
+            SdkFailure::Service { code, message, status } => format!("{code} (HTTP {status}): {message}"),
+        }
+    }
+}
+
+/// Whether an error code says "slow down", whatever the service's spelling.
+pub(crate) fn is_throttling_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "Throttled"
+            | "ThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "RequestThrottled"
+            | "RequestThrottledException"
+            | "ProvisionedThroughputExceededException"
+            | "SlowDown"
+            | "KMSThrottling"
+            | "KMSThrottlingException"
+    )
+}
+
+/// Replaces anything that may be a phone number (five digits or more) or an
+/// email address in a provider's message, so error strings can be logged.
+pub(crate) fn scrub(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (i, word) in message.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let digits = word.chars().filter(char::is_ascii_digit).count();
+        if word.contains('@') || digits >= 5 {
+            out.push('•');
+        } else {
+            out.push_str(word);
+        }
+    }
+    out.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubbing_hides_numbers_and_addresses_but_keeps_the_words() {
+        assert_eq!(
+            scrub("Invalid parameter: PhoneNumber +16175550123 for ana@example.org"),
+            "Invalid parameter: PhoneNumber • for •"
+        );
+        assert_eq!(scrub("Rate exceeded 429"), "Rate exceeded 429");
+    }
+
+    #[test]
+    fn every_spelling_of_throttling_is_recognised() {
+        for code in ["Throttling", "Throttled", "TooManyRequestsException", "SlowDown"] {
+            assert!(is_throttling_code(code), "{code}");
+        }
+        assert!(!is_throttling_code("InvalidParameter"));
+    }
+}

@@ -1,0 +1,199 @@
+//! `SimulatedCarrier`: the `SmsGateway` port for local use. It keeps every
+//! text in memory and answers each with a delivery receipt whose status the
+//! number decides, so the whole receipt pipeline runs without a carrier.
+//!
+//! The magic numbers are fictional NANP numbers `+1 NPA 555-01YY` (555-0100
+//! to 555-0199 are reserved for fiction): the last two digits `YY` pick the
+//! outcome from [`MAGIC_NUMBERS`]; every other number is delivered.
+
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use crate::domain::{PhoneNumber, SmsStatus};
+use crate::ports::{GatewayError, OutboundSms, SentSms, SmsGateway};
+
+/// A magic number: its line (`555-01YY`, any area code) and the status the
+/// simulated carrier reports for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MagicNumber {
+    /// The last two digits, `YY` in `555-01YY`.
+    pub last_two: &'static str,
+    /// An example number with that line (area code 617).
+    pub example: &'static str,
+    /// What the carrier's receipt says.
+    pub status: SmsStatus,
+    /// What the number stands for, for the README.
+    pub meaning: &'static str,
+}
+
+/// The simulated carrier's magic numbers. Any other number, including every
+/// other `555-01YY` (e.g. `+16175550199`), is delivered (`SmsStatus::Ok`).
+pub const MAGIC_NUMBERS: &[MagicNumber] = &[
+    MagicNumber {
+        last_two: "00",
+        example: "+16175550100",
+        status: SmsStatus::Landline,
+        meaning: "a fixed line that cannot take texts",
+    },
+    MagicNumber {
+        last_two: "01",
+        example: "+16175550101",
+        status: SmsStatus::Blocked,
+        meaning: "the carrier or the person blocks our messages",
+    },
+    MagicNumber {
+        last_two: "02",
+        example: "+16175550102",
+        status: SmsStatus::Inactive,
+        meaning: "out of service, disconnected or reassigned",
+    },
+    MagicNumber {
+        last_two: "03",
+        example: "+16175550103",
+        status: SmsStatus::TurnedOff,
+        meaning: "handset off or out of coverage",
+    },
+    MagicNumber {
+        last_two: "04",
+        example: "+16175550104",
+        status: SmsStatus::Unconfirmed,
+        meaning: "the carrier could not confirm delivery",
+    },
+    MagicNumber {
+        last_two: "05",
+        example: "+16175550105",
+        status: SmsStatus::OptOut,
+        meaning: "the person has opted out with the carrier",
+    },
+];
+
+/// The status the simulated carrier reports for a number (see
+/// [`MAGIC_NUMBERS`]). Pure.
+pub fn simulated_outcome(number: &PhoneNumber) -> SmsStatus {
+    // `+1` `NPA` `55501` `YY`: twelve characters.
+    let e164 = number.as_e164();
+    match (e164.len(), e164.get(..2), e164.get(5..10), e164.get(10..)) {
+        (12, Some("+1"), Some("55501"), Some(last_two)) => MAGIC_NUMBERS
+            .iter()
+            .find(|magic| magic.last_two == last_two)
+            .map_or(SmsStatus::Ok, |magic| magic.status),
+        _ => SmsStatus::Ok,
+    }
+}
+
+/// A text the simulated carrier took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedSms {
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// The text.
+    pub body: String,
+    /// The id the carrier answered with (`sim-<uuid>`).
+    pub provider_message_id: String,
+}
+
+/// The delivery receipt the simulated carrier posts for each text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierReceipt {
+    /// The id [`SmsGateway::send`] answered with.
+    pub provider_message_id: String,
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// The outcome; `Ok` means delivered.
+    pub status: SmsStatus,
+}
+
+/// How many receipts a slow subscriber may fall behind before it misses some.
+const RECEIPT_BUFFER: usize = 4096;
+
+/// The simulated carrier. Sends never fail; the outcome arrives as a
+/// [`CarrierReceipt`] to every [`SimulatedCarrier::subscribe`]r.
+#[derive(Debug)]
+pub struct SimulatedCarrier {
+    sent: Mutex<Vec<SimulatedSms>>,
+    receipts: broadcast::Sender<CarrierReceipt>,
+}
+
+impl Default for SimulatedCarrier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SimulatedCarrier {
+    /// A carrier that has sent nothing yet.
+    pub fn new() -> Self {
+        Self { sent: Mutex::new(Vec::new()), receipts: broadcast::channel(RECEIPT_BUFFER).0 }
+    }
+
+    /// Every text taken so far, oldest first.
+    pub fn sent(&self) -> Vec<SimulatedSms> {
+        self.sent.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Receipts of the texts sent from now on. A subscriber that falls more
+    /// than a few thousand receipts behind gets `RecvError::Lagged`.
+    pub fn subscribe(&self) -> broadcast::Receiver<CarrierReceipt> {
+        self.receipts.subscribe()
+    }
+}
+
+#[async_trait]
+impl SmsGateway for SimulatedCarrier {
+    async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
+        let provider_message_id = format!("sim-{}", uuid::Uuid::new_v4());
+        let status = simulated_outcome(&sms.to);
+        self.sent.lock().unwrap_or_else(PoisonError::into_inner).push(SimulatedSms {
+            to: sms.to.clone(),
+            body: sms.body.clone(),
+            provider_message_id: provider_message_id.clone(),
+        });
+        tracing::debug!(to = %sms.to, %provider_message_id, status = %status, "simulated carrier took a text");
+        // No subscriber is fine: nobody is listening for receipts.
+        let _ = self.receipts.send(CarrierReceipt { provider_message_id: provider_message_id.clone(), to: sms.to.clone(), status });
+        Ok(SentSms { provider_message_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::DomainError;
+
+    #[test]
+    fn magic_numbers_give_their_documented_status() -> Result<(), DomainError> {
+        for magic in MAGIC_NUMBERS {
+            let number = PhoneNumber::parse_e164(magic.example)?;
+            assert_eq!(simulated_outcome(&number), magic.status, "{}", magic.example);
+            let other_area = PhoneNumber::parse_e164(&format!("+121255501{}", magic.last_two))?;
+            assert_eq!(simulated_outcome(&other_area), magic.status);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_other_number_is_delivered() -> Result<(), DomainError> {
+        for written in ["+16175550199", "+16175550106", "+16175551200", "+442079460000"] {
+            assert_eq!(simulated_outcome(&PhoneNumber::parse_e164(written)?), SmsStatus::Ok, "{written}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn each_send_is_recorded_and_receipted_with_a_fresh_id() -> Result<(), Box<dyn std::error::Error>> {
+        let carrier = SimulatedCarrier::new();
+        let mut receipts = carrier.subscribe();
+        let to = PhoneNumber::parse_e164("+16175550101")?;
+        let first = carrier.send(&OutboundSms { to: to.clone(), body: "hi".into() }).await?;
+        let second = carrier.send(&OutboundSms { to: to.clone(), body: "again".into() }).await?;
+        assert_ne!(first.provider_message_id, second.provider_message_id);
+        assert!(first.provider_message_id.starts_with("sim-"));
+        let receipt = receipts.recv().await?;
+        assert_eq!(receipt, CarrierReceipt { provider_message_id: first.provider_message_id, to, status: SmsStatus::Blocked });
+        assert_eq!(carrier.sent().len(), 2);
+        assert_eq!(carrier.sent()[1].body, "again");
+        Ok(())
+    }
+}

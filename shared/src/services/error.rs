@@ -1,0 +1,42 @@
+//! The error every service returns; the HTTP layer maps it to a status once.
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+
+/// Why a use case did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input breaks a domain rule (422).
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    /// The caller's role or scope does not allow it (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing with that id in the caller's district (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// It exists already or changed meanwhile (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A backend failed; the message is for operators, not callers.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl ServiceError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ServiceError::Store(e) if e.is_retryable())
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Table(crate::ports::TableError::Validation(message)) => {
+                ServiceError::Invalid(DomainError::Invalid(message))
+            }
+            other => ServiceError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Errors of the store's access patterns.
+
+use crate::ports::TableError;
+
+/// What went wrong reading or writing the district's data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item to create exists already.
+    #[error("it already exists")]
+    AlreadyExists,
+    /// A stored item does not read back as the type it should hold.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The table failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Table(e) if e.is_retryable())
+    }
+}

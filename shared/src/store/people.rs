@@ -1,0 +1,251 @@
+//! People and their contact points and school memberships.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::StoreError;
+use super::keys::{
+    CONTACT_SK_PREFIX, PERSON_SK, SCHOOL_SK_PREFIX, contact_sk, contact_value_pk, contact_value_sk, person_pk,
+    school_people_pk, school_people_sk, school_sk,
+};
+use crate::domain::{ContactPoint, ContactValue, DistrictId, Person, PersonId, PersonRole, SchoolId};
+use crate::ports::table::{Condition, Index, Item, Query, SortKey, Table, TableError, WriteOp};
+
+/// Most schools one person may belong to (keeps a person's write within one
+/// transaction).
+pub const MAX_SCHOOLS_PER_PERSON: usize = 50;
+
+/// The profile item's attributes beyond its keys.
+#[derive(Debug, Serialize, Deserialize)]
+struct ProfileRecord {
+    id: PersonId,
+    role: PersonRole,
+    given_name: String,
+    family_name: String,
+    schools: Vec<SchoolId>,
+}
+
+fn with_keys(pk: &str, sk: &str, body: Value) -> Result<Item, StoreError> {
+    let mut item = match body {
+        Value::Object(map) => map,
+        _ => return Err(StoreError::Corrupt("record is not an object".into())),
+    };
+    item.insert("pk".into(), Value::String(pk.into()));
+    item.insert("sk".into(), Value::String(sk.into()));
+    Ok(item)
+}
+
+fn to_value<T: Serialize>(record: &T) -> Result<Value, StoreError> {
+    serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads and writes people.
+#[derive(Clone)]
+pub struct PeopleStore {
+    table: Arc<dyn Table>,
+}
+
+impl PeopleStore {
+    /// A store over the table.
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { table }
+    }
+
+    /// Creates the person with their contact points and school memberships,
+    /// all or nothing. `AlreadyExists` when the id is taken in the district.
+    pub async fn create(&self, district: &DistrictId, person: &Person) -> Result<(), StoreError> {
+        if person.schools.len() > MAX_SCHOOLS_PER_PERSON {
+            return Err(StoreError::Table(TableError::Validation(format!(
+                "a person belongs to at most {MAX_SCHOOLS_PER_PERSON} schools"
+            ))));
+        }
+        let pk = person_pk(district, &person.id);
+        let profile = ProfileRecord {
+            id: person.id.clone(),
+            role: person.role,
+            given_name: person.given_name.clone(),
+            family_name: person.family_name.clone(),
+            schools: person.schools.clone(),
+        };
+        let mut ops = vec![WriteOp::Put {
+            item: with_keys(&pk, PERSON_SK, to_value(&profile)?)?,
+            condition: Condition::NotExists,
+        }];
+        for contact in &person.contacts {
+            let mut item = with_keys(&pk, &contact_sk(contact.channel), to_value(contact)?)?;
+            item.insert("gsi1pk".into(), Value::String(contact_value_pk(district, &contact.value)));
+            item.insert("gsi1sk".into(), Value::String(contact_value_sk(&person.id, contact.channel)));
+            ops.push(WriteOp::Put { item, condition: Condition::None });
+        }
+        for school in &person.schools {
+            let mut item = with_keys(&pk, &school_sk(school), json!({"school": school}))?;
+            item.insert("gsi2pk".into(), Value::String(school_people_pk(district, school)));
+            item.insert("gsi2sk".into(), Value::String(school_people_sk(person.role, &person.id)));
+            ops.push(WriteOp::Put { item, condition: Condition::None });
+        }
+        match self.table.transact_write(ops).await {
+            Err(TableError::ConditionFailed { operation: Some(0) }) => Err(StoreError::AlreadyExists),
+            other => Ok(other?),
+        }
+    }
+
+    /// The person with their contact points, or `None`.
+    pub async fn get(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Person>, StoreError> {
+        let pk = person_pk(district, id);
+        let mut profile: Option<ProfileRecord> = None;
+        let mut contacts = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.table.query(&Query::partition(&pk).after(cursor)).await?;
+            for item in page.items {
+                let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
+                let value = Value::Object(item);
+                if sk == PERSON_SK {
+                    profile = Some(serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                } else if sk.starts_with(CONTACT_SK_PREFIX) {
+                    let contact: ContactPoint =
+                        serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    contacts.push(contact);
+                } else if !sk.starts_with(SCHOOL_SK_PREFIX) {
+                    tracing::warn!(item_kind = %sk.split('#').next().unwrap_or_default(), "unknown item in a person's partition");
+                }
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok(profile.map(|p| Person {
+            id: p.id,
+            role: p.role,
+            given_name: p.given_name,
+            family_name: p.family_name,
+            schools: p.schools,
+            contacts,
+        }))
+    }
+
+    /// Ids of the people reachable at a number or address (with the channel
+    /// they hold it in). An index query, never a scan.
+    pub async fn people_at(&self, district: &DistrictId, value: &ContactValue) -> Result<Vec<PersonId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = Query::on(Index::Gsi1, contact_value_pk(district, value)).after(cursor);
+            let page = self.table.query(&query).await?;
+            for item in &page.items {
+                let pk = item.get("pk").and_then(Value::as_str).unwrap_or_default();
+                let id = pk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
+                let id = PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+
+    /// Ids of a school's people with the role, in id order.
+    pub async fn school_people(
+        &self,
+        district: &DistrictId,
+        school: &SchoolId,
+        role: PersonRole,
+    ) -> Result<Vec<PersonId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = Query::on(Index::Gsi2, school_people_pk(district, school))
+                .sort(SortKey::BeginsWith(format!("ROLE#{role}#P#")))
+                .after(cursor);
+            let page = self.table.query(&query).await?;
+            for item in &page.items {
+                let sk = item.get("gsi2sk").and_then(Value::as_str).unwrap_or_default();
+                let id = sk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
+                ids.push(PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::local::EmbeddedTable;
+    use crate::domain::{ContactInput, PersonInput, Region};
+
+    fn person(id: &str, school: &str, cell: &str) -> Person {
+        let input = PersonInput {
+            id: id.into(),
+            role: "guardian".into(),
+            given_name: "Ana".into(),
+            family_name: "Diaz".into(),
+            schools: vec![school.into()],
+            contacts: vec![ContactInput { channel: "cell_phone".into(), value: cell.into() }],
+        };
+        Person::from_input(&input, Region::US).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn store() -> PeopleStore {
+        PeopleStore::new(Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}"))))
+    }
+
+    fn district(id: &str) -> DistrictId {
+        DistrictId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn a_created_person_reads_back_whole() -> Result<(), StoreError> {
+        let store = store();
+        let ana = person("g-1", "s-1", "617-555-0199");
+        store.create(&district("d-1"), &ana).await?;
+        assert_eq!(store.get(&district("d-1"), &ana.id).await?, Some(ana));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn another_district_never_sees_the_person() -> Result<(), StoreError> {
+        let store = store();
+        let ana = person("g-1", "s-1", "617-555-0199");
+        store.create(&district("d-1"), &ana).await?;
+        assert_eq!(store.get(&district("d-2"), &ana.id).await?, None);
+        assert!(store.people_at(&district("d-2"), &ana.contacts[0].value).await?.is_empty());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn creating_an_existing_id_fails_and_changes_nothing() -> Result<(), StoreError> {
+        let store = store();
+        store.create(&district("d-1"), &person("g-1", "s-1", "617-555-0199")).await?;
+        let again = store.create(&district("d-1"), &person("g-1", "s-2", "617-555-0142")).await;
+        assert!(matches!(again, Err(StoreError::AlreadyExists)));
+        let kept = store.get(&district("d-1"), &PersonId::parse("g-1").unwrap_or_else(|e| panic!("{e}"))).await?;
+        assert_eq!(kept.map(|p| p.contacts[0].value.as_raw().to_string()), Some("+16175550199".to_string()));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn people_are_found_by_number_and_by_school() -> Result<(), StoreError> {
+        let store = store();
+        let d = district("d-1");
+        store.create(&d, &person("g-1", "s-1", "617-555-0199")).await?;
+        store.create(&d, &person("g-2", "s-1", "617-555-0199")).await?;
+        store.create(&d, &person("g-3", "s-2", "617-555-0142")).await?;
+        let shared_phone = person("x", "s-1", "617-555-0199").contacts[0].value.clone();
+        let ids: Vec<String> = store.people_at(&d, &shared_phone).await?.iter().map(|i| i.to_string()).collect();
+        assert_eq!(ids, ["g-1", "g-2"]);
+        let school = SchoolId::parse("s-1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.school_people(&d, &school, PersonRole::Guardian).await?.len(), 2);
+        assert!(store.school_people(&d, &school, PersonRole::Student).await?.is_empty());
+        Ok(())
+    }
+}

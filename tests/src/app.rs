@@ -1,0 +1,100 @@
+//! `spawn_app()`: the local gateway on port 0 over a fresh data directory,
+//! and a client that talks to it over real HTTP.
+
+use schoolbell::domain::Region;
+use schoolbell_local::token::{TokenRequest, mint};
+use schoolbell_local::{DataDir, LocalGateway};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// A running local gateway. Dropping it stops the server.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// Its data directory.
+    pub data: DataDir,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow_free::Result>>,
+}
+
+mod anyhow_free {
+    /// The server task's outcome, as text (the tests crate does not use anyhow).
+    pub type Result = std::result::Result<(), String>;
+}
+
+/// Starts the local gateway on 127.0.0.1:0 over a temporary data directory.
+pub async fn spawn_app() -> TestApp {
+    schoolbell::telemetry::init_for_tests();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let data = DataDir::open(dir.path()).unwrap_or_else(|e| panic!("data dir: {e}"));
+    let gateway = LocalGateway::open(&data, Region::US).unwrap_or_else(|e| panic!("gateway: {e}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let address = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        gateway
+            .serve(listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    });
+    TestApp { address, data, client: reqwest::Client::new(), _dir: dir, stop: Some(stop), server: Some(server) }
+}
+
+impl TestApp {
+    /// A token for the district with one role (and schools).
+    pub fn token(&self, district: &str, role: &str, schools: &[&str]) -> String {
+        let request = TokenRequest {
+            district: district.into(),
+            roles: vec![role.into()],
+            person: None,
+            schools: schools.iter().map(|s| (*s).to_string()).collect(),
+            hours: 1,
+        };
+        mint(&self.data, &request).unwrap_or_else(|e| panic!("token: {e}"))
+    }
+
+    /// `POST` a JSON body with a token; answers (status, JSON body).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await).await
+    }
+
+    /// `GET` with a token; answers (status, JSON body).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await).await
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let outcome = server.await.unwrap_or_else(|e| panic!("server task: {e}"));
+            assert_eq!(outcome, Ok(()), "the server stops cleanly");
+        }
+    }
+}
+
+async fn answer(response: reqwest::Result<reqwest::Response>) -> (u16, Value) {
+    let response = response.unwrap_or_else(|e| panic!("request failed: {e}"));
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
