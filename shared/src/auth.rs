@@ -159,16 +159,18 @@ impl Authenticator {
                 .map(|(_, algorithm, key)| (key, *algorithm))
                 .ok_or_else(|| AuthError::Invalid("no key of the JWKS matches the token".into()))?,
         };
-        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation(algorithm)).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => AuthError::Expired,
-            _ => AuthError::Invalid(e.to_string()),
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation(algorithm)).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::Invalid(e.to_string()),
+            })?;
         principal(data.claims)
     }
 }
 
 fn principal(claims: Claims) -> Result<Principal, AuthError> {
-    let district = DistrictId::parse(claims.district).map_err(|e| AuthError::Invalid(format!("claim district: {e}")))?;
+    let district =
+        DistrictId::parse(claims.district).map_err(|e| AuthError::Invalid(format!("claim district: {e}")))?;
     let schools = claims
         .schools
         .into_iter()

@@ -19,10 +19,13 @@ async fn an_admin_creates_a_person_and_reads_it_back_normalized() {
     let admin = app.token("district-a", "district_admin", &[]);
     let (status, created) = app.post("/v1/people", Some(&admin), ANA).await;
     assert_eq!(status, 201, "{created}");
-    assert_eq!(created["contacts"], json!([
-        {"channel": "cell_phone", "value": "+16175550199"},
-        {"channel": "email", "value": "ana@example.org"}
-    ]));
+    assert_eq!(
+        created["contacts"],
+        json!([
+            {"channel": "cell_phone", "value": "+16175550199"},
+            {"channel": "email", "value": "ana@example.org"}
+        ])
+    );
     assert_eq!(app.get("/v1/people/g-1", Some(&admin)).await, (200, created));
     app.stop().await;
 }
@@ -69,9 +72,15 @@ async fn bad_input_gets_a_json_error_never_a_500() {
         ("{\"id\": ", 400),
         ("[]", 422),
         (r#"{"id": "g-2", "role": "guardian", "given_name": "A", "family_name": "B", "shoe_size": 9}"#, 422),
-        (r#"{"id": "g-2", "role": "guardian", "given_name": "A", "family_name": "B", "contacts": [{"channel": "cell_phone", "value": "555"}]}"#, 422),
+        (
+            r#"{"id": "g-2", "role": "guardian", "given_name": "A", "family_name": "B", "contacts": [{"channel": "cell_phone", "value": "555"}]}"#,
+            422,
+        ),
         (r#"{"id": "g-2", "role": "wizard", "given_name": "A", "family_name": "B"}"#, 422),
-        (r#"{"id": "g-2", "role": "guardian", "given_name": "A", "family_name": "B", "contacts": [{"channel": "fax", "value": "1"}]}"#, 422),
+        (
+            r#"{"id": "g-2", "role": "guardian", "given_name": "A", "family_name": "B", "contacts": [{"channel": "fax", "value": "1"}]}"#,
+            422,
+        ),
     ];
     for (body, expected) in cases {
         let (status, error) = app.post("/v1/people", Some(&admin), body).await;
@@ -95,8 +104,10 @@ async fn bad_input_gets_a_json_error_never_a_500() {
 async fn a_school_admin_works_only_within_their_schools() {
     let app = spawn_app().await;
     let admin = app.token("district-a", "school_admin", &["s-1"]);
-    let in_school = r#"{"id": "st-1", "role": "student", "given_name": "Leo", "family_name": "Diaz", "schools": ["s-1"]}"#;
-    let elsewhere = r#"{"id": "st-2", "role": "student", "given_name": "Mia", "family_name": "Diaz", "schools": ["s-2"]}"#;
+    let in_school =
+        r#"{"id": "st-1", "role": "student", "given_name": "Leo", "family_name": "Diaz", "schools": ["s-1"]}"#;
+    let elsewhere =
+        r#"{"id": "st-2", "role": "student", "given_name": "Mia", "family_name": "Diaz", "schools": ["s-2"]}"#;
     assert_eq!(app.post("/v1/people", Some(&admin), in_school).await.0, 201);
     assert_eq!(app.post("/v1/people", Some(&admin), elsewhere).await.0, 403);
     let district = app.token("district-a", "district_admin", &[]);

@@ -78,7 +78,15 @@ async fn ses_gateway(config: &aws_config::SdkConfig) -> SesEmailGateway {
         .send()
         .await
         .unwrap_or_else(|e| panic!("create email identity on moto: {e:?}"));
-    let options = EmailOptions { from: address(&format!("office@{SENDER_DOMAIN}")), configuration_set: None };
+    let configuration_set = moto::unique_name("events");
+    client
+        .create_configuration_set()
+        .configuration_set_name(&configuration_set)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create configuration set on moto: {e:?}"));
+    let options =
+        EmailOptions { from: address(&format!("office@{SENDER_DOMAIN}")), configuration_set: Some(configuration_set) };
     SesEmailGateway::new(client, options)
 }
 
@@ -132,7 +140,9 @@ async fn the_local_queue_answers_nothing_after_the_wait_when_empty() {
 
 #[tokio::test]
 async fn sqs_answers_nothing_after_the_wait_when_empty() {
-    let Some(queue) = sqs_queue("sqs_answers_nothing_after_the_wait_when_empty").await else { return };
+    let Some(queue) = sqs_queue("sqs_answers_nothing_after_the_wait_when_empty").await else {
+        return;
+    };
     queue::an_empty_queue_answers_nothing_after_the_wait(&queue).await;
 }
 
@@ -143,7 +153,9 @@ async fn the_local_queue_refuses_empty_bodies() {
 
 #[tokio::test]
 async fn sqs_refuses_empty_bodies() {
-    let Some(queue) = sqs_queue("sqs_refuses_empty_bodies").await else { return };
+    let Some(queue) = sqs_queue("sqs_refuses_empty_bodies").await else {
+        return;
+    };
     queue::empty_bodies_are_refused(&queue).await;
 }
 
@@ -186,7 +198,9 @@ async fn the_simulated_carrier_passes_the_sms_contract() {
 
 #[tokio::test]
 async fn sns_passes_the_sms_contract() {
-    let Some(config) = moto::config("sns_passes_the_sms_contract") else { return };
+    let Some(config) = moto::config("sns_passes_the_sms_contract") else {
+        return;
+    };
     sms::each_sent_text_gets_its_own_provider_message_id(&sns_gateway(&config), &phone("+16175550123")).await;
 }
 
@@ -200,7 +214,9 @@ async fn the_outbox_passes_the_email_contract_in_memory_and_on_disk() {
 
 #[tokio::test]
 async fn ses_passes_the_email_contract() {
-    let Some(config) = moto::config("ses_passes_the_email_contract") else { return };
+    let Some(config) = moto::config("ses_passes_the_email_contract") else {
+        return;
+    };
     email::each_sent_email_gets_its_own_provider_message_id(&ses_gateway(&config).await, &address("ana@example.org"))
         .await;
 }
@@ -265,7 +281,11 @@ async fn the_outbox_writes_a_parseable_eml_file_with_the_simulated_status() {
     let event = events.recv().await.unwrap_or_else(|e| panic!("event channel: {e}"));
     assert_eq!(
         event,
-        EmailEvent { provider_message_id: sent.provider_message_id.clone(), to: email.to, status: EmailStatus::BouncedPermanent }
+        EmailEvent {
+            provider_message_id: sent.provider_message_id.clone(),
+            to: email.to,
+            status: EmailStatus::BouncedPermanent
+        }
     );
 
     let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
@@ -327,7 +347,9 @@ async fn the_local_queue_dead_letters_a_message_after_max_receives() {
 #[tokio::test]
 async fn an_sms_published_through_sns_shows_up_in_moto() {
     let test = "an_sms_published_through_sns_shows_up_in_moto";
-    let (Some(endpoint), Some(config)) = (moto::endpoint(test), moto::config(test)) else { return };
+    let (Some(endpoint), Some(config)) = (moto::endpoint(test), moto::config(test)) else {
+        return;
+    };
     let body = format!("Snow day, schools closed ({})", moto::unique_name("sms"));
     let sms = OutboundSms { to: phone("+16175550142"), body: body.clone() };
     let sent = sns_gateway(&config).send(&sms).await.unwrap_or_else(|e| panic!("SNS publish: {e}"));
@@ -345,7 +367,9 @@ async fn an_sms_published_through_sns_shows_up_in_moto() {
 #[tokio::test]
 async fn an_email_sent_through_ses_shows_up_in_moto() {
     let test = "an_email_sent_through_ses_shows_up_in_moto";
-    let (Some(endpoint), Some(config)) = (moto::endpoint(test), moto::config(test)) else { return };
+    let (Some(endpoint), Some(config)) = (moto::endpoint(test), moto::config(test)) else {
+        return;
+    };
     let subject = format!("Conference night ({})", moto::unique_name("email"));
     let email = OutboundEmail {
         to: address("guardian.one@example.org"),
@@ -370,7 +394,9 @@ async fn an_email_sent_through_ses_shows_up_in_moto() {
 
 #[tokio::test]
 async fn an_unverified_sender_is_a_final_sender_error_on_ses() {
-    let Some(config) = moto::config("an_unverified_sender_is_a_final_sender_error_on_ses") else { return };
+    let Some(config) = moto::config("an_unverified_sender_is_a_final_sender_error_on_ses") else {
+        return;
+    };
     let options = EmailOptions { from: address("office@unverified-district.example.org"), configuration_set: None };
     let gateway = SesEmailGateway::new(aws_sdk_sesv2::Client::new(&config), options);
     let email = OutboundEmail { to: address("ana@example.org"), subject: "s".into(), text: "t".into(), html: None };
@@ -396,7 +422,9 @@ async fn an_unreachable_provider_is_unavailable_and_retryable() {
 
 #[tokio::test]
 async fn sqs_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
-    let Some(config) = moto::config("sqs_moves_a_message_to_the_dead_letter_queue_after_max_receives") else { return };
+    let Some(config) = moto::config("sqs_moves_a_message_to_the_dead_letter_queue_after_max_receives") else {
+        return;
+    };
     let client = aws_sdk_sqs::Client::new(&config);
     let (url, dlq_url) = create_queue_with_dead_letter(&client, &moto::unique_name("redrive"), 2, SQS_VISIBILITY)
         .await
@@ -416,7 +444,9 @@ async fn sqs_moves_a_message_to_the_dead_letter_queue_after_max_receives() {
 
 #[tokio::test]
 async fn sqs_sends_more_than_one_batch_in_one_call() {
-    let Some(queue) = sqs_queue("sqs_sends_more_than_one_batch_in_one_call").await else { return };
+    let Some(queue) = sqs_queue("sqs_sends_more_than_one_batch_in_one_call").await else {
+        return;
+    };
     let bodies: Vec<String> = (0..23).map(|i| format!("chunked-{i}")).collect();
     queue.send(bodies).await.unwrap_or_else(|e| panic!("send: {e}"));
     let mut received = 0;
@@ -447,8 +477,5 @@ async fn s3_stores_with_different_prefixes_in_one_bucket_do_not_see_each_other()
     second.put("roster.csv", bytes::Bytes::from_static(b"two")).await.unwrap_or_else(|e| panic!("put: {e}"));
     assert_eq!(first.get("roster.csv").await, Ok(Some(bytes::Bytes::from_static(b"one"))));
     assert_eq!(first.list("").await, Ok(vec!["roster.csv".to_owned()]));
-    assert_eq!(
-        whole.list("").await,
-        Ok(vec!["district-1/roster.csv".to_owned(), "district-2/roster.csv".to_owned()])
-    );
+    assert_eq!(whole.list("").await, Ok(vec!["district-1/roster.csv".to_owned(), "district-2/roster.csv".to_owned()]));
 }

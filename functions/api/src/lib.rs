@@ -35,10 +35,7 @@ impl FromRef<ApiState> for Arc<Authenticator> {
 /// The API's routes without fallbacks, for the local gateway to merge with
 /// other functions' routes. Every `/v1` route needs a bearer token.
 pub fn routes(state: ApiState) -> Router {
-    Router::new()
-        .route("/v1/people", post(create_person))
-        .route("/v1/people/{id}", get(get_person))
-        .with_state(state)
+    Router::new().route("/v1/people", post(create_person)).route("/v1/people/{id}", get(get_person)).with_state(state)
 }
 
 /// The API as its own service (on Lambda): [`routes`] plus JSON answers for
@@ -132,9 +129,21 @@ mod tests {
         let admin = token("district_admin");
         let cases = [
             ("{not json", StatusCode::BAD_REQUEST, "malformed_json"),
-            (r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B","age":3}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            (r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B","contacts":[{"channel":"cell_phone","value":"12"}]}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            (r#"{"id":"g#1","role":"guardian","given_name":"A","family_name":"B"}"#, StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            (
+                r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B","age":3}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B","contacts":[{"channel":"cell_phone","value":"12"}]}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                r#"{"id":"g#1","role":"guardian","given_name":"A","family_name":"B"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
         ];
         for (body, status, code) in cases {
             let (got, error) = call(&app, post_person(&admin, body)).await;

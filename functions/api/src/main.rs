@@ -21,6 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_audience(config.jwt_audience.clone());
     let sdk = load_sdk_config().await;
     let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name));
-    let state = ApiState { people: PeopleService::new(PeopleStore::new(table), config.phone_region), auth: Arc::new(auth) };
+    let state =
+        ApiState { people: PeopleService::new(PeopleStore::new(table), config.phone_region), auth: Arc::new(auth) };
     lambda_http::run(router(state)).await
 }

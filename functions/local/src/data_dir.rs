@@ -63,7 +63,9 @@ impl DataDir {
     pub fn signing_secret(&self) -> Result<Vec<u8>, DataDirError> {
         let path = self.root.join("secret.key");
         match fs::read_to_string(&path) {
-            Ok(text) => decode_hex(text.trim()).filter(|s| s.len() >= SECRET_BYTES).ok_or(DataDirError::CorruptSecret(path)),
+            Ok(text) => {
+                decode_hex(text.trim()).filter(|s| s.len() >= SECRET_BYTES).ok_or(DataDirError::CorruptSecret(path))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret: [u8; SECRET_BYTES] = rand::random();
                 let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
@@ -87,7 +89,7 @@ impl DataDir {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()

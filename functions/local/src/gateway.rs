@@ -46,7 +46,11 @@ impl LocalGateway {
 
     /// Serves on the listener until `shutdown` completes, then finishes
     /// in-flight requests. The store is closed when the gateway is dropped.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, "schoolbell local gateway listening");
         axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;

@@ -4,8 +4,10 @@
 //!
 //! - [`DataDir`]: the data directory (store, signing secret, outbox, files).
 //! - [`LocalGateway`]: builds the world and serves it.
+//! - [`bench`]: `schoolbell bench ...` measurements.
 //! - [`token`]: development tokens the gateway accepts.
 
+pub mod bench;
 mod data_dir;
 mod gateway;
 pub mod token;

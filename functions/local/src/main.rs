@@ -2,6 +2,7 @@
 //!
 //! - `schoolbell serve [--data DIR] [--addr 127.0.0.1:8080]`
 //! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S]`
+//! - `schoolbell bench table [--items N] [--in-memory]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,6 +56,23 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         hours: u32,
     },
+    /// Measure a capability (release build recommended).
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// The embedded table: batch puts, gets, paged index queries,
+    /// conditional puts, transactions; prints JSON with the request counts.
+    Table {
+        /// Items to write.
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// Keep the table in memory instead of a file in a temp directory.
+        #[arg(long)]
+        in_memory: bool,
+    },
 }
 
 async fn shutdown_signal() {
@@ -93,12 +111,21 @@ async fn main() -> anyhow::Result<()> {
             let region = Region::parse(&phone_region).context("--phone-region")?;
             let data = DataDir::open(data)?;
             let gateway = LocalGateway::open(&data, region)?;
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             gateway.serve(listener, shutdown_signal()).await
         }
         Command::Token { data, district, roles, person, schools, hours } => {
             let data = DataDir::open(data)?;
             println!("{}", mint(&data, &TokenRequest { district, roles, person, schools, hours })?);
+            Ok(())
+        }
+        Command::Bench(Bench::Table { items, in_memory }) => {
+            let dir = std::env::temp_dir().join(format!("schoolbell-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let report = schoolbell_local::bench::table(items, (!in_memory).then_some(dir.as_path())).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("{}", serde_json::to_string_pretty(&report?)?);
             Ok(())
         }
     }

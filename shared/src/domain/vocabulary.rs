@@ -49,7 +49,10 @@ named_enum!(
 impl Channel {
     /// Channels that hold a phone number.
     pub fn is_phone(self) -> bool {
-        matches!(self, Channel::HouseholdPhone | Channel::HomePhone | Channel::WorkPhone | Channel::CellPhone | Channel::Text)
+        matches!(
+            self,
+            Channel::HouseholdPhone | Channel::HomePhone | Channel::WorkPhone | Channel::CellPhone | Channel::Text
+        )
     }
 
     /// Channels that hold an email address.

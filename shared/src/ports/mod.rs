@@ -15,4 +15,6 @@ pub use files::{FileError, FileStore, validate_file_key};
 pub use gateway_error::GatewayError;
 pub use queue::{QUEUE_BATCH, QueueError, ReceivedMessage, WorkQueue};
 pub use sms::{OutboundSms, SentSms, SmsGateway};
-pub use table::{BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, SortKey, Table, TableError, TableStats, WriteOp};
+pub use table::{
+    BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, SortKey, Table, TableError, TableStats, WriteOp,
+};

@@ -199,9 +199,8 @@ impl Cursor {
 
     /// Decodes the key attributes this cursor carries.
     pub fn key_attributes(&self) -> Result<Item, TableError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(&self.0)
-            .map_err(|_| TableError::Validation("cursor is not valid base64".into()))?;
+        let bytes =
+            URL_SAFE_NO_PAD.decode(&self.0).map_err(|_| TableError::Validation("cursor is not valid base64".into()))?;
         match serde_json::from_slice(&bytes) {
             Ok(Value::Object(map)) if map.values().all(Value::is_string) => Ok(map),
             _ => Err(TableError::Validation("cursor does not hold a key".into())),

@@ -30,7 +30,9 @@ impl PeopleService {
                 tracing::info!(district = %caller.district, person = %person.id, contacts = person.contacts.len(), "person created");
                 Ok(person)
             }
-            Err(StoreError::AlreadyExists) => Err(ServiceError::Conflict(format!("person `{}` already exists", person.id))),
+            Err(StoreError::AlreadyExists) => {
+                Err(ServiceError::Conflict(format!("person `{}` already exists", person.id)))
+            }
             Err(other) => Err(other.into()),
         }
     }

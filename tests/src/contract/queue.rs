@@ -23,7 +23,10 @@ async fn send(queue: &dyn WorkQueue, bodies: Vec<String>) {
 
 /// Twenty-five messages sent in one call are received exactly once, in
 /// batches of at most ten, and once acknowledged never come back.
-pub async fn every_message_is_received_exactly_once_in_batches_of_at_most_ten(queue: &dyn WorkQueue, visibility: Duration) {
+pub async fn every_message_is_received_exactly_once_in_batches_of_at_most_ten(
+    queue: &dyn WorkQueue,
+    visibility: Duration,
+) {
     let sent: BTreeSet<String> = (0..25).map(|i| format!("{{\"task\":{i}}}")).collect();
     send(queue, sent.iter().cloned().collect()).await;
     let mut received = Vec::new();

@@ -30,7 +30,8 @@ pub async fn read_all(table: &dyn Table, query: Query) -> Vec<Item> {
     let mut all = Vec::new();
     let mut cursor: Option<Cursor> = None;
     for _ in 0..1000 {
-        let page = table.query(&query.clone().after(cursor.take())).await.unwrap_or_else(|e| panic!("query failed: {e}"));
+        let page =
+            table.query(&query.clone().after(cursor.take())).await.unwrap_or_else(|e| panic!("query failed: {e}"));
         if let Some(limit) = query.limit {
             assert!(page.items.len() <= limit as usize, "a page holds at most the limit");
         }
@@ -82,7 +83,10 @@ pub async fn exists_and_attribute_equals_guard_updates(table: &dyn Table) {
     assert_eq!(stale, Err(TableError::ConditionFailed { operation: None }));
     let on_text = Condition::AttributeEquals("version".into(), json!("2"));
     assert!(table.put(item(json!({"pk": "v", "sk": "1", "version": 3})), on_text).await.is_err(), "types must match");
-    assert_eq!(table.get(&Key::new("v", "1")).await.ok().flatten().and_then(|i| i.get("version").cloned()), Some(json!(2)));
+    assert_eq!(
+        table.get(&Key::new("v", "1")).await.ok().flatten().and_then(|i| i.get("version").cloned()),
+        Some(json!(2))
+    );
 }
 
 /// Deletes honour conditions; deleting nothing is fine.
@@ -95,7 +99,10 @@ pub async fn deletes_honour_conditions(table: &dyn Table) {
     put(table, json!({"pk": "d", "sk": "1", "state": "open"})).await;
     let wrong = Condition::AttributeEquals("state".into(), json!("closed"));
     assert!(table.delete(&Key::new("d", "1"), wrong).await.is_err());
-    assert_eq!(table.delete(&Key::new("d", "1"), Condition::AttributeEquals("state".into(), json!("open"))).await, Ok(()));
+    assert_eq!(
+        table.delete(&Key::new("d", "1"), Condition::AttributeEquals("state".into(), json!("open"))).await,
+        Ok(())
+    );
     assert_eq!(table.get(&Key::new("d", "1")).await, Ok(None));
 }
 
@@ -108,10 +115,19 @@ pub async fn sort_key_conditions_select_exactly_their_items(table: &dyn Table) {
     put(table, json!({"pk": "qq", "sk": "A#1"})).await;
     let sks = |items: Vec<Item>| items.iter().map(sk_of).collect::<Vec<_>>();
     assert_eq!(sks(read_all(table, Query::partition("q")).await), ["A#1", "A#10", "A#2", "B#1", "B#2", "C"]);
-    assert_eq!(sks(read_all(table, Query::partition("q").descending()).await), ["C", "B#2", "B#1", "A#2", "A#10", "A#1"]);
+    assert_eq!(
+        sks(read_all(table, Query::partition("q").descending()).await),
+        ["C", "B#2", "B#1", "A#2", "A#10", "A#1"]
+    );
     assert_eq!(sks(read_all(table, Query::partition("q").sort(SortKey::Equals("A#1".into()))).await), ["A#1"]);
-    assert_eq!(sks(read_all(table, Query::partition("q").sort(SortKey::BeginsWith("A#".into()))).await), ["A#1", "A#10", "A#2"]);
-    assert_eq!(sks(read_all(table, Query::partition("q").sort(SortKey::Between("A#2".into(), "B#1".into()))).await), ["A#2", "B#1"]);
+    assert_eq!(
+        sks(read_all(table, Query::partition("q").sort(SortKey::BeginsWith("A#".into()))).await),
+        ["A#1", "A#10", "A#2"]
+    );
+    assert_eq!(
+        sks(read_all(table, Query::partition("q").sort(SortKey::Between("A#2".into(), "B#1".into()))).await),
+        ["A#2", "B#1"]
+    );
     assert_eq!(
         sks(read_all(table, Query::partition("q").sort(SortKey::BeginsWith("B".into())).descending()).await),
         ["B#2", "B#1"]
@@ -151,14 +167,21 @@ pub async fn indexes_are_sparse_and_follow_updates(table: &dyn Table) {
     assert_eq!(read_all(table, Query::on(Index::Gsi1, "PHONE#+1617")).await.len(), 1, "the old index entry is gone");
     assert_eq!(read_all(table, Query::on(Index::Gsi1, "PHONE#+1508")).await.len(), 1);
     table.delete(&Key::new("P#2", "CP#cell"), Condition::None).await.unwrap_or_else(|e| panic!("{e}"));
-    assert!(read_all(table, Query::on(Index::Gsi1, "PHONE#+1617")).await.is_empty(), "deleting removes the index entry");
+    assert!(
+        read_all(table, Query::on(Index::Gsi1, "PHONE#+1617")).await.is_empty(),
+        "deleting removes the index entry"
+    );
 }
 
 /// Index pagination with small pages returns every item exactly once, even
 /// when many items share one index sort key.
 pub async fn index_pages_return_every_item_exactly_once(table: &dyn Table) {
     let ops = (0..12)
-        .map(|i| BatchOp::Put(item(json!({"pk": format!("P#{i:02}"), "sk": "X", "gsi2pk": "S#9", "gsi2sk": format!("G#{}", i % 3)}))))
+        .map(|i| {
+            BatchOp::Put(item(
+                json!({"pk": format!("P#{i:02}"), "sk": "X", "gsi2pk": "S#9", "gsi2sk": format!("G#{}", i % 3)}),
+            ))
+        })
         .collect();
     table.batch_write(ops).await.unwrap_or_else(|e| panic!("{e}"));
     let seen = read_all(table, Query::on(Index::Gsi2, "S#9").limit(5)).await;
@@ -175,7 +198,10 @@ pub async fn a_cancelled_transaction_leaves_nothing_behind(table: &dyn Table) {
     let ops = vec![
         WriteOp::Put { item: item(json!({"pk": "new", "sk": "1"})), condition: Condition::NotExists },
         WriteOp::Delete { key: Key::new("old", "1"), condition: Condition::Exists },
-        WriteOp::Check { key: Key::new("acct", "1"), condition: Condition::AttributeEquals("balance".into(), json!(6)) },
+        WriteOp::Check {
+            key: Key::new("acct", "1"),
+            condition: Condition::AttributeEquals("balance".into(), json!(6)),
+        },
     ];
     assert_eq!(table.transact_write(ops).await, Err(TableError::ConditionFailed { operation: Some(2) }));
     assert_eq!(table.get(&Key::new("new", "1")).await, Ok(None), "the put did not happen");
@@ -184,7 +210,10 @@ pub async fn a_cancelled_transaction_leaves_nothing_behind(table: &dyn Table) {
     let ops = vec![
         WriteOp::Put { item: item(json!({"pk": "new", "sk": "1"})), condition: Condition::NotExists },
         WriteOp::Delete { key: Key::new("old", "1"), condition: Condition::Exists },
-        WriteOp::Check { key: Key::new("acct", "1"), condition: Condition::AttributeEquals("balance".into(), json!(5)) },
+        WriteOp::Check {
+            key: Key::new("acct", "1"),
+            condition: Condition::AttributeEquals("balance".into(), json!(5)),
+        },
     ];
     assert_eq!(table.transact_write(ops).await, Ok(()));
     assert!(table.get(&Key::new("new", "1")).await.ok().flatten().is_some());
@@ -207,7 +236,10 @@ pub async fn malformed_transactions_are_refused(table: &dyn Table) {
     assert!(matches!(table.transact_write(twice).await, Err(TableError::Validation(_))));
     assert!(read_all(table, Query::partition("t")).await.is_empty());
     let hundred = (0..MAX_TRANSACTION_OPS)
-        .map(|i| WriteOp::Put { item: item(json!({"pk": "t", "sk": format!("{i:03}")})), condition: Condition::NotExists })
+        .map(|i| WriteOp::Put {
+            item: item(json!({"pk": "t", "sk": format!("{i:03}")})),
+            condition: Condition::NotExists,
+        })
         .collect();
     assert_eq!(table.transact_write(hundred).await, Ok(()));
     assert_eq!(read_all(table, Query::partition("t")).await.len(), MAX_TRANSACTION_OPS);
@@ -215,7 +247,11 @@ pub async fn malformed_transactions_are_refused(table: &dyn Table) {
 
 /// Batches larger than one chunk put and delete everything.
 pub async fn batches_larger_than_a_chunk_write_everything(table: &dyn Table) {
-    let puts = (0..60).map(|i| BatchOp::Put(item(json!({"pk": "b", "sk": format!("{i:02}"), "gsi1pk": "B", "gsi1sk": format!("{i:02}")})))).collect();
+    let puts = (0..60)
+        .map(|i| {
+            BatchOp::Put(item(json!({"pk": "b", "sk": format!("{i:02}"), "gsi1pk": "B", "gsi1sk": format!("{i:02}")})))
+        })
+        .collect();
     table.batch_write(puts).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(read_all(table, Query::partition("b")).await.len(), 60);
     let deletes = (0..60).filter(|i| i % 2 == 0).map(|i| BatchOp::Delete(Key::new("b", format!("{i:02}")))).collect();
@@ -237,10 +273,7 @@ pub async fn expired_items_are_invisible(table: &dyn Table) {
     assert_eq!(read_all(table, Query::on(Index::Gsi1, "TTL")).await.len(), 1);
     let reuse = item(json!({"pk": "ttl", "sk": "old", "expires_at": now + 3600}));
     assert_eq!(table.put(reuse, Condition::NotExists).await, Ok(()), "an expired idempotency key can be taken again");
-    assert_eq!(
-        table.put(item(json!({"pk": "ttl2", "sk": "x", "expires_at": now - 5})), Condition::None).await,
-        Ok(())
-    );
+    assert_eq!(table.put(item(json!({"pk": "ttl2", "sk": "x", "expires_at": now - 5})), Condition::None).await, Ok(()));
     assert_eq!(
         table.delete(&Key::new("ttl2", "x"), Condition::Exists).await,
         Err(TableError::ConditionFailed { operation: None }),
@@ -265,7 +298,8 @@ pub async fn partitions_are_isolated_even_by_cursor(table: &dyn Table) {
 
 /// Keys must be non-empty strings.
 pub async fn items_without_proper_keys_are_refused(table: &dyn Table) {
-    for bad in [json!({"pk": "only"}), json!({"sk": "only"}), json!({"pk": "", "sk": "x"}), json!({"pk": 1, "sk": "x"})] {
+    for bad in [json!({"pk": "only"}), json!({"sk": "only"}), json!({"pk": "", "sk": "x"}), json!({"pk": 1, "sk": "x"})]
+    {
         assert!(matches!(table.put(item(bad.clone()), Condition::None).await, Err(TableError::Validation(_))), "{bad}");
     }
 }

@@ -72,7 +72,8 @@ pub fn classify(code: Option<&str>, message: &str, transport: bool) -> TableErro
 fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     error: &SdkError<E, R>,
 ) -> TableError {
-    let transport = matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_));
+    let transport =
+        matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_));
     let message = error.message().map_or_else(|| error.to_string(), str::to_string);
     classify(error.code(), &message, transport)
 }
@@ -87,7 +88,10 @@ fn from_attributes(attributes: Attributes) -> Result<Item, TableError> {
 }
 
 fn key_attributes(key: &Key) -> Attributes {
-    HashMap::from([(PK.to_string(), AttributeValue::S(key.pk.clone())), (SK.to_string(), AttributeValue::S(key.sk.clone()))])
+    HashMap::from([
+        (PK.to_string(), AttributeValue::S(key.pk.clone())),
+        (SK.to_string(), AttributeValue::S(key.sk.clone())),
+    ])
 }
 
 fn now() -> i64 {
@@ -127,32 +131,52 @@ fn condition_expression(condition: &Condition) -> Result<Expression, TableError>
     Ok(expression)
 }
 
-fn opt_map<T: Clone>(map: &HashMap<String, T>) -> Option<HashMap<String, T>> {
-    (!map.is_empty()).then(|| map.clone())
+fn non_empty<T>(map: HashMap<String, T>) -> Option<HashMap<String, T>> {
+    (!map.is_empty()).then_some(map)
 }
+
+/// Builders that take a condition expression with its placeholders.
+trait WithCondition: Sized {
+    fn with_condition(self, expression: Expression) -> Self;
+}
+
+macro_rules! with_condition {
+    ($($builder:ty),+ $(,)?) => {
+        $(impl WithCondition for $builder {
+            fn with_condition(self, expression: Expression) -> Self {
+                self.set_condition_expression(expression.text)
+                    .set_expression_attribute_names(non_empty(expression.names))
+                    .set_expression_attribute_values(non_empty(expression.values))
+            }
+        })+
+    };
+}
+
+with_condition!(
+    aws_sdk_dynamodb::types::builders::PutBuilder,
+    aws_sdk_dynamodb::types::builders::DeleteBuilder,
+    aws_sdk_dynamodb::types::builders::ConditionCheckBuilder,
+    aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+    aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder,
+);
 
 fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteItem, TableError> {
     let built = match op {
         WriteOp::Put { item, condition } => {
             let expr = condition_expression(condition)?;
-            let put = Put::builder()
+            Put::builder()
                 .table_name(table)
                 .set_item(Some(to_attributes(item)?))
-                .set_condition_expression(expr.text)
-                .set_expression_attribute_names(opt_map(&expr.names))
-                .set_expression_attribute_values(opt_map(&expr.values))
+                .with_condition(expr)
                 .build()
-                .map(|put| TransactWriteItem::builder().put(put).build());
-            put
+                .map(|put| TransactWriteItem::builder().put(put).build())
         }
         WriteOp::Delete { key, condition } => {
             let expr = condition_expression(condition)?;
             Delete::builder()
                 .table_name(table)
                 .set_key(Some(key_attributes(key)))
-                .set_condition_expression(expr.text)
-                .set_expression_attribute_names(opt_map(&expr.names))
-                .set_expression_attribute_values(opt_map(&expr.values))
+                .with_condition(expr)
                 .build()
                 .map(|delete| TransactWriteItem::builder().delete(delete).build())
         }
@@ -161,9 +185,7 @@ fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteItem, TableEr
             ConditionCheck::builder()
                 .table_name(table)
                 .set_key(Some(key_attributes(key)))
-                .set_condition_expression(expr.text)
-                .set_expression_attribute_names(opt_map(&expr.names))
-                .set_expression_attribute_values(opt_map(&expr.values))
+                .with_condition(expr)
                 .build()
                 .map(|check| TransactWriteItem::builder().condition_check(check).build())
         }
@@ -239,9 +261,7 @@ impl Table for DynamoTable {
             .put_item()
             .table_name(&self.table_name)
             .set_item(Some(to_attributes(&item)?))
-            .set_condition_expression(expr.text)
-            .set_expression_attribute_names(opt_map(&expr.names))
-            .set_expression_attribute_values(opt_map(&expr.values))
+            .with_condition(expr)
             .send()
             .await
             .map_err(|e| sdk_error(&e))?;
@@ -255,9 +275,7 @@ impl Table for DynamoTable {
             .delete_item()
             .table_name(&self.table_name)
             .set_key(Some(key_attributes(key)))
-            .set_condition_expression(expr.text)
-            .set_expression_attribute_names(opt_map(&expr.names))
-            .set_expression_attribute_values(opt_map(&expr.values))
+            .with_condition(expr)
             .send()
             .await
             .map_err(|e| sdk_error(&e))?;
@@ -265,12 +283,11 @@ impl Table for DynamoTable {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, TableError> {
-        let start = checked_cursor(query.index, &query.partition, query.cursor.as_ref())?
-            .map(|keys| {
-                keys.into_iter()
-                    .filter_map(|(name, value)| value.as_str().map(|s| (name, AttributeValue::S(s.to_string()))))
-                    .collect::<Attributes>()
-            });
+        let start = checked_cursor(query.index, &query.partition, query.cursor.as_ref())?.map(|keys| {
+            keys.into_iter()
+                .filter_map(|(name, value)| value.as_str().map(|s| (name, AttributeValue::S(s.to_string()))))
+                .collect::<Attributes>()
+        });
         let (text, mut names, mut values) = key_condition(query);
         names.insert("#ttl".into(), EXPIRES_AT.into());
         values.insert(":now".into(), AttributeValue::N(now().to_string()));
@@ -304,7 +321,8 @@ impl Table for DynamoTable {
         match result {
             Ok(_) => Ok(()),
             Err(error) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
+                {
                     let codes: Vec<Option<&str>> =
                         cancelled.cancellation_reasons().iter().map(|reason| reason.code()).collect();
                     if let Some(index) = codes.iter().position(|code| *code == Some("ConditionalCheckFailed")) {
@@ -326,10 +344,18 @@ impl Table for DynamoTable {
                 .iter()
                 .map(|op| {
                     let request = match op {
-                        BatchOp::Put(item) => WriteRequest::builder()
-                            .put_request(PutRequest::builder().set_item(Some(to_attributes(item)?)).build().map_err(|e| TableError::Validation(e.to_string()))?),
-                        BatchOp::Delete(key) => WriteRequest::builder()
-                            .delete_request(DeleteRequest::builder().set_key(Some(key_attributes(key))).build().map_err(|e| TableError::Validation(e.to_string()))?),
+                        BatchOp::Put(item) => WriteRequest::builder().put_request(
+                            PutRequest::builder()
+                                .set_item(Some(to_attributes(item)?))
+                                .build()
+                                .map_err(|e| TableError::Validation(e.to_string()))?,
+                        ),
+                        BatchOp::Delete(key) => WriteRequest::builder().delete_request(
+                            DeleteRequest::builder()
+                                .set_key(Some(key_attributes(key)))
+                                .build()
+                                .map_err(|e| TableError::Validation(e.to_string()))?,
+                        ),
                     };
                     Ok(request.build())
                 })
@@ -344,13 +370,17 @@ impl Table for DynamoTable {
                     .send()
                     .await
                     .map_err(|e| sdk_error(&e))?;
-                requests = output.unprocessed_items.and_then(|mut left| left.remove(&self.table_name)).unwrap_or_default();
+                requests =
+                    output.unprocessed_items.and_then(|mut left| left.remove(&self.table_name)).unwrap_or_default();
                 if requests.is_empty() {
                     break;
                 }
                 attempt += 1;
                 if attempt >= BATCH_ATTEMPTS {
-                    return Err(TableError::Throttled(format!("{} items still unprocessed after {attempt} attempts", requests.len())));
+                    return Err(TableError::Throttled(format!(
+                        "{} items still unprocessed after {attempt} attempts",
+                        requests.len()
+                    )));
                 }
                 tracing::debug!(unprocessed = requests.len(), attempt, "batch write retrying unprocessed items");
                 tokio::time::sleep(backoff(attempt)).await;
@@ -375,10 +405,10 @@ fn backoff(attempt: u32) -> Duration {
 /// Production tables come from the SAM template; this serves tests, the
 /// emulator and first-time set-up scripts.
 pub async fn create_table(client: &Client, table_name: &str) -> Result<(), TableError> {
-    let string_attribute = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-    };
-    let key = |name: &str, key_type: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(key_type).build();
+    let string_attribute =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let key =
+        |name: &str, key_type: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(key_type).build();
     let invalid = |e: aws_sdk_dynamodb::error::BuildError| TableError::Validation(e.to_string());
     let mut request = client
         .create_table()
@@ -419,7 +449,10 @@ mod tests {
 
     #[test]
     fn sdk_error_codes_map_to_retryable_or_final_errors() {
-        assert_eq!(classify(Some("ConditionalCheckFailedException"), "", false), TableError::ConditionFailed { operation: None });
+        assert_eq!(
+            classify(Some("ConditionalCheckFailedException"), "", false),
+            TableError::ConditionFailed { operation: None }
+        );
         assert!(classify(Some("ProvisionedThroughputExceededException"), "", false).is_retryable());
         assert!(classify(None, "connection refused", true).is_retryable());
         assert!(!classify(Some("ValidationException"), "bad", false).is_retryable());

@@ -60,7 +60,9 @@ impl FileStore for S3FileStore {
         let object_key = self.object_key(key)?;
         let output = match self.client.get_object().bucket(&self.bucket).key(&object_key).send().await {
             Ok(output) => output,
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(None);
+            }
             Err(error) => return Err(unavailable("GetObject", &SdkFailure::from_sdk(&error))),
         };
         let body = output
@@ -73,13 +75,7 @@ impl FileStore for S3FileStore {
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, FileError> {
         let full_prefix = format!("{}{prefix}", self.base);
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&full_prefix)
-            .into_paginator()
-            .send();
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(&full_prefix).into_paginator().send();
         let mut keys = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| unavailable("ListObjectsV2", &SdkFailure::from_sdk(&e)))?;

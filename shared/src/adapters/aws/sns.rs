@@ -138,7 +138,8 @@ mod tests {
 
     #[test]
     fn a_refused_phone_number_is_the_recipients_problem() {
-        let error = map_sns_error_code("InvalidParameter", "Invalid parameter: PhoneNumber Reason: • is not valid", 400);
+        let error =
+            map_sns_error_code("InvalidParameter", "Invalid parameter: PhoneNumber Reason: • is not valid", 400);
         assert!(matches!(error, GatewayError::InvalidRecipient(_)), "{error:?}");
     }
 

@@ -50,7 +50,8 @@ impl SqsWorkQueue {
                 .map_err(|e| QueueError::Invalid(format!("SQS batch entry: {e}")))?;
             request = request.entries(entry);
         }
-        let output = request.send().await.map_err(|e| map_sqs_failure("SendMessageBatch", &SdkFailure::from_sdk(&e)))?;
+        let output =
+            request.send().await.map_err(|e| map_sqs_failure("SendMessageBatch", &SdkFailure::from_sdk(&e)))?;
         Ok(output
             .failed()
             .iter()
@@ -72,8 +73,11 @@ impl SqsWorkQueue {
         let (ours, theirs): (Vec<_>, Vec<_>) = failed.into_iter().partition(|(_, sender_fault, _)| *sender_fault);
         let mut remaining = ours;
         if !theirs.is_empty() {
-            let retry: Vec<(usize, &str)> =
-                entries.iter().filter(|(index, _)| theirs.iter().any(|(failed, _, _)| failed == index)).copied().collect();
+            let retry: Vec<(usize, &str)> = entries
+                .iter()
+                .filter(|(index, _)| theirs.iter().any(|(failed, _, _)| failed == index))
+                .copied()
+                .collect();
             tracing::info!(queue = %self.queue_url, entries = retry.len(), "retrying SQS batch entries that failed");
             remaining.extend(self.send_batch(&retry).await?);
         }

@@ -75,10 +75,9 @@ pub fn simulated_outcome(number: &PhoneNumber) -> SmsStatus {
     // `+1` `NPA` `55501` `YY`: twelve characters.
     let e164 = number.as_e164();
     match (e164.len(), e164.get(..2), e164.get(5..10), e164.get(10..)) {
-        (12, Some("+1"), Some("55501"), Some(last_two)) => MAGIC_NUMBERS
-            .iter()
-            .find(|magic| magic.last_two == last_two)
-            .map_or(SmsStatus::Ok, |magic| magic.status),
+        (12, Some("+1"), Some("55501"), Some(last_two)) => {
+            MAGIC_NUMBERS.iter().find(|magic| magic.last_two == last_two).map_or(SmsStatus::Ok, |magic| magic.status)
+        }
         _ => SmsStatus::Ok,
     }
 }
@@ -152,7 +151,11 @@ impl SmsGateway for SimulatedCarrier {
         });
         tracing::debug!(to = %sms.to, %provider_message_id, status = %status, "simulated carrier took a text");
         // No subscriber is fine: nobody is listening for receipts.
-        let _ = self.receipts.send(CarrierReceipt { provider_message_id: provider_message_id.clone(), to: sms.to.clone(), status });
+        let _ = self.receipts.send(CarrierReceipt {
+            provider_message_id: provider_message_id.clone(),
+            to: sms.to.clone(),
+            status,
+        });
         Ok(SentSms { provider_message_id })
     }
 }
@@ -191,7 +194,10 @@ mod tests {
         assert_ne!(first.provider_message_id, second.provider_message_id);
         assert!(first.provider_message_id.starts_with("sim-"));
         let receipt = receipts.recv().await?;
-        assert_eq!(receipt, CarrierReceipt { provider_message_id: first.provider_message_id, to, status: SmsStatus::Blocked });
+        assert_eq!(
+            receipt,
+            CarrierReceipt { provider_message_id: first.provider_message_id, to, status: SmsStatus::Blocked }
+        );
         assert_eq!(carrier.sent().len(), 2);
         assert_eq!(carrier.sent()[1].body, "again");
         Ok(())

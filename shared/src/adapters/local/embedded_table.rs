@@ -86,7 +86,11 @@ fn parse_item(bytes: &[u8]) -> Result<Item, TableError> {
     serde_json::from_slice(bytes).map_err(|e| TableError::Corrupt(e.to_string()))
 }
 
-fn read_live(table: &impl ReadableTable<&'static [u8], &'static [u8]>, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
+fn read_live(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    key: &[u8],
+    now: i64,
+) -> Result<Option<Item>, TableError> {
     match table.get(key).map_err(backend)? {
         Some(guard) => {
             let item = parse_item(guard.value())?;
@@ -158,7 +162,9 @@ fn apply(txn: &WriteTransaction, op: &WriteOp) -> Result<(), TableError> {
 
 fn op_condition(op: &WriteOp) -> &Condition {
     match op {
-        WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } | WriteOp::Check { condition, .. } => condition,
+        WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } | WriteOp::Check { condition, .. } => {
+            condition
+        }
     }
 }
 
@@ -197,10 +203,10 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, TableError> {
     let entries = txn.open_table(index_table(query.index)).map_err(backend)?;
     let (lo, hi) = (bounds.0.as_ref().map(Vec::as_slice), bounds.1.as_ref().map(Vec::as_slice));
     let range = entries.range::<&[u8]>((lo, hi)).map_err(backend)?;
-    let mut iter: Box<dyn Iterator<Item = _>> = if query.descending { Box::new(range.rev()) } else { Box::new(range) };
+    let iter: Box<dyn Iterator<Item = _>> = if query.descending { Box::new(range.rev()) } else { Box::new(range) };
 
     let mut page = Page::default();
-    while let Some(entry) = iter.next() {
+    for entry in iter {
         let (key, value) = entry.map_err(backend)?;
         let item = if query.index == Index::Primary {
             parse_item(value.value())?

@@ -34,9 +34,7 @@ pub fn encode(parts: &[&str]) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> Result<Vec<String>, TableError> {
     let body = bytes.strip_suffix(&[0]).ok_or_else(|| TableError::Corrupt("index key is not terminated".into()))?;
     body.split(|b| *b == 0)
-        .map(|part| {
-            String::from_utf8(part.to_vec()).map_err(|_| TableError::Corrupt("index key is not UTF-8".into()))
-        })
+        .map(|part| String::from_utf8(part.to_vec()).map_err(|_| TableError::Corrupt("index key is not UTF-8".into())))
         .collect()
 }
 

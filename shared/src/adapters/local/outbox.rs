@@ -31,11 +31,7 @@ pub struct MagicAddress {
 
 /// The SES mailbox simulator's addresses. Any other address is delivered.
 pub const MAGIC_ADDRESSES: &[MagicAddress] = &[
-    MagicAddress {
-        address: "success@simulator.amazonses.com",
-        status: EmailStatus::Ok,
-        meaning: "delivered",
-    },
+    MagicAddress { address: "success@simulator.amazonses.com", status: EmailStatus::Ok, meaning: "delivered" },
     MagicAddress {
         address: "bounce@simulator.amazonses.com",
         status: EmailStatus::BouncedPermanent,
@@ -215,7 +211,11 @@ impl EmailGateway for Outbox {
         });
         tracing::debug!(to = %email.to, %provider_message_id, status = %status, "outbox took an email");
         // No subscriber is fine: nobody is listening for events.
-        let _ = self.events.send(EmailEvent { provider_message_id: provider_message_id.clone(), to: email.to.clone(), status });
+        let _ = self.events.send(EmailEvent {
+            provider_message_id: provider_message_id.clone(),
+            to: email.to.clone(),
+            status,
+        });
         Ok(SentEmail { provider_message_id })
     }
 }
@@ -237,7 +237,12 @@ mod tests {
     #[test]
     fn simulator_addresses_give_their_documented_status() -> Result<(), DomainError> {
         for magic in MAGIC_ADDRESSES {
-            assert_eq!(simulated_email_outcome(&EmailAddress::parse(magic.address)?), magic.status, "{}", magic.address);
+            assert_eq!(
+                simulated_email_outcome(&EmailAddress::parse(magic.address)?),
+                magic.status,
+                "{}",
+                magic.address
+            );
         }
         let labelled = EmailAddress::parse("bounce+run-7@simulator.amazonses.com")?;
         assert_eq!(simulated_email_outcome(&labelled), EmailStatus::BouncedPermanent);

@@ -48,11 +48,15 @@ impl State {
     /// Makes messages whose visibility timeout ran out visible again, or
     /// dead-letters them once they have been received `max_receives` times.
     fn release_expired(&mut self, now: Instant, max_receives: u32) {
-        let mut expired: Vec<InFlight> = self.in_flight.extract_if(|_, message| message.visible_at <= now).map(|(_, m)| m).collect();
+        let mut expired: Vec<InFlight> =
+            self.in_flight.extract_if(|_, message| message.visible_at <= now).map(|(_, m)| m).collect();
         expired.sort_by_key(|message| message.visible_at);
         for message in expired {
             if message.receive_count >= max_receives {
-                tracing::warn!(receive_count = message.receive_count, "local queue moved a message to the dead letters");
+                tracing::warn!(
+                    receive_count = message.receive_count,
+                    "local queue moved a message to the dead letters"
+                );
                 self.dead.push(message.body);
             } else {
                 self.visible.push_back(Visible { body: message.body, receive_count: message.receive_count });
