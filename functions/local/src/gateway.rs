@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use schoolbell::adapters::local::EmbeddedTable;
+use schoolbell::adapters::local::{DirFileStore, EmbeddedTable, LocalQueue, Outbox, SimulatedCarrier};
 use schoolbell::auth::Authenticator;
 use schoolbell::domain::Region;
 use schoolbell::http::{no_route, wrong_method};
@@ -17,10 +17,19 @@ use tokio::net::TcpListener;
 
 use crate::DataDir;
 
-/// Everything the local process runs on, built from a data directory.
+/// Everything the local process runs on, built from a data directory: the
+/// local adapter of every port, shared by every function mounted here.
 pub struct LocalGateway {
-    /// The embedded store (shared by every function).
+    /// The embedded store.
     pub table: Arc<EmbeddedTable>,
+    /// The simulated carrier (SMS); its receipts arrive on `subscribe()`.
+    pub carrier: Arc<SimulatedCarrier>,
+    /// The email outbox: `.eml` files in the data directory's `outbox/`.
+    pub outbox: Arc<Outbox>,
+    /// The in-process work queue between steps.
+    pub queue: Arc<LocalQueue>,
+    /// Import files, in the data directory's `files/`.
+    pub files: Arc<DirFileStore>,
     auth: Arc<Authenticator>,
     region: Region,
 }
@@ -30,7 +39,15 @@ impl LocalGateway {
     pub fn open(data: &DataDir, region: Region) -> anyhow::Result<Self> {
         let table = Arc::new(EmbeddedTable::open(&data.store_path())?);
         let auth = Arc::new(Authenticator::hs256(&data.signing_secret()?)?);
-        Ok(Self { table, auth, region })
+        Ok(Self {
+            table,
+            carrier: Arc::new(SimulatedCarrier::new()),
+            outbox: Arc::new(Outbox::in_dir(data.outbox_dir())),
+            queue: Arc::new(LocalQueue::new()),
+            files: Arc::new(DirFileStore::new(data.files_dir())),
+            auth,
+            region,
+        })
     }
 
     /// Every function's routes, `/healthz`, and JSON fallbacks.
