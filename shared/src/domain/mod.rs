@@ -8,6 +8,7 @@ mod ids;
 mod named_enum;
 mod person;
 mod phone;
+mod roster;
 mod vocabulary;
 
 pub use access::{Principal, Role};
@@ -16,4 +17,8 @@ pub use error::DomainError;
 pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
 pub use person::{ContactInput, ContactPoint, ContactValue, MAX_NAME_LEN, Person, PersonInput, PersonRole};
 pub use phone::{PhoneNumber, Region};
+pub use roster::{
+    Batch, Enrollment, EnrollmentRole, FileMode, FileRejected, ReadOutcome, RejectedRow, Relationship, RelationshipKind,
+    Roster, RosterPerson, RosterSchool, Section,
+};
 pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};
