@@ -55,6 +55,8 @@ pub struct LambdaConfig {
     pub jwt_issuer: Option<String>,
     /// `SCHOOLBELL_JWT_AUDIENCE`: required `aud`, if set.
     pub jwt_audience: Option<String>,
+    /// `SCHOOLBELL_IMPORTS_BUCKET`: the S3 bucket of import files.
+    pub imports_bucket: Option<String>,
 }
 
 impl LambdaConfig {
@@ -71,6 +73,7 @@ impl LambdaConfig {
             jwks: env.optional("SCHOOLBELL_JWKS"),
             jwt_issuer: env.optional("SCHOOLBELL_JWT_ISSUER"),
             jwt_audience: env.optional("SCHOOLBELL_JWT_AUDIENCE"),
+            imports_bucket: env.optional("SCHOOLBELL_IMPORTS_BUCKET"),
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod ports;
 pub mod services;
 pub mod store;

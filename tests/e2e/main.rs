@@ -2,3 +2,4 @@
 mod api;
 mod gateways;
 mod table_contract;
+mod imports;

@@ -15,6 +15,8 @@ pub struct TestApp {
     pub data: DataDir,
     /// An HTTP client.
     pub client: reqwest::Client,
+    /// The gateway's table, for looking behind the API.
+    pub table: std::sync::Arc<dyn schoolbell::ports::Table>,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow_free::Result>>,
@@ -31,6 +33,7 @@ pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let data = DataDir::open(dir.path()).unwrap_or_else(|e| panic!("data dir: {e}"));
     let gateway = LocalGateway::open(&data, Region::US).unwrap_or_else(|e| panic!("gateway: {e}"));
+    let table: std::sync::Arc<dyn schoolbell::ports::Table> = gateway.table.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let address = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
     let (stop, stopped) = oneshot::channel::<()>();
@@ -42,7 +45,7 @@ pub async fn spawn_app() -> TestApp {
             .await
             .map_err(|e| e.to_string())
     });
-    TestApp { address, data, client: reqwest::Client::new(), _dir: dir, stop: Some(stop), server: Some(server) }
+    TestApp { address, data, client: reqwest::Client::new(), table, _dir: dir, stop: Some(stop), server: Some(server) }
 }
 
 impl TestApp {
@@ -78,6 +81,22 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         answer(request.send().await).await
+    }
+
+    /// `PUT` a file as the raw body, named by `X-File-Name`.
+    pub async fn put_file(&self, path: &str, token: &str, file_name: &str, content: Vec<u8>) -> (u16, Value) {
+        let request = self
+            .client
+            .put(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .header("x-file-name", file_name)
+            .body(content);
+        answer(request.send().await).await
+    }
+
+    /// `DELETE` with a token.
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
+        answer(self.client.delete(format!("{}{path}", self.address)).bearer_auth(token).send().await).await
     }
 
     /// Stops the server gracefully and waits for it.

@@ -2,9 +2,11 @@
 //!
 //! - [`app`]: `spawn_app()`, the local gateway on port 0, over real HTTP.
 //! - [`moto`]: the AWS emulator `tests/run` starts, and skip rules.
+//! - [`roster_fixture`]: a small OneRoster district built in code.
 //! - [`contract`]: suites every adapter of a port must pass unchanged,
 //!   run against the local adapter and the AWS adapter on moto.
 
 pub mod app;
 pub mod contract;
 pub mod moto;
+pub mod roster_fixture;

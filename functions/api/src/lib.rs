@@ -4,24 +4,35 @@
 //! Lambda (API Gateway HTTP API), and the local gateway mounts the same
 //! router. Handlers only parse, call one service, and shape the answer.
 //!
-//! Routes: `POST /v1/people`, `GET /v1/people/{id}`.
+//! Routes:
+//! - people: `POST /v1/people`, `GET /v1/people/{id}`;
+//! - imports: `POST/GET /v1/imports`, `GET/DELETE /v1/imports/{id}`
+//!   (`?dry_run=true` shows what would go), `PUT /v1/imports/{id}/file`,
+//!   `POST/GET /v1/imports/{id}/runs`, `POST .../runs/{run}/approve|discard`.
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, State};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{get, post, put};
 use schoolbell::auth::Authenticator;
-use schoolbell::domain::{Person, PersonInput};
-use schoolbell::http::{ApiError, Caller, JsonBody, no_route, wrong_method};
-use schoolbell::services::PeopleService;
+use schoolbell::http::{no_route, wrong_method};
+use schoolbell::services::{ImportService, PeopleService};
+
+mod imports;
+mod people;
+
+/// Largest import file the upload route takes (API Gateway itself stops at
+/// 10 MB: larger districts upload to the imports bucket directly).
+pub const MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
 
 /// What the handlers need: the services and the token verifier.
 #[derive(Clone)]
 pub struct ApiState {
     /// People use cases.
     pub people: PeopleService,
+    /// Import use cases.
+    pub imports: ImportService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -35,7 +46,16 @@ impl FromRef<ApiState> for Arc<Authenticator> {
 /// The API's routes without fallbacks, for the local gateway to merge with
 /// other functions' routes. Every `/v1` route needs a bearer token.
 pub fn routes(state: ApiState) -> Router {
-    Router::new().route("/v1/people", post(create_person)).route("/v1/people/{id}", get(get_person)).with_state(state)
+    Router::new()
+        .route("/v1/people", post(people::create_person))
+        .route("/v1/people/{id}", get(people::get_person))
+        .route("/v1/imports", post(imports::create).get(imports::list))
+        .route("/v1/imports/{id}", get(imports::get).delete(imports::delete))
+        .route("/v1/imports/{id}/file", put(imports::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
+        .route("/v1/imports/{id}/runs", post(imports::run).get(imports::runs))
+        .route("/v1/imports/{id}/runs/{run}/approve", post(imports::approve))
+        .route("/v1/imports/{id}/runs/{run}/discard", post(imports::discard))
+        .with_state(state)
 }
 
 /// The API as its own service (on Lambda): [`routes`] plus JSON answers for
@@ -44,29 +64,13 @@ pub fn router(state: ApiState) -> Router {
     routes(state).fallback(no_route).method_not_allowed_fallback(wrong_method)
 }
 
-async fn create_person(
-    State(state): State<ApiState>,
-    Caller(caller): Caller,
-    JsonBody(input): JsonBody<PersonInput>,
-) -> Result<(StatusCode, Json<Person>), ApiError> {
-    let person = state.people.create(&caller, &input).await?;
-    Ok((StatusCode::CREATED, Json(person)))
-}
-
-async fn get_person(
-    State(state): State<ApiState>,
-    Caller(caller): Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Person>, ApiError> {
-    Ok(Json(state.people.get(&caller, &id).await?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
-    use schoolbell::adapters::local::EmbeddedTable;
+    use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
+    use schoolbell::ports::{RandomIds, SystemClock};
     use schoolbell::auth::{Claims, mint_hs256};
     use schoolbell::domain::Region;
     use schoolbell::store::PeopleStore;
@@ -76,9 +80,15 @@ mod tests {
 
     fn app() -> Router {
         let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let files = Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
+        let imports = ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
         let people = PeopleService::new(PeopleStore::new(table), Region::US);
         let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
-        router(ApiState { people, auth })
+        router(ApiState { people, imports, auth })
+    }
+
+    fn uuid_like() -> String {
+        format!("{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], "")
     }
 
     fn token(role: &str) -> String {
@@ -93,6 +103,8 @@ mod tests {
         };
         mint_hs256(SECRET, &claims).unwrap_or_else(|e| panic!("{e}"))
     }
+
+    use axum::http::StatusCode;
 
     async fn call(app: &Router, request: Request<Body>) -> (StatusCode, serde_json::Value) {
         let response = app.clone().oneshot(request).await.unwrap_or_else(|e| match e {});

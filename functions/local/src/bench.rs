@@ -113,3 +113,155 @@ pub async fn table(items: usize, dir: Option<&Path>) -> anyhow::Result<TableBenc
         stats: table.stats(),
     })
 }
+
+/// Figures of `schoolbell bench import`.
+#[derive(Debug, serde::Serialize)]
+pub struct ImportBenchReport {
+    /// Students generated.
+    pub students: usize,
+    /// Data rows in every CSV file of the district.
+    pub rows: u64,
+    /// First import, seconds.
+    pub seconds: f64,
+    /// First import, rows per second.
+    pub rows_per_sec: f64,
+    /// Peak resident memory of the process so far, MB.
+    pub peak_rss_mb: f64,
+    /// Items the first import wrote.
+    pub writes: u64,
+    /// Write requests of the first import (batches count once per 25).
+    pub write_requests: u64,
+    /// Reading every row with the csv crate and nothing else, seconds.
+    pub raw_baseline_seconds: f64,
+    /// `seconds / raw_baseline_seconds`.
+    pub ratio_to_raw: f64,
+    /// Items an unchanged re-import wrote to roster data (run records excluded).
+    pub reimport_unchanged_writes: u64,
+    /// Seconds of the unchanged re-import.
+    pub reimport_unchanged_seconds: f64,
+    /// Items a re-import with 1 % of users changed wrote (run records excluded).
+    pub reimport_1pct_writes: u64,
+    /// Users changed for it.
+    pub reimport_1pct_changed_users: u64,
+    /// Seconds of that re-import.
+    pub reimport_1pct_seconds: f64,
+}
+
+/// Peak resident set size of this process in MB (Linux `VmHWM`), or 0.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| (kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// Reads every CSV row of a folder with the csv crate: the floor any
+/// importer stands on. Returns (data rows, seconds).
+pub fn raw_baseline(dir: &Path) -> anyhow::Result<(u64, f64)> {
+    let started = Instant::now();
+    let mut rows = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(&path)?;
+            let mut record = csv::ByteRecord::new();
+            while reader.read_byte_record(&mut record)? {
+                rows += 1;
+            }
+        }
+    }
+    Ok((rows, started.elapsed().as_secs_f64()))
+}
+
+/// Copies a generated district, changing the given name of every 100th
+/// student or guardian row of users.csv.
+fn change_one_percent(from: &Path, to: &Path) -> anyhow::Result<u64> {
+    std::fs::create_dir_all(to)?;
+    let mut changed = 0;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name() else { continue };
+        if name != "users.csv" {
+            std::fs::copy(&path, to.join(name))?;
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new().from_path(&path)?;
+        let headers = reader.headers()?.clone();
+        let given = headers.iter().position(|h| h == "givenName").ok_or_else(|| anyhow::anyhow!("no givenName column"))?;
+        let mut writer = csv::Writer::from_path(to.join(name))?;
+        writer.write_record(&headers)?;
+        for (i, record) in reader.records().enumerate() {
+            let record = record?;
+            if i % 100 == 7 {
+                let fields: Vec<String> = record
+                    .iter()
+                    .enumerate()
+                    .map(|(k, v)| if k == given { format!("{v}x") } else { v.to_string() })
+                    .collect();
+                writer.write_record(&fields)?;
+                changed += 1;
+            } else {
+                writer.write_record(&record)?;
+            }
+        }
+        writer.flush()?;
+    }
+    Ok(changed)
+}
+
+/// `schoolbell bench import`: generates a district, imports it into a fresh
+/// file-backed store, re-imports it unchanged and with 1 % of users changed.
+pub async fn import(students: usize, work: &Path) -> anyhow::Result<ImportBenchReport> {
+    use schoolbell::domain::ImportMethod;
+
+    use crate::import_cmd::{ImportRequest, run};
+
+    let district = work.join("district");
+    crate::gen_district::generate(&crate::gen_district::GenOptions { students, seed: 7 }, &district)?;
+    let (rows, raw_baseline_seconds) = raw_baseline(&district)?;
+    let data = crate::DataDir::open(work.join("data"))?;
+    let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
+    let request = ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
+    // Run and definition records: written by every run, not roster data.
+    const BOOKKEEPING_WRITES: u64 = 3;
+
+    let before = gateway.table.stats();
+    let started = Instant::now();
+    let first = run(&gateway, &request, &district).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(first.state == schoolbell::domain::RunState::Applied, "first import ended {}", first.state);
+    let after_first = gateway.table.stats();
+    let peak = peak_rss_mb();
+
+    let started = Instant::now();
+    run(&gateway, &request, &district).await?;
+    let reimport_unchanged_seconds = started.elapsed().as_secs_f64();
+    let after_unchanged = gateway.table.stats();
+
+    let changed_dir = work.join("district-1pct");
+    let changed_users = change_one_percent(&district, &changed_dir)?;
+    let started = Instant::now();
+    run(&gateway, &request, &changed_dir).await?;
+    let reimport_1pct_seconds = started.elapsed().as_secs_f64();
+    let after_changed = gateway.table.stats();
+
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    Ok(ImportBenchReport {
+        students,
+        rows,
+        seconds: round(seconds),
+        rows_per_sec: (rows as f64 / seconds).round(),
+        peak_rss_mb: peak,
+        writes: after_first.items_written - before.items_written,
+        write_requests: after_first.write_requests - before.write_requests,
+        raw_baseline_seconds: round(raw_baseline_seconds),
+        ratio_to_raw: round(seconds / raw_baseline_seconds.max(1e-9)),
+        reimport_unchanged_writes: (after_unchanged.items_written - after_first.items_written).saturating_sub(BOOKKEEPING_WRITES),
+        reimport_unchanged_seconds: round(reimport_unchanged_seconds),
+        reimport_1pct_writes: (after_changed.items_written - after_unchanged.items_written).saturating_sub(BOOKKEEPING_WRITES),
+        reimport_1pct_changed_users: changed_users,
+        reimport_1pct_seconds: round(reimport_1pct_seconds),
+    })
+}

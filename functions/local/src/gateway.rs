@@ -50,10 +50,16 @@ impl LocalGateway {
         })
     }
 
+    /// The region that resolves national phone numbers.
+    pub fn region(&self) -> Region {
+        self.region
+    }
+
     /// Every function's routes, `/healthz`, and JSON fallbacks.
     pub fn router(&self) -> Router {
         let people = PeopleService::new(PeopleStore::new(self.table.clone()), self.region);
-        let api = schoolbell_api::routes(ApiState { people, auth: Arc::clone(&self.auth) });
+        let imports = crate::import_cmd::service(self);
+        let api = schoolbell_api::routes(ApiState { people, imports, auth: Arc::clone(&self.auth) });
         Router::new()
             .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .merge(api)

@@ -5,11 +5,14 @@
 //! - [`DataDir`]: the data directory (store, signing secret, outbox, files).
 //! - [`LocalGateway`]: builds the world and serves it.
 //! - [`bench`]: `schoolbell bench ...` measurements.
+//! - [`import_cmd`]: `schoolbell import` from a file or folder.
 //! - [`token`]: development tokens the gateway accepts.
 
 pub mod bench;
+pub mod gen_district;
 mod data_dir;
 mod gateway;
+pub mod import_cmd;
 pub mod token;
 
 pub use data_dir::{DataDir, DataDirError};

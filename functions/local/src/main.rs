@@ -2,7 +2,9 @@
 //!
 //! - `schoolbell serve [--data DIR] [--addr 127.0.0.1:8080]`
 //! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S]`
-//! - `schoolbell bench table [--items N] [--in-memory]`
+//! - `schoolbell import --district D [--name N] [--format oneroster|mapped] [--mapping F] PATH [--json]`
+//! - `schoolbell gen-district --students N --seed S OUT`
+//! - `schoolbell bench table [--items N] [--in-memory]`, `schoolbell bench import [--students N]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +58,41 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         hours: u32,
     },
+    /// Import a OneRoster folder or zip, or a mapped CSV, into the data directory.
+    Import {
+        /// Data directory (the one `serve` uses).
+        #[arg(long, default_value = ".schoolbell")]
+        data: PathBuf,
+        /// District to import into.
+        #[arg(long)]
+        district: String,
+        /// Import definition name; runs of the same name diff against each other.
+        /// Default: the path's base name.
+        #[arg(long)]
+        name: Option<String>,
+        /// `oneroster` (folder or zip) or `mapped` (flat CSV with --mapping).
+        #[arg(long, default_value = "oneroster")]
+        format: String,
+        /// For `mapped`: a preset (`schoolmessenger`, `clever`) or a TOML mapping file.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// The file or folder.
+        path: PathBuf,
+        /// Print one JSON object (counts, rejected rows, held, seconds).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a realistic, deterministic OneRoster 1.1 district into a folder.
+    GenDistrict {
+        /// Students.
+        #[arg(long, default_value_t = 1_000)]
+        students: usize,
+        /// Seed: the same seed writes the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output folder (created).
+        out: PathBuf,
+    },
     /// Measure a capability (release build recommended).
     #[command(subcommand)]
     Bench(Bench),
@@ -72,6 +109,16 @@ enum Bench {
         /// Keep the table in memory instead of a file in a temp directory.
         #[arg(long)]
         in_memory: bool,
+    },
+    /// Imports: generate a district, import it into a fresh file-backed
+    /// store, re-import unchanged and with 1 % changed; prints JSON.
+    Import {
+        /// Students in the generated district.
+        #[arg(long, default_value_t = 50_000)]
+        students: usize,
+        /// Accepted for symmetry: the output is always JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -103,6 +150,64 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+async fn import(
+    data: PathBuf,
+    district: String,
+    name: Option<String>,
+    format: String,
+    mapping: Option<String>,
+    path: PathBuf,
+    json: bool,
+) -> anyhow::Result<()> {
+    use schoolbell::domain::{ImportMethod, RunState};
+    use schoolbell_local::import_cmd::{ImportRequest, report, run};
+
+    let method: ImportMethod = format.parse().context("--format")?;
+    anyhow::ensure!(path.exists(), "{} does not exist", path.display());
+    let name = match name {
+        Some(name) => name,
+        None => path
+            .canonicalize()?
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .context("give --name: the path has no base name")?,
+    };
+    let gateway = LocalGateway::open(&DataDir::open(data)?, Region::US)?;
+    let spinner = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner().with_message(format!("importing {}", path.display()));
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        bar
+    });
+    let outcome = run(&gateway, &ImportRequest { district, name, method, mapping }, &path).await;
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let run = outcome?;
+    let summary = report(&run);
+    if json {
+        println!("{summary}");
+    } else {
+        eprintln!("import {} run {}: {} in {:.2}s", run.import, run.id, run.state, run.seconds);
+        for (kind, counts) in run.counts.named() {
+            eprintln!(
+                "  {kind:<13} added {:>7}  updated {:>7}  unchanged {:>7}  removed {:>7}",
+                counts.added, counts.updated, counts.unchanged, counts.removed
+            );
+        }
+        eprintln!("  rejected rows: {}  students without a messenger contact: {}", run.rejected_total, run.students_without_messenger);
+        if let Some(reason) = &run.hold_reason {
+            eprintln!("  HELD: {reason}; nothing was changed (approve or discard it through the API)");
+        }
+    }
+    if run.state == RunState::Rejected {
+        for problem in &run.rejected {
+            eprintln!("{} row {} {}: {}", problem.file, problem.row, problem.column.as_deref().unwrap_or(""), problem.reason);
+        }
+        anyhow::bail!("the file cannot be imported ({} problems)", run.rejected_total);
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     schoolbell::telemetry::init_local();
@@ -118,6 +223,22 @@ async fn main() -> anyhow::Result<()> {
         Command::Token { data, district, roles, person, schools, hours } => {
             let data = DataDir::open(data)?;
             println!("{}", mint(&data, &TokenRequest { district, roles, person, schools, hours })?);
+            Ok(())
+        }
+        Command::Import { data, district, name, format, mapping, path, json } => {
+            import(data, district, name, format, mapping, path, json).await
+        }
+        Command::GenDistrict { students, seed, out } => {
+            let options = schoolbell_local::gen_district::GenOptions { students, seed };
+            let summary = schoolbell_local::gen_district::generate(&options, &out)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Bench(Bench::Import { students, json: _ }) => {
+            let dir = std::env::temp_dir().join(format!("schoolbell-bench-import-{}", std::process::id()));
+            let report = schoolbell_local::bench::import(students, &dir).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("{}", serde_json::to_string_pretty(&report?)?);
             Ok(())
         }
         Command::Bench(Bench::Table { items, in_memory }) => {

@@ -65,6 +65,11 @@ impl Principal {
             || (self.holds_any(&[Role::SchoolAdmin, Role::TechnicalSchoolAdmin]) && self.covers_all(schools))
     }
 
+    /// May define, run, approve and delete imports (district-wide data).
+    pub fn may_manage_imports(&self) -> bool {
+        self.has(Role::DistrictAdmin)
+    }
+
     /// May read a person: district admins; staff roles sharing a school with
     /// them; and anyone reading themself.
     pub fn may_read_person(&self, person_id: &str, schools: &[SchoolId]) -> bool {

@@ -1,6 +1,6 @@
 //! The error every service returns; the HTTP layer maps it to a status once.
 
-use crate::domain::DomainError;
+use crate::domain::{DomainError, FileRejected};
 use crate::store::StoreError;
 
 /// Why a use case did not complete.
@@ -18,6 +18,9 @@ pub enum ServiceError {
     /// It exists already or changed meanwhile (409).
     #[error("{0}")]
     Conflict(String),
+    /// An import file that cannot be imported at all (422), every problem listed.
+    #[error(transparent)]
+    FileRejected(FileRejected),
     /// A backend failed; the message is for operators, not callers.
     #[error(transparent)]
     Store(StoreError),

@@ -2,9 +2,12 @@
 //! checks what they may do, and works through the store and the ports.
 //!
 //! - `people`: create and read people with their contact points.
+//! - `imports`: import definitions, files, runs, holds and deletion.
 
 mod error;
+mod imports;
 mod people;
 
 pub use error::ServiceError;
+pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
 pub use people::PeopleService;

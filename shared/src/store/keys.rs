@@ -7,6 +7,14 @@
 //! | person | `D#d#P#id` | `#PERSON` | | |
 //! | contact point | `D#d#P#id` | `CP#channel` | `D#d#PHONE#+1…` or `D#d#EMAIL#a@b` / `P#id#channel` | |
 //! | school membership | `D#d#P#id` | `SCHOOL#s` | | `D#d#S#s` / `ROLE#role#P#id` |
+//! | guardian of a student | `D#d#P#student` | `GUARDIAN#g` | | |
+//! | student of a guardian | `D#d#P#guardian` | `STUDENT#s` | | |
+//! | school | `D#d#SCHOOLS` | `s` | | |
+//! | section | `D#d#SEC#c` | `#SECTION` | | `D#d#S#s` / `SECTION#c` |
+//! | enrollment | `D#d#SEC#c` | `ENR#person` | | |
+//! | section of a person | `D#d#P#id` | `SECTION#c` | | |
+//! | import definition | `D#d#IMPORTS` | `id` | | |
+//! | import run | `D#d#IMPORT#id` | `RUN#run` | | |
 
 use crate::domain::{Channel, ContactValue, DistrictId, PersonId, PersonRole, SchoolId};
 
@@ -54,4 +62,35 @@ pub fn school_people_pk(district: &DistrictId, school: &SchoolId) -> String {
 /// Index sort key of a person in their school (people by role, then id).
 pub fn school_people_sk(role: PersonRole, person: &PersonId) -> String {
     format!("ROLE#{role}#P#{person}")
+}
+
+/// Sort-key prefix of a student's guardians (in the student's partition).
+pub const GUARDIAN_SK_PREFIX: &str = "GUARDIAN#";
+/// Sort-key prefix of a guardian's students (in the guardian's partition).
+pub const STUDENT_SK_PREFIX: &str = "STUDENT#";
+/// Sort-key prefix of a person's sections (in the person's partition).
+pub const SECTION_SK_PREFIX: &str = "SECTION#";
+/// Sort key of a section's own item.
+pub const SECTION_SK: &str = "#SECTION";
+/// Sort-key prefix of a section's enrollments.
+pub const ENROLLMENT_SK_PREFIX: &str = "ENR#";
+
+/// Partition of a district's schools.
+pub fn schools_pk(district: &DistrictId) -> String {
+    format!("D#{district}#SCHOOLS")
+}
+
+/// Partition of a section and its enrollments.
+pub fn section_pk(district: &DistrictId, section: &str) -> String {
+    format!("D#{district}#SEC#{section}")
+}
+
+/// Partition of a district's import definitions.
+pub fn imports_pk(district: &DistrictId) -> String {
+    format!("D#{district}#IMPORTS")
+}
+
+/// Partition of one import's runs.
+pub fn import_runs_pk(district: &DistrictId, import: &crate::domain::ImportId) -> String {
+    format!("D#{district}#IMPORT#{import}")
 }

@@ -4,10 +4,16 @@
 //!
 //! - `keys`: every key and index key, and the layout table.
 //! - `people`: people, contact points, school memberships.
+//! - `roster`: what an import writes and removes, record by record.
+//! - `imports`: import definitions and their runs.
 
 mod error;
+mod imports;
 pub mod keys;
 mod people;
+mod roster;
 
 pub use error::StoreError;
+pub use imports::ImportStore;
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
+pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};

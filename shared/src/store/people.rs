@@ -150,7 +150,7 @@ impl PeopleStore {
         }
     }
 
-    /// Ids of a school's people with the role, in id order.
+    /// Ids of a school's active people with the role (students by grade, then id).
     pub async fn school_people(
         &self,
         district: &DistrictId,
@@ -161,7 +161,7 @@ impl PeopleStore {
         let mut cursor = None;
         loop {
             let query = Query::on(Index::Gsi2, school_people_pk(district, school))
-                .sort(SortKey::BeginsWith(format!("ROLE#{role}#P#")))
+                .sort(SortKey::BeginsWith(format!("ROLE#{role}#")))
                 .after(cursor);
             let page = self.table.query(&query).await?;
             for item in &page.items {

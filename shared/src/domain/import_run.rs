@@ -1,0 +1,450 @@
+//! Import definitions, runs and their pure rules: the diff of a roster
+//! against the previous run's snapshot, the counts it reports, and the hold
+//! rule that stops a file from removing an abnormal share of records.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::named_enum::named_enum;
+use super::{FileMode, ImportId, RejectedRow};
+
+named_enum!(
+    /// How an import reads its file.
+    ImportMethod, "import method" {
+        /// OneRoster 1.1/1.2 CSV, a folder or a zip.
+        OneRoster => "oneroster",
+        /// A flat CSV with a column mapping.
+        Mapped => "mapped",
+    }
+);
+
+named_enum!(
+    /// What starts a run.
+    ImportTrigger, "import trigger" {
+        /// Only a person (API "run now", CLI).
+        Manual => "manual",
+        /// Every uploaded file (S3 ObjectCreated, or a local upload).
+        OnUpload => "on_upload",
+        /// A schedule (the `schedule` field); also runs on demand.
+        Scheduled => "scheduled",
+    }
+);
+
+named_enum!(
+    /// Where an import stands.
+    ImportStatus, "import status" {
+        /// Defined, never run.
+        New => "new",
+        /// The last run was applied.
+        Ok => "ok",
+        /// The last run is held for review.
+        Held => "held",
+        /// The last file could not be imported.
+        Failed => "failed",
+    }
+);
+
+named_enum!(
+    /// How a run ended.
+    RunState, "run state" {
+        /// Its changes were written.
+        Applied => "applied",
+        /// It would remove too much; waiting for an admin.
+        Held => "held",
+        /// An admin discarded the held run.
+        Discarded => "discarded",
+        /// The file could not be imported at all.
+        Rejected => "rejected",
+    }
+);
+
+/// Default share of an entity's records a run may remove before it is held.
+pub const DEFAULT_HOLD_THRESHOLD_PERCENT: f64 = 10.0;
+
+/// A named import: where a district's data comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportDefinition {
+    /// The import's id (its name, as an id).
+    pub id: ImportId,
+    /// OneRoster or mapped CSV.
+    pub method: ImportMethod,
+    /// What starts a run.
+    pub trigger: ImportTrigger,
+    /// For scheduled imports: when (e.g. `daily 02:00`), in the district's time zone.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// For mapped imports: a preset name (`schoolmessenger`, `clever`) or a TOML mapping.
+    #[serde(default)]
+    pub mapping: Option<String>,
+    /// Percent of an entity's records a run may remove before it is held.
+    pub hold_threshold_percent: f64,
+    /// When the last file arrived.
+    #[serde(default)]
+    pub file_date: Option<DateTime<Utc>>,
+    /// When changes were last applied.
+    #[serde(default)]
+    pub last_run: Option<DateTime<Utc>>,
+    /// Where it stands.
+    pub status: ImportStatus,
+    /// The file store key of the last uploaded file.
+    #[serde(default)]
+    pub file_key: Option<String>,
+}
+
+/// Added / updated / unchanged / removed records of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EntityCounts {
+    /// New records.
+    pub added: u64,
+    /// Records whose content changed.
+    pub updated: u64,
+    /// Records exactly as before.
+    pub unchanged: u64,
+    /// Records gone (removed, or people deactivated).
+    pub removed: u64,
+}
+
+impl EntityCounts {
+    /// Records that will be written.
+    pub fn writes(&self) -> u64 {
+        self.added + self.updated + self.removed
+    }
+}
+
+/// The counts of a run, per kind of record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RunCounts {
+    /// Schools.
+    pub schools: EntityCounts,
+    /// Students.
+    pub students: EntityCounts,
+    /// Guardians.
+    pub guardians: EntityCounts,
+    /// Staff.
+    pub staff: EntityCounts,
+    /// Student–guardian relationships.
+    pub relationships: EntityCounts,
+    /// Sections.
+    pub sections: EntityCounts,
+    /// Enrollments.
+    pub enrollments: EntityCounts,
+}
+
+impl RunCounts {
+    /// Each kind with its name, in report order.
+    pub fn named(&self) -> [(&'static str, &EntityCounts); 7] {
+        [
+            ("schools", &self.schools),
+            ("students", &self.students),
+            ("guardians", &self.guardians),
+            ("staff", &self.staff),
+            ("relationships", &self.relationships),
+            ("sections", &self.sections),
+            ("enrollments", &self.enrollments),
+        ]
+    }
+
+    /// The counts of a kind, by the kind's record-key prefix.
+    pub fn of_kind_mut(&mut self, kind: RecordKind) -> &mut EntityCounts {
+        match kind {
+            RecordKind::School => &mut self.schools,
+            RecordKind::Student => &mut self.students,
+            RecordKind::Guardian => &mut self.guardians,
+            RecordKind::Staff => &mut self.staff,
+            RecordKind::Relationship => &mut self.relationships,
+            RecordKind::Section => &mut self.sections,
+            RecordKind::Enrollment => &mut self.enrollments,
+        }
+    }
+}
+
+/// One run of an import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRun {
+    /// Sortable id: start time then a random suffix.
+    pub id: String,
+    /// The import.
+    pub import: ImportId,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended (applied, held, rejected) or was decided (approved, discarded).
+    pub finished_at: DateTime<Utc>,
+    /// How it ended.
+    pub state: RunState,
+    /// Why it is held.
+    #[serde(default)]
+    pub hold_reason: Option<String>,
+    /// What changed (or would change, for a held run).
+    pub counts: RunCounts,
+    /// Rows skipped, at most [`MAX_REPORTED_ROWS`] kept.
+    pub rejected: Vec<RejectedRow>,
+    /// How many rows were skipped in all.
+    pub rejected_total: u64,
+    /// Conformance notes.
+    pub warnings: Vec<String>,
+    /// Students with no messenger contact after this run (count).
+    pub students_without_messenger: u64,
+    /// The file it read.
+    pub file_key: String,
+    /// Seconds it took.
+    pub seconds: f64,
+}
+
+/// Most rejected rows a run keeps in its record (the rest are counted).
+pub const MAX_REPORTED_ROWS: usize = 500;
+
+/// The kinds of record an import writes, each with a key prefix in snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordKind {
+    /// `O:` schools.
+    School,
+    /// `P:` students.
+    Student,
+    /// `G:` guardians.
+    Guardian,
+    /// `T:` staff.
+    Staff,
+    /// `R:` relationships.
+    Relationship,
+    /// `S:` sections.
+    Section,
+    /// `E:` enrollments.
+    Enrollment,
+}
+
+impl RecordKind {
+    /// Every kind, in apply order (parents before children).
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::School,
+        RecordKind::Student,
+        RecordKind::Guardian,
+        RecordKind::Staff,
+        RecordKind::Section,
+        RecordKind::Relationship,
+        RecordKind::Enrollment,
+    ];
+
+    /// The one-letter snapshot prefix.
+    pub fn prefix(self) -> char {
+        match self {
+            RecordKind::School => 'O',
+            RecordKind::Student => 'P',
+            RecordKind::Guardian => 'G',
+            RecordKind::Staff => 'T',
+            RecordKind::Relationship => 'R',
+            RecordKind::Section => 'S',
+            RecordKind::Enrollment => 'E',
+        }
+    }
+
+    /// The kind of a snapshot key.
+    pub fn of_key(key: &str) -> Option<RecordKind> {
+        let prefix = key.chars().next()?;
+        RecordKind::ALL.into_iter().find(|kind| kind.prefix() == prefix)
+    }
+
+    /// The snapshot key of a record id of this kind.
+    pub fn key(self, id: &str) -> String {
+        format!("{}:{id}", self.prefix())
+    }
+}
+
+/// The content hash of every record an import brought in, by snapshot key.
+/// Stored after each applied run; the next run diffs against it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot(pub BTreeMap<String, u64>);
+
+impl Snapshot {
+    /// A stable 64-bit hash of a record's serialized content.
+    pub fn hash(bytes: &[u8]) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(bytes)
+    }
+
+    /// Text form: one `key<TAB>hash` line each, sorted.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(self.0.len() * 40);
+        for (key, hash) in &self.0 {
+            out.push_str(key);
+            out.push('\t');
+            out.push_str(&format!("{hash:016x}"));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Parses the text form; `None` if it is corrupt (the caller then
+    /// treats every record as new, which converges).
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut map = BTreeMap::new();
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            let (key, hash) = line.split_once('\t')?;
+            map.insert(key.to_string(), u64::from_str_radix(hash, 16).ok()?);
+        }
+        Some(Self(map))
+    }
+
+    /// Records of a kind.
+    pub fn count(&self, kind: RecordKind) -> u64 {
+        let prefix = format!("{}:", kind.prefix());
+        self.0.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).count() as u64
+    }
+}
+
+/// What a run changes, record by record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Changes {
+    /// Keys of new or changed records to write.
+    pub upserts: Vec<String>,
+    /// Keys of records to remove (or deactivate, for people).
+    pub removals: Vec<String>,
+    /// The counts.
+    pub counts: RunCounts,
+    /// The snapshot after the run.
+    pub next: Snapshot,
+}
+
+/// Diffs the records a file brings (key → hash, with each kind's file mode
+/// and delta deletions) against the previous snapshot.
+pub fn diff(
+    previous: &Snapshot,
+    incoming: &HashMap<String, u64>,
+    modes: &HashMap<RecordKind, FileMode>,
+    deleted: &[String],
+) -> Changes {
+    let mut changes = Changes { next: previous.clone(), ..Changes::default() };
+    for (key, hash) in incoming {
+        let Some(kind) = RecordKind::of_key(key) else { continue };
+        let counts = changes.counts.of_kind_mut(kind);
+        match previous.0.get(key) {
+            Some(old) if old == hash => counts.unchanged += 1,
+            Some(_) => {
+                counts.updated += 1;
+                changes.upserts.push(key.clone());
+            }
+            None => {
+                counts.added += 1;
+                changes.upserts.push(key.clone());
+            }
+        }
+        changes.next.0.insert(key.clone(), *hash);
+    }
+    for (key, _) in &previous.0 {
+        let Some(kind) = RecordKind::of_key(key) else { continue };
+        let mode = modes.get(&kind).copied().unwrap_or(FileMode::Absent);
+        let gone = match mode {
+            FileMode::Bulk => !incoming.contains_key(key),
+            FileMode::Delta => deleted.contains(key) && !incoming.contains_key(key),
+            FileMode::Absent => false,
+        };
+        if gone {
+            changes.counts.of_kind_mut(kind).removed += 1;
+            changes.removals.push(key.clone());
+            changes.next.0.remove(key);
+        }
+    }
+    changes.upserts.sort_by_key(|key| apply_order(key));
+    changes.removals.sort_by_key(|key| std::cmp::Reverse(apply_order(key)));
+    changes
+}
+
+fn apply_order(key: &str) -> (usize, String) {
+    let position = RecordKind::of_key(key).and_then(|kind| RecordKind::ALL.iter().position(|k| *k == kind));
+    (position.unwrap_or(usize::MAX), key.to_string())
+}
+
+/// Why a run must be held, if it must: some kind would lose more than
+/// `threshold_percent` of the records the import had of it.
+pub fn hold_reason(previous: &Snapshot, counts: &RunCounts, threshold_percent: f64) -> Option<String> {
+    let kinds = [
+        (RecordKind::Student, "students"),
+        (RecordKind::Guardian, "guardians"),
+        (RecordKind::Staff, "staff"),
+        (RecordKind::Relationship, "relationships"),
+        (RecordKind::Enrollment, "enrollments"),
+        (RecordKind::Section, "sections"),
+        (RecordKind::School, "schools"),
+    ];
+    let mut reasons = Vec::new();
+    let mut counts = counts.clone();
+    for (kind, name) in kinds {
+        let before = previous.count(kind);
+        let removed = counts.of_kind_mut(kind).removed;
+        if before > 0 && removed > 0 {
+            let share = removed as f64 * 100.0 / before as f64;
+            if share > threshold_percent {
+                reasons.push(format!("would remove {removed} of {before} {name} ({share:.1}%)"));
+            }
+        }
+    }
+    (!reasons.is_empty()).then(|| format!("{}, above the {threshold_percent}% threshold", reasons.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(pairs: &[(&str, u64)]) -> Snapshot {
+        Snapshot(pairs.iter().map(|(k, h)| ((*k).to_string(), *h)).collect())
+    }
+
+    fn incoming(pairs: &[(&str, u64)]) -> HashMap<String, u64> {
+        pairs.iter().map(|(k, h)| ((*k).to_string(), *h)).collect()
+    }
+
+    fn bulk() -> HashMap<RecordKind, FileMode> {
+        RecordKind::ALL.into_iter().map(|k| (k, FileMode::Bulk)).collect()
+    }
+
+    #[test]
+    fn an_unchanged_file_changes_nothing() {
+        let before = snapshot(&[("P:1", 10), ("G:2", 20), ("R:1>2", 30)]);
+        let changes = diff(&before, &incoming(&[("P:1", 10), ("G:2", 20), ("R:1>2", 30)]), &bulk(), &[]);
+        assert!(changes.upserts.is_empty() && changes.removals.is_empty());
+        assert_eq!(changes.counts.students.unchanged, 1);
+        assert_eq!(changes.next, before);
+    }
+
+    #[test]
+    fn bulk_removes_what_is_missing_and_delta_only_what_it_deletes() {
+        let before = snapshot(&[("P:1", 10), ("P:2", 20), ("P:3", 30)]);
+        let changes = diff(&before, &incoming(&[("P:1", 11), ("P:4", 40)]), &bulk(), &[]);
+        assert_eq!(changes.counts.students, EntityCounts { added: 1, updated: 1, unchanged: 0, removed: 2 });
+        let delta = HashMap::from([(RecordKind::Student, FileMode::Delta)]);
+        let changes = diff(&before, &incoming(&[("P:4", 40)]), &delta, &["P:2".to_string()]);
+        assert_eq!(changes.counts.students, EntityCounts { added: 1, updated: 0, unchanged: 0, removed: 1 });
+        assert!(changes.next.0.contains_key("P:1") && !changes.next.0.contains_key("P:2"));
+    }
+
+    #[test]
+    fn an_absent_file_leaves_its_records_alone() {
+        let before = snapshot(&[("E:1", 10)]);
+        let changes = diff(&before, &incoming(&[]), &HashMap::new(), &[]);
+        assert!(changes.removals.is_empty());
+        assert_eq!(changes.next, before);
+    }
+
+    #[test]
+    fn removals_beyond_the_threshold_hold_the_run() {
+        let before = Snapshot((0..20).map(|i| (format!("P:{i:02}"), 1)).collect());
+        let keep: HashMap<String, u64> = before.0.keys().take(17).map(|k| (k.clone(), 1)).collect();
+        let changes = diff(&before, &keep, &bulk(), &[]);
+        let reason = hold_reason(&before, &changes.counts, 10.0);
+        assert_eq!(reason.as_deref(), Some("would remove 3 of 20 students (15.0%), above the 10% threshold"));
+        assert_eq!(hold_reason(&before, &changes.counts, 20.0), None);
+    }
+
+    #[test]
+    fn upserts_run_parents_first_and_removals_children_first() {
+        let changes = diff(&Snapshot::default(), &incoming(&[("E:1", 1), ("P:1", 1), ("R:1>2", 1), ("O:1", 1)]), &bulk(), &[]);
+        assert_eq!(changes.upserts, ["O:1", "P:1", "R:1>2", "E:1"]);
+    }
+
+    #[test]
+    fn snapshots_round_trip_their_text_form() {
+        let before = snapshot(&[("P:1", u64::MAX), ("R:a>b", 0)]);
+        assert_eq!(Snapshot::decode(&before.encode()), Some(before));
+        assert_eq!(Snapshot::decode("P:1\tnot-hex\n"), None);
+    }
+}

@@ -1,0 +1,111 @@
+//! Import definitions and their runs.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::StoreError;
+use super::keys::{import_runs_pk, imports_pk};
+use crate::domain::{DistrictId, ImportDefinition, ImportId, ImportRun};
+use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError};
+
+fn to_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
+    match serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))? {
+        Value::Object(mut map) => {
+            map.insert("pk".into(), Value::String(pk));
+            map.insert("sk".into(), Value::String(sk));
+            Ok(map)
+        }
+        _ => Err(StoreError::Corrupt("record is not an object".into())),
+    }
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads and writes import definitions and runs.
+#[derive(Clone)]
+pub struct ImportStore {
+    table: Arc<dyn Table>,
+}
+
+impl ImportStore {
+    /// A store over the table.
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { table }
+    }
+
+    /// Creates a definition; `AlreadyExists` if the name is taken.
+    pub async fn create(&self, district: &DistrictId, definition: &ImportDefinition) -> Result<(), StoreError> {
+        let item = to_item(imports_pk(district), definition.id.to_string(), definition)?;
+        match self.table.put(item, Condition::NotExists).await {
+            Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
+            other => Ok(other?),
+        }
+    }
+
+    /// Replaces a definition (file date, last run, status ...).
+    pub async fn save(&self, district: &DistrictId, definition: &ImportDefinition) -> Result<(), StoreError> {
+        let item = to_item(imports_pk(district), definition.id.to_string(), definition)?;
+        Ok(self.table.put(item, Condition::None).await?)
+    }
+
+    /// A definition by id.
+    pub async fn get(&self, district: &DistrictId, id: &ImportId) -> Result<Option<ImportDefinition>, StoreError> {
+        self.table.get(&Key::new(imports_pk(district), id.as_str())).await?.map(from_item).transpose()
+    }
+
+    /// Every definition of the district, by name.
+    pub async fn list(&self, district: &DistrictId) -> Result<Vec<ImportDefinition>, StoreError> {
+        let mut definitions = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.table.query(&Query::partition(imports_pk(district)).after(cursor)).await?;
+            for item in page.items {
+                definitions.push(from_item(item)?);
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(definitions);
+            }
+        }
+    }
+
+    /// Deletes a definition and its run history.
+    pub async fn delete(&self, district: &DistrictId, id: &ImportId) -> Result<(), StoreError> {
+        loop {
+            let page = self.table.query(&Query::partition(import_runs_pk(district, id)).limit(25)).await?;
+            if page.items.is_empty() {
+                break;
+            }
+            let keys = page.items.iter().map(Key::of).collect::<Result<Vec<_>, _>>()?;
+            self.table
+                .batch_write(keys.into_iter().map(crate::ports::table::BatchOp::Delete).collect())
+                .await?;
+        }
+        Ok(self.table.delete(&Key::new(imports_pk(district), id.as_str()), Condition::None).await?)
+    }
+
+    /// Records (or updates) a run.
+    pub async fn save_run(&self, district: &DistrictId, run: &ImportRun) -> Result<(), StoreError> {
+        let item = to_item(import_runs_pk(district, &run.import), format!("RUN#{}", run.id), run)?;
+        Ok(self.table.put(item, Condition::None).await?)
+    }
+
+    /// A run by id.
+    pub async fn get_run(&self, district: &DistrictId, import: &ImportId, run: &str) -> Result<Option<ImportRun>, StoreError> {
+        self.table.get(&Key::new(import_runs_pk(district, import), format!("RUN#{run}"))).await?.map(from_item).transpose()
+    }
+
+    /// The newest runs first, at most `limit`.
+    pub async fn runs(&self, district: &DistrictId, import: &ImportId, limit: u32) -> Result<Vec<ImportRun>, StoreError> {
+        let query = Query::partition(import_runs_pk(district, import))
+            .sort(SortKey::BeginsWith("RUN#".into()))
+            .descending()
+            .limit(limit.clamp(1, 1000));
+        self.table.query(&query).await?.items.into_iter().map(from_item).collect()
+    }
+}

@@ -1,0 +1,214 @@
+//! Imports end to end: over HTTP on the local gateway (define, upload, run,
+//! hold, approve, discard, delete), and through the same service on
+//! DynamoDB and S3 on moto.
+
+use std::sync::Arc;
+
+use schoolbell::adapters::aws::{DynamoTable, S3FileStore, create_table};
+use schoolbell::domain::{DistrictId, Principal, Region, Role};
+use schoolbell::ports::{FileStore, RandomIds, SystemClock, Table};
+use schoolbell::services::{ImportService, NewImport, upload_key};
+use schoolbell_tests::app::{TestApp, spawn_app};
+use schoolbell_tests::moto;
+use schoolbell_tests::roster_fixture::RosterFixture;
+use serde_json::{Value, json};
+
+async fn define(app: &TestApp, token: &str, body: Value) {
+    let (status, answer) = app.post("/v1/imports", Some(token), &body.to_string()).await;
+    assert_eq!(status, 201, "{answer}");
+}
+
+async fn upload_and_run(app: &TestApp, token: &str, fixture: &RosterFixture) -> Value {
+    let (status, answer) = app.put_file("/v1/imports/sis/file", token, "roster.zip", fixture.zip()).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, run) = app.post("/v1/imports/sis/runs", Some(token), "").await;
+    assert_eq!(status, 201, "{run}");
+    run
+}
+
+fn counts(run: &Value, kind: &str) -> [u64; 4] {
+    ["added", "updated", "unchanged", "removed"].map(|k| run["counts"][kind][k].as_u64().unwrap_or(u64::MAX))
+}
+
+#[tokio::test]
+async fn an_uploaded_roster_imports_and_an_unchanged_one_writes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.token("district-a", "district_admin", &[]);
+    define(&app, &admin, json!({"name": "sis", "method": "oneroster"})).await;
+    let (_, listed) = app.get("/v1/imports/sis", Some(&admin)).await;
+    assert_eq!((listed["status"].as_str(), listed["file_date"].is_null()), (Some("new"), true));
+
+    let first = upload_and_run(&app, &admin, &RosterFixture::district(10)).await;
+    assert_eq!(first["state"], "applied", "{first}");
+    assert_eq!(counts(&first, "students"), [10, 0, 0, 0]);
+    assert_eq!(counts(&first, "guardians"), [10, 0, 0, 0]);
+    assert_eq!(counts(&first, "staff"), [1, 0, 0, 0]);
+    assert_eq!(counts(&first, "relationships"), [10, 0, 0, 0]);
+    assert_eq!(counts(&first, "enrollments"), [11, 0, 0, 0]);
+    assert_eq!(first["students_without_messenger"], 0);
+
+    let (status, parent) = app.get("/v1/people/pa-3", Some(&admin)).await;
+    assert_eq!(status, 200, "{parent}");
+    assert_eq!(parent["contacts"][0]["value"], "+16175232003");
+
+    let again = upload_and_run(&app, &admin, &RosterFixture::district(10)).await;
+    assert_eq!(counts(&again, "students"), [0, 0, 10, 0]);
+    assert_eq!(counts(&again, "enrollments"), [0, 0, 11, 0]);
+    let (_, definition) = app.get("/v1/imports/sis", Some(&admin)).await;
+    assert_eq!(definition["status"], "ok");
+    assert!(definition["file_date"].is_string() && definition["last_run"].is_string());
+    let (_, runs) = app.get("/v1/imports/sis/runs", Some(&admin)).await;
+    assert_eq!(runs["runs"].as_array().map(Vec::len), Some(2));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_run_removing_too_much_is_held_until_approved_and_changes_nothing_before() {
+    let app = spawn_app().await;
+    let admin = app.token("district-a", "district_admin", &[]);
+    define(&app, &admin, json!({"name": "sis", "method": "oneroster", "hold_threshold_percent": 20})).await;
+    upload_and_run(&app, &admin, &RosterFixture::district(10)).await;
+
+    let small_change = upload_and_run(&app, &admin, &RosterFixture::district(10).without(&[1])).await;
+    assert_eq!(small_change["state"], "applied", "10% is within a 20% threshold: {small_change}");
+    assert_eq!(counts(&small_change, "students"), [0, 0, 9, 1]);
+
+    let held = upload_and_run(&app, &admin, &RosterFixture::district(10).without(&[1, 2, 3, 4])).await;
+    assert_eq!(held["state"], "held", "{held}");
+    assert!(held["hold_reason"].as_str().is_some_and(|r| r.contains("students")), "{held}");
+    assert_eq!(app.get("/v1/people/pa-2", Some(&admin)).await.1["id"], "pa-2", "a held run changes nothing");
+    assert_eq!(app.get("/v1/imports/sis", Some(&admin)).await.1["status"], "held");
+
+    let run = held["id"].as_str().unwrap_or_default();
+    let (status, approved) = app.post(&format!("/v1/imports/sis/runs/{run}/approve"), Some(&admin), "").await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("applied")), "{approved}");
+    assert_eq!(counts(&approved, "students"), [0, 0, 6, 3]);
+    let (status, again) = app.post(&format!("/v1/imports/sis/runs/{run}/approve"), Some(&admin), "").await;
+    assert_eq!(status, 409, "an applied run cannot be approved twice: {again}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_discarded_run_leaves_the_data_as_it_was() {
+    let app = spawn_app().await;
+    let admin = app.token("district-a", "district_admin", &[]);
+    define(&app, &admin, json!({"name": "sis", "method": "oneroster"})).await;
+    upload_and_run(&app, &admin, &RosterFixture::district(10)).await;
+    let held = upload_and_run(&app, &admin, &RosterFixture::district(2)).await;
+    assert_eq!(held["state"], "held");
+    let run = held["id"].as_str().unwrap_or_default();
+    let (status, discarded) = app.post(&format!("/v1/imports/sis/runs/{run}/discard"), Some(&admin), "").await;
+    assert_eq!((status, discarded["state"].as_str()), (200, Some("discarded")));
+    assert_eq!(app.get("/v1/imports/sis", Some(&admin)).await.1["status"], "ok");
+    assert_eq!(app.get("/v1/people/st-9", Some(&admin)).await.0, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_an_import_shows_what_goes_then_leaves_no_orphans() {
+    let app = spawn_app().await;
+    let admin = app.token("district-a", "district_admin", &[]);
+    define(&app, &admin, json!({"name": "sis", "method": "oneroster"})).await;
+    upload_and_run(&app, &admin, &RosterFixture::district(3)).await;
+    let (status, plan) = app.delete("/v1/imports/sis?dry_run=true", &admin).await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!((plan["deleted"].as_bool(), plan["removes"]["students"]["removed"].as_u64()), (Some(false), Some(3)));
+    assert_eq!(app.get("/v1/people/st-1", Some(&admin)).await.0, 200, "a dry run deletes nothing");
+    let (status, done) = app.delete("/v1/imports/sis", &admin).await;
+    assert_eq!((status, done["deleted"].as_bool()), (200, Some(true)), "{done}");
+    for person in ["st-1", "pa-1", "t-1"] {
+        assert_eq!(app.get(&format!("/v1/people/{person}"), Some(&admin)).await.0, 404, "{person} is gone");
+    }
+    assert_eq!(app.get("/v1/imports/sis", Some(&admin)).await.0, 404);
+    let leftovers = schoolbell_tests::contract::table::read_all(
+        app_table(&app).as_ref(),
+        schoolbell::ports::table::Query::partition("D#district-a#SEC#sec-1"),
+    )
+    .await;
+    assert!(leftovers.is_empty(), "no enrollment or section item is left: {leftovers:?}");
+    app.stop().await;
+}
+
+fn app_table(app: &TestApp) -> Arc<dyn Table> {
+    app.table.clone()
+}
+
+#[tokio::test]
+async fn an_on_upload_import_runs_when_its_file_arrives() {
+    let app = spawn_app().await;
+    let admin = app.token("district-a", "district_admin", &[]);
+    define(&app, &admin, json!({"name": "sis", "method": "oneroster", "trigger": "on_upload"})).await;
+    let (status, answer) = app.put_file("/v1/imports/sis/file", &admin, "roster.zip", RosterFixture::district(4).zip()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["run"]["state"], "applied", "{answer}");
+    assert_eq!(answer["run"]["counts"]["students"]["added"], 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn import_routes_need_a_district_admin_and_refuse_bad_files_clearly() {
+    let app = spawn_app().await;
+    let admin = app.token("district-a", "district_admin", &[]);
+    let viewer = app.token("district-a", "school_viewer", &["sch-1"]);
+    let (status, _) = app.post("/v1/imports", Some(&viewer), r#"{"name": "sis", "method": "oneroster"}"#).await;
+    assert_eq!(status, 403);
+    let (status, error) = app.post("/v1/imports", Some(&admin), r#"{"name": "sis", "method": "excel"}"#).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("invalid")));
+    define(&app, &admin, json!({"name": "sis", "method": "oneroster"})).await;
+    let (status, _) = app.post("/v1/imports", Some(&admin), r#"{"name": "sis", "method": "oneroster"}"#).await;
+    assert_eq!(status, 409);
+    let (status, _) = app.post("/v1/imports/sis/runs", Some(&admin), "").await;
+    assert_eq!(status, 409, "no file yet");
+    let (status, _) = app.put_file("/v1/imports/sis/file", &admin, "junk.zip", b"PK\x03\x04 not really".to_vec()).await;
+    assert_eq!(status, 200, "a file is taken as it is; reading it is the run's job");
+    let (status, rejected) = app.post("/v1/imports/sis/runs", Some(&admin), "").await;
+    assert_eq!((status, rejected["state"].as_str()), (201, Some("rejected")), "{rejected}");
+    assert!(!rejected["rejected"].as_array().map(Vec::is_empty).unwrap_or(true));
+    assert_eq!(app.get("/v1/imports/sis", Some(&admin)).await.1["status"], "failed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_import_runs_on_dynamodb_and_s3() {
+    let Some(config) = moto::config("the_same_import_runs_on_dynamodb_and_s3") else { return };
+    let dynamo = aws_sdk_dynamodb::Client::new(&config);
+    let table_name = moto::unique_name("imports");
+    create_table(&dynamo, &table_name).await.unwrap_or_else(|e| panic!("{e}"));
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let bucket = moto::unique_name("imports");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let table = Arc::new(DynamoTable::new(dynamo, table_name));
+    let files = Arc::new(S3FileStore::new(s3, bucket, None));
+    let service = ImportService::new(table.clone(), files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
+    let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
+    let admin = Principal { subject: "admin".into(), district: district.clone(), roles: vec![Role::DistrictAdmin], schools: vec![] };
+    let new = NewImport {
+        name: "sis".into(),
+        method: "oneroster".parse().unwrap_or_else(|e| panic!("{e}")),
+        trigger: "on_upload".parse().unwrap_or_else(|e| panic!("{e}")),
+        schedule: None,
+        mapping: None,
+        hold_threshold_percent: None,
+    };
+    service.create(&admin, new).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let key = upload_key(&district, &"sis".parse().unwrap_or_else(|e| panic!("{e}")), "first.zip");
+    files.put(&key, RosterFixture::district(5).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
+    let (_, run) = service.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
+    let run = run.unwrap_or_else(|| panic!("an on-upload import runs"));
+    assert_eq!(run.counts.students.added, 5);
+    assert_eq!(run.counts.relationships.added, 5);
+
+    let writes_before = table.stats().items_written;
+    let key = upload_key(&district, &"sis".parse().unwrap_or_else(|e| panic!("{e}")), "second.zip");
+    files.put(&key, RosterFixture::district(5).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
+    let (_, run) = service.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.map(|r| r.counts.students.unchanged), Some(5));
+    let roster_writes = table.stats().items_written - writes_before;
+    assert_eq!(roster_writes, 3, "an unchanged re-import writes only its run, the definition's file date and its status");
+    let parent = schoolbell::store::PeopleStore::new(table.clone())
+        .get(&district, &"pa-2".parse().unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parent.map(|p| p.contacts.len()), Some(2));
+}
