@@ -330,7 +330,7 @@ pub fn diff(
         }
         changes.next.0.insert(key.clone(), *hash);
     }
-    for (key, _) in &previous.0 {
+    for key in previous.0.keys() {
         let Some(kind) = RecordKind::of_key(key) else { continue };
         let mode = modes.get(&kind).copied().unwrap_or(FileMode::Absent);
         let gone = match mode {

@@ -311,7 +311,7 @@ impl ImportService {
         let name = sanitize_file_name(file_name, &self.clock.now().format("%Y%m%dT%H%M%S").to_string());
         let key = upload_key(&caller.district, &definition.id, &name);
         self.files.put(&key, content).await.map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))?;
-        self.file_arrived(&key).await.map(|(definition, run)| (definition, run))
+        self.file_arrived(&key).await
     }
 
     /// A file landed under `imports/{district}/{import}/...` (an S3 event,
@@ -464,13 +464,12 @@ impl ImportService {
         let records = RecordSet::of(&outcome.roster, &previous);
         let changes = diff(&previous, &records.hashes(), &records.modes, &records.deleted);
         run.counts = changes.counts.clone();
-        if approving.is_none() {
-            if let Some(reason) = hold_reason(&previous, &changes.counts, definition.hold_threshold_percent) {
-                tracing::warn!(%district, import = %definition.id, %reason, "import run held");
-                run.state = RunState::Held;
-                run.hold_reason = Some(reason);
-                return self.finish(district, definition, run, clock, ImportStatus::Held).await;
-            }
+        let hold = approving.is_none().then(|| hold_reason(&previous, &changes.counts, definition.hold_threshold_percent));
+        if let Some(reason) = hold.flatten() {
+            tracing::warn!(%district, import = %definition.id, %reason, "import run held");
+            run.state = RunState::Held;
+            run.hold_reason = Some(reason);
+            return self.finish(district, definition, run, clock, ImportStatus::Held).await;
         }
         self.apply(district, &definition.id, &records, &changes.upserts, &changes.removals, &previous).await?;
         self.files
