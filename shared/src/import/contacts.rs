@@ -1,11 +1,12 @@
 //! Phone numbers and email addresses of a whole file, validated in one go.
 //!
 //! Parsing a phone number is the costliest step of an import (several
-//! microseconds each), so readers queue every contact cell while they read
-//! rows, and [`PendingContacts::resolve`] then parses each distinct value
-//! once, on every core the machine has, and attaches the results in file
-//! order. An invalid value drops that contact only and becomes a rejected
-//! cell naming the column, never the value.
+//! microseconds each, and serialised: the `phonenumber` crate matches under
+//! one global lock, so more threads do not help), so readers queue every
+//! contact cell while they read rows, and [`PendingContacts::resolve`] then
+//! parses each distinct value once (households share numbers) and attaches
+//! the results in file order. An invalid value drops that contact only and
+//! becomes a rejected cell naming the column, never the value.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -13,9 +14,6 @@ use std::ops::Range;
 use crate::domain::{Channel, ContactPoint, ContactValue, DomainError, Region, RosterPerson};
 
 use super::sheet::{Report, short};
-
-/// Below this many distinct values a single thread does the work.
-const PER_THREAD: usize = 4_096;
 
 /// Contact cells waiting to be validated.
 #[derive(Debug, Default)]
@@ -118,30 +116,15 @@ impl<'c> PendingContacts<'c> {
     }
 }
 
-/// Parses values (phone when the flag is set, else email), in parallel when
-/// there are many.
+/// Parses values: a phone number when the flag is set, else an email address.
 fn parse_all(values: &[(bool, &str)], region: Region) -> Vec<Result<ContactValue, DomainError>> {
-    let parse = |&(phone, raw): &(bool, &str)| {
-        let channel = if phone { Channel::CellPhone } else { Channel::Email };
-        ContactPoint::parse(channel, raw, region).map(|point| point.value)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(values.len() / PER_THREAD + 1);
-    if threads <= 1 {
-        return values.iter().map(parse).collect();
-    }
-    let chunk = values.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = values
-            .chunks(chunk)
-            .map(|part| (part, scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>())))
-            .collect();
-        let mut out = Vec::with_capacity(values.len());
-        for (part, handle) in handles {
-            // Parsing does not panic; should a thread fail anyway, redo its part here.
-            out.extend(handle.join().unwrap_or_else(|_| part.iter().map(parse).collect()));
-        }
-        out
-    })
+    values
+        .iter()
+        .map(|&(phone, raw)| {
+            let channel = if phone { Channel::CellPhone } else { Channel::Email };
+            ContactPoint::parse(channel, raw, region).map(|point| point.value)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -167,8 +150,8 @@ mod tests {
     }
 
     #[test]
-    fn many_values_parse_in_parallel_in_file_order() -> Result<(), DomainError> {
-        let mut people = vec![person()?; 3 * PER_THREAD];
+    fn each_distinct_value_is_parsed_and_attached_in_file_order() -> Result<(), DomainError> {
+        let mut people = vec![person()?; 3_000];
         let mut pending = PendingContacts::default();
         let numbers: Vec<String> =
             (0..people.len()).map(|n| format!("617-{}-{:04}", 200 + n / 10_000, n % 10_000)).collect();
@@ -178,7 +161,7 @@ mod tests {
         pending.push(7, Channel::Email, "email", 9, "bad address");
         let mut report = Report::default();
         pending.resolve(Region::US, &mut people, "users.csv", &mut report, 0);
-        assert_eq!(people[5000].contacts[0].value.as_raw(), "+16172005000");
+        assert_eq!(people[2500].contacts[0].value.as_raw(), "+16172020500");
         assert_eq!(people.iter().filter(|p| p.contacts.len() == 1).count(), people.len());
         assert_eq!(report.rejected.iter().map(|r| r.row).collect::<Vec<_>>(), vec![9]);
         Ok(())

@@ -23,7 +23,7 @@ use crate::domain::{
 use crate::ports::table::{BatchOp, Item, Key, Query, SortKey, Table};
 
 /// Buffered operations are written when this many are waiting.
-pub const FLUSH_AT: usize = 1_000;
+pub const FLUSH_AT: usize = 5_000;
 
 fn item(pk: String, sk: String, body: Value) -> Item {
     let mut item = match body {

@@ -106,57 +106,78 @@ fn base_key(key: &Key) -> Result<Vec<u8>, TableError> {
     Ok(encode(&[&key.pk, &key.sk]))
 }
 
-/// Removes an item and its index entries inside a write transaction.
-fn remove(txn: &WriteTransaction, key: &[u8]) -> Result<(), TableError> {
-    let mut items = txn.open_table(ITEMS).map_err(backend)?;
-    let old = match items.remove(key).map_err(backend)? {
-        Some(guard) => Some(parse_item(guard.value())?),
-        None => None,
-    };
-    drop(items);
-    if let Some(old) = old {
-        for index in [Index::Gsi1, Index::Gsi2] {
-            if let Some(entry) = entry_key(index, &old)? {
-                txn.open_table(index_table(index)).map_err(backend)?.remove(entry.as_slice()).map_err(backend)?;
+type RedbTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
+
+/// The three redb tables of one write transaction, opened once.
+struct Tables<'t> {
+    items: RedbTable<'t>,
+    gsi1: RedbTable<'t>,
+    gsi2: RedbTable<'t>,
+}
+
+impl<'t> Tables<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<Self, TableError> {
+        Ok(Self {
+            items: txn.open_table(ITEMS).map_err(backend)?,
+            gsi1: txn.open_table(GSI1).map_err(backend)?,
+            gsi2: txn.open_table(GSI2).map_err(backend)?,
+        })
+    }
+
+    fn index(&mut self, index: Index) -> &mut RedbTable<'t> {
+        match index {
+            Index::Primary => &mut self.items,
+            Index::Gsi1 => &mut self.gsi1,
+            Index::Gsi2 => &mut self.gsi2,
+        }
+    }
+
+    /// Removes an item and its index entries.
+    fn remove(&mut self, key: &[u8]) -> Result<(), TableError> {
+        let old = match self.items.remove(key).map_err(backend)? {
+            Some(guard) => Some(parse_item(guard.value())?),
+            None => None,
+        };
+        if let Some(old) = old {
+            for index in [Index::Gsi1, Index::Gsi2] {
+                if let Some(entry) = entry_key(index, &old)? {
+                    self.index(index).remove(entry.as_slice()).map_err(backend)?;
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Replaces an item and its index entries inside a write transaction.
-fn store(txn: &WriteTransaction, item: &Item) -> Result<(), TableError> {
-    let Some(key) = entry_key(Index::Primary, item)? else {
-        return Err(TableError::Validation("item has no key".into()));
-    };
-    let entries: Vec<_> = [Index::Gsi1, Index::Gsi2]
-        .into_iter()
-        .map(|index| entry_key(index, item).map(|entry| (index, entry)))
-        .collect::<Result<_, _>>()?;
-    remove(txn, &key)?;
-    let bytes = serde_json::to_vec(item).map_err(|e| TableError::Validation(e.to_string()))?;
-    if bytes.len() > 400 * 1024 {
-        return Err(TableError::Validation("item exceeds DynamoDB's 400 KB limit".into()));
-    }
-    txn.open_table(ITEMS).map_err(backend)?.insert(key.as_slice(), bytes.as_slice()).map_err(backend)?;
-    for (index, entry) in entries {
-        if let Some(entry) = entry {
-            txn.open_table(index_table(index)).map_err(backend)?.insert(entry.as_slice(), &[][..]).map_err(backend)?;
+    /// Replaces an item and its index entries.
+    fn store(&mut self, item: &Item) -> Result<(), TableError> {
+        let Some(key) = entry_key(Index::Primary, item)? else {
+            return Err(TableError::Validation("item has no key".into()));
+        };
+        let entries = [entry_key(Index::Gsi1, item)?, entry_key(Index::Gsi2, item)?];
+        self.remove(&key)?;
+        let bytes = serde_json::to_vec(item).map_err(|e| TableError::Validation(e.to_string()))?;
+        if bytes.len() > 400 * 1024 {
+            return Err(TableError::Validation("item exceeds DynamoDB's 400 KB limit".into()));
         }
+        self.items.insert(key.as_slice(), bytes.as_slice()).map_err(backend)?;
+        for (index, entry) in [Index::Gsi1, Index::Gsi2].into_iter().zip(entries) {
+            if let Some(entry) = entry {
+                self.index(index).insert(entry.as_slice(), &[][..]).map_err(backend)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-fn current(txn: &WriteTransaction, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
-    let items = txn.open_table(ITEMS).map_err(backend)?;
-    read_live(&items, key, now)
-}
+    fn current(&self, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
+        read_live(&self.items, key, now)
+    }
 
-fn apply(txn: &WriteTransaction, op: &WriteOp) -> Result<(), TableError> {
-    match op {
-        WriteOp::Put { item, .. } => store(txn, item),
-        WriteOp::Delete { key, .. } => remove(txn, &base_key(key)?),
-        WriteOp::Check { .. } => Ok(()),
+    fn apply(&mut self, op: &WriteOp) -> Result<(), TableError> {
+        match op {
+            WriteOp::Put { item, .. } => self.store(item),
+            WriteOp::Delete { key, .. } => self.remove(&base_key(key)?),
+            WriteOp::Check { .. } => Ok(()),
+        }
     }
 }
 
@@ -172,15 +193,19 @@ fn op_condition(op: &WriteOp) -> &Condition {
 fn write_all(db: &Database, ops: &[WriteOp], report_index: bool) -> Result<(), TableError> {
     let txn = db.begin_write().map_err(backend)?;
     let now = now();
-    for (i, op) in ops.iter().enumerate() {
-        let key = base_key(&op.key()?)?;
-        if !condition_holds(op_condition(op), current(&txn, &key, now)?.as_ref()) {
-            txn.abort().map_err(backend)?;
-            return Err(TableError::ConditionFailed { operation: report_index.then_some(i) });
+    {
+        let mut tables = Tables::open(&txn)?;
+        for (i, op) in ops.iter().enumerate() {
+            let key = base_key(&op.key()?)?;
+            if !condition_holds(op_condition(op), tables.current(&key, now)?.as_ref()) {
+                drop(tables);
+                txn.abort().map_err(backend)?;
+                return Err(TableError::ConditionFailed { operation: report_index.then_some(i) });
+            }
         }
-    }
-    for op in ops {
-        apply(&txn, op)?;
+        for op in ops {
+            tables.apply(op)?;
+        }
     }
     txn.commit().map_err(backend)
 }
@@ -281,10 +306,13 @@ impl Table for EmbeddedTable {
         }
         self.blocking(move |db| {
             let txn = db.begin_write().map_err(backend)?;
-            for op in &ops {
-                match op {
-                    BatchOp::Put(item) => store(&txn, item)?,
-                    BatchOp::Delete(key) => remove(&txn, &base_key(key)?)?,
+            {
+                let mut tables = Tables::open(&txn)?;
+                for op in &ops {
+                    match op {
+                        BatchOp::Put(item) => tables.store(item)?,
+                        BatchOp::Delete(key) => tables.remove(&base_key(key)?)?,
+                    }
                 }
             }
             txn.commit().map_err(backend)
