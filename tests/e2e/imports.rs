@@ -138,7 +138,8 @@ async fn an_on_upload_import_runs_when_its_file_arrives() {
     let app = spawn_app().await;
     let admin = app.token("district-a", "district_admin", &[]);
     define(&app, &admin, json!({"name": "sis", "method": "oneroster", "trigger": "on_upload"})).await;
-    let (status, answer) = app.put_file("/v1/imports/sis/file", &admin, "roster.zip", RosterFixture::district(4).zip()).await;
+    let (status, answer) =
+        app.put_file("/v1/imports/sis/file", &admin, "roster.zip", RosterFixture::district(4).zip()).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["run"]["state"], "applied", "{answer}");
     assert_eq!(answer["run"]["counts"]["students"]["added"], 4);
@@ -179,9 +180,15 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
     s3.create_bucket().bucket(&bucket).send().await.unwrap_or_else(|e| panic!("{e}"));
     let table = Arc::new(DynamoTable::new(dynamo, table_name));
     let files = Arc::new(S3FileStore::new(s3, bucket, None));
-    let service = ImportService::new(table.clone(), files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
+    let service =
+        ImportService::new(table.clone(), files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
     let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
-    let admin = Principal { subject: "admin".into(), district: district.clone(), roles: vec![Role::DistrictAdmin], schools: vec![] };
+    let admin = Principal {
+        subject: "admin".into(),
+        district: district.clone(),
+        roles: vec![Role::DistrictAdmin],
+        schools: vec![],
+    };
     let new = NewImport {
         name: "sis".into(),
         method: "oneroster".parse().unwrap_or_else(|e| panic!("{e}")),
@@ -205,7 +212,10 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
     let (_, run) = service.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(run.map(|r| r.counts.students.unchanged), Some(5));
     let roster_writes = table.stats().items_written - writes_before;
-    assert_eq!(roster_writes, 3, "an unchanged re-import writes only its run, the definition's file date and its status");
+    assert_eq!(
+        roster_writes, 3,
+        "an unchanged re-import writes only its run, the definition's file date and its status"
+    );
     let parent = schoolbell::store::PeopleStore::new(table.clone())
         .get(&district, &"pa-2".parse().unwrap_or_else(|e| panic!("{e}")))
         .await

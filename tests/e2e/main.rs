@@ -1,5 +1,5 @@
 //! schoolbell's end-to-end tests: one binary, one module per area.
 mod api;
 mod gateways;
-mod table_contract;
 mod imports;
+mod table_contract;

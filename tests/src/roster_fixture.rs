@@ -28,7 +28,11 @@ impl RosterFixture {
     /// `count` students, parents with valid distinct cell phones.
     pub fn district(count: usize) -> Self {
         let students = (1..=count)
-            .map(|n| FixtureStudent { n, parent_sms: format!("(617) 5{:02}-{:04}", 20 + n % 70, 2000 + n), grade: "05".into() })
+            .map(|n| FixtureStudent {
+                n,
+                parent_sms: format!("(617) 5{:02}-{:04}", 20 + n % 70, 2000 + n),
+                grade: "05".into(),
+            })
             .collect();
         Self { students }
     }
@@ -45,9 +49,12 @@ impl RosterFixture {
         let mut users = String::from(
             "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\r\n",
         );
-        users.push_str("t-1,active,2026-09-01,true,sch-1,teacher,tdoe,,Tess,Doe,,T1,tess.doe@district.example.org,,,,,\r\n");
-        let mut enrollments =
-            String::from("sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\r\n");
+        users.push_str(
+            "t-1,active,2026-09-01,true,sch-1,teacher,tdoe,,Tess,Doe,,T1,tess.doe@district.example.org,,,,,\r\n",
+        );
+        let mut enrollments = String::from(
+            "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\r\n",
+        );
         enrollments.push_str("e-t-1,active,2026-09-01,sec-1,sch-1,t-1,teacher,true,,\r\n");
         for s in &self.students {
             let n = s.n;

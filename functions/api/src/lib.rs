@@ -70,9 +70,9 @@ mod tests {
     use axum::body::Body;
     use axum::http::Request;
     use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
-    use schoolbell::ports::{RandomIds, SystemClock};
     use schoolbell::auth::{Claims, mint_hs256};
     use schoolbell::domain::Region;
+    use schoolbell::ports::{RandomIds, SystemClock};
     use schoolbell::store::PeopleStore;
     use tower::ServiceExt;
 
@@ -80,7 +80,8 @@ mod tests {
 
     fn app() -> Router {
         let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
-        let files = Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
+        let files =
+            Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
         let imports = ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
         let people = PeopleService::new(PeopleStore::new(table), Region::US);
         let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));

@@ -22,9 +22,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_audience(config.jwt_audience.clone());
     let sdk = load_sdk_config().await;
     let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name));
-    let bucket = config.imports_bucket.clone().ok_or("environment variable SCHOOLBELL_IMPORTS_BUCKET is required for the API")?;
+    let bucket = config
+        .imports_bucket
+        .clone()
+        .ok_or("environment variable SCHOOLBELL_IMPORTS_BUCKET is required for the API")?;
     let files = Arc::new(S3FileStore::new(aws_sdk_s3::Client::new(&sdk), bucket, None));
-    let imports = ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), config.phone_region);
+    let imports =
+        ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), config.phone_region);
     let people = PeopleService::new(PeopleStore::new(table), config.phone_region);
     let state = ApiState { people, imports, auth: Arc::new(auth) };
     lambda_http::run(router(state)).await

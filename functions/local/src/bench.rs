@@ -152,7 +152,10 @@ pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| (kb / 1024.0 * 10.0).round() / 10.0)
 }
@@ -189,7 +192,8 @@ fn change_one_percent(from: &Path, to: &Path) -> anyhow::Result<u64> {
         }
         let mut reader = csv::ReaderBuilder::new().from_path(&path)?;
         let headers = reader.headers()?.clone();
-        let given = headers.iter().position(|h| h == "givenName").ok_or_else(|| anyhow::anyhow!("no givenName column"))?;
+        let given =
+            headers.iter().position(|h| h == "givenName").ok_or_else(|| anyhow::anyhow!("no givenName column"))?;
         let mut writer = csv::Writer::from_path(to.join(name))?;
         writer.write_record(&headers)?;
         for (i, record) in reader.records().enumerate() {
@@ -223,7 +227,8 @@ pub async fn import(students: usize, work: &Path) -> anyhow::Result<ImportBenchR
     let (rows, raw_baseline_seconds) = raw_baseline(&district)?;
     let data = crate::DataDir::open(work.join("data"))?;
     let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
-    let request = ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
+    let request =
+        ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
     // Written by every CLI run, not roster data: the (refused, still billed) create
     // of the existing definition, its file date, its status, and the run record.
     const BOOKKEEPING_WRITES: u64 = 4;
@@ -259,9 +264,11 @@ pub async fn import(students: usize, work: &Path) -> anyhow::Result<ImportBenchR
         write_requests: after_first.write_requests - before.write_requests,
         raw_baseline_seconds: round(raw_baseline_seconds),
         ratio_to_raw: round(seconds / raw_baseline_seconds.max(1e-9)),
-        reimport_unchanged_writes: (after_unchanged.items_written - after_first.items_written).saturating_sub(BOOKKEEPING_WRITES),
+        reimport_unchanged_writes: (after_unchanged.items_written - after_first.items_written)
+            .saturating_sub(BOOKKEEPING_WRITES),
         reimport_unchanged_seconds: round(reimport_unchanged_seconds),
-        reimport_1pct_writes: (after_changed.items_written - after_unchanged.items_written).saturating_sub(BOOKKEEPING_WRITES),
+        reimport_1pct_writes: (after_changed.items_written - after_unchanged.items_written)
+            .saturating_sub(BOOKKEEPING_WRITES),
         reimport_1pct_changed_users: changed_users,
         reimport_1pct_seconds: round(reimport_1pct_seconds),
     })

@@ -109,7 +109,8 @@ pub fn report(run: &ImportRun) -> serde_json::Value {
         "warnings": run.warnings,
         "students_without_messenger": run.students_without_messenger,
     });
-    if let (serde_json::Value::Object(map), serde_json::Value::Object(counts)) = (&mut value, counts_json(&run.counts)) {
+    if let (serde_json::Value::Object(map), serde_json::Value::Object(counts)) = (&mut value, counts_json(&run.counts))
+    {
         map.extend(counts);
     }
     value

@@ -9,9 +9,9 @@
 //! - [`token`]: development tokens the gateway accepts.
 
 pub mod bench;
-pub mod gen_district;
 mod data_dir;
 mod gateway;
+pub mod gen_district;
 pub mod import_cmd;
 pub mod token;
 

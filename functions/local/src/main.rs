@@ -194,14 +194,23 @@ async fn import(
                 counts.added, counts.updated, counts.unchanged, counts.removed
             );
         }
-        eprintln!("  rejected rows: {}  students without a messenger contact: {}", run.rejected_total, run.students_without_messenger);
+        eprintln!(
+            "  rejected rows: {}  students without a messenger contact: {}",
+            run.rejected_total, run.students_without_messenger
+        );
         if let Some(reason) = &run.hold_reason {
             eprintln!("  HELD: {reason}; nothing was changed (approve or discard it through the API)");
         }
     }
     if run.state == RunState::Rejected {
         for problem in &run.rejected {
-            eprintln!("{} row {} {}: {}", problem.file, problem.row, problem.column.as_deref().unwrap_or(""), problem.reason);
+            eprintln!(
+                "{} row {} {}: {}",
+                problem.file,
+                problem.row,
+                problem.column.as_deref().unwrap_or(""),
+                problem.reason
+            );
         }
         anyhow::bail!("the file cannot be imported ({} problems)", run.rejected_total);
     }

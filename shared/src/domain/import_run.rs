@@ -344,14 +344,14 @@ pub fn diff(
             changes.next.0.remove(key);
         }
     }
-    changes.upserts.sort_by_key(|key| apply_order(key));
-    changes.removals.sort_by_key(|key| std::cmp::Reverse(apply_order(key)));
+    changes.upserts.sort_unstable_by(|a, b| apply_order(a).cmp(&apply_order(b)));
+    changes.removals.sort_unstable_by(|a, b| apply_order(b).cmp(&apply_order(a)));
     changes
 }
 
-fn apply_order(key: &str) -> (usize, String) {
+fn apply_order(key: &str) -> (usize, &str) {
     let position = RecordKind::of_key(key).and_then(|kind| RecordKind::ALL.iter().position(|k| *k == kind));
-    (position.unwrap_or(usize::MAX), key.to_string())
+    (position.unwrap_or(usize::MAX), key)
 }
 
 /// Why a run must be held, if it must: some kind would lose more than
@@ -437,7 +437,8 @@ mod tests {
 
     #[test]
     fn upserts_run_parents_first_and_removals_children_first() {
-        let changes = diff(&Snapshot::default(), &incoming(&[("E:1", 1), ("P:1", 1), ("R:1>2", 1), ("O:1", 1)]), &bulk(), &[]);
+        let changes =
+            diff(&Snapshot::default(), &incoming(&[("E:1", 1), ("P:1", 1), ("R:1>2", 1), ("O:1", 1)]), &bulk(), &[]);
         assert_eq!(changes.upserts, ["O:1", "P:1", "R:1>2", "E:1"]);
     }
 

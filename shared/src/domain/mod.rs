@@ -15,15 +15,15 @@ mod vocabulary;
 pub use access::{Principal, Role};
 pub use email::EmailAddress;
 pub use error::DomainError;
+pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
 pub use import_run::{
     Changes, DEFAULT_HOLD_THRESHOLD_PERCENT, EntityCounts, ImportDefinition, ImportMethod, ImportRun, ImportStatus,
     ImportTrigger, MAX_REPORTED_ROWS, RecordKind, RunCounts, RunState, Snapshot, diff, hold_reason,
 };
-pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
 pub use person::{ContactInput, ContactPoint, ContactValue, MAX_NAME_LEN, Person, PersonInput, PersonRole};
 pub use phone::{PhoneNumber, Region};
 pub use roster::{
-    Batch, Enrollment, EnrollmentRole, FileMode, FileRejected, ReadOutcome, RejectedRow, Relationship, RelationshipKind,
-    Roster, RosterPerson, RosterSchool, Section,
+    Batch, Enrollment, EnrollmentRole, FileMode, FileRejected, ReadOutcome, RejectedRow, Relationship,
+    RelationshipKind, Roster, RosterPerson, RosterSchool, Section,
 };
 pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};

@@ -61,7 +61,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
             ServiceError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m.clone()),
             ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m.clone()),
-            ServiceError::FileRejected(e) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e.to_string()),
+            ServiceError::FileRejected(e) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e.to_string())
+            }
             ServiceError::Store(e) => Self::internal(e, error.is_retryable()),
         }
     }

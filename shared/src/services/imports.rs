@@ -15,9 +15,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Batch, DEFAULT_HOLD_THRESHOLD_PERCENT, DistrictId, DomainError, FileMode, ImportDefinition, ImportId, ImportMethod, ImportRun, ImportStatus, ImportTrigger, MAX_REPORTED_ROWS, PersonId,
-    PersonRole, Principal, ReadOutcome, RecordKind, Region, Roster, RunCounts, RunState, Snapshot, diff,
-    hold_reason,
+    Batch, DEFAULT_HOLD_THRESHOLD_PERCENT, DistrictId, DomainError, FileMode, ImportDefinition, ImportId, ImportMethod,
+    ImportRun, ImportStatus, ImportTrigger, MAX_REPORTED_ROWS, PersonId, PersonRole, Principal, ReadOutcome,
+    RecordKind, Region, Roster, RunCounts, RunState, Snapshot, diff, hold_reason,
 };
 use crate::import::CsvFiles;
 use crate::import::mapped::{Mapping, read_mapped};
@@ -148,7 +148,9 @@ impl<'a> RecordSet<'a> {
             let involves = |id: &str| id.split('>').any(|part| people.contains(part));
             match (RecordKind::of_key(key), key.get(2..)) {
                 (Some(RecordKind::Relationship), Some(id)) if involves(id) => self.deleted.push(key.clone()),
-                (Some(RecordKind::Enrollment), Some(id)) if id.split_once('>').is_some_and(|(_, p)| people.contains(p)) => {
+                (Some(RecordKind::Enrollment), Some(id))
+                    if id.split_once('>').is_some_and(|(_, p)| people.contains(p)) =>
+                {
                     self.deleted.push(key.clone());
                 }
                 _ => {}
@@ -221,7 +223,13 @@ pub fn parse_upload_key(key: &str) -> Option<(DistrictId, ImportId)> {
 
 impl ImportService {
     /// A service over the table and file store.
-    pub fn new(table: Arc<dyn Table>, files: Arc<dyn FileStore>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>, region: Region) -> Self {
+    pub fn new(
+        table: Arc<dyn Table>,
+        files: Arc<dyn FileStore>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn Ids>,
+        region: Region,
+    ) -> Self {
         let store = ImportStore::new(Arc::clone(&table));
         Self { table, files, clock, ids, region, store }
     }
@@ -254,7 +262,9 @@ impl ImportService {
             return Err(DomainError::Invalid("hold_threshold_percent: must be between 0 and 100".into()).into());
         }
         if new.method == ImportMethod::Mapped {
-            let mapping = new.mapping.as_deref().ok_or_else(|| DomainError::Invalid("mapping: a mapped import needs a mapping (a preset name or TOML)".into()))?;
+            let mapping = new.mapping.as_deref().ok_or_else(|| {
+                DomainError::Invalid("mapping: a mapped import needs a mapping (a preset name or TOML)".into())
+            })?;
             mapping_of(mapping)?;
         }
         if new.trigger == ImportTrigger::Scheduled && new.schedule.is_none() {
@@ -273,7 +283,9 @@ impl ImportService {
             file_key: None,
         };
         match self.store.create(district, &definition).await {
-            Err(StoreError::AlreadyExists) => Err(ServiceError::Conflict(format!("import `{}` already exists", definition.id))),
+            Err(StoreError::AlreadyExists) => {
+                Err(ServiceError::Conflict(format!("import `{}` already exists", definition.id)))
+            }
             other => other.map(|()| definition).map_err(Into::into),
         }
     }
@@ -370,7 +382,12 @@ impl ImportService {
         Ok(run)
     }
 
-    async fn held_run(&self, district: &DistrictId, import: &ImportId, run_id: &str) -> Result<ImportRun, ServiceError> {
+    async fn held_run(
+        &self,
+        district: &DistrictId,
+        import: &ImportId,
+        run_id: &str,
+    ) -> Result<ImportRun, ServiceError> {
         let run = self
             .store
             .get_run(district, import, run_id)
@@ -455,6 +472,7 @@ impl ImportService {
             Err(other) => return Err(other),
         };
         drop(content);
+        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "import file read");
         run.rejected_total = outcome.rejected.len() as u64;
         run.rejected = outcome.rejected.iter().take(MAX_REPORTED_ROWS).cloned().collect();
         run.warnings = outcome.warnings.clone();
@@ -462,9 +480,12 @@ impl ImportService {
 
         let previous = self.snapshot(district, &definition.id).await?;
         let records = RecordSet::of(&outcome.roster, &previous);
+        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "records hashed");
         let changes = diff(&previous, &records.hashes(), &records.modes, &records.deleted);
+        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), upserts = changes.upserts.len(), "diffed");
         run.counts = changes.counts.clone();
-        let hold = approving.is_none().then(|| hold_reason(&previous, &changes.counts, definition.hold_threshold_percent));
+        let hold =
+            approving.is_none().then(|| hold_reason(&previous, &changes.counts, definition.hold_threshold_percent));
         if let Some(reason) = hold.flatten() {
             tracing::warn!(%district, import = %definition.id, %reason, "import run held");
             run.state = RunState::Held;
@@ -472,6 +493,7 @@ impl ImportService {
             return self.finish(district, definition, run, clock, ImportStatus::Held).await;
         }
         self.apply(district, &definition.id, &records, &changes.upserts, &changes.removals, &previous).await?;
+        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "changes applied");
         self.files
             .put(&snapshot_key(district, &definition.id), Bytes::from(changes.next.encode()))
             .await
@@ -564,7 +586,9 @@ impl ImportService {
         }
         let mut writer = RosterWriter::new(Arc::clone(&self.table), district.clone(), definition.id.clone());
         let mut ordered = only_mine.clone();
-        ordered.sort_by_key(|key| std::cmp::Reverse(RecordKind::of_key(key).and_then(|k| RecordKind::ALL.iter().position(|x| *x == k))));
+        ordered.sort_by_key(|key| {
+            std::cmp::Reverse(RecordKind::of_key(key).and_then(|k| RecordKind::ALL.iter().position(|x| *x == k)))
+        });
         for key in ordered {
             let (Some(kind), Some(id)) = (RecordKind::of_key(key), key.get(2..)) else { continue };
             match kind {
@@ -602,7 +626,8 @@ fn mapping_of(text: &str) -> Result<Mapping, ServiceError> {
 /// prefixed with the upload time so every upload keeps its own file.
 fn sanitize_file_name(name: &str, stamp: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(100).collect();
+    let cleaned: String =
+        base.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(100).collect();
     let cleaned = cleaned.trim_start_matches('.');
     if cleaned.is_empty() { format!("{stamp}-upload") } else { format!("{stamp}-{cleaned}") }
 }

@@ -82,9 +82,7 @@ impl ImportStore {
                 break;
             }
             let keys = page.items.iter().map(Key::of).collect::<Result<Vec<_>, _>>()?;
-            self.table
-                .batch_write(keys.into_iter().map(crate::ports::table::BatchOp::Delete).collect())
-                .await?;
+            self.table.batch_write(keys.into_iter().map(crate::ports::table::BatchOp::Delete).collect()).await?;
         }
         Ok(self.table.delete(&Key::new(imports_pk(district), id.as_str()), Condition::None).await?)
     }
@@ -96,12 +94,26 @@ impl ImportStore {
     }
 
     /// A run by id.
-    pub async fn get_run(&self, district: &DistrictId, import: &ImportId, run: &str) -> Result<Option<ImportRun>, StoreError> {
-        self.table.get(&Key::new(import_runs_pk(district, import), format!("RUN#{run}"))).await?.map(from_item).transpose()
+    pub async fn get_run(
+        &self,
+        district: &DistrictId,
+        import: &ImportId,
+        run: &str,
+    ) -> Result<Option<ImportRun>, StoreError> {
+        self.table
+            .get(&Key::new(import_runs_pk(district, import), format!("RUN#{run}")))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// The newest runs first, at most `limit`.
-    pub async fn runs(&self, district: &DistrictId, import: &ImportId, limit: u32) -> Result<Vec<ImportRun>, StoreError> {
+    pub async fn runs(
+        &self,
+        district: &DistrictId,
+        import: &ImportId,
+        limit: u32,
+    ) -> Result<Vec<ImportRun>, StoreError> {
         let query = Query::partition(import_runs_pk(district, import))
             .sort(SortKey::BeginsWith("RUN#".into()))
             .descending()

@@ -23,7 +23,7 @@ use crate::domain::{
 use crate::ports::table::{BatchOp, Item, Key, Query, SortKey, Table};
 
 /// Buffered operations are written when this many are waiting.
-pub const FLUSH_AT: usize = 5_000;
+pub const FLUSH_AT: usize = 50_000;
 
 fn item(pk: String, sk: String, body: Value) -> Item {
     let mut item = match body {
@@ -87,8 +87,10 @@ impl RosterWriter {
         let mut keys = Vec::new();
         let mut cursor = None;
         loop {
-            let page =
-                self.table.query(&Query::partition(pk).sort(SortKey::BeginsWith(prefix.to_string())).after(cursor)).await?;
+            let page = self
+                .table
+                .query(&Query::partition(pk).sort(SortKey::BeginsWith(prefix.to_string())).after(cursor))
+                .await?;
             for found in &page.items {
                 keys.push(Key::of(found)?);
             }
@@ -182,7 +184,8 @@ impl RosterWriter {
 
     /// Writes both directions of a student–guardian link.
     pub async fn put_relationship(&mut self, link: &Relationship) -> Result<(), StoreError> {
-        let body = json!({"student": link.student, "guardian": link.guardian, "kind": link.kind, "messenger": link.messenger});
+        let body =
+            json!({"student": link.student, "guardian": link.guardian, "kind": link.kind, "messenger": link.messenger});
         let student_pk = person_pk(&self.district, &link.student);
         let guardian_pk = person_pk(&self.district, &link.guardian);
         self.push(BatchOp::Put(item(student_pk, format!("{GUARDIAN_SK_PREFIX}{}", link.guardian), body.clone())))
@@ -229,8 +232,11 @@ impl RosterWriter {
     /// Removes both directions of an enrollment, given its `section>person` id.
     pub async fn remove_enrollment(&mut self, id: &str) -> Result<(), StoreError> {
         let Some((section, person)) = id.split_once('>') else { return Ok(()) };
-        self.push(BatchOp::Delete(Key::new(section_pk(&self.district, section), format!("{ENROLLMENT_SK_PREFIX}{person}"))))
-            .await?;
+        self.push(BatchOp::Delete(Key::new(
+            section_pk(&self.district, section),
+            format!("{ENROLLMENT_SK_PREFIX}{person}"),
+        )))
+        .await?;
         let person_pk = format!("D#{}#P#{person}", self.district);
         self.push(BatchOp::Delete(Key::new(person_pk, format!("{SECTION_SK_PREFIX}{section}")))).await
     }

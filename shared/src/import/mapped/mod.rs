@@ -22,6 +22,7 @@
 //!
 //! See [`read_mapped`] for the reading rules.
 
+mod columns;
 mod names;
 mod read;
 

@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::domain::{
-    Batch, Channel, FileRejected, PersonId, PersonRole, ReadOutcome, Region, RejectedRow, Relationship, Roster,
-    RosterPerson, RosterSchool, SchoolId,
+    Batch, Channel, FileRejected, PersonId, PersonRole, ReadOutcome, Region, Relationship, Roster, RosterPerson,
+    RosterSchool, SchoolId,
 };
 use crate::import::contacts::PendingContacts;
 use crate::import::sheet::{self, Report, Row, Sheet, short};
 
+use super::columns::{Col, Cols, ContactCols};
 use super::names::{derived_contact_id, relationship_kind, split_full_name};
 use super::{ContactColumns, Mapping};
 
@@ -74,186 +75,6 @@ pub fn read_mapped(
     pending.resolve(region, &mut roster.people.records, file_name, &mut report, 0);
     disagreements.report(file_name, &mut report);
     Ok(ReadOutcome { roster, rejected: report.rejected, warnings: report.warnings })
-}
-
-/// A configured column: where it is and what it is called in the file.
-#[derive(Clone, Copy)]
-struct Col<'m> {
-    index: Option<usize>,
-    name: &'m str,
-}
-
-#[derive(Default)]
-struct ContactCols<'m> {
-    id: Option<Col<'m>>,
-    given: Option<Col<'m>>,
-    family: Option<Col<'m>>,
-    full: Option<Col<'m>>,
-    relationship: Option<Col<'m>>,
-    messenger: Option<Col<'m>>,
-    household: Option<Col<'m>>,
-    phones: Vec<(Channel, Col<'m>)>,
-    phone: Option<Col<'m>>,
-    phone_type: Option<Col<'m>>,
-    emails: Vec<(Channel, Col<'m>)>,
-    language: Option<Col<'m>>,
-}
-
-struct Cols<'m> {
-    student_id: Col<'m>,
-    given: Col<'m>,
-    family: Col<'m>,
-    grade: Option<Col<'m>>,
-    school: Option<Col<'m>>,
-    school_name: Option<Col<'m>>,
-    household: Option<Col<'m>>,
-    language: Option<Col<'m>>,
-    birth_date: Option<Col<'m>>,
-    email: Option<Col<'m>>,
-    /// `None` when the mapping has no contact or the file none of its name columns.
-    contact: Option<ContactCols<'m>>,
-    plus: Vec<(&'m str, Col<'m>)>,
-}
-
-impl<'m> Cols<'m> {
-    fn locate(sheet: &Sheet<'_>, mapping: &'m Mapping, report: &mut Report) -> Result<Self, FileRejected> {
-        let mut missing_required = Vec::new();
-        let mut missing_optional = Vec::new();
-        let find = |name: &'m str| Col { index: sheet.col(name.trim()), name: name.trim() };
-        let mut required = |key: &str, name: &'m str| {
-            let col = find(name);
-            if col.index.is_none() {
-                missing_required.push((key.to_string(), col.name));
-            }
-            col
-        };
-        let s = &mapping.student;
-        let student_id = required("student.id", &s.id);
-        let given = required("student.given_name", &s.given_name);
-        let family = required("student.family_name", &s.family_name);
-        let mut optional = |key: &str, name: Option<&'m String>| {
-            let col = find(name?.as_str());
-            if col.index.is_none() {
-                missing_optional.push((key.to_string(), col.name));
-                None
-            } else {
-                Some(col)
-            }
-        };
-        let grade = optional("student.grade", s.grade.as_ref());
-        let school = optional("student.school", s.school.as_ref());
-        let school_name = optional("student.school_name", s.school_name.as_ref());
-        let household = optional("student.household", s.household.as_ref());
-        let language = optional("student.language", s.language.as_ref());
-        let birth_date = optional("student.birth_date", s.birth_date.as_ref());
-        let email = optional("student.email", s.email.as_ref());
-        let plus = mapping
-            .plus
-            .iter()
-            .filter_map(|(name, column)| {
-                optional(&format!("plus.{name}"), Some(column)).map(|col| (name.as_str(), col))
-            })
-            .collect();
-        let contact = match &mapping.contact {
-            None => None,
-            Some(c) => {
-                let cols = contact_cols(c, &mut optional);
-                let has_name = cols.full.is_some() || (cols.given.is_some() && cols.family.is_some());
-                let has_other = cols.id.is_some()
-                    || !cols.phones.is_empty()
-                    || cols.phone.is_some()
-                    || !cols.emails.is_empty()
-                    || cols.relationship.is_some();
-                if has_name {
-                    Some(cols)
-                } else if has_other {
-                    for (key, name) in [
-                        ("contact.given_name", &c.given_name),
-                        ("contact.family_name", &c.family_name),
-                        ("contact.name", &c.name),
-                    ] {
-                        if let Some(name) = name.as_deref().filter(|n| sheet.col(n.trim()).is_none()) {
-                            missing_required.push((key.to_string(), name.trim()));
-                        }
-                    }
-                    None
-                } else {
-                    report.warn(format!("{}: no contact columns; every row is read as a student only", sheet.name));
-                    None
-                }
-            }
-        };
-        if !missing_required.is_empty() {
-            let problems = missing_required
-                .into_iter()
-                .map(|(key, name)| RejectedRow {
-                    file: sheet.name.to_string(),
-                    row: 1,
-                    column: Some(name.to_string()),
-                    reason: format!("required column `{}` ({key}) is missing", short(name)),
-                })
-                .collect();
-            return Err(FileRejected { problems });
-        }
-        if !missing_optional.is_empty() {
-            let list: Vec<String> = missing_optional.iter().map(|(key, name)| format!("`{name}` ({key})")).collect();
-            report.warn(format!("{}: mapped columns not in the file, not read: {}", sheet.name, list.join(", ")));
-        }
-        let used: Vec<&str> = mapping.columns().into_iter().map(|(_, column)| column.trim()).collect();
-        sheet.warn_unknown_columns(&used, report);
-        Ok(Self {
-            student_id,
-            given,
-            family,
-            grade,
-            school,
-            school_name,
-            household,
-            language,
-            birth_date,
-            email,
-            contact,
-            plus,
-        })
-    }
-}
-
-fn contact_cols<'m>(
-    c: &'m ContactColumns,
-    optional: &mut impl FnMut(&str, Option<&'m String>) -> Option<Col<'m>>,
-) -> ContactCols<'m> {
-    let mut cols = ContactCols {
-        id: optional("contact.id", c.id.as_ref()),
-        given: optional("contact.given_name", c.given_name.as_ref()),
-        family: optional("contact.family_name", c.family_name.as_ref()),
-        full: optional("contact.name", c.name.as_ref()),
-        relationship: optional("contact.relationship", c.relationship.as_ref()),
-        messenger: optional("contact.messenger", c.messenger.as_ref()),
-        household: optional("contact.household", c.household.as_ref()),
-        phone: optional("contact.phone", c.phone.as_ref()),
-        phone_type: optional("contact.phone_type", c.phone_type.as_ref()),
-        language: optional("contact.language", c.language.as_ref()),
-        ..ContactCols::default()
-    };
-    for (channel, key, column) in [
-        (Channel::HouseholdPhone, "contact.household_phone", &c.household_phone),
-        (Channel::HomePhone, "contact.home_phone", &c.home_phone),
-        (Channel::WorkPhone, "contact.work_phone", &c.work_phone),
-        (Channel::CellPhone, "contact.cell_phone", &c.cell_phone),
-    ] {
-        if let Some(col) = optional(key, column.as_ref()) {
-            cols.phones.push((channel, col));
-        }
-    }
-    for (channel, key, column) in [
-        (Channel::Email, "contact.email", &c.email),
-        (Channel::SecondaryEmail, "contact.secondary_email", &c.secondary_email),
-    ] {
-        if let Some(col) = optional(key, column.as_ref()) {
-            cols.emails.push((channel, col));
-        }
-    }
-    cols
 }
 
 /// A person already read: where, and whether a student.

@@ -73,7 +73,7 @@ pub(super) fn read(files: &CsvFiles, fatal: &mut Vec<RejectedRow>, report: &mut 
         let value = row.get(Some(value_col));
         if key.eq_ignore_ascii_case("oneroster.version") {
             manifest.version = Some(value.to_string());
-        } else if let Some(file) = key.strip_prefix("file.") {
+        } else if let Some(file) = key.get(..5).filter(|p| p.eq_ignore_ascii_case("file.")).and_then(|_| key.get(5..)) {
             let mode = match value.to_ascii_lowercase().as_str() {
                 "bulk" => FileMode::Bulk,
                 "delta" => FileMode::Delta,
