@@ -222,3 +222,47 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(parent.map(|p| p.contacts.len()), Some(2));
 }
+
+#[tokio::test]
+async fn an_s3_object_created_event_runs_the_matching_import_and_skips_strangers() {
+    use aws_lambda_events::event::s3::S3Event;
+    use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let files = Arc::new(DirFileStore::new(dir.path()));
+    let service = ImportService::new(table, files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
+    let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
+    let new = NewImport {
+        name: "sis".into(),
+        method: "oneroster".parse().unwrap_or_else(|e| panic!("{e}")),
+        trigger: "on_upload".parse().unwrap_or_else(|e| panic!("{e}")),
+        schedule: None,
+        mapping: None,
+        hold_threshold_percent: None,
+    };
+    service.create_in(&district, new).await.unwrap_or_else(|e| panic!("{e}"));
+    let key = "imports/district-a/sis/2026 roster.zip";
+    files.put(key, RosterFixture::district(3).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let recorded: Value =
+        serde_json::from_str(include_str!("../../functions/import-ingest/events/object-created.json"))
+            .unwrap_or_default();
+    let record_for = |key: &str| {
+        let mut record = recorded["Records"][0].clone();
+        record["s3"]["object"]["key"] = json!(key);
+        record
+    };
+    let event = json!({"Records": [
+        record_for("imports/district-a/sis/2026+roster.zip"),
+        record_for("exports/cleanup.csv"),
+        record_for("imports/district-a/unknown/x.zip"),
+    ]});
+    let event: S3Event = serde_json::from_value(event).unwrap_or_else(|e| panic!("{e}"));
+    let report = schoolbell_import_ingest::handle(&service, event).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.handled, [key]);
+    assert_eq!(report.skipped.len(), 2);
+    let admin = Principal { subject: "a".into(), district, roles: vec![Role::DistrictAdmin], schools: vec![] };
+    let runs = service.runs(&admin, "sis", 10).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(runs.first().map(|r| r.counts.students.added), Some(3));
+}

@@ -103,3 +103,106 @@ fn token_refuses_an_unknown_role_with_a_message() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role `wizard`"));
 }
+
+fn run_json(args: &[&str]) -> (bool, serde_json::Value, String) {
+    let output = schoolbell(args).output().unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let json = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
+    (output.status.success(), json, String::from_utf8_lossy(&output.stderr).to_string())
+}
+
+#[test]
+fn import_prints_the_contract_json_and_an_unchanged_reimport_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let district = dir.path().join("district");
+    let data = dir.path().join("data");
+    let (ok, summary, _) = run_json(&["gen-district", "--students", "40", "--seed", "3", &district.to_string_lossy()]);
+    assert!(ok && summary["students"] == 40, "{summary}");
+
+    let args = [
+        "import",
+        "--data",
+        &data.to_string_lossy(),
+        "--district",
+        "d-1",
+        "--name",
+        "sis",
+        &district.to_string_lossy(),
+        "--json",
+    ];
+    let (ok, first, stderr) = run_json(&args);
+    assert!(ok, "{stderr}");
+    for key in [
+        "import",
+        "run",
+        "held",
+        "seconds",
+        "students",
+        "guardians",
+        "staff",
+        "relationships",
+        "enrollments",
+        "rejected",
+        "warnings",
+    ] {
+        assert!(first.get(key).is_some(), "the JSON has `{key}`: {first}");
+    }
+    assert_eq!((first["import"].as_str(), first["held"].as_bool()), (Some("sis"), Some(false)));
+    assert_eq!(first["students"]["added"], 40);
+    assert!(first["guardians"]["added"].as_u64().unwrap_or(0) >= 40);
+
+    let (ok, second, stderr) = run_json(&args);
+    assert!(ok, "{stderr}");
+    assert_eq!(second["students"], serde_json::json!({"added": 0, "updated": 0, "unchanged": 40, "removed": 0}));
+    assert_ne!(first["run"], second["run"]);
+}
+
+#[test]
+fn a_run_that_would_remove_most_students_is_held_and_says_why() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (big, small, data) = (dir.path().join("big"), dir.path().join("small"), dir.path().join("data"));
+    assert!(run_json(&["gen-district", "--students", "40", "--seed", "3", &big.to_string_lossy()]).0);
+    assert!(run_json(&["gen-district", "--students", "5", "--seed", "3", &small.to_string_lossy()]).0);
+    let import = |path: &Path| {
+        run_json(&[
+            "import",
+            "--data",
+            &data.to_string_lossy(),
+            "--district",
+            "d-1",
+            "--name",
+            "sis",
+            &path.to_string_lossy(),
+            "--json",
+        ])
+    };
+    assert!(import(&big).0);
+    let (ok, held, stderr) = import(&small);
+    assert!(ok, "a held run is an answer, not a failure: {stderr}");
+    assert_eq!(held["held"], true, "{held}");
+    assert!(held["hold_reason"].as_str().is_some_and(|r| r.contains("students")), "{held}");
+}
+
+#[test]
+fn a_file_that_cannot_be_imported_exits_non_zero_with_its_problems() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(broken.join("users.csv"), "sourcedId,role\r\nu-1,student\r\n").unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let (ok, json, stderr) = run_json(&[
+        "import",
+        "--data",
+        &data.to_string_lossy(),
+        "--district",
+        "d-1",
+        &broken.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(!ok, "exit code is non-zero");
+    assert_eq!(json["state"], "rejected", "{json}");
+    assert!(stderr.contains("users.csv"), "problems are on stderr: {stderr}");
+    let (ok, _, stderr) =
+        run_json(&["import", "--data", &data.to_string_lossy(), "--district", "d-1", "/no/such/path"]);
+    assert!(!ok && stderr.contains("does not exist"), "{stderr}");
+}
