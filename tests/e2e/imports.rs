@@ -266,3 +266,30 @@ async fn an_s3_object_created_event_runs_the_matching_import_and_skips_strangers
     let runs = service.runs(&admin, "sis", 10).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(runs.first().map(|r| r.counts.students.added), Some(3));
 }
+
+#[tokio::test]
+async fn a_mapped_flat_file_imports_students_contacts_and_plus_data() {
+    let app = spawn_app().await;
+    let admin = app.token("district-a", "district_admin", &[]);
+    define(&app, &admin, json!({"name": "flat", "method": "mapped", "mapping": "schoolmessenger"})).await;
+    let csv = "Student ID,Student First Name,Student Last Name,Grade,School,Contact First Name,Contact Last Name,Relationship,Messenger,Household ID,Home Phone,Work Phone,Cell Phone,Email,Language,Meal Balance,Bus Route\r\n\
+               s-1,Leo,Diaz,5,sch-1,Ana,Diaz,Mother,Y,h-1,,,(617) 555-2345,ana@example.org,es,12.50,Route 7\r\n\
+               s-1,Leo,Diaz,5,sch-1,Luis,Diaz,Father,N,h-1,(617) 555-3456,,,,es,12.50,Route 7\r\n\
+               s-2,Mia,Diaz,3,sch-1,Ana,Diaz,Mother,Y,h-1,,,(617) 555-2345,ana@example.org,es,3.00,Route 7\r\n";
+    let (status, answer) = app.put_file("/v1/imports/flat/file", &admin, "flat.csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, run) = app.post("/v1/imports/flat/runs", Some(&admin), "").await;
+    assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
+    assert_eq!(counts(&run, "students"), [2, 0, 0, 0]);
+    assert_eq!(counts(&run, "relationships")[0], 3, "{run}");
+    assert_eq!(run["students_without_messenger"], 0);
+    let profile = app
+        .table
+        .get(&schoolbell::ports::table::Key::new("D#district-a#P#s-1", "#PERSON"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_default();
+    assert_eq!(profile["plus"]["bus_route"], "Route 7", "{profile:?}");
+    assert_eq!(profile["grade"], "05");
+    app.stop().await;
+}

@@ -18,6 +18,10 @@ use crate::ports::table::{
     TableStats, WriteOp, checked_cursor, condition_holds, is_expired, validate_transaction,
 };
 
+/// Page cache of a file-backed table. redb's default (1 GiB) would let a
+/// large import grow the process far past what a laptop gateway needs.
+const CACHE_BYTES: usize = 128 * 1024 * 1024;
+
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 const GSI1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi1");
 const GSI2: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi2");
@@ -54,7 +58,7 @@ impl std::fmt::Debug for EmbeddedTable {
 impl EmbeddedTable {
     /// Opens (or creates) the database file at `path`. Data survives restarts.
     pub fn open(path: &Path) -> Result<Self, TableError> {
-        let db = Database::create(path).map_err(backend)?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(backend)?;
         Self::prepared(db)
     }
 
