@@ -293,3 +293,45 @@ async fn a_mapped_flat_file_imports_students_contacts_and_plus_data() {
     assert_eq!(profile["grade"], "05");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_scheduled_import_runs_once_per_slot_when_it_has_a_file() {
+    use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
+    use schoolbell::ports::FixedClock;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(FixedClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T01:00:00Z")
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|e| panic!("{e}")),
+    ));
+    let files = Arc::new(DirFileStore::new(dir.path()));
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let service = ImportService::new(table, files.clone(), clock.clone(), Arc::new(RandomIds), Region::US);
+    let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
+    let new = |schedule: Option<&str>| NewImport {
+        name: "nightly".into(),
+        method: "oneroster".parse().unwrap_or_else(|e| panic!("{e}")),
+        trigger: "scheduled".parse().unwrap_or_else(|e| panic!("{e}")),
+        schedule: schedule.map(str::to_string),
+        mapping: None,
+        hold_threshold_percent: None,
+    };
+    assert!(service.create_in(&district, new(Some("at 2am"))).await.is_err(), "a malformed schedule is refused");
+    assert!(service.create_in(&district, new(None)).await.is_err(), "a scheduled import needs a schedule");
+    service.create_in(&district, new(Some("daily 02:00"))).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(service.run_due().await.unwrap_or_else(|e| panic!("{e}")).is_empty(), "no file yet");
+
+    let key = upload_key(&district, &"nightly".parse().unwrap_or_else(|e| panic!("{e}")), "roster.zip");
+    files.put(&key, RosterFixture::district(2).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
+    let (_, ran) = service.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(ran.is_none(), "a scheduled import waits for its slot");
+    clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T02:05:00Z")
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let runs = service.run_due().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(runs.iter().map(|r| r.counts.students.added).collect::<Vec<_>>(), [2]);
+    assert!(service.run_due().await.unwrap_or_else(|e| panic!("{e}")).is_empty(), "a slot runs once");
+}

@@ -1,6 +1,8 @@
-//! `schoolbell-import-ingest`: the S3 trigger of imports. Each
+//! `schoolbell-import-ingest`: the triggers of imports. Each S3
 //! `ObjectCreated` record under `imports/{district}/{import}/...` sets that
-//! import's file date and, for imports that run on upload, runs it.
+//! import's file date and, for imports that run on upload, runs it; an
+//! EventBridge scheduled event runs every scheduled import whose slot came.
+//! [`handle_event`] tells the two apart.
 //!
 //! [`handle`] is the whole function; `main.rs` wires it to Lambda. A key
 //! outside the layout or of an unknown import is logged and skipped (a retry
@@ -24,6 +26,33 @@ pub struct IngestReport {
 /// S3 event keys are URL-encoded with `+` for spaces.
 pub fn decode_key(raw: &str) -> String {
     percent_decode_str(&raw.replace('+', " ")).decode_utf8_lossy().into_owned()
+}
+
+/// Handles a raw Lambda event: S3 notifications (`Records`) or an
+/// EventBridge `Scheduled Event`. Anything else is refused.
+pub async fn handle_event(service: &ImportService, event: serde_json::Value) -> Result<serde_json::Value, IngestError> {
+    if event.get("Records").is_some() {
+        let event: S3Event = serde_json::from_value(event).map_err(|e| IngestError::UnknownEvent(e.to_string()))?;
+        let report = handle(service, event).await?;
+        return Ok(serde_json::to_value(report).unwrap_or_default());
+    }
+    if event.get("detail-type").and_then(serde_json::Value::as_str) == Some("Scheduled Event") {
+        let runs = service.run_due().await?;
+        let ids: Vec<String> = runs.iter().map(|run| format!("{}/{}", run.import, run.id)).collect();
+        return Ok(serde_json::json!({"scheduled_runs": ids}));
+    }
+    Err(IngestError::UnknownEvent("neither S3 records nor a scheduled event".into()))
+}
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The event is not one this function takes.
+    #[error("unexpected event: {0}")]
+    UnknownEvent(String),
+    /// The import service failed (retryable ones are retried by Lambda).
+    #[error(transparent)]
+    Service(#[from] ServiceError),
 }
 
 /// Handles every record of the event.

@@ -1,9 +1,9 @@
-//! The import trigger on AWS Lambda: S3 `ObjectCreated` events on the
-//! imports bucket → [`schoolbell_import_ingest::handle`].
+//! The import triggers on AWS Lambda: S3 `ObjectCreated` events on the
+//! imports bucket and the scheduler's EventBridge rule →
+//! [`schoolbell_import_ingest::handle_event`].
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{LambdaEvent, service_fn};
 use schoolbell::adapters::aws::{DynamoTable, S3FileStore, load_sdk_config};
 use schoolbell::config::{LambdaConfig, process_env};
@@ -20,8 +20,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let files = Arc::new(S3FileStore::new(aws_sdk_s3::Client::new(&sdk), bucket, None));
     let service = ImportService::new(table, files, Arc::new(SystemClock), Arc::new(RandomIds), config.phone_region);
     let service = &service;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
-        schoolbell_import_ingest::handle(service, event.payload).await.map_err(lambda_runtime::Error::from)
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        schoolbell_import_ingest::handle_event(service, event.payload).await.map_err(lambda_runtime::Error::from)
     }))
     .await
 }

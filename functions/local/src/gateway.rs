@@ -76,12 +76,31 @@ impl LocalGateway {
     ) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, "schoolbell local gateway listening");
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+        let scheduler = tokio::spawn(run_scheduler(crate::import_cmd::service(&self)));
+        let served = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
+        scheduler.abort();
+        served?;
         tracing::info!(stats = ?self.table_stats(), "schoolbell local gateway stopped");
         Ok(())
     }
 
     fn table_stats(&self) -> schoolbell::ports::TableStats {
         schoolbell::ports::Table::stats(self.table.as_ref())
+    }
+}
+
+/// How often the local gateway looks for scheduled imports that are due
+/// (the EventBridge rule's rate on AWS).
+pub const SCHEDULER_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn run_scheduler(imports: schoolbell::services::ImportService) {
+    let mut tick = tokio::time::interval(SCHEDULER_TICK);
+    loop {
+        tick.tick().await;
+        match imports.run_due().await {
+            Ok(runs) if !runs.is_empty() => tracing::info!(runs = runs.len(), "scheduled imports ran"),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "scheduled imports failed"),
+        }
     }
 }

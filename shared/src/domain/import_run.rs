@@ -91,6 +91,9 @@ pub struct ImportDefinition {
     /// The file store key of the last uploaded file.
     #[serde(default)]
     pub file_key: Option<String>,
+    /// The last schedule slot the scheduler acted on.
+    #[serde(default)]
+    pub last_scheduled_slot: Option<DateTime<Utc>>,
 }
 
 /// Added / updated / unchanged / removed records of one kind.

@@ -10,6 +10,7 @@ mod named_enum;
 mod person;
 mod phone;
 mod roster;
+mod schedule;
 mod vocabulary;
 
 pub use access::{Principal, Role};
@@ -26,4 +27,5 @@ pub use roster::{
     Batch, Enrollment, EnrollmentRole, FileMode, FileRejected, ReadOutcome, RejectedRow, Relationship,
     RelationshipKind, Roster, RosterPerson, RosterSchool, Section,
 };
+pub use schedule::Schedule;
 pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{
     Batch, DEFAULT_HOLD_THRESHOLD_PERCENT, DistrictId, DomainError, FileMode, ImportDefinition, ImportId, ImportMethod,
     ImportRun, ImportStatus, ImportTrigger, MAX_REPORTED_ROWS, PersonId, PersonRole, Principal, ReadOutcome,
-    RecordKind, Region, Roster, RunCounts, RunState, Snapshot, diff, hold_reason,
+    RecordKind, Region, Roster, RunCounts, RunState, Schedule, Snapshot, diff, hold_reason,
 };
 use crate::import::CsvFiles;
 use crate::import::mapped::{Mapping, read_mapped};
@@ -267,8 +267,14 @@ impl ImportService {
             })?;
             mapping_of(mapping)?;
         }
-        if new.trigger == ImportTrigger::Scheduled && new.schedule.is_none() {
-            return Err(DomainError::Invalid("schedule: a scheduled import needs a schedule".into()).into());
+        match (&new.trigger, &new.schedule) {
+            (ImportTrigger::Scheduled, None) => {
+                return Err(DomainError::Invalid("schedule: a scheduled import needs a schedule".into()).into());
+            }
+            (ImportTrigger::Scheduled, Some(text)) => {
+                Schedule::parse(text)?;
+            }
+            _ => {}
         }
         let definition = ImportDefinition {
             id,
@@ -281,13 +287,18 @@ impl ImportService {
             last_run: None,
             status: ImportStatus::New,
             file_key: None,
+            last_scheduled_slot: None,
         };
         match self.store.create(district, &definition).await {
             Err(StoreError::AlreadyExists) => {
-                Err(ServiceError::Conflict(format!("import `{}` already exists", definition.id)))
+                return Err(ServiceError::Conflict(format!("import `{}` already exists", definition.id)));
             }
-            other => other.map(|()| definition).map_err(Into::into),
+            other => other?,
         }
+        if definition.trigger == ImportTrigger::Scheduled {
+            self.store.add_schedule(district, &definition.id).await?;
+        }
+        Ok(definition)
     }
 
     /// Every import of the caller's district.
@@ -357,6 +368,33 @@ impl ImportService {
             .clone()
             .ok_or_else(|| ServiceError::Conflict(format!("import `{id}` has no file yet: upload one first")))?;
         self.execute(district, &mut definition, &key, None).await
+    }
+
+    /// Runs every scheduled import whose slot has come (the scheduler's tick:
+    /// an EventBridge rule on AWS, a timer in the local gateway). Each slot
+    /// runs once; an import with no file yet is skipped until it has one.
+    pub async fn run_due(&self) -> Result<Vec<ImportRun>, ServiceError> {
+        let now = self.clock.now();
+        let mut runs = Vec::new();
+        for (district, import) in self.store.scheduled().await? {
+            let Some(mut definition) = self.store.get(&district, &import).await? else {
+                self.store.remove_schedule(&district, &import).await?;
+                continue;
+            };
+            let schedule = match definition.schedule.as_deref().map(Schedule::parse) {
+                Some(Ok(schedule)) if definition.trigger == ImportTrigger::Scheduled => schedule,
+                _ => {
+                    self.store.remove_schedule(&district, &import).await?;
+                    continue;
+                }
+            };
+            let Some(slot) = schedule.due(now, definition.last_scheduled_slot) else { continue };
+            let Some(key) = definition.file_key.clone() else { continue };
+            definition.last_scheduled_slot = Some(slot);
+            tracing::info!(%district, %import, %slot, "scheduled import due");
+            runs.push(self.execute(&district, &mut definition, &key, None).await?);
+        }
+        Ok(runs)
     }
 
     /// Applies a held run as it stands (its file, without the hold check).
@@ -604,6 +642,7 @@ impl ImportService {
         }
         writer.flush().await?;
         self.files.delete(&snapshot_key(district, &definition.id)).await.map_err(file_error)?;
+        self.store.remove_schedule(district, &definition.id).await?;
         self.store.delete(district, &definition.id).await?;
         plan.deleted = true;
         tracing::info!(%district, import = %definition.id, removed = only_mine.len(), "import deleted");

@@ -11,6 +11,9 @@ use super::keys::{import_runs_pk, imports_pk};
 use crate::domain::{DistrictId, ImportDefinition, ImportId, ImportRun};
 use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError};
 
+/// Partition of the scheduler's index of scheduled imports.
+pub const SCHEDULES_PK: &str = "SYSTEM#SCHEDULED_IMPORTS";
+
 fn to_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
     match serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))? {
         Value::Object(mut map) => {
@@ -85,6 +88,45 @@ impl ImportStore {
             self.table.batch_write(keys.into_iter().map(crate::ports::table::BatchOp::Delete).collect()).await?;
         }
         Ok(self.table.delete(&Key::new(imports_pk(district), id.as_str()), Condition::None).await?)
+    }
+
+    /// Lists a scheduled import in the scheduler's index. This index is the
+    /// one partition not under a district: the scheduler must find every
+    /// district's scheduled imports without a scan.
+    pub async fn add_schedule(&self, district: &DistrictId, import: &ImportId) -> Result<(), StoreError> {
+        let item = to_item(
+            SCHEDULES_PK.into(),
+            format!("{district}#{import}"),
+            &serde_json::json!({"district": district, "import": import}),
+        )?;
+        Ok(self.table.put(item, Condition::None).await?)
+    }
+
+    /// Takes an import out of the scheduler's index.
+    pub async fn remove_schedule(&self, district: &DistrictId, import: &ImportId) -> Result<(), StoreError> {
+        Ok(self.table.delete(&Key::new(SCHEDULES_PK, format!("{district}#{import}")), Condition::None).await?)
+    }
+
+    /// Every scheduled import of every district.
+    pub async fn scheduled(&self) -> Result<Vec<(DistrictId, ImportId)>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            district: DistrictId,
+            import: ImportId,
+        }
+        let mut entries = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.table.query(&Query::partition(SCHEDULES_PK).after(cursor)).await?;
+            for item in page.items {
+                let entry: Entry = from_item(item)?;
+                entries.push((entry.district, entry.import));
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(entries);
+            }
+        }
     }
 
     /// Records (or updates) a run.
