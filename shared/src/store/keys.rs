@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | gsi1 (pk / sk) | gsi2 (pk / sk) |
 //! | --- | --- | --- | --- | --- |
-//! | person | `D#d#P#id` | `#PERSON` | | |
+//! | person | `D#d#P#id` | `#PERSON` | `D#d#HH#household` / `P#id` (when in a household) | |
 //! | contact point | `D#d#P#id` | `CP#channel` | `D#d#PHONE#+1…` or `D#d#EMAIL#a@b` / `P#id#channel` | |
 //! | school membership | `D#d#P#id` | `SCHOOL#s` | | `D#d#S#s` / `ROLE#role#P#id` |
 //! | guardian of a student | `D#d#P#student` | `GUARDIAN#g` | | |
@@ -93,4 +93,9 @@ pub fn imports_pk(district: &DistrictId) -> String {
 /// Partition of one import's runs.
 pub fn import_runs_pk(district: &DistrictId, import: &crate::domain::ImportId) -> String {
     format!("D#{district}#IMPORT#{import}")
+}
+
+/// Index partition of a household's members (on their profile items).
+pub fn household_pk(district: &DistrictId, household: &str) -> String {
+    format!("D#{district}#HH#{household}")
 }

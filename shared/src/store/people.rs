@@ -150,6 +150,72 @@ impl PeopleStore {
         }
     }
 
+    /// Guardians of a student with their messenger flag, in id order.
+    pub async fn guardians_of(&self, district: &DistrictId, student: &PersonId) -> Result<Vec<(PersonId, bool)>, StoreError> {
+        self.links(district, student, super::keys::GUARDIAN_SK_PREFIX, "guardian").await
+    }
+
+    /// Students of a guardian with the messenger flag of each link.
+    pub async fn students_of(&self, district: &DistrictId, guardian: &PersonId) -> Result<Vec<(PersonId, bool)>, StoreError> {
+        self.links(district, guardian, super::keys::STUDENT_SK_PREFIX, "student").await
+    }
+
+    async fn links(
+        &self,
+        district: &DistrictId,
+        person: &PersonId,
+        prefix: &str,
+        other: &str,
+    ) -> Result<Vec<(PersonId, bool)>, StoreError> {
+        let mut links = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = Query::partition(person_pk(district, person)).sort(SortKey::BeginsWith(prefix.into())).after(cursor);
+            let page = self.table.query(&query).await?;
+            for item in &page.items {
+                let id = item.get(other).and_then(Value::as_str).unwrap_or_default();
+                let id = PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                links.push((id, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)));
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(links);
+            }
+        }
+    }
+
+    /// Ids of the active members of a household (an index query).
+    pub async fn household_members(&self, district: &DistrictId, household: &str) -> Result<Vec<PersonId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.table.query(&Query::on(Index::Gsi1, super::keys::household_pk(district, household)).after(cursor)).await?;
+            for item in page.items.iter().filter(|item| item.get("active") != Some(&Value::Bool(false))) {
+                let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
+                ids.push(PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+
+    /// Every item of a person's partition (profile, contact points,
+    /// memberships, links, preferences), for use cases that need several.
+    pub async fn partition(&self, district: &DistrictId, person: &PersonId) -> Result<Vec<crate::ports::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.table.query(&Query::partition(person_pk(district, person)).after(cursor)).await?;
+            items.extend(page.items);
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     /// Ids of a school's active people with the role (students by grade, then id).
     pub async fn school_people(
         &self,

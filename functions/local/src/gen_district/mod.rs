@@ -28,7 +28,6 @@
 mod build;
 mod contact;
 mod csv_file;
-mod headers;
 mod model;
 mod names;
 mod reference;

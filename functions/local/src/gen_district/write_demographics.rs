@@ -7,10 +7,10 @@ use anyhow::Context as _;
 use chrono::{Days, NaiveDate};
 use rand::Rng;
 use rand::rngs::StdRng;
+use schoolbell::import::oneroster::columns;
 
 use super::GenSummary;
 use super::csv_file::CsvFile;
-use super::headers::DEMOGRAPHICS_HEADER;
 use super::model::District;
 use super::reference::{CITIES_MA, KG_CUTOFF_YEAR, OTHER_COUNTRIES, OTHER_STATES, pick, student_id};
 
@@ -20,7 +20,7 @@ pub(super) fn write_demographics(
     rng: &mut StdRng,
     summary: &mut GenSummary,
 ) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "demographics.csv", DEMOGRAPHICS_HEADER)?;
+    let mut csv = CsvFile::create(dir, "demographics.csv", columns::DEMOGRAPHICS)?;
     for (i, student) in district.students.iter().enumerate() {
         // Turned 5 + grade by 1 September 2025 (3% a year older: held back).
         let age = 5 + student.grade as i32 + i32::from(rng.random_bool(0.03));

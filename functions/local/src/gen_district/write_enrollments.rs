@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
+use schoolbell::import::oneroster::columns;
+
 use super::GenSummary;
 use super::csv_file::CsvFile;
-use super::headers::ENROLLMENTS_HEADER;
 use super::model::District;
 use super::reference::{school_id, student_id, teacher_id};
 
 pub(super) fn write_enrollments(dir: &Path, district: &District, summary: &mut GenSummary) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "enrollments.csv", ENROLLMENTS_HEADER)?;
+    let mut csv = CsvFile::create(dir, "enrollments.csv", columns::ENROLLMENTS)?;
     let mut next = 0usize;
     for (i, section) in district.sections.iter().enumerate() {
         let class = format!("sec-{:05}", i + 1);

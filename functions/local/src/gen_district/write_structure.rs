@@ -3,16 +3,35 @@
 
 use std::path::Path;
 
+use schoolbell::import::oneroster::columns;
+
 use super::GenSummary;
 use super::csv_file::CsvFile;
-use super::headers::{CLASSES_HEADER, COURSES_HEADER, MANIFEST_FILES, MANIFEST_HEADER, ORGS_HEADER, SESSIONS_HEADER};
 use super::model::District;
 use super::reference::{
     DISTRICT_ID, SCHOOL_YEAR_ID, TERM1_END, TERM1_ID, TERM2_ID, TERM2_START, YEAR_END, YEAR_START, school_id,
 };
 
+/// The 13 data files of OneRoster 1.1, in manifest order, and whether this
+/// generator writes them.
+const MANIFEST_FILES: [(&str, bool); 13] = [
+    ("academicSessions", true),
+    ("categories", false),
+    ("classes", true),
+    ("classResources", false),
+    ("courses", true),
+    ("courseResources", false),
+    ("demographics", true),
+    ("enrollments", true),
+    ("lineItems", false),
+    ("orgs", true),
+    ("resources", false),
+    ("results", false),
+    ("users", true),
+];
+
 pub(super) fn write_manifest(dir: &Path, summary: &mut GenSummary) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "manifest.csv", MANIFEST_HEADER)?;
+    let mut csv = CsvFile::create(dir, "manifest.csv", columns::MANIFEST)?;
     csv.row(&["manifest.version", "1.0"])?;
     csv.row(&["oneroster.version", "1.1"])?;
     for (file, written) in MANIFEST_FILES {
@@ -24,7 +43,7 @@ pub(super) fn write_manifest(dir: &Path, summary: &mut GenSummary) -> anyhow::Re
 }
 
 pub(super) fn write_orgs(dir: &Path, district: &District, summary: &mut GenSummary) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "orgs.csv", ORGS_HEADER)?;
+    let mut csv = CsvFile::create(dir, "orgs.csv", columns::ORGS)?;
     csv.row(&[DISTRICT_ID, "", "", "Example Unified School District", "district", "2500001", ""])?;
     for (i, school) in district.schools.iter().enumerate() {
         let nces = format!("25000010{:04}", i + 1);
@@ -34,7 +53,7 @@ pub(super) fn write_orgs(dir: &Path, district: &District, summary: &mut GenSumma
 }
 
 pub(super) fn write_sessions(dir: &Path, summary: &mut GenSummary) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "academicSessions.csv", SESSIONS_HEADER)?;
+    let mut csv = CsvFile::create(dir, "academicSessions.csv", columns::ACADEMIC_SESSIONS)?;
     csv.row(&[SCHOOL_YEAR_ID, "", "", "2025-2026", "schoolYear", YEAR_START, YEAR_END, "", "2026"])?;
     csv.row(&[TERM1_ID, "", "", "Fall 2025", "term", YEAR_START, TERM1_END, SCHOOL_YEAR_ID, "2026"])?;
     csv.row(&[TERM2_ID, "", "", "Spring 2026", "term", TERM2_START, YEAR_END, SCHOOL_YEAR_ID, "2026"])?;
@@ -42,7 +61,7 @@ pub(super) fn write_sessions(dir: &Path, summary: &mut GenSummary) -> anyhow::Re
 }
 
 pub(super) fn write_courses(dir: &Path, district: &District, summary: &mut GenSummary) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "courses.csv", COURSES_HEADER)?;
+    let mut csv = CsvFile::create(dir, "courses.csv", columns::COURSES)?;
     for (i, course) in district.courses.iter().enumerate() {
         let id = format!("crs-{:05}", i + 1);
         let school = school_id(course.school);
@@ -53,7 +72,7 @@ pub(super) fn write_courses(dir: &Path, district: &District, summary: &mut GenSu
 }
 
 pub(super) fn write_classes(dir: &Path, district: &District, summary: &mut GenSummary) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "classes.csv", CLASSES_HEADER)?;
+    let mut csv = CsvFile::create(dir, "classes.csv", columns::CLASSES)?;
     for (i, section) in district.sections.iter().enumerate() {
         csv.row(&[
             &format!("sec-{:05}", i + 1),

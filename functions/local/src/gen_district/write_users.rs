@@ -3,15 +3,16 @@
 
 use std::path::Path;
 
+use schoolbell::import::oneroster::columns;
+
 use super::GenSummary;
 use super::contact::{STAFF_DOMAIN, STUDENT_DOMAIN};
 use super::csv_file::CsvFile;
-use super::headers::USERS_HEADER;
 use super::model::{District, Link};
 use super::reference::{GRADES, guardian_id, school_id, student_id, teacher_id};
 
 pub(super) fn write_users(dir: &Path, district: &District, summary: &mut GenSummary) -> anyhow::Result<()> {
-    let mut csv = CsvFile::create(dir, "users.csv", USERS_HEADER)?;
+    let mut csv = CsvFile::create(dir, "users.csv", columns::USERS)?;
     for (i, teacher) in district.teachers.iter().enumerate() {
         let email = format!("{}@{STAFF_DOMAIN}", teacher.local);
         csv.row(&[

@@ -9,42 +9,17 @@ use crate::import::sheet::{Report, short};
 
 use super::orgs::{OrgRef, Orgs};
 use super::users::People;
-use super::{Common, Ids, Input, Skipped, State, admit, batch_in, each_row, required};
+use super::{Common, Ids, Input, Skipped, State, admit, batch_in, columns, each_row, required, warn_unknown_columns};
 
 /// The classes file's name.
 pub(super) const CLASSES: &str = "classes.csv";
 /// The enrollments file's name.
 pub(super) const ENROLLMENTS: &str = "enrollments.csv";
 
-const KNOWN_CLASSES: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "title",
-    "grades",
-    "courseSourcedId",
-    "classCode",
-    "classType",
-    "location",
-    "schoolSourcedId",
-    "termSourcedIds",
-    "subjects",
-    "subjectCodes",
-    "periods",
+/// Columns of `classes.csv` known beyond the 1.1 ones ([`columns::CLASSES`]).
+const KNOWN_EXTRA_CLASSES: &[&str] = &[
+    // OneRoster 1.2.
     "resources",
-];
-
-const KNOWN_ENROLLMENTS: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "classSourcedId",
-    "schoolSourcedId",
-    "userSourcedId",
-    "role",
-    "primary",
-    "beginDate",
-    "endDate",
 ];
 
 /// `classes.csv` with its columns found.
@@ -101,7 +76,7 @@ pub(super) fn read_classes(
 ) -> Sections {
     let PreparedClasses { mut input, common, title, school } = prepared;
     let mode = input.mode;
-    input.sheet.warn_unknown_columns(KNOWN_CLASSES, report);
+    warn_unknown_columns(&input.sheet, columns::CLASSES, KNOWN_EXTRA_CLASSES, report);
     *sections = batch_in(mode);
     let file_name = input.sheet.name;
     let mut ids = Ids::default();
@@ -160,7 +135,7 @@ pub(super) fn read_enrollments(
 ) {
     let PreparedEnrollments { mut input, common, class, user, role } = prepared;
     let mode = input.mode;
-    input.sheet.warn_unknown_columns(KNOWN_ENROLLMENTS, report);
+    input.sheet.warn_unknown_columns(columns::ENROLLMENTS, report);
     *enrollments = batch_in(mode);
     let file_name = input.sheet.name;
     let mut ids: Ids<()> = Ids::default();

@@ -7,28 +7,13 @@ use crate::domain::{FileMode, PersonId, RejectedRow, RosterPerson};
 use crate::import::sheet::{self, Report, short};
 
 use super::users::People;
-use super::{Common, Ids, Input, Skipped, State, admit, each_row, required};
+use super::{Common, Ids, Input, Skipped, State, admit, columns, each_row, required, warn_unknown_columns};
 
 /// The file's name.
 pub(super) const FILE: &str = "demographics.csv";
 
-const KNOWN: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "birthDate",
-    "sex",
-    "americanIndianOrAlaskaNative",
-    "asian",
-    "blackOrAfricanAmerican",
-    "nativeHawaiianOrOtherPacificIslander",
-    "white",
-    "demographicRaceTwoOrMoreRaces",
-    "hispanicOrLatinoEthnicity",
-    "countryOfBirthCode",
-    "stateOfBirthAbbreviation",
-    "cityOfBirth",
-    "publicSchoolResidenceStatus",
+/// Columns known beyond the 1.1 ones ([`columns::DEMOGRAPHICS`]).
+const KNOWN_EXTRA: &[&str] = &[
     // OneRoster 1.0.
     "userSourcedId",
 ];
@@ -57,7 +42,7 @@ pub(super) fn read(
 ) {
     let Prepared { mut input, common, birth } = prepared;
     let mode = input.mode;
-    input.sheet.warn_unknown_columns(KNOWN, report);
+    warn_unknown_columns(&input.sheet, columns::DEMOGRAPHICS, KNOWN_EXTRA, report);
     if birth.is_none() {
         report.warn(format!("{}: no birthDate column; nothing to read", input.sheet.name));
         return;

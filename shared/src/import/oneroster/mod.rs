@@ -19,6 +19,7 @@
 //! stored by earlier runs.
 
 mod classes;
+pub mod columns;
 mod demographics;
 mod links;
 mod manifest;
@@ -129,6 +130,13 @@ pub(super) fn required(sheet: &Sheet<'_>, names: &[&str], fatal: &mut Vec<Reject
         });
     }
     col
+}
+
+/// Warns once about the columns of a sheet that are neither in the spec's
+/// list ([`columns`]) nor in the reader's `extra` names (other versions').
+pub(super) fn warn_unknown_columns(sheet: &Sheet<'_>, spec: &[&str], extra: &[&str], report: &mut Report) {
+    let known: Vec<&str> = spec.iter().chain(extra).copied().collect();
+    sheet.warn_unknown_columns(&known, report);
 }
 
 /// Reads the rows of a sheet one by one until the end or a CSV error (fatal).

@@ -12,12 +12,10 @@ use std::collections::HashMap;
 use crate::domain::{Batch, FileMode, RejectedRow, RosterSchool, SchoolId};
 use crate::import::sheet::{Report, short};
 
-use super::{Common, Ids, Input, Skipped, State, admit, batch_in, each_row, required};
+use super::{Common, Ids, Input, Skipped, State, admit, batch_in, columns, each_row, required};
 
 /// The file's name.
 pub(super) const FILE: &str = "orgs.csv";
-
-const KNOWN: &[&str] = &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OrgType {
@@ -112,7 +110,7 @@ pub(super) fn read(
 ) -> Orgs {
     let Prepared { mut input, common, name, kind, parent } = prepared;
     let mode = input.mode;
-    input.sheet.warn_unknown_columns(KNOWN, report);
+    input.sheet.warn_unknown_columns(columns::ORGS, report);
     *schools = batch_in(mode);
     let mut ids = Ids::default();
     let mut skipped = Skipped::default();

@@ -14,30 +14,14 @@ use crate::import::sheet::{self, Report, Row, list};
 
 use super::orgs::{OrgRef, Orgs};
 use super::roles::{RoleWord, Roles, role_word, unknown_role};
-use super::{Common, Ids, Input, Skipped, State, admit, batch_in, each_row, required};
+use super::{Common, Ids, Input, Skipped, State, admit, batch_in, columns, each_row, required, warn_unknown_columns};
 
 /// The file's name.
 pub(super) const FILE: &str = "users.csv";
 
-const KNOWN: &[&str] = &[
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "enabledUser",
-    "orgSourcedIds",
-    "role",
-    "username",
-    "userIds",
-    "givenName",
-    "familyName",
-    "middleName",
-    "identifier",
-    "email",
-    "sms",
-    "phone",
-    "agentSourcedIds",
-    "grades",
-    "password",
+/// Columns read or known beyond the 1.1 ones ([`columns::USERS`]).
+const KNOWN_EXTRA: &[&str] = &[
+    // OneRoster 1.2.
     "userMasterIdentifier",
     "resourceSourcedIds",
     "preferredGivenName",
@@ -147,7 +131,7 @@ pub(super) fn read(
 ) -> People {
     let Prepared { mut input, cols } = prepared;
     let mode = input.mode;
-    input.sheet.warn_unknown_columns(KNOWN, report);
+    warn_unknown_columns(&input.sheet, columns::USERS, KNOWN_EXTRA, report);
     *people = batch_in(mode);
     let file_name = input.sheet.name;
     let mut out = People {

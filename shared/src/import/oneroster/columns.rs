@@ -1,10 +1,21 @@
-//! The OneRoster 1.1 CSV headers, in specification order, and the manifest's
-//! list of data files.
+//! The columns of the OneRoster 1.1 CSV files, in specification order: once
+//! for the reader (which warns about columns it does not know, see
+//! [`super::read_oneroster`]) and for whatever writes these files (the
+//! `gen-district` generator writes them as headers, in this order).
+//!
+//! Only the 1.1 names are here. Names other versions add or use instead
+//! (1.2's `pronouns`, 1.0's `userId` ...) are the reader's own additions,
+//! next to the code that reads each file; `roles.csv`, new in 1.2, lists
+//! its columns there too.
 
-pub(super) const MANIFEST_HEADER: &[&str] = &["propertyName", "value"];
-pub(super) const ORGS_HEADER: &[&str] =
-    &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"];
-pub(super) const SESSIONS_HEADER: &[&str] = &[
+/// `manifest.csv`: one property per row.
+pub const MANIFEST: &[&str] = &["propertyName", "value"];
+
+/// `orgs.csv`: districts, schools, departments ...
+pub const ORGS: &[&str] = &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"];
+
+/// `academicSessions.csv`: school years, terms, grading periods.
+pub const ACADEMIC_SESSIONS: &[&str] = &[
     "sourcedId",
     "status",
     "dateLastModified",
@@ -15,7 +26,9 @@ pub(super) const SESSIONS_HEADER: &[&str] = &[
     "parentSourcedId",
     "schoolYear",
 ];
-pub(super) const COURSES_HEADER: &[&str] = &[
+
+/// `courses.csv`: courses, each in a school year and an org.
+pub const COURSES: &[&str] = &[
     "sourcedId",
     "status",
     "dateLastModified",
@@ -27,7 +40,9 @@ pub(super) const COURSES_HEADER: &[&str] = &[
     "subjects",
     "subjectCodes",
 ];
-pub(super) const CLASSES_HEADER: &[&str] = &[
+
+/// `classes.csv`: sections of a course, in a school and some terms.
+pub const CLASSES: &[&str] = &[
     "sourcedId",
     "status",
     "dateLastModified",
@@ -43,7 +58,9 @@ pub(super) const CLASSES_HEADER: &[&str] = &[
     "subjectCodes",
     "periods",
 ];
-pub(super) const USERS_HEADER: &[&str] = &[
+
+/// `users.csv`: students, teachers, guardians and other people.
+pub const USERS: &[&str] = &[
     "sourcedId",
     "status",
     "dateLastModified",
@@ -63,7 +80,9 @@ pub(super) const USERS_HEADER: &[&str] = &[
     "grades",
     "password",
 ];
-pub(super) const ENROLLMENTS_HEADER: &[&str] = &[
+
+/// `enrollments.csv`: who is in which class, and as what.
+pub const ENROLLMENTS: &[&str] = &[
     "sourcedId",
     "status",
     "dateLastModified",
@@ -75,7 +94,9 @@ pub(super) const ENROLLMENTS_HEADER: &[&str] = &[
     "beginDate",
     "endDate",
 ];
-pub(super) const DEMOGRAPHICS_HEADER: &[&str] = &[
+
+/// `demographics.csv`: one row per user (its sourcedId is the user's).
+pub const DEMOGRAPHICS: &[&str] = &[
     "sourcedId",
     "status",
     "dateLastModified",
@@ -93,23 +114,3 @@ pub(super) const DEMOGRAPHICS_HEADER: &[&str] = &[
     "cityOfBirth",
     "publicSchoolResidenceStatus",
 ];
-
-/// The 13 data files of OneRoster 1.1, in manifest order, and whether this
-/// generator writes them.
-pub(super) const MANIFEST_FILES: [(&str, bool); 13] = [
-    ("academicSessions", true),
-    ("categories", false),
-    ("classes", true),
-    ("classResources", false),
-    ("courses", true),
-    ("courseResources", false),
-    ("demographics", true),
-    ("enrollments", true),
-    ("lineItems", false),
-    ("orgs", true),
-    ("resources", false),
-    ("results", false),
-    ("users", true),
-];
-
-// ---------------------------------------------------------------------------
