@@ -2,4 +2,5 @@
 mod api;
 mod gateways;
 mod imports;
+mod preferences;
 mod table_contract;

@@ -83,6 +83,29 @@ impl TestApp {
         answer(request.send().await).await
     }
 
+    /// `PUT` a JSON body with a token; answers (status, JSON body).
+    pub async fn put_json(&self, path: &str, token: &str, body: &str) -> (u16, Value) {
+        let request = self
+            .client
+            .put(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        answer(request.send().await).await
+    }
+
+    /// A token for a person (portal users act for themselves).
+    pub fn person_token(&self, district: &str, role: &str, person: &str) -> String {
+        let request = TokenRequest {
+            district: district.into(),
+            roles: vec![role.into()],
+            person: Some(person.into()),
+            schools: Vec::new(),
+            hours: 1,
+        };
+        mint(&self.data, &request).unwrap_or_else(|e| panic!("token: {e}"))
+    }
+
     /// `PUT` a file as the raw body, named by `X-File-Name`.
     pub async fn put_file(&self, path: &str, token: &str, file_name: &str, content: Vec<u8>) -> (u16, Value) {
         let request = self

@@ -63,8 +63,27 @@ impl LocalGateway {
         Router::new()
             .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .merge(api)
+            .merge(self.preferences_routes())
             .fallback(no_route)
             .method_not_allowed_fallback(wrong_method)
+    }
+
+    /// The preference service over the gateway's table.
+    pub fn preference_service(&self) -> schoolbell::services::PreferenceService {
+        schoolbell::services::PreferenceService::new(
+            self.table.clone(),
+            schoolbell::domain::PreferenceDefaults::default(),
+            Arc::new(schoolbell::ports::SystemClock),
+            Arc::new(schoolbell::ports::RandomIds),
+        )
+    }
+
+    fn preferences_routes(&self) -> Router {
+        let state = schoolbell_preferences::PreferencesState {
+            preferences: self.preference_service(),
+            auth: Arc::clone(&self.auth),
+        };
+        schoolbell_preferences::routes(state)
     }
 
     /// Serves on the listener until `shutdown` completes, then finishes

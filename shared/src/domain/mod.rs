@@ -6,9 +6,11 @@ mod email;
 mod error;
 mod ids;
 mod import_run;
+mod list;
 mod named_enum;
 mod person;
 mod phone;
+mod preferences;
 mod roster;
 mod schedule;
 mod vocabulary;
@@ -21,8 +23,17 @@ pub use import_run::{
     Changes, DEFAULT_HOLD_THRESHOLD_PERCENT, EntityCounts, ImportDefinition, ImportMethod, ImportRun, ImportStatus,
     ImportTrigger, MAX_REPORTED_ROWS, RecordKind, RunCounts, RunState, Snapshot, diff, hold_reason,
 };
+pub use list::{
+    BUS_ROUTE_FIELD, ConditionOp, FieldCondition, ListDefinition, ListInput, ListRule, ListScope, ListTarget,
+    MAX_LIST_NAME_LEN, MAX_LIST_PEOPLE, MAX_RULE_TERMS, MAX_RULE_VALUE_LEN, MemberProfile, RecipientList,
+    uniform_grade,
+};
 pub use person::{ContactInput, ContactPoint, ContactValue, MAX_NAME_LEN, Person, PersonInput, PersonRole};
 pub use phone::{PhoneNumber, Region};
+pub use preferences::{
+    CellAction, CellOutcome, Effective, PreferenceDefaults, PreferenceRecord, PreferenceSource, Setting, TextConsent,
+    batch_outcome, channels_of,
+};
 pub use roster::{
     Batch, Enrollment, EnrollmentRole, FileMode, FileRejected, ReadOutcome, RejectedRow, Relationship,
     RelationshipKind, Roster, RosterPerson, RosterSchool, Section,

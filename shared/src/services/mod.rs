@@ -3,11 +3,17 @@
 //!
 //! - `people`: create and read people with their contact points.
 //! - `imports`: import definitions, files, runs, holds and deletion.
+//! - `preferences`: one person's preferences, the batch tool, the audit trail.
 
 mod error;
 mod imports;
 mod people;
+mod preferences;
 
 pub use error::ServiceError;
 pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
 pub use people::PeopleService;
+pub use preferences::{
+    BatchFilter, BatchMode, BatchRequest, BatchResult, ConsentInput, GridCell, ListResolver, PreferenceService,
+    PreferencesUpdate, PreferencesView,
+};

@@ -11,9 +11,11 @@ mod error;
 mod imports;
 pub mod keys;
 mod people;
+mod preferences;
 mod roster;
 
 pub use error::StoreError;
 pub use imports::ImportStore;
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
+pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};

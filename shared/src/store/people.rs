@@ -151,12 +151,20 @@ impl PeopleStore {
     }
 
     /// Guardians of a student with their messenger flag, in id order.
-    pub async fn guardians_of(&self, district: &DistrictId, student: &PersonId) -> Result<Vec<(PersonId, bool)>, StoreError> {
+    pub async fn guardians_of(
+        &self,
+        district: &DistrictId,
+        student: &PersonId,
+    ) -> Result<Vec<(PersonId, bool)>, StoreError> {
         self.links(district, student, super::keys::GUARDIAN_SK_PREFIX, "guardian").await
     }
 
     /// Students of a guardian with the messenger flag of each link.
-    pub async fn students_of(&self, district: &DistrictId, guardian: &PersonId) -> Result<Vec<(PersonId, bool)>, StoreError> {
+    pub async fn students_of(
+        &self,
+        district: &DistrictId,
+        guardian: &PersonId,
+    ) -> Result<Vec<(PersonId, bool)>, StoreError> {
         self.links(district, guardian, super::keys::STUDENT_SK_PREFIX, "student").await
     }
 
@@ -170,7 +178,8 @@ impl PeopleStore {
         let mut links = Vec::new();
         let mut cursor = None;
         loop {
-            let query = Query::partition(person_pk(district, person)).sort(SortKey::BeginsWith(prefix.into())).after(cursor);
+            let query =
+                Query::partition(person_pk(district, person)).sort(SortKey::BeginsWith(prefix.into())).after(cursor);
             let page = self.table.query(&query).await?;
             for item in &page.items {
                 let id = item.get(other).and_then(Value::as_str).unwrap_or_default();
@@ -189,7 +198,10 @@ impl PeopleStore {
         let mut ids = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.table.query(&Query::on(Index::Gsi1, super::keys::household_pk(district, household)).after(cursor)).await?;
+            let page = self
+                .table
+                .query(&Query::on(Index::Gsi1, super::keys::household_pk(district, household)).after(cursor))
+                .await?;
             for item in page.items.iter().filter(|item| item.get("active") != Some(&Value::Bool(false))) {
                 let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
                 ids.push(PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
@@ -203,7 +215,11 @@ impl PeopleStore {
 
     /// Every item of a person's partition (profile, contact points,
     /// memberships, links, preferences), for use cases that need several.
-    pub async fn partition(&self, district: &DistrictId, person: &PersonId) -> Result<Vec<crate::ports::Item>, StoreError> {
+    pub async fn partition(
+        &self,
+        district: &DistrictId,
+        person: &PersonId,
+    ) -> Result<Vec<crate::ports::Item>, StoreError> {
         let mut items = Vec::new();
         let mut cursor = None;
         loop {

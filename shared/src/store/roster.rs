@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use super::StoreError;
 use super::keys::{
     CONTACT_SK_PREFIX, ENROLLMENT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK, SCHOOL_SK_PREFIX, SECTION_SK,
-    SECTION_SK_PREFIX, STUDENT_SK_PREFIX, contact_sk, contact_value_pk, contact_value_sk, household_pk, person_pk, school_people_pk,
-    school_sk, schools_pk, section_pk,
+    SECTION_SK_PREFIX, STUDENT_SK_PREFIX, contact_sk, contact_value_pk, contact_value_sk, household_pk, person_pk,
+    school_people_pk, school_sk, schools_pk, section_pk,
 };
 use crate::domain::{
     DistrictId, Enrollment, ImportId, PersonId, PersonRole, Relationship, RosterPerson, RosterSchool, Section,
@@ -125,7 +125,9 @@ impl RosterWriter {
             "birth_date": person.birth_date, "plus": person.plus, "active": true, "import": self.import,
         });
         let mut profile = item(pk.clone(), PERSON_SK.to_string(), profile);
-        if let Some(household) = person.household.as_deref().filter(|h| crate::domain::validate_id("household", h).is_ok()) {
+        if let Some(household) =
+            person.household.as_deref().filter(|h| crate::domain::validate_id("household", h).is_ok())
+        {
             profile = index(profile, "gsi1", household_pk(&self.district, household), format!("P#{}", person.id));
         }
         wanted.push(profile);

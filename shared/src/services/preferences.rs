@@ -1,0 +1,648 @@
+//! Preferences: read and change one person's (themself, or staff for them),
+//! and the batch tool that sets reason × channel cells for many people.
+//!
+//! Rules kept here: only channels the person has; text is switched on only
+//! by the person, or by an admin for one person with the consent recorded,
+//! never in batch; household phone settings reach every active member of the
+//! household; every change is written with an audit entry.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::{
+    CellAction, CellOutcome, Channel, ContactPoint, ContactReason, DistrictId, DomainError, Effective, PersonId,
+    PreferenceDefaults, PreferenceRecord, PreferenceSource, Principal, Role, SchoolId, Setting, TextConsent,
+    batch_outcome, channels_of,
+};
+use crate::ports::table::{BatchOp, Query, SortKey};
+use crate::ports::{Clock, Ids, Index, Table};
+use crate::services::ServiceError;
+use crate::store::keys::{CONTACT_SK_PREFIX, PERSON_SK, schools_pk};
+use crate::store::{
+    ChangedCell, PREFS_SK, PeopleStore, PreferenceChange, PreferenceStore, StoreError, record_from_item,
+};
+
+/// Write operations buffered before a batch flushes them.
+const BATCH_FLUSH: usize = 5_000;
+
+/// A person's preferences as shown: every channel they have × every reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreferencesView {
+    /// The person.
+    pub person: PersonId,
+    /// Channel → reason → value and source.
+    pub channels: BTreeMap<Channel, BTreeMap<ContactReason, Effective>>,
+    /// The recorded consent to texts, if any.
+    pub text_consent: Option<TextConsent>,
+}
+
+/// A change to one person's preferences.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesUpdate {
+    /// Channel → reason → On (true) or Off (false).
+    pub channels: BTreeMap<Channel, BTreeMap<ContactReason, bool>>,
+    /// Required when an admin switches text on for someone: how they consented.
+    #[serde(default)]
+    pub consent: Option<ConsentInput>,
+}
+
+/// How a person consented to texts, as an admin records it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    /// Where it came from (`paper form`, `phone call` ...).
+    pub source: String,
+    /// When it was given.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who a batch reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchMode {
+    /// Messenger guardians of the matched students.
+    StudentContacts,
+    /// The students themselves.
+    Students,
+    /// Staff.
+    Staff,
+}
+
+/// Which people a batch matches.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchFilter {
+    /// One school (default: every school in the caller's scope).
+    #[serde(default)]
+    pub school: Option<String>,
+    /// One grade code (`05`, `KG`).
+    #[serde(default)]
+    pub grade: Option<String>,
+    /// A saved list (its students, or its staff for the staff mode).
+    #[serde(default)]
+    pub list: Option<String>,
+}
+
+/// The batch tool's request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// Who it reaches.
+    pub mode: BatchMode,
+    /// Which of them.
+    #[serde(default)]
+    pub filter: BatchFilter,
+    /// Reason → channel → no_change / on / off.
+    pub cells: BTreeMap<ContactReason, BTreeMap<Channel, CellAction>>,
+    /// Leave choices people made themselves alone.
+    #[serde(default)]
+    pub preserve_self_set: bool,
+    /// Count only; write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// A results grid cell: how many changed, or `"no_change"` when not asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum GridCell {
+    /// Preferences changed.
+    Changed(u64),
+    /// The cell asked for no change.
+    NoChange(NoChange),
+}
+
+/// Serializes as the string `"no_change"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoChange;
+
+impl Serialize for NoChange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("no_change")
+    }
+}
+
+/// The batch tool's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchResult {
+    /// People the mode and filter matched.
+    pub matched_people: u64,
+    /// Reason → channel → changed count or `"no_change"`.
+    pub grid: BTreeMap<ContactReason, BTreeMap<Channel, GridCell>>,
+    /// Self-set choices the batch overwrote.
+    pub self_set_overwritten: u64,
+    /// Self-set choices the batch left alone (`preserve_self_set`).
+    pub self_set_preserved: u64,
+    /// People whose preferences changed.
+    pub people_changed: u64,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+}
+
+/// What a use case needs to know about one person.
+struct Loaded {
+    id: PersonId,
+    schools: Vec<SchoolId>,
+    household: Option<String>,
+    active: bool,
+    channels: Vec<Channel>,
+    record: PreferenceRecord,
+}
+
+/// Resolves a saved list into people, for the batch tool's `list` filter.
+#[async_trait::async_trait]
+pub trait ListResolver: Send + Sync {
+    /// The list's students and staff, if the caller may see it.
+    async fn students_and_staff(
+        &self,
+        caller: &Principal,
+        list: &str,
+    ) -> Result<(Vec<PersonId>, Vec<PersonId>), ServiceError>;
+}
+
+/// The preference use cases.
+#[derive(Clone)]
+pub struct PreferenceService {
+    table: Arc<dyn Table>,
+    people: PeopleStore,
+    store: PreferenceStore,
+    defaults: PreferenceDefaults,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
+    lists: Option<Arc<dyn ListResolver>>,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Store(StoreError::Corrupt(e.to_string()))
+}
+
+impl PreferenceService {
+    /// A service over the table, with the district defaults.
+    pub fn new(table: Arc<dyn Table>, defaults: PreferenceDefaults, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
+        Self {
+            people: PeopleStore::new(Arc::clone(&table)),
+            store: PreferenceStore::new(Arc::clone(&table)),
+            table,
+            defaults,
+            clock,
+            ids,
+            lists: None,
+        }
+    }
+
+    /// Lets batches filter by saved lists.
+    #[must_use]
+    pub fn with_lists(mut self, lists: Arc<dyn ListResolver>) -> Self {
+        self.lists = Some(lists);
+        self
+    }
+
+    async fn load(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Loaded>, ServiceError> {
+        let items = self.people.partition(district, id).await?;
+        let mut loaded: Option<Loaded> = None;
+        let mut contacts = Vec::new();
+        let mut record = PreferenceRecord::default();
+        for item in items {
+            let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
+            if sk == PERSON_SK {
+                let schools = item
+                    .get("schools")
+                    .cloned()
+                    .map(serde_json::from_value::<Vec<SchoolId>>)
+                    .transpose()
+                    .map_err(corrupt)?
+                    .unwrap_or_default();
+                loaded = Some(Loaded {
+                    id: id.clone(),
+                    schools,
+                    household: item.get("household").and_then(Value::as_str).map(str::to_string),
+                    active: item.get("active") != Some(&Value::Bool(false)),
+                    channels: Vec::new(),
+                    record: PreferenceRecord::default(),
+                });
+            } else if sk.starts_with(CONTACT_SK_PREFIX) {
+                contacts.push(serde_json::from_value::<ContactPoint>(Value::Object(item)).map_err(corrupt)?);
+            } else if sk == PREFS_SK {
+                record = record_from_item(item)?;
+            }
+        }
+        Ok(loaded.map(|mut person| {
+            person.channels = channels_of(&contacts);
+            person.record = record;
+            person
+        }))
+    }
+
+    fn view_of(&self, person: &Loaded) -> PreferencesView {
+        let channels = person
+            .channels
+            .iter()
+            .map(|channel| {
+                let reasons = ContactReason::ALL
+                    .iter()
+                    .map(|reason| (*reason, person.record.effective(&self.defaults, *channel, *reason)))
+                    .collect();
+                (*channel, reasons)
+            })
+            .collect();
+        PreferencesView { person: person.id.clone(), channels, text_consent: person.record.text_consent.clone() }
+    }
+
+    async fn person_for(&self, caller: &Principal, id: &str, write: bool) -> Result<Loaded, ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("no person `{id}`"));
+        let id = PersonId::parse(id).map_err(|_| not_found())?;
+        let person = self.load(&caller.district, &id).await?.ok_or_else(not_found)?;
+        let allowed = if write {
+            caller.subject == id.as_str() || caller.may_manage_person(&person.schools)
+        } else {
+            caller.may_read_person(id.as_str(), &person.schools)
+        };
+        if !allowed {
+            return Err(ServiceError::Forbidden("your role may not see or change this person's preferences".into()));
+        }
+        Ok(person)
+    }
+
+    /// A person's preferences (themself, or staff allowed to read them).
+    pub async fn view(&self, caller: &Principal, id: &str) -> Result<PreferencesView, ServiceError> {
+        Ok(self.view_of(&self.person_for(caller, id, false).await?))
+    }
+
+    /// A person's audit trail, newest first.
+    pub async fn history(
+        &self,
+        caller: &Principal,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<PreferenceChange>, ServiceError> {
+        let person = self.person_for(caller, id, false).await?;
+        Ok(self.store.history(&caller.district, &person.id, limit).await?)
+    }
+
+    /// Changes one person's preferences (themself, or an admin for them).
+    pub async fn update(
+        &self,
+        caller: &Principal,
+        id: &str,
+        update: &PreferencesUpdate,
+    ) -> Result<PreferencesView, ServiceError> {
+        let person = self.person_for(caller, id, true).await?;
+        let by_self = caller.subject == person.id.as_str();
+        let source = if by_self { PreferenceSource::SelfSet } else { PreferenceSource::Admin };
+        for (channel, reasons) in &update.channels {
+            if !person.channels.contains(channel) {
+                return Err(DomainError::Invalid(format!("channels.{channel}: this person has no {channel}")).into());
+            }
+            let text_on = *channel == Channel::Text && reasons.values().any(|on| *on);
+            if text_on && !by_self && update.consent.is_none() {
+                return Err(DomainError::Invalid(
+                    "channels.text: texts are switched on by the person, or by an admin with `consent` {source, at} recorded".into(),
+                )
+                .into());
+            }
+        }
+        let consent = match (&update.consent, by_self) {
+            (Some(consent), _) if consent.source.trim().is_empty() || consent.source.len() > 200 => {
+                return Err(DomainError::Invalid(
+                    "consent.source: say where the consent came from (1–200 characters)".into(),
+                )
+                .into());
+            }
+            (Some(consent), _) => Some(TextConsent {
+                source: consent.source.trim().into(),
+                at: consent.at,
+                recorded_by: caller.subject.clone(),
+            }),
+            (None, true) if update.channels.get(&Channel::Text).is_some_and(|r| r.values().any(|on| *on)) => {
+                Some(TextConsent { source: "self".into(), at: self.clock.now(), recorded_by: caller.subject.clone() })
+            }
+            _ => None,
+        };
+        let district = &caller.district;
+        self.apply_one(district, &person.id, &update.channels, source, &caller.subject, consent.clone()).await?;
+        let household_cells = update.channels.get(&Channel::HouseholdPhone);
+        if let (Some(cells), Some(household)) = (household_cells, person.household.as_deref()) {
+            let only_household = BTreeMap::from([(Channel::HouseholdPhone, cells.clone())]);
+            for member in self.people.household_members(district, household).await? {
+                if member != person.id {
+                    self.apply_one(district, &member, &only_household, source, &caller.subject, None).await?;
+                }
+            }
+        }
+        let person = self
+            .load(district, &person.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no person `{id}`")))?;
+        Ok(self.view_of(&person))
+    }
+
+    /// Sets cells on one person with an optimistic retry; members without
+    /// the channel (household propagation) are skipped.
+    async fn apply_one(
+        &self,
+        district: &DistrictId,
+        id: &PersonId,
+        cells: &BTreeMap<Channel, BTreeMap<ContactReason, bool>>,
+        source: PreferenceSource,
+        by: &str,
+        consent: Option<TextConsent>,
+    ) -> Result<(), ServiceError> {
+        for _attempt in 0..3 {
+            let Some(person) = self.load(district, id).await? else { return Ok(()) };
+            if !person.active {
+                return Ok(());
+            }
+            let mut record = person.record.clone();
+            let now = self.clock.now();
+            let mut changed = Vec::new();
+            for (channel, reasons) in cells {
+                if !person.channels.contains(channel) {
+                    continue;
+                }
+                for (reason, on) in reasons {
+                    let setting = Setting { on: *on, source, updated_at: now, by: by.to_string() };
+                    if let Some(from) = record.set(&self.defaults, *channel, *reason, setting) {
+                        changed.push(ChangedCell { channel: *channel, reason: *reason, from, to: *on });
+                    }
+                }
+            }
+            if consent.is_some() {
+                record.text_consent.clone_from(&consent);
+            }
+            if changed.is_empty() && consent.is_none() {
+                return Ok(());
+            }
+            record.version += 1;
+            let change = PreferenceChange { at: now, by: by.to_string(), source, cells: changed };
+            match self.store.save(district, id, &record, &change, &self.ids.next_id()).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::AlreadyExists) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(ServiceError::Conflict("the preferences changed meanwhile; try again".into()))
+    }
+
+    fn batch_schools(&self, caller: &Principal, filter: &BatchFilter) -> Result<Option<Vec<SchoolId>>, ServiceError> {
+        let admin = caller.has(Role::DistrictAdmin);
+        if !admin && !caller.has(Role::SchoolAdmin) && !caller.has(Role::TechnicalSchoolAdmin) {
+            return Err(ServiceError::Forbidden(
+                "only district, school and technical admins run the batch tool".into(),
+            ));
+        }
+        match &filter.school {
+            Some(school) => {
+                let school =
+                    SchoolId::parse(school.clone()).map_err(|e| DomainError::Invalid(format!("filter.school: {e}")))?;
+                if !admin && !caller.schools.contains(&school) {
+                    return Err(ServiceError::Forbidden(format!("school `{school}` is not in your scope")));
+                }
+                Ok(Some(vec![school]))
+            }
+            None if admin => Ok(None),
+            None => Ok(Some(caller.schools.clone())),
+        }
+    }
+
+    async fn all_schools(&self, district: &DistrictId) -> Result<Vec<SchoolId>, ServiceError> {
+        let mut schools = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .table
+                .query(&Query::partition(schools_pk(district)).after(cursor))
+                .await
+                .map_err(StoreError::from)?;
+            for item in &page.items {
+                let id = item.get("sk").and_then(Value::as_str).unwrap_or_default();
+                schools.push(SchoolId::parse(id).map_err(corrupt)?);
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(schools);
+            }
+        }
+    }
+
+    /// People of a school with a role (students of a grade), by index.
+    async fn school_members(
+        &self,
+        district: &DistrictId,
+        school: &SchoolId,
+        prefix: String,
+    ) -> Result<Vec<PersonId>, ServiceError> {
+        let mut ids = Vec::new();
+        let mut cursor = None;
+        loop {
+            let query = Query::on(Index::Gsi2, crate::store::keys::school_people_pk(district, school))
+                .sort(SortKey::BeginsWith(prefix.clone()))
+                .after(cursor);
+            let page = self.table.query(&query).await.map_err(StoreError::from)?;
+            for item in &page.items {
+                let sk = item.get("gsi2sk").and_then(Value::as_str).unwrap_or_default();
+                let id = sk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
+                ids.push(PersonId::parse(id).map_err(corrupt)?);
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+
+    async fn batch_people(
+        &self,
+        caller: &Principal,
+        request: &BatchRequest,
+    ) -> Result<BTreeSet<PersonId>, ServiceError> {
+        let district = &caller.district;
+        let scope = self.batch_schools(caller, &request.filter)?;
+        let (students, staff) = match &request.filter.list {
+            Some(list) => {
+                let lists = self
+                    .lists
+                    .as_ref()
+                    .ok_or_else(|| DomainError::Invalid("filter.list: lists are not available".into()))?;
+                lists.students_and_staff(caller, list).await?
+            }
+            None => {
+                let schools = match scope {
+                    Some(schools) => schools,
+                    None => self.all_schools(district).await?,
+                };
+                let grade = request.filter.grade.as_deref().map(normalize_grade);
+                let mut students = Vec::new();
+                let mut staff = Vec::new();
+                for school in &schools {
+                    if request.mode == BatchMode::Staff {
+                        staff.extend(self.school_members(district, school, "ROLE#staff#".into()).await?);
+                    } else {
+                        let prefix = match &grade {
+                            Some(grade) => format!("ROLE#student#G#{grade}#"),
+                            None => "ROLE#student#".into(),
+                        };
+                        students.extend(self.school_members(district, school, prefix).await?);
+                    }
+                }
+                (students, staff)
+            }
+        };
+        Ok(match request.mode {
+            BatchMode::Students => students.into_iter().collect(),
+            BatchMode::Staff => staff.into_iter().collect(),
+            BatchMode::StudentContacts => {
+                let mut guardians = BTreeSet::new();
+                let unique: BTreeSet<PersonId> = students.into_iter().collect();
+                for student in &unique {
+                    for (guardian, messenger) in self.people.guardians_of(district, student).await? {
+                        if messenger {
+                            guardians.insert(guardian);
+                        }
+                    }
+                }
+                guardians
+            }
+        })
+    }
+
+    /// The batch tool: sets the asked cells on every matched person who has
+    /// the channel, writing only what changes, and answers the results grid.
+    pub async fn batch(&self, caller: &Principal, request: &BatchRequest) -> Result<BatchResult, ServiceError> {
+        for (reason, channels) in &request.cells {
+            if channels.contains_key(&Channel::Text) {
+                return Err(DomainError::Invalid(format!(
+                    "cells.{reason}.text: text messaging cannot be set in batch; consent to texts is the person's own"
+                ))
+                .into());
+            }
+        }
+        let people = self.batch_people(caller, request).await?;
+        let district = &caller.district;
+        let now = self.clock.now();
+        let mut grid: BTreeMap<ContactReason, BTreeMap<Channel, GridCell>> = ContactReason::ALL
+            .iter()
+            .map(|reason| {
+                let row = Channel::ALL
+                    .iter()
+                    .map(|channel| {
+                        let asked = request
+                            .cells
+                            .get(reason)
+                            .and_then(|c| c.get(channel))
+                            .is_some_and(|a| *a != CellAction::NoChange);
+                        (*channel, if asked { GridCell::Changed(0) } else { GridCell::NoChange(NoChange) })
+                    })
+                    .collect();
+                (*reason, row)
+            })
+            .collect();
+        let mut result = BatchResult {
+            matched_people: people.len() as u64,
+            grid: BTreeMap::new(),
+            self_set_overwritten: 0,
+            self_set_preserved: 0,
+            people_changed: 0,
+            dry_run: request.dry_run,
+        };
+        let mut pending: Vec<BatchOp> = Vec::new();
+        let mut done_households = BTreeSet::new();
+        let mut targets: Vec<PersonId> = people.into_iter().collect();
+        let mut seen: BTreeSet<PersonId> = targets.iter().cloned().collect();
+        let mut index = 0;
+        while index < targets.len() {
+            let id = targets[index].clone();
+            index += 1;
+            let Some(person) = self.load(district, &id).await? else { continue };
+            if !person.active {
+                continue;
+            }
+            let touches_household = request
+                .cells
+                .values()
+                .any(|c| c.get(&Channel::HouseholdPhone).is_some_and(|a| *a != CellAction::NoChange));
+            if let (true, Some(household)) = (touches_household, person.household.clone()) {
+                if done_households.insert(household.clone()) {
+                    for member in self.people.household_members(district, &household).await? {
+                        if seen.insert(member.clone()) {
+                            targets.push(member);
+                        }
+                    }
+                }
+            }
+            let mut record = person.record.clone();
+            let mut changed = Vec::new();
+            for (reason, channels) in &request.cells {
+                for (channel, action) in channels {
+                    if !person.channels.contains(channel) {
+                        continue;
+                    }
+                    let current = record.effective(&self.defaults, *channel, *reason);
+                    match batch_outcome(*action, &current, request.preserve_self_set) {
+                        CellOutcome::Unchanged => {}
+                        CellOutcome::PreservedSelfSet => result.self_set_preserved += 1,
+                        CellOutcome::Changed { overwrote_self } => {
+                            let on = *action == CellAction::On;
+                            let setting = Setting {
+                                on,
+                                source: PreferenceSource::Batch,
+                                updated_at: now,
+                                by: caller.subject.clone(),
+                            };
+                            record.settings.entry(*channel).or_default().insert(*reason, setting);
+                            changed.push(ChangedCell { channel: *channel, reason: *reason, from: current.on, to: on });
+                            result.self_set_overwritten += u64::from(overwrote_self);
+                            if let Some(GridCell::Changed(count)) =
+                                grid.get_mut(reason).and_then(|row| row.get_mut(channel))
+                            {
+                                *count += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            if changed.is_empty() {
+                continue;
+            }
+            result.people_changed += 1;
+            if !request.dry_run {
+                record.version += 1;
+                let change = PreferenceChange {
+                    at: now,
+                    by: caller.subject.clone(),
+                    source: PreferenceSource::Batch,
+                    cells: changed,
+                };
+                pending.extend(PreferenceStore::write_ops(
+                    district,
+                    &person.id,
+                    &record,
+                    &change,
+                    &self.ids.next_id(),
+                )?);
+                if pending.len() >= BATCH_FLUSH {
+                    self.store.save_many(std::mem::take(&mut pending)).await?;
+                }
+            }
+        }
+        if !pending.is_empty() {
+            self.store.save_many(pending).await?;
+        }
+        result.grid = grid;
+        tracing::info!(district = %district, matched = result.matched_people, changed = result.people_changed, dry_run = request.dry_run, "preference batch finished");
+        Ok(result)
+    }
+}
+
+/// Grade codes as imports store them (`5` → `05`, `K` → `KG`).
+fn normalize_grade(grade: &str) -> String {
+    let grade = grade.trim().to_ascii_uppercase();
+    match grade.as_str() {
+        "K" | "KG" | "KINDERGARTEN" => "KG".into(),
+        g if g.len() == 1 && g.chars().all(|c| c.is_ascii_digit()) => format!("0{g}"),
+        g => g.to_string(),
+    }
+}
