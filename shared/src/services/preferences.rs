@@ -564,12 +564,11 @@ impl PreferenceService {
                 .cells
                 .values()
                 .any(|c| c.get(&Channel::HouseholdPhone).is_some_and(|a| *a != CellAction::NoChange));
-            if let (true, Some(household)) = (touches_household, person.household.clone()) {
-                if done_households.insert(household.clone()) {
-                    for member in self.people.household_members(district, &household).await? {
-                        if seen.insert(member.clone()) {
-                            targets.push(member);
-                        }
+            let new_household = person.household.clone().filter(|h| touches_household && done_households.insert(h.clone()));
+            if let Some(household) = new_household {
+                for member in self.people.household_members(district, &household).await? {
+                    if seen.insert(member.clone()) {
+                        targets.push(member);
                     }
                 }
             }

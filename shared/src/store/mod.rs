@@ -6,16 +6,19 @@
 //! - `people`: people, contact points, school memberships.
 //! - `roster`: what an import writes and removes, record by record.
 //! - `imports`: import definitions and their runs.
+//! - `lists`: list definitions, and the roster indexes list membership reads.
 
 mod error;
 mod imports;
 pub mod keys;
+mod lists;
 mod people;
 mod preferences;
 mod roster;
 
 pub use error::StoreError;
 pub use imports::ImportStore;
+pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
