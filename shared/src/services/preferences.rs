@@ -550,11 +550,15 @@ impl PreferenceService {
         };
         let mut pending: Vec<BatchOp> = Vec::new();
         let mut done_households = BTreeSet::new();
+        let matched = people.len();
         let mut targets: Vec<PersonId> = people.into_iter().collect();
         let mut seen: BTreeSet<PersonId> = targets.iter().cloned().collect();
         let mut index = 0;
         while index < targets.len() {
             let id = targets[index].clone();
+            // Household members reached through a matched person take only
+            // the household phone cells.
+            let household_only = index >= matched;
             index += 1;
             let Some(person) = self.load(district, &id).await? else { continue };
             if !person.active {
@@ -564,7 +568,8 @@ impl PreferenceService {
                 .cells
                 .values()
                 .any(|c| c.get(&Channel::HouseholdPhone).is_some_and(|a| *a != CellAction::NoChange));
-            let new_household = person.household.clone().filter(|h| touches_household && done_households.insert(h.clone()));
+            let new_household =
+                person.household.clone().filter(|h| touches_household && done_households.insert(h.clone()));
             if let Some(household) = new_household {
                 for member in self.people.household_members(district, &household).await? {
                     if seen.insert(member.clone()) {
@@ -576,7 +581,7 @@ impl PreferenceService {
             let mut changed = Vec::new();
             for (reason, channels) in &request.cells {
                 for (channel, action) in channels {
-                    if !person.channels.contains(channel) {
+                    if !person.channels.contains(channel) || (household_only && *channel != Channel::HouseholdPhone) {
                         continue;
                     }
                     let current = record.effective(&self.defaults, *channel, *reason);
