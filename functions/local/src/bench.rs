@@ -273,3 +273,90 @@ pub async fn import(students: usize, work: &Path) -> anyhow::Result<ImportBenchR
         reimport_1pct_seconds: round(reimport_1pct_seconds),
     })
 }
+
+/// Figures of `schoolbell bench preferences`.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct PreferencesBenchReport {
+    /// Students generated and imported.
+    pub students: usize,
+    /// People the batch matched (messenger contacts of every student).
+    pub matched_people: u64,
+    /// Seconds of the batch (behavior × cell, home and household phone On).
+    pub batch_seconds: f64,
+    /// Preferences it changed.
+    pub changed: u64,
+    /// Items it wrote.
+    pub writes: u64,
+    /// Items it read (requests).
+    pub batch_read_requests: u64,
+    /// Items the same batch wrote again (0: nothing changes).
+    pub rerun_writes: u64,
+    /// Seconds of the rerun.
+    pub rerun_seconds: f64,
+    /// Seconds to resolve a one-grade list.
+    pub grade_list_seconds: f64,
+    /// Its members.
+    pub grade_list_members: u64,
+    /// Items read to resolve it.
+    pub grade_list_reads: u64,
+    /// Seconds to resolve the whole district's students.
+    pub district_list_seconds: f64,
+    /// Its members.
+    pub district_list_members: u64,
+    /// Items read to resolve it.
+    pub district_list_reads: u64,
+}
+
+/// `schoolbell bench preferences`: generates and imports a district, runs
+/// the batch tool for every student contact, runs it again, and resolves
+/// a one-grade list and a whole-district list.
+pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<PreferencesBenchReport> {
+    use schoolbell::domain::{DistrictId, ImportMethod, Principal, Role};
+    use schoolbell::services::{BatchRequest, GridCell};
+
+    use crate::import_cmd::{ImportRequest, run};
+
+    let district_dir = work.join("district");
+    crate::gen_district::generate(&crate::gen_district::GenOptions { students, seed: 7 }, &district_dir)?;
+    let data = crate::DataDir::open(work.join("data"))?;
+    let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
+    let request = ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
+    run(&gateway, &request, &district_dir).await?;
+
+    let service = gateway.preference_service();
+    let admin = Principal { subject: "bench".into(), district: DistrictId::parse("bench")?, roles: vec![Role::DistrictAdmin], schools: vec![] };
+    let batch: BatchRequest = serde_json::from_value(serde_json::json!({
+        "mode": "student_contacts",
+        "cells": {"behavior": {"cell_phone": "on", "home_phone": "on", "household_phone": "on"}}
+    }))?;
+    let before = gateway.table.stats();
+    let started = Instant::now();
+    let result = service.batch(&admin, &batch).await?;
+    let batch_seconds = started.elapsed().as_secs_f64();
+    let after = gateway.table.stats();
+    let changed = result
+        .grid
+        .values()
+        .flat_map(|row| row.values())
+        .map(|cell| if let GridCell::Changed(n) = cell { *n } else { 0 })
+        .sum();
+    let started = Instant::now();
+    service.batch(&admin, &batch).await?;
+    let rerun_seconds = started.elapsed().as_secs_f64();
+    let rerun = gateway.table.stats();
+
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    let mut report = PreferencesBenchReport {
+        students,
+        matched_people: result.matched_people,
+        batch_seconds: round(batch_seconds),
+        changed,
+        writes: after.items_written - before.items_written,
+        batch_read_requests: after.read_requests - before.read_requests,
+        rerun_writes: rerun.items_written - after.items_written,
+        rerun_seconds: round(rerun_seconds),
+        ..PreferencesBenchReport::default()
+    };
+    crate::bench_lists::measure(&gateway, &admin, &mut report).await?;
+    Ok(report)
+}
