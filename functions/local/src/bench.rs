@@ -346,7 +346,7 @@ pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<Prefere
     let rerun = gateway.table.stats();
 
     let round = |x: f64| (x * 1000.0).round() / 1000.0;
-    let mut report = PreferencesBenchReport {
+    let report = PreferencesBenchReport {
         students,
         matched_people: result.matched_people,
         batch_seconds: round(batch_seconds),
@@ -357,6 +357,5 @@ pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<Prefere
         rerun_seconds: round(rerun_seconds),
         ..PreferencesBenchReport::default()
     };
-    crate::bench_lists::measure(&gateway, &admin, &mut report).await?;
     Ok(report)
 }

@@ -3,15 +3,18 @@
 //!
 //! - `people`: create and read people with their contact points.
 //! - `imports`: import definitions, files, runs, holds and deletion.
+//! - `lists`: saved recipient lists and their membership, computed on read.
 //! - `preferences`: one person's preferences, the batch tool, the audit trail.
 
 mod error;
 mod imports;
+mod lists;
 mod people;
 mod preferences;
 
 pub use error::ServiceError;
 pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
+pub use lists::{DEFAULT_MEMBERS_PAGE, ListMember, ListMembers, ListService, MAX_MEMBERS_PAGE, MembersPage};
 pub use people::PeopleService;
 pub use preferences::{
     BatchFilter, BatchMode, BatchRequest, BatchResult, ConsentInput, GridCell, ListResolver, PreferenceService,
