@@ -2,5 +2,6 @@
 mod api;
 mod gateways;
 mod imports;
+mod lists;
 mod preferences;
 mod table_contract;

@@ -8,7 +8,9 @@
 //! - people: `POST /v1/people`, `GET /v1/people/{id}`;
 //! - imports: `POST/GET /v1/imports`, `GET/DELETE /v1/imports/{id}`
 //!   (`?dry_run=true` shows what would go), `PUT /v1/imports/{id}/file`,
-//!   `POST/GET /v1/imports/{id}/runs`, `POST .../runs/{run}/approve|discard`.
+//!   `POST/GET /v1/imports/{id}/runs`, `POST .../runs/{run}/approve|discard`;
+//! - lists: `POST/GET /v1/lists`, `GET/PUT/DELETE /v1/lists/{id}`,
+//!   `GET /v1/lists/{id}/members?limit=&cursor=`.
 
 use std::sync::Arc;
 
@@ -17,9 +19,10 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post, put};
 use schoolbell::auth::Authenticator;
 use schoolbell::http::{no_route, wrong_method};
-use schoolbell::services::{ImportService, PeopleService};
+use schoolbell::services::{ImportService, ListService, PeopleService};
 
 mod imports;
+mod lists;
 mod people;
 
 /// Largest import file the upload route takes (API Gateway itself stops at
@@ -33,6 +36,8 @@ pub struct ApiState {
     pub people: PeopleService,
     /// Import use cases.
     pub imports: ImportService,
+    /// List use cases.
+    pub lists: ListService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -55,6 +60,9 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/imports/{id}/runs", post(imports::run).get(imports::runs))
         .route("/v1/imports/{id}/runs/{run}/approve", post(imports::approve))
         .route("/v1/imports/{id}/runs/{run}/discard", post(imports::discard))
+        .route("/v1/lists", post(lists::create).get(lists::list))
+        .route("/v1/lists/{id}", get(lists::get).put(lists::update).delete(lists::delete))
+        .route("/v1/lists/{id}/members", get(lists::members))
         .with_state(state)
 }
 
@@ -83,9 +91,10 @@ mod tests {
         let files =
             Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
         let imports = ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
+        let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
         let people = PeopleService::new(PeopleStore::new(table), Region::US);
         let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
-        router(ApiState { people, imports, auth })
+        router(ApiState { people, imports, lists, auth })
     }
 
     fn uuid_like() -> String {

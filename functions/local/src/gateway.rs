@@ -59,7 +59,16 @@ impl LocalGateway {
     pub fn router(&self) -> Router {
         let people = PeopleService::new(PeopleStore::new(self.table.clone()), self.region);
         let imports = crate::import_cmd::service(self);
-        let api = schoolbell_api::routes(ApiState { people, imports, auth: Arc::clone(&self.auth) });
+        let api = schoolbell_api::routes(ApiState {
+            people,
+            imports,
+            lists: schoolbell::services::ListService::new(
+                self.table.clone(),
+                Arc::new(schoolbell::ports::SystemClock),
+                Arc::new(schoolbell::ports::RandomIds),
+            ),
+            auth: Arc::clone(&self.auth),
+        });
         Router::new()
             .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .merge(api)

@@ -4,7 +4,8 @@
 //! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S]`
 //! - `schoolbell import --district D [--name N] [--format oneroster|mapped] [--mapping F] PATH [--json]`
 //! - `schoolbell gen-district --students N --seed S OUT`
-//! - `schoolbell bench table [--items N] [--in-memory]`, `schoolbell bench import [--students N]`
+//! - `schoolbell bench table [--items N] [--in-memory]`, `schoolbell bench import [--students N]`,
+//!   `schoolbell bench preferences [--students N]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -109,6 +110,16 @@ enum Bench {
         /// Keep the table in memory instead of a file in a temp directory.
         #[arg(long)]
         in_memory: bool,
+    },
+    /// Preferences: import a generated district, run the batch tool for every
+    /// student contact and again, resolve a one-grade and a district list.
+    Preferences {
+        /// Students in the generated district.
+        #[arg(long, default_value_t = 50_000)]
+        students: usize,
+        /// Accepted for symmetry: the output is always JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Imports: generate a district, import it into a fresh file-backed
     /// store, re-import unchanged and with 1 % changed; prints JSON.
@@ -241,6 +252,13 @@ async fn main() -> anyhow::Result<()> {
             let options = schoolbell_local::gen_district::GenOptions { students, seed };
             let summary = schoolbell_local::gen_district::generate(&options, &out)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Bench(Bench::Preferences { students, json: _ }) => {
+            let dir = std::env::temp_dir().join(format!("schoolbell-bench-preferences-{}", std::process::id()));
+            let report = schoolbell_local::bench::preferences(students, &dir).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("{}", serde_json::to_string_pretty(&report?)?);
             Ok(())
         }
         Command::Bench(Bench::Import { students, json: _ }) => {

@@ -139,6 +139,12 @@ fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(DomainError::Invalid(message.into()))
 }
 
+fn decode_cursor(token: &str) -> Result<PersonId, ServiceError> {
+    let bad = || invalid("cursor: not a members cursor");
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    PersonId::parse(String::from_utf8(bytes).map_err(|_| bad())?).map_err(|_| bad())
+}
+
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("no list `{}`", id.chars().take(40).collect::<String>()))
 }
@@ -188,7 +194,7 @@ impl ListService {
                 return Err(invalid(format!("rule.teacher: no staff member `{teacher}` in the list's schools")));
             }
         }
-        let found = self.index.profiles(district, definition.includes.iter().cloned()).await?;
+        let found = self.index.profiles(district, definition.includes.clone()).await?;
         if let Some(missing) =
             definition.includes.iter().find(|id| !found.get(*id).is_some_and(|p| scope.sees_person(&p.schools)))
         {
@@ -298,20 +304,17 @@ impl ListService {
         cursor: Option<&str>,
     ) -> Result<MembersPage, ServiceError> {
         let list = self.get(caller, id).await?;
-        let after = cursor
-            .map(|token| {
-                let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid("cursor: not a members cursor"))?;
-                let text = String::from_utf8(bytes).map_err(|_| invalid("cursor: not a members cursor"))?;
-                PersonId::parse(text).map_err(|_| invalid("cursor: not a members cursor"))
-            })
-            .transpose()?;
+        let after = match cursor {
+            Some(token) => Some(decode_cursor(token)?),
+            None => None,
+        };
         let limit = limit.unwrap_or(DEFAULT_MEMBERS_PAGE).clamp(1, MAX_MEMBERS_PAGE) as usize;
         let all = self.resolve(&caller.district, &list).await?.all();
         let count = all.len();
         let start = after.map_or(0, |after| all.partition_point(|(id, _)| *id <= after));
         let page = &all[start..(start + limit).min(count)];
         let more = start + page.len() < count;
-        let profiles = self.index.profiles(&caller.district, page.iter().map(|(id, _)| id.clone())).await?;
+        let profiles = self.index.profiles(&caller.district, page.iter().map(|(id, _)| id.clone()).collect()).await?;
         let members = page
             .iter()
             .map(|(id, role)| {
@@ -403,7 +406,7 @@ impl ListService {
         }
         candidates.retain(|id| !excluded.contains(id));
         if !from_school_index || rule.reads_profiles() {
-            let profiles = self.index.profiles(district, candidates.iter().cloned()).await?;
+            let profiles = self.index.profiles(district, candidates.iter().cloned().collect()).await?;
             candidates.retain(|id| profiles.get(id).is_some_and(|p| p.active && p.role == role && rule.matches(p)));
         }
 
@@ -413,7 +416,7 @@ impl ListService {
             PersonRole::Guardian => matched.guardians = candidates,
             PersonRole::Staff => matched.staff = candidates,
         }
-        let includes = list.includes.iter().filter(|id| !excluded.contains(id)).cloned();
+        let includes: Vec<PersonId> = list.includes.iter().filter(|id| !excluded.contains(id)).cloned().collect();
         for (id, profile) in self.index.profiles(district, includes).await? {
             match profile.role {
                 _ if !profile.active => {}
@@ -459,15 +462,16 @@ impl ListService {
         district: &DistrictId,
         students: &BTreeSet<PersonId>,
     ) -> Result<BTreeSet<PersonId>, ServiceError> {
-        let links: Vec<Vec<(PersonId, bool)>> = stream::iter(students.iter())
-            .map(|student| self.people.guardians_of(district, student))
+        let people = &self.people;
+        let links: Vec<Vec<(PersonId, bool)>> = stream::iter(students.iter().cloned().collect::<Vec<_>>())
+            .map(|student| async move { people.guardians_of(district, &student).await })
             .buffer_unordered(CONCURRENT_READS)
             .try_collect()
             .await?;
         let guardians: BTreeSet<PersonId> =
             links.into_iter().flatten().filter(|(_, messenger)| *messenger).map(|(id, _)| id).collect();
         let profiles: BTreeMap<PersonId, MemberProfile> =
-            self.index.profiles(district, guardians).await?.into_iter().collect();
+            self.index.profiles(district, guardians.into_iter().collect()).await?.into_iter().collect();
         Ok(profiles.into_iter().filter(|(_, p)| p.active).map(|(id, _)| id).collect())
     }
 }

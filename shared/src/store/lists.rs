@@ -223,7 +223,7 @@ impl RosterIndex {
     pub async fn profiles(
         &self,
         district: &DistrictId,
-        people: impl IntoIterator<Item = PersonId>,
+        people: Vec<PersonId>,
     ) -> Result<HashMap<PersonId, MemberProfile>, StoreError> {
         stream::iter(people)
             .map(|person| async move { Ok::<_, StoreError>(self.profile(district, &person).await?.map(|p| (person, p))) })
