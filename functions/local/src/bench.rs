@@ -320,11 +320,17 @@ pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<Prefere
     crate::gen_district::generate(&crate::gen_district::GenOptions { students, seed: 7 }, &district_dir)?;
     let data = crate::DataDir::open(work.join("data"))?;
     let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
-    let request = ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
+    let request =
+        ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
     run(&gateway, &request, &district_dir).await?;
 
     let service = gateway.preference_service();
-    let admin = Principal { subject: "bench".into(), district: DistrictId::parse("bench")?, roles: vec![Role::DistrictAdmin], schools: vec![] };
+    let admin = Principal {
+        subject: "bench".into(),
+        district: DistrictId::parse("bench")?,
+        roles: vec![Role::DistrictAdmin],
+        schools: vec![],
+    };
     let batch: BatchRequest = serde_json::from_value(serde_json::json!({
         "mode": "student_contacts",
         "cells": {"behavior": {"cell_phone": "on", "home_phone": "on", "household_phone": "on"}}
@@ -346,7 +352,7 @@ pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<Prefere
     let rerun = gateway.table.stats();
 
     let round = |x: f64| (x * 1000.0).round() / 1000.0;
-    let report = PreferencesBenchReport {
+    let mut report = PreferencesBenchReport {
         students,
         matched_people: result.matched_people,
         batch_seconds: round(batch_seconds),
@@ -357,5 +363,6 @@ pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<Prefere
         rerun_seconds: round(rerun_seconds),
         ..PreferencesBenchReport::default()
     };
+    crate::bench_lists::measure(&gateway, &admin, &mut report).await?;
     Ok(report)
 }

@@ -62,11 +62,7 @@ impl LocalGateway {
         let api = schoolbell_api::routes(ApiState {
             people,
             imports,
-            lists: schoolbell::services::ListService::new(
-                self.table.clone(),
-                Arc::new(schoolbell::ports::SystemClock),
-                Arc::new(schoolbell::ports::RandomIds),
-            ),
+            lists: self.list_service(),
             auth: Arc::clone(&self.auth),
         });
         Router::new()
@@ -82,6 +78,16 @@ impl LocalGateway {
         schoolbell::services::PreferenceService::new(
             self.table.clone(),
             schoolbell::domain::PreferenceDefaults::default(),
+            Arc::new(schoolbell::ports::SystemClock),
+            Arc::new(schoolbell::ports::RandomIds),
+        )
+        .with_lists(Arc::new(self.list_service()))
+    }
+
+    /// The list service over the gateway's table.
+    pub fn list_service(&self) -> schoolbell::services::ListService {
+        schoolbell::services::ListService::new(
+            self.table.clone(),
             Arc::new(schoolbell::ports::SystemClock),
             Arc::new(schoolbell::ports::RandomIds),
         )

@@ -9,6 +9,7 @@
 //! - [`token`]: development tokens the gateway accepts.
 
 pub mod bench;
+mod bench_lists;
 mod data_dir;
 mod gateway;
 pub mod gen_district;

@@ -8,7 +8,7 @@ use schoolbell::auth::Authenticator;
 use schoolbell::config::{LambdaConfig, process_env};
 use schoolbell::domain::PreferenceDefaults;
 use schoolbell::ports::{RandomIds, SystemClock};
-use schoolbell::services::PreferenceService;
+use schoolbell::services::{ListService, PreferenceService};
 use schoolbell_preferences::{PreferencesState, router};
 
 #[tokio::main]
@@ -21,7 +21,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_audience(config.jwt_audience.clone());
     let sdk = load_sdk_config().await;
     let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name));
+    let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
     let preferences =
-        PreferenceService::new(table, PreferenceDefaults::default(), Arc::new(SystemClock), Arc::new(RandomIds));
+        PreferenceService::new(table, PreferenceDefaults::default(), Arc::new(SystemClock), Arc::new(RandomIds))
+            .with_lists(Arc::new(lists));
     lambda_http::run(router(PreferencesState { preferences, auth: Arc::new(auth) })).await
 }

@@ -222,24 +222,7 @@ pub(crate) fn list(cell: &str) -> impl Iterator<Item = &str> {
 /// or a code longer than 20 characters.
 pub(crate) fn grade(cell: &str) -> Option<String> {
     let code = cell.trim();
-    if code.is_empty() || code.chars().count() > 20 {
-        return None;
-    }
-    if code.bytes().all(|b| b.is_ascii_digit()) {
-        let digits = code.trim_start_matches('0');
-        return Some(match digits.len() {
-            0 => "00".to_string(),
-            1 => format!("0{digits}"),
-            _ => digits.to_string(),
-        });
-    }
-    let upper = code.to_uppercase();
-    Some(match upper.as_str() {
-        "K" | "KG" | "KINDERGARTEN" | "KINDER" => "KG".to_string(),
-        "PREK" | "PRE-K" | "PRE-KINDERGARTEN" | "PREKINDERGARTEN" => "PK".to_string(),
-        "OTHER" => "Other".to_string(),
-        _ => upper,
-    })
+    (!code.is_empty() && code.chars().count() <= 20).then(|| crate::domain::uniform_grade(code))
 }
 
 /// A date as `YYYY-MM-DD` (also `YYYY-MM-DDThh:mm...`), or US `M/D/YYYY`.

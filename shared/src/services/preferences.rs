@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use futures::{StreamExt as _, stream};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -27,6 +28,10 @@ use crate::store::{
 
 /// Write operations buffered before a batch flushes them.
 const BATCH_FLUSH: usize = 5_000;
+/// People read per step of a batch.
+const LOAD_CHUNK: usize = 512;
+/// Reads a batch keeps in flight.
+const CONCURRENT_READS: usize = 16;
 
 /// A person's preferences as shown: every channel they have × every reason.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -474,7 +479,7 @@ impl PreferenceService {
                     Some(schools) => schools,
                     None => self.all_schools(district).await?,
                 };
-                let grade = request.filter.grade.as_deref().map(normalize_grade);
+                let grade = request.filter.grade.as_deref().map(crate::domain::uniform_grade);
                 let mut students = Vec::new();
                 let mut staff = Vec::new();
                 for school in &schools {
@@ -495,14 +500,19 @@ impl PreferenceService {
             BatchMode::Students => students.into_iter().collect(),
             BatchMode::Staff => staff.into_iter().collect(),
             BatchMode::StudentContacts => {
-                let mut guardians = BTreeSet::new();
                 let unique: BTreeSet<PersonId> = students.into_iter().collect();
-                for student in &unique {
-                    for (guardian, messenger) in self.people.guardians_of(district, student).await? {
-                        if messenger {
-                            guardians.insert(guardian);
-                        }
-                    }
+                let links: Vec<Result<Vec<(PersonId, bool)>, StoreError>> = stream::iter(unique)
+                    .map(|student| {
+                        let (people, district) = (self.people.clone(), district.clone());
+                        async move { people.guardians_of(&district, &student).await }
+                    })
+                    .buffer_unordered(CONCURRENT_READS)
+                    .collect()
+                    .await;
+                let mut guardians = BTreeSet::new();
+                for found in links {
+                    guardians
+                        .extend(found?.into_iter().filter(|(_, messenger)| *messenger).map(|(guardian, _)| guardian));
                 }
                 guardians
             }
@@ -553,21 +563,42 @@ impl PreferenceService {
         let matched = people.len();
         let mut targets: Vec<PersonId> = people.into_iter().collect();
         let mut seen: BTreeSet<PersonId> = targets.iter().cloned().collect();
+        let touches_household =
+            request.cells.values().any(|c| c.get(&Channel::HouseholdPhone).is_some_and(|a| *a != CellAction::NoChange));
+        let mut loaded: Vec<(usize, Loaded)> = Vec::new();
         let mut index = 0;
-        while index < targets.len() {
-            let id = targets[index].clone();
+        loop {
+            if loaded.is_empty() {
+                if index >= targets.len() {
+                    break;
+                }
+                // Read people a chunk at a time, several reads in flight
+                // (DynamoDB answers in milliseconds, not microseconds).
+                let end = (index + LOAD_CHUNK).min(targets.len());
+                let reads: Vec<(usize, Result<Option<Loaded>, ServiceError>)> = stream::iter(index..end)
+                    .map(|i| {
+                        let (service, district, id) = (self.clone(), district.clone(), targets[i].clone());
+                        async move { (i, service.load(&district, &id).await) }
+                    })
+                    .buffer_unordered(CONCURRENT_READS)
+                    .collect()
+                    .await;
+                index = end;
+                for (i, person) in reads {
+                    if let Some(person) = person? {
+                        loaded.push((i, person));
+                    }
+                }
+                loaded.sort_by(|a, b| b.0.cmp(&a.0));
+                continue;
+            }
+            let Some((position, person)) = loaded.pop() else { continue };
             // Household members reached through a matched person take only
             // the household phone cells.
-            let household_only = index >= matched;
-            index += 1;
-            let Some(person) = self.load(district, &id).await? else { continue };
+            let household_only = position >= matched;
             if !person.active {
                 continue;
             }
-            let touches_household = request
-                .cells
-                .values()
-                .any(|c| c.get(&Channel::HouseholdPhone).is_some_and(|a| *a != CellAction::NoChange));
             let new_household =
                 person.household.clone().filter(|h| touches_household && done_households.insert(h.clone()));
             if let Some(household) = new_household {
@@ -638,15 +669,5 @@ impl PreferenceService {
         result.grid = grid;
         tracing::info!(district = %district, matched = result.matched_people, changed = result.people_changed, dry_run = request.dry_run, "preference batch finished");
         Ok(result)
-    }
-}
-
-/// Grade codes as imports store them (`5` → `05`, `K` → `KG`).
-fn normalize_grade(grade: &str) -> String {
-    let grade = grade.trim().to_ascii_uppercase();
-    match grade.as_str() {
-        "K" | "KG" | "KINDERGARTEN" => "KG".into(),
-        g if g.len() == 1 && g.chars().all(|c| c.is_ascii_digit()) => format!("0{g}"),
-        g => g.to_string(),
     }
 }
