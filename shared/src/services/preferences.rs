@@ -589,7 +589,7 @@ impl PreferenceService {
                         loaded.push((i, person));
                     }
                 }
-                loaded.sort_by(|a, b| b.0.cmp(&a.0));
+                loaded.sort_by_key(|(position, _)| std::cmp::Reverse(*position));
                 continue;
             }
             let Some((position, person)) = loaded.pop() else { continue };
