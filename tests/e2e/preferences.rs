@@ -279,3 +279,29 @@ async fn the_batch_tool_runs_the_same_on_dynamodb() {
     let view = preferences.view(&admin, "c-luis").await.unwrap_or_else(|e| panic!("{e}"));
     assert!(view.channels[&schoolbell::domain::Channel::HouseholdPhone][&schoolbell::domain::ContactReason::Staff].on);
 }
+
+#[tokio::test]
+async fn a_district_sets_its_own_defaults_but_never_texts_on() {
+    let (app, admin) = district().await;
+    let (status, defaults) = app.get("/v1/preferences/defaults", Some(&admin)).await;
+    assert_eq!(status, 200);
+    assert!(defaults["on"]["email"].as_array().is_some_and(|r| r.iter().any(|r| r == "emergency")), "{defaults}");
+    let mine = r#"{"on": {"email": ["emergency", "general"], "cell_phone": ["emergency", "food_service"]}}"#;
+    assert_eq!(app.put_json("/v1/preferences/defaults", &admin, mine).await.0, 200);
+    let (_, ana) = app.get("/v1/people/c-ana/preferences", Some(&admin)).await;
+    assert_eq!(
+        ana["channels"]["cell_phone"]["food_service"],
+        json!({"on": true, "source": "default", "updated_at": null})
+    );
+    assert_eq!(
+        ana["channels"]["email"]["attendance"]["on"], false,
+        "the district's defaults replace the built-in ones"
+    );
+    let (status, _) = app.put_json("/v1/preferences/defaults", &admin, r#"{"on": {"text": ["emergency"]}}"#).await;
+    assert_eq!(status, 422);
+    let school_admin = app.token(D, "school_admin", &["sch-1"]);
+    assert_eq!(app.put_json("/v1/preferences/defaults", &school_admin, mine).await.0, 403);
+    let (status, _) = app.put_json("/v1/preferences/defaults", &admin, r#"{"on": {"fax": ["emergency"]}}"#).await;
+    assert_eq!(status, 422, "unknown channels are refused");
+    app.stop().await;
+}

@@ -4,7 +4,8 @@
 //! - `GET/PUT /v1/me/preferences`: a parent, student or staff member for themself;
 //! - `GET/PUT /v1/people/{id}/preferences`, `GET .../preferences/history`:
 //!   staff with the right role, within their school scope;
-//! - `POST /v1/preferences/batch`: the batch tool (never touches `text`).
+//! - `POST /v1/preferences/batch`: the batch tool (never touches `text`);
+//! - `GET/PUT /v1/preferences/defaults`: the district's defaults (`{"on": {"<channel>": ["<reason>", ...]}}`).
 //!
 //! [`routes`] is mounted by the local gateway; [`router`] adds JSON
 //! fallbacks for Lambda (`main.rs`).
@@ -15,6 +16,7 @@ use axum::extract::{FromRef, Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use schoolbell::auth::Authenticator;
+use schoolbell::domain::PreferenceDefaults;
 use schoolbell::http::{ApiError, Caller, JsonBody, no_route, wrong_method};
 use schoolbell::services::{BatchRequest, BatchResult, PreferenceService, PreferencesUpdate, PreferencesView};
 use serde::Deserialize;
@@ -42,6 +44,7 @@ pub fn routes(state: PreferencesState) -> Router {
         .route("/v1/people/{id}/preferences", get(preferences).put(update_preferences))
         .route("/v1/people/{id}/preferences/history", get(history))
         .route("/v1/preferences/batch", post(batch))
+        .route("/v1/preferences/defaults", get(defaults).put(set_defaults))
         .with_state(state)
 }
 
@@ -97,6 +100,21 @@ async fn history(
 ) -> Result<Json<Value>, ApiError> {
     let changes = state.preferences.history(&caller, &id, query.limit.unwrap_or(100)).await?;
     Ok(Json(json!({"person": id, "changes": changes})))
+}
+
+async fn defaults(
+    State(state): State<PreferencesState>,
+    Caller(caller): Caller,
+) -> Result<Json<PreferenceDefaults>, ApiError> {
+    Ok(Json(state.preferences.district_defaults(&caller).await?))
+}
+
+async fn set_defaults(
+    State(state): State<PreferencesState>,
+    Caller(caller): Caller,
+    JsonBody(defaults): JsonBody<PreferenceDefaults>,
+) -> Result<Json<PreferenceDefaults>, ApiError> {
+    Ok(Json(state.preferences.set_district_defaults(&caller, &defaults).await?))
 }
 
 async fn batch(

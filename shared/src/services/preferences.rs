@@ -186,7 +186,7 @@ fn corrupt(e: impl std::fmt::Display) -> ServiceError {
 }
 
 impl PreferenceService {
-    /// A service over the table, with the district defaults.
+    /// A service over the table; `defaults` serve districts that set none.
     pub fn new(table: Arc<dyn Table>, defaults: PreferenceDefaults, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
         Self {
             people: PeopleStore::new(Arc::clone(&table)),
@@ -242,14 +242,44 @@ impl PreferenceService {
         }))
     }
 
-    fn view_of(&self, person: &Loaded) -> PreferencesView {
+    /// The district's defaults: stored by its admin, or the built-in ones.
+    async fn defaults_for(&self, district: &DistrictId) -> Result<PreferenceDefaults, ServiceError> {
+        Ok(self.store.defaults(district).await?.unwrap_or_else(|| self.defaults.clone()))
+    }
+
+    /// The defaults that fill what nobody set, for the caller's district.
+    pub async fn district_defaults(&self, caller: &Principal) -> Result<PreferenceDefaults, ServiceError> {
+        self.defaults_for(&caller.district).await
+    }
+
+    /// Replaces the district's defaults (district admins). Text can never
+    /// default on: consent is the person's own.
+    pub async fn set_district_defaults(
+        &self,
+        caller: &Principal,
+        defaults: &PreferenceDefaults,
+    ) -> Result<PreferenceDefaults, ServiceError> {
+        if !caller.has(Role::DistrictAdmin) {
+            return Err(ServiceError::Forbidden("only district admins set the district's defaults".into()));
+        }
+        if defaults.on.get(&Channel::Text).is_some_and(|reasons| !reasons.is_empty()) {
+            return Err(
+                DomainError::Invalid("on.text: texts cannot default on; consent is the person's own".into()).into()
+            );
+        }
+        self.store.set_defaults(&caller.district, defaults).await?;
+        tracing::info!(district = %caller.district, by = %caller.subject, "preference defaults replaced");
+        Ok(defaults.clone())
+    }
+
+    fn view_of(&self, person: &Loaded, defaults: &PreferenceDefaults) -> PreferencesView {
         let channels = person
             .channels
             .iter()
             .map(|channel| {
                 let reasons = ContactReason::ALL
                     .iter()
-                    .map(|reason| (*reason, person.record.effective(&self.defaults, *channel, *reason)))
+                    .map(|reason| (*reason, person.record.effective(defaults, *channel, *reason)))
                     .collect();
                 (*channel, reasons)
             })
@@ -274,7 +304,8 @@ impl PreferenceService {
 
     /// A person's preferences (themself, or staff allowed to read them).
     pub async fn view(&self, caller: &Principal, id: &str) -> Result<PreferencesView, ServiceError> {
-        Ok(self.view_of(&self.person_for(caller, id, false).await?))
+        let person = self.person_for(caller, id, false).await?;
+        Ok(self.view_of(&person, &self.defaults_for(&caller.district).await?))
     }
 
     /// A person's audit trail, newest first.
@@ -328,13 +359,16 @@ impl PreferenceService {
             _ => None,
         };
         let district = &caller.district;
-        self.apply_one(district, &person.id, &update.channels, source, &caller.subject, consent.clone()).await?;
+        let defaults = self.defaults_for(district).await?;
+        self.apply_one(district, &defaults, &person.id, &update.channels, source, &caller.subject, consent.clone())
+            .await?;
         let household_cells = update.channels.get(&Channel::HouseholdPhone);
         if let (Some(cells), Some(household)) = (household_cells, person.household.as_deref()) {
             let only_household = BTreeMap::from([(Channel::HouseholdPhone, cells.clone())]);
             for member in self.people.household_members(district, household).await? {
                 if member != person.id {
-                    self.apply_one(district, &member, &only_household, source, &caller.subject, None).await?;
+                    self.apply_one(district, &defaults, &member, &only_household, source, &caller.subject, None)
+                        .await?;
                 }
             }
         }
@@ -342,14 +376,16 @@ impl PreferenceService {
             .load(district, &person.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no person `{id}`")))?;
-        Ok(self.view_of(&person))
+        Ok(self.view_of(&person, &defaults))
     }
 
     /// Sets cells on one person with an optimistic retry; members without
     /// the channel (household propagation) are skipped.
+    #[allow(clippy::too_many_arguments)]
     async fn apply_one(
         &self,
         district: &DistrictId,
+        defaults: &PreferenceDefaults,
         id: &PersonId,
         cells: &BTreeMap<Channel, BTreeMap<ContactReason, bool>>,
         source: PreferenceSource,
@@ -370,7 +406,7 @@ impl PreferenceService {
                 }
                 for (reason, on) in reasons {
                     let setting = Setting { on: *on, source, updated_at: now, by: by.to_string() };
-                    if let Some(from) = record.set(&self.defaults, *channel, *reason, setting) {
+                    if let Some(from) = record.set(defaults, *channel, *reason, setting) {
                         changed.push(ChangedCell { channel: *channel, reason: *reason, from, to: *on });
                     }
                 }
@@ -533,6 +569,7 @@ impl PreferenceService {
         let people = self.batch_people(caller, request).await?;
         let district = &caller.district;
         let now = self.clock.now();
+        let defaults = self.defaults_for(district).await?;
         let mut grid: BTreeMap<ContactReason, BTreeMap<Channel, GridCell>> = ContactReason::ALL
             .iter()
             .map(|reason| {
@@ -615,7 +652,7 @@ impl PreferenceService {
                     if !person.channels.contains(channel) || (household_only && *channel != Channel::HouseholdPhone) {
                         continue;
                     }
-                    let current = record.effective(&self.defaults, *channel, *reason);
+                    let current = record.effective(&defaults, *channel, *reason);
                     match batch_outcome(*action, &current, request.preserve_self_set) {
                         CellOutcome::Unchanged => {}
                         CellOutcome::PreservedSelfSet => result.self_set_preserved += 1,

@@ -10,13 +10,23 @@ use serde_json::Value;
 
 use super::StoreError;
 use super::keys::person_pk;
-use crate::domain::{Channel, ContactReason, DistrictId, PersonId, PreferenceRecord, PreferenceSource};
+use crate::domain::{
+    Channel, ContactReason, DistrictId, PersonId, PreferenceDefaults, PreferenceRecord, PreferenceSource,
+};
 use crate::ports::table::{BatchOp, Condition, Item, Key, Query, SortKey, Table, TableError};
 
 /// Sort key of a person's preference record.
 pub const PREFS_SK: &str = "PREFS";
 /// Sort-key prefix of a person's preference audit trail.
 pub const PREFLOG_SK_PREFIX: &str = "PREFLOG#";
+
+/// Sort key of the district's preference defaults.
+pub const DEFAULTS_SK: &str = "PREFERENCE_DEFAULTS";
+
+/// Partition of a district's settings.
+fn settings_pk(district: &DistrictId) -> String {
+    format!("D#{district}#SETTINGS")
+}
 
 /// One changed cell in the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +93,19 @@ impl PreferenceStore {
             Some(item) => record_from_item(item),
             None => Ok(PreferenceRecord::default()),
         }
+    }
+
+    /// The district's own defaults, if its admin set them.
+    pub async fn defaults(&self, district: &DistrictId) -> Result<Option<PreferenceDefaults>, StoreError> {
+        match self.table.get(&Key::new(settings_pk(district), DEFAULTS_SK)).await? {
+            Some(item) => Ok(Some(serde_json::from_value(Value::Object(item)).map_err(corrupt)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Replaces the district's defaults.
+    pub async fn set_defaults(&self, district: &DistrictId, defaults: &PreferenceDefaults) -> Result<(), StoreError> {
+        Ok(self.table.put(item_of(settings_pk(district), DEFAULTS_SK.into(), defaults)?, Condition::None).await?)
     }
 
     /// The write operations of a new record version and its audit entry.
