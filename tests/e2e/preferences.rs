@@ -305,3 +305,25 @@ async fn a_district_sets_its_own_defaults_but_never_texts_on() {
     assert_eq!(status, 422, "unknown channels are refused");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_batch_filters_by_a_saved_list_or_an_ad_hoc_rule() {
+    let (app, admin) = district().await;
+    let list =
+        json!({"name": "sch-2 fifth grade", "target": "students", "rule": {"schools": ["sch-2"], "grades": ["05"]}});
+    let (status, created) = app.post("/v1/lists", Some(&admin), &list.to_string()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap_or_default();
+    let (_, by_list) = batch(&app, &admin, json!({"mode": "student_contacts", "filter": {"list": id}, "cells": {"general": {"cell_phone": "on"}}, "dry_run": true})).await;
+    assert_eq!(by_list["matched_people"], 1, "Kim: {by_list}");
+    let (_, by_rule) = batch(&app, &admin, json!({"mode": "students", "filter": {"rule": {"grades": ["03"]}}, "cells": {"general": {"email": "on"}}, "dry_run": true})).await;
+    assert_eq!(by_rule["matched_people"], 1, "Mia: {by_rule}");
+    let (status, _) = batch(
+        &app,
+        &admin,
+        json!({"mode": "students", "filter": {"rule": {"grades": ["03"]}, "list": id}, "cells": {}}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    app.stop().await;
+}

@@ -486,4 +486,16 @@ impl crate::services::ListResolver for ListService {
         let list = self.get(caller, list).await?;
         ListService::students_and_staff(self, &caller.district, &list).await
     }
+
+    async fn rule_students_and_staff(
+        &self,
+        caller: &Principal,
+        rule: &serde_json::Value,
+    ) -> Result<(Vec<PersonId>, Vec<PersonId>), ServiceError> {
+        let input: crate::domain::ListInput =
+            serde_json::from_value(serde_json::json!({"name": "ad hoc rule", "target": "students", "rule": rule}))
+                .map_err(|e| crate::domain::DomainError::Invalid(format!("filter.rule: {e}")))?;
+        let list = self.draft(caller, &input).await?;
+        ListService::students_and_staff(self, &caller.district, &list).await
+    }
 }

@@ -90,6 +90,10 @@ pub struct BatchFilter {
     /// A saved list (its students, or its staff for the staff mode).
     #[serde(default)]
     pub list: Option<String>,
+    /// An ad hoc rule, as a list's `rule` (schools, grades, section,
+    /// teacher, bus route, language, conditions).
+    #[serde(default)]
+    pub rule: Option<Value>,
 }
 
 /// The batch tool's request.
@@ -166,6 +170,13 @@ pub trait ListResolver: Send + Sync {
         &self,
         caller: &Principal,
         list: &str,
+    ) -> Result<(Vec<PersonId>, Vec<PersonId>), ServiceError>;
+
+    /// The students and staff an ad hoc list rule matches, within the caller's scope.
+    async fn rule_students_and_staff(
+        &self,
+        caller: &Principal,
+        rule: &Value,
     ) -> Result<(Vec<PersonId>, Vec<PersonId>), ServiceError>;
 }
 
@@ -502,15 +513,15 @@ impl PreferenceService {
     ) -> Result<BTreeSet<PersonId>, ServiceError> {
         let district = &caller.district;
         let scope = self.batch_schools(caller, &request.filter)?;
-        let (students, staff) = match &request.filter.list {
-            Some(list) => {
-                let lists = self
-                    .lists
-                    .as_ref()
-                    .ok_or_else(|| DomainError::Invalid("filter.list: lists are not available".into()))?;
-                lists.students_and_staff(caller, list).await?
+        let lists =
+            || self.lists.as_ref().ok_or_else(|| DomainError::Invalid("filter: lists are not available".into()));
+        let (students, staff) = match (&request.filter.list, &request.filter.rule) {
+            (Some(_), Some(_)) => {
+                return Err(DomainError::Invalid("filter: give a list or a rule, not both".into()).into());
             }
-            None => {
+            (Some(list), None) => lists()?.students_and_staff(caller, list).await?,
+            (None, Some(rule)) => lists()?.rule_students_and_staff(caller, rule).await?,
+            (None, None) => {
                 let schools = match scope {
                     Some(schools) => schools,
                     None => self.all_schools(district).await?,
