@@ -4,6 +4,7 @@
 //! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S]`
 //! - `schoolbell import --district D [--name N] [--format oneroster|mapped] [--mapping F] PATH [--json]`
 //! - `schoolbell gen-district --students N --seed S OUT`
+//! - `schoolbell replies classify "TEXT"`
 //! - `schoolbell bench table [--items N] [--in-memory]`, `schoolbell bench import [--students N]`,
 //!   `schoolbell bench preferences [--students N]`
 
@@ -83,6 +84,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// SMS replies: what the inbound webhook makes of a text.
+    #[command(subcommand)]
+    Replies(Replies),
     /// Write a realistic, deterministic OneRoster 1.1 district into a folder.
     GenDistrict {
         /// Students.
@@ -97,6 +101,15 @@ enum Command {
     /// Measure a capability (release build recommended).
     #[command(subcommand)]
     Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Replies {
+    /// Print `opt_out`, `opt_in`, `help` or `none` for a reply's text.
+    Classify {
+        /// The reply as received.
+        text: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -247,6 +260,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import { data, district, name, format, mapping, path, json } => {
             import(data, district, name, format, mapping, path, json).await
+        }
+        Command::Replies(Replies::Classify { text }) => {
+            println!("{}", schoolbell::domain::classify_reply(&text));
+            Ok(())
         }
         Command::GenDistrict { students, seed, out } => {
             let options = schoolbell_local::gen_district::GenOptions { students, seed };

@@ -206,3 +206,18 @@ fn a_file_that_cannot_be_imported_exits_non_zero_with_its_problems() {
         run_json(&["import", "--data", &data.to_string_lossy(), "--district", "d-1", "/no/such/path"]);
     assert!(!ok && stderr.contains("does not exist"), "{stderr}");
 }
+
+#[test]
+fn replies_classify_prints_one_word_per_the_inbound_rule() {
+    for (text, word) in [
+        ("STOP", "opt_out"),
+        ("  stop texting me!", "opt_out"),
+        ("Unstop", "opt_in"),
+        ("HELP", "help"),
+        ("see you at 3", "none"),
+    ] {
+        let output = schoolbell(&["replies", "classify", text]).output().unwrap_or_else(|e| panic!("{e}"));
+        assert!(output.status.success());
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), word, "{text}");
+    }
+}

@@ -11,6 +11,7 @@ mod named_enum;
 mod person;
 mod phone;
 mod preferences;
+mod replies;
 mod roster;
 mod schedule;
 mod vocabulary;
@@ -34,6 +35,7 @@ pub use preferences::{
     CellAction, CellOutcome, Effective, PreferenceDefaults, PreferenceRecord, PreferenceSource, Setting, TextConsent,
     batch_outcome, channels_of,
 };
+pub use replies::{ReplyIntent, classify_reply};
 pub use roster::{
     Batch, Enrollment, EnrollmentRole, FileMode, FileRejected, ReadOutcome, RejectedRow, Relationship,
     RelationshipKind, Roster, RosterPerson, RosterSchool, Section,
