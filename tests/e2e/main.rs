@@ -1,5 +1,6 @@
 //! schoolbell's end-to-end tests: one binary, one module per area.
 mod api;
+mod cleanup;
 mod gateways;
 mod imports;
 mod lists;

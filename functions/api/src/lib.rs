@@ -19,8 +19,9 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post, put};
 use schoolbell::auth::Authenticator;
 use schoolbell::http::{no_route, wrong_method};
-use schoolbell::services::{ImportService, ListService, PeopleService};
+use schoolbell::services::{CleanupService, ImportService, ListService, PeopleService};
 
+mod cleanup;
 mod imports;
 mod lists;
 mod people;
@@ -36,6 +37,8 @@ pub struct ApiState {
     pub people: PeopleService,
     /// Import use cases.
     pub imports: ImportService,
+    /// The contact clean-up list.
+    pub cleanup: CleanupService,
     /// List use cases.
     pub lists: ListService,
     /// Verifies bearer tokens.
@@ -54,6 +57,7 @@ pub fn routes(state: ApiState) -> Router {
     Router::new()
         .route("/v1/people", post(people::create_person))
         .route("/v1/people/{id}", get(people::get_person))
+        .route("/v1/contact-cleanup", get(cleanup::list))
         .route("/v1/imports", post(imports::create).get(imports::list))
         .route("/v1/imports/{id}", get(imports::get).delete(imports::delete))
         .route("/v1/imports/{id}/file", put(imports::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
@@ -92,9 +96,10 @@ mod tests {
             Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
         let imports = ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
         let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
+        let cleanup = CleanupService::new(table.clone());
         let people = PeopleService::new(PeopleStore::new(table), Region::US);
         let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
-        router(ApiState { people, imports, lists, auth })
+        router(ApiState { people, imports, cleanup, lists, auth })
     }
 
     fn uuid_like() -> String {

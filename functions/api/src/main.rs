@@ -8,7 +8,7 @@ use schoolbell::adapters::aws::{DynamoTable, S3FileStore, load_sdk_config};
 use schoolbell::auth::Authenticator;
 use schoolbell::config::{LambdaConfig, process_env};
 use schoolbell::ports::{RandomIds, SystemClock};
-use schoolbell::services::{ImportService, ListService, PeopleService};
+use schoolbell::services::{CleanupService, ImportService, ListService, PeopleService};
 use schoolbell::store::PeopleStore;
 use schoolbell_api::{ApiState, router};
 
@@ -30,7 +30,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let imports =
         ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), config.phone_region);
     let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
-    let people = PeopleService::new(PeopleStore::new(table), config.phone_region);
-    let state = ApiState { people, imports, lists, auth: Arc::new(auth) };
+    let people = PeopleService::new(PeopleStore::new(table.clone()), config.phone_region);
+    let cleanup = CleanupService::new(table.clone());
+    let state = ApiState { people, imports, cleanup, lists, auth: Arc::new(auth) };
     lambda_http::run(router(state)).await
 }

@@ -61,6 +61,7 @@ impl LocalGateway {
         let imports = crate::import_cmd::service(self);
         let api = schoolbell_api::routes(ApiState {
             people,
+            cleanup: schoolbell::services::CleanupService::new(self.table.clone()),
             imports,
             lists: self.list_service(),
             auth: Arc::clone(&self.auth),

@@ -6,6 +6,7 @@
 //! - `people`: people, contact points, school memberships.
 //! - `roster`: what an import writes and removes, record by record.
 //! - `imports`: import definitions and their runs.
+//! - `sms_status`: each number's SMS status, history, and the not-Ok index.
 //! - `lists`: list definitions, and the roster indexes list membership reads.
 
 mod error;
@@ -15,6 +16,7 @@ mod lists;
 mod people;
 mod preferences;
 mod roster;
+mod sms_status;
 
 pub use error::StoreError;
 pub use imports::ImportStore;
@@ -22,3 +24,4 @@ pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
+pub use sms_status::{NumberStatus, SmsStatusStore, not_ok_pk};

@@ -1,0 +1,335 @@
+//! The contact clean-up list: students whose contacts cannot be texted,
+//! with each number's SMS status, read from the not-Ok index (never a scan)
+//! and joined to the people at each number and their students.
+//!
+//! It corrects itself: when an import changes a contact's number, the old
+//! number no longer leads to that contact; when a delivery succeeds, the
+//! number's status becomes Ok and it leaves the index.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::{
+    ContactValue, DistrictId, DomainError, PersonId, PersonRole, Principal, Role, SchoolId, Severity, SmsStatus,
+};
+use crate::ports::Table;
+use crate::ports::table::{Query, SortKey};
+use crate::services::ServiceError;
+use crate::store::keys::{
+    ENROLLMENT_SK_PREFIX, PERSON_SK, SECTION_SK_PREFIX, STUDENT_SK_PREFIX, person_pk, schools_pk, section_pk,
+};
+use crate::store::{NumberStatus, PeopleStore, SmsStatusStore, StoreError};
+
+/// Filters of the clean-up list.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CleanupFilter {
+    /// Part of the student's name (case-insensitive).
+    #[serde(default)]
+    pub student: Option<String>,
+    /// Grade code.
+    #[serde(default)]
+    pub grade: Option<String>,
+    /// SMS statuses (comma-separated in the query string).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// A teacher's id: only students in that teacher's sections.
+    #[serde(default)]
+    pub teacher: Option<String>,
+    /// One school.
+    #[serde(default)]
+    pub school: Option<String>,
+}
+
+/// One row: a student, a contact of theirs, and the number's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CleanupItem {
+    /// Student's id.
+    pub student_id: PersonId,
+    /// Student's name.
+    pub student: String,
+    /// Grade.
+    pub grade: String,
+    /// School (name when known).
+    pub school: String,
+    /// The contact's name (the student for their own phone).
+    pub contact: String,
+    /// What the contact is to the student (`parent`, `self` ...).
+    pub relationship: String,
+    /// The number.
+    pub number: String,
+    /// Its SMS status.
+    pub status: SmsStatus,
+    /// Yellow (may not receive) or red (no longer valid).
+    pub severity: Option<Severity>,
+    /// When the carrier said so.
+    pub last_event_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One page of the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CleanupPage {
+    /// Rows, by student name.
+    pub items: Vec<CleanupItem>,
+    /// Cursor of the next page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Profile {
+    id: PersonId,
+    role: PersonRole,
+    name: String,
+    grade: String,
+    schools: Vec<SchoolId>,
+    active: bool,
+}
+
+fn text(item: &crate::ports::Item, name: &str) -> String {
+    item.get(name).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// The clean-up list use case.
+#[derive(Clone)]
+pub struct CleanupService {
+    table: Arc<dyn Table>,
+    people: PeopleStore,
+    statuses: SmsStatusStore,
+}
+
+impl CleanupService {
+    /// A service over the table.
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { people: PeopleStore::new(Arc::clone(&table)), statuses: SmsStatusStore::new(Arc::clone(&table)), table }
+    }
+
+    async fn profile(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Profile>, ServiceError> {
+        let item = self
+            .table
+            .get(&crate::ports::Key::new(person_pk(district, id), PERSON_SK))
+            .await
+            .map_err(StoreError::from)?;
+        Ok(item.map(|item| Profile {
+            id: id.clone(),
+            role: text(&item, "role").parse().unwrap_or(PersonRole::Guardian),
+            name: format!("{} {}", text(&item, "given_name"), text(&item, "family_name")).trim().to_string(),
+            grade: text(&item, "grade"),
+            schools: item
+                .get("schools")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(Value::as_str).filter_map(|s| SchoolId::parse(s).ok()).collect())
+                .unwrap_or_default(),
+            active: item.get("active") != Some(&Value::Bool(false)),
+        }))
+    }
+
+    async fn query_all(&self, query: Query) -> Result<Vec<crate::ports::Item>, ServiceError> {
+        let mut items = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.table.query(&query.clone().after(cursor)).await.map_err(StoreError::from)?;
+            items.extend(page.items);
+            cursor = page.cursor;
+            if cursor.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Students in a teacher's sections.
+    async fn teachers_students(
+        &self,
+        district: &DistrictId,
+        teacher: &PersonId,
+    ) -> Result<BTreeSet<String>, ServiceError> {
+        let sections = self
+            .query_all(
+                Query::partition(person_pk(district, teacher)).sort(SortKey::BeginsWith(SECTION_SK_PREFIX.into())),
+            )
+            .await?;
+        let mut students = BTreeSet::new();
+        for section in sections {
+            let id = text(&section, "section");
+            let enrolled = self
+                .query_all(
+                    Query::partition(section_pk(district, &id)).sort(SortKey::BeginsWith(ENROLLMENT_SK_PREFIX.into())),
+                )
+                .await?;
+            students.extend(enrolled.iter().filter(|e| text(e, "role") == "student").map(|e| text(e, "person")));
+        }
+        Ok(students)
+    }
+
+    /// The list for the caller's district and scope, filtered and paged.
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        filter: &CleanupFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<CleanupPage, ServiceError> {
+        let allowed = [Role::DistrictAdmin, Role::SchoolAdmin, Role::TechnicalSchoolAdmin, Role::SchoolViewer];
+        if !allowed.iter().any(|role| caller.has(*role)) {
+            return Err(ServiceError::Forbidden("your role may not view the contact clean-up list".into()));
+        }
+        let district = &caller.district;
+        let statuses = match filter.status.as_deref() {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::parse)
+                .collect::<Result<Vec<SmsStatus>, _>>()?,
+            None => Vec::new(),
+        };
+        let school = filter
+            .school
+            .as_deref()
+            .map(|s| SchoolId::parse(s).map_err(|e| DomainError::Invalid(format!("school: {e}"))))
+            .transpose()?;
+        let teacher_students = match filter.teacher.as_deref() {
+            Some(teacher) => {
+                let teacher = PersonId::parse(teacher).map_err(|e| DomainError::Invalid(format!("teacher: {e}")))?;
+                Some(self.teachers_students(district, &teacher).await?)
+            }
+            None => None,
+        };
+        let grade = filter.grade.as_deref().map(crate::domain::uniform_grade);
+        let name = filter.student.as_deref().map(str::to_lowercase);
+        let school_names: BTreeMap<String, String> = self
+            .query_all(Query::partition(schools_pk(district)))
+            .await?
+            .iter()
+            .map(|item| (text(item, "sk"), text(item, "name")))
+            .collect();
+        let scope = |schools: &[SchoolId]| {
+            caller.has(Role::DistrictAdmin) || schools.iter().any(|s| caller.schools.contains(s))
+        };
+
+        let mut items = Vec::new();
+        for number in self.statuses.not_ok(district, &statuses).await? {
+            for holder in self.people.people_at(district, &ContactValue::Phone(number.number.clone())).await? {
+                let Some(contact) = self.profile(district, &holder).await? else { continue };
+                if !contact.active {
+                    continue;
+                }
+                let students: Vec<(PersonId, String)> = match contact.role {
+                    PersonRole::Student => vec![(contact.id.clone(), "self".into())],
+                    PersonRole::Staff => continue,
+                    PersonRole::Guardian => self
+                        .query_all(
+                            Query::partition(person_pk(district, &contact.id))
+                                .sort(SortKey::BeginsWith(STUDENT_SK_PREFIX.into())),
+                        )
+                        .await?
+                        .iter()
+                        .filter_map(|link| {
+                            PersonId::parse(text(link, "student")).ok().map(|id| (id, text(link, "kind")))
+                        })
+                        .collect(),
+                };
+                for (student_id, relationship) in students {
+                    let Some(student) = self.profile(district, &student_id).await? else { continue };
+                    let keep = student.active
+                        && scope(&student.schools)
+                        && school.as_ref().is_none_or(|s| student.schools.contains(s))
+                        && grade.as_ref().is_none_or(|g| &student.grade == g)
+                        && name.as_ref().is_none_or(|n| student.name.to_lowercase().contains(n))
+                        && teacher_students.as_ref().is_none_or(|set| set.contains(student.id.as_str()));
+                    if keep {
+                        items.push(row(&student, &contact, relationship, &number, &school_names));
+                    }
+                }
+            }
+        }
+        items.sort_by(|a, b| {
+            (&a.student, &a.student_id, &a.contact, &a.number).cmp(&(&b.student, &b.student_id, &b.contact, &b.number))
+        });
+        items.dedup();
+        let offset = match cursor {
+            Some(cursor) => URL_SAFE_NO_PAD
+                .decode(cursor)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.parse::<usize>().ok())
+                .ok_or_else(|| DomainError::Invalid("cursor: not a cursor of this list".into()))?,
+            None => 0,
+        };
+        let limit = limit.clamp(1, 1000) as usize;
+        let end = (offset + limit).min(items.len());
+        let next = (end < items.len()).then(|| URL_SAFE_NO_PAD.encode(end.to_string()));
+        let page = items.get(offset.min(items.len())..end).map(<[CleanupItem]>::to_vec).unwrap_or_default();
+        Ok(CleanupPage { items: page, next })
+    }
+}
+
+fn row(
+    student: &Profile,
+    contact: &Profile,
+    relationship: String,
+    number: &NumberStatus,
+    names: &BTreeMap<String, String>,
+) -> CleanupItem {
+    let school = student
+        .schools
+        .first()
+        .map(|s| names.get(s.as_str()).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| s.to_string()))
+        .unwrap_or_default();
+    CleanupItem {
+        student_id: student.id.clone(),
+        student: student.name.clone(),
+        grade: student.grade.clone(),
+        school,
+        contact: contact.name.clone(),
+        relationship,
+        number: number.number.as_e164().to_string(),
+        status: number.status,
+        severity: number.status.severity(),
+        last_event_at: number.last_event_at,
+    }
+}
+
+/// The rows as CSV with a header row (the download).
+pub fn cleanup_csv(items: &[CleanupItem]) -> Result<String, ServiceError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let corrupt = |e: csv::Error| ServiceError::Store(StoreError::Corrupt(e.to_string()));
+    writer
+        .write_record([
+            "student",
+            "grade",
+            "school",
+            "contact",
+            "relationship",
+            "number",
+            "status",
+            "severity",
+            "last_event_at",
+        ])
+        .map_err(corrupt)?;
+    for item in items {
+        let severity = match item.severity {
+            Some(Severity::Yellow) => "yellow",
+            Some(Severity::Red) => "red",
+            None => "",
+        };
+        writer
+            .write_record([
+                item.student.as_str(),
+                &item.grade,
+                &item.school,
+                &item.contact,
+                &item.relationship,
+                &item.number,
+                item.status.as_str(),
+                severity,
+                &item.last_event_at.to_rfc3339(),
+            ])
+            .map_err(corrupt)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))?;
+    String::from_utf8(bytes).map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))
+}

@@ -1,0 +1,146 @@
+//! What carriers last said about each phone number of a district: the
+//! number's SMS status with its history, and a sparse index of the numbers
+//! whose status is not Ok (the contact clean-up list reads it, never a scan).
+//!
+//! | item | pk | sk | gsi2 |
+//! | --- | --- | --- | --- |
+//! | status | `D#d#NUM#+1…` | `STATUS` | `D#d#SMSSTATUS` → `status#+1…` (only when not Ok) |
+//! | history | `D#d#NUM#+1…` | `HIST#time#id` | |
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::StoreError;
+use crate::domain::{DistrictId, PhoneNumber, SmsStatus};
+use crate::ports::table::{Condition, Index, Item, Key, Query, SortKey, Table, WriteOp};
+
+/// Sort key of a number's current status.
+const STATUS_SK: &str = "STATUS";
+
+/// A number's current SMS status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberStatus {
+    /// The number.
+    pub number: PhoneNumber,
+    /// What carriers last said.
+    pub status: SmsStatus,
+    /// When that event happened.
+    pub last_event_at: DateTime<Utc>,
+    /// What said it (`twilio:30006`, `reply:STOP` ...).
+    pub last_event: String,
+}
+
+fn number_pk(district: &DistrictId, number: &PhoneNumber) -> String {
+    format!("D#{district}#NUM#{}", number.as_e164())
+}
+
+/// Index partition of a district's numbers that are not Ok.
+pub fn not_ok_pk(district: &DistrictId) -> String {
+    format!("D#{district}#SMSSTATUS")
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// Reads and writes numbers' SMS statuses.
+#[derive(Clone)]
+pub struct SmsStatusStore {
+    table: Arc<dyn Table>,
+}
+
+impl SmsStatusStore {
+    /// A store over the table.
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { table }
+    }
+
+    /// The number's status, if any event was ever recorded.
+    pub async fn get(&self, district: &DistrictId, number: &PhoneNumber) -> Result<Option<NumberStatus>, StoreError> {
+        self.table
+            .get(&Key::new(number_pk(district, number), STATUS_SK))
+            .await?
+            .map(|item| serde_json::from_value(Value::Object(item)).map_err(corrupt))
+            .transpose()
+    }
+
+    /// Records an event's status for the number with a history entry.
+    /// An event older than the one on record changes nothing (receipts
+    /// arrive out of order); answers whether the status was written.
+    pub async fn record(
+        &self,
+        district: &DistrictId,
+        event: &NumberStatus,
+        event_id: &str,
+    ) -> Result<bool, StoreError> {
+        let current = self.get(district, &event.number).await?;
+        if current.as_ref().is_some_and(|c| c.last_event_at > event.last_event_at) {
+            return Ok(false);
+        }
+        let pk = number_pk(district, &event.number);
+        let mut status = match serde_json::to_value(event).map_err(corrupt)? {
+            Value::Object(map) => map,
+            _ => Item::new(),
+        };
+        status.insert("pk".into(), Value::String(pk.clone()));
+        status.insert("sk".into(), Value::String(STATUS_SK.into()));
+        if event.status != SmsStatus::Ok {
+            let (ipk, isk) = Index::Gsi2.key_attributes();
+            status.insert(ipk.into(), Value::String(not_ok_pk(district)));
+            status.insert(isk.into(), Value::String(format!("{}#{}", event.status, event.number.as_e164())));
+        }
+        let mut history = status.clone();
+        history.remove("gsi2pk");
+        history.remove("gsi2sk");
+        history.insert(
+            "sk".into(),
+            Value::String(format!("HIST#{}#{event_id}", event.last_event_at.format("%Y%m%dT%H%M%S%.6fZ"))),
+        );
+        let condition = match current {
+            Some(current) => Condition::AttributeEquals(
+                "last_event_at".into(),
+                serde_json::to_value(current.last_event_at).map_err(corrupt)?,
+            ),
+            None => Condition::NotExists,
+        };
+        let ops =
+            vec![WriteOp::Put { item: status, condition }, WriteOp::Put { item: history, condition: Condition::None }];
+        match self.table.transact_write(ops).await {
+            Ok(()) => Ok(true),
+            // Another event landed meanwhile; the caller retries (receipts are redelivered).
+            Err(crate::ports::TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Every number whose status is not Ok, optionally only some statuses.
+    pub async fn not_ok(&self, district: &DistrictId, statuses: &[SmsStatus]) -> Result<Vec<NumberStatus>, StoreError> {
+        let prefixes: Vec<Option<String>> = if statuses.is_empty() {
+            vec![None]
+        } else {
+            statuses.iter().filter(|s| **s != SmsStatus::Ok).map(|s| Some(format!("{s}#"))).collect()
+        };
+        let mut found = Vec::new();
+        for prefix in prefixes {
+            let mut cursor = None;
+            loop {
+                let mut query = Query::on(Index::Gsi2, not_ok_pk(district)).after(cursor);
+                if let Some(prefix) = &prefix {
+                    query = query.sort(SortKey::BeginsWith(prefix.clone()));
+                }
+                let page = self.table.query(&query).await?;
+                for item in page.items {
+                    found.push(serde_json::from_value(Value::Object(item)).map_err(corrupt)?);
+                }
+                cursor = page.cursor;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+}

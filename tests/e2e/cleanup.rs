@@ -1,0 +1,147 @@
+//! The contact clean-up list over HTTP: rows from the not-Ok index joined to
+//! contacts and their students, filters, scope, paging, CSV, and how it
+//! corrects itself.
+
+use chrono::{DateTime, Utc};
+use schoolbell::domain::{DistrictId, PhoneNumber, SmsStatus};
+use schoolbell::store::{NumberStatus, SmsStatusStore};
+use schoolbell_tests::app::{TestApp, spawn_app};
+use schoolbell_tests::family_fixture::{CSV, MAPPING};
+use serde_json::{Value, json};
+
+const D: &str = "district-a";
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn mark(app: &TestApp, number: &str, status: SmsStatus, when: &str) -> bool {
+    let store = SmsStatusStore::new(app.table.clone());
+    let district = DistrictId::parse(D).unwrap_or_else(|e| panic!("{e}"));
+    let event = NumberStatus {
+        number: PhoneNumber::parse_e164(number).unwrap_or_else(|e| panic!("{e}")),
+        status,
+        last_event_at: at(when),
+        last_event: format!("test:{status}"),
+    };
+    store.record(&district, &event, &uuid::Uuid::new_v4().to_string()).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn district() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let admin = app.token(D, "district_admin", &[]);
+    let definition = json!({"name": "families", "method": "mapped", "mapping": MAPPING});
+    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
+    assert_eq!(app.put_file("/v1/imports/families/file", &admin, "f.csv", CSV.as_bytes().to_vec()).await.0, 200);
+    assert_eq!(app.post("/v1/imports/families/runs", Some(&admin), "").await.0, 201);
+    assert!(mark(&app, "+16175552345", SmsStatus::Landline, "2026-11-20T10:00:00Z").await);
+    assert!(mark(&app, "+16175553000", SmsStatus::Blocked, "2026-11-20T10:00:00Z").await);
+    assert!(mark(&app, "+16175552347", SmsStatus::OptOut, "2026-11-20T10:00:00Z").await);
+    (app, admin)
+}
+
+fn rows(page: &Value) -> Vec<(String, String, String)> {
+    page["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        i["student"].as_str().unwrap_or("").into(),
+                        i["contact"].as_str().unwrap_or("").into(),
+                        i["status"].as_str().unwrap_or("").into(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_list_shows_each_student_with_each_contact_that_cannot_be_texted() {
+    let (app, admin) = district().await;
+    let (status, page) = app.get("/v1/contact-cleanup", Some(&admin)).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(rows(&page).len(), 6, "{page}");
+    let first = &page["items"][0];
+    for key in
+        ["student", "grade", "school", "contact", "relationship", "number", "status", "severity", "last_event_at"]
+    {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+    let sam: Vec<_> = rows(&page).into_iter().filter(|(s, _, _)| s == "Sam Lee").collect();
+    assert_eq!(sam, [("Sam Lee".to_string(), "Kim Lee".to_string(), "opt_out".to_string())]);
+    assert!(
+        page["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| i["status"] == "landline" && i["severity"] == "yellow"))
+    );
+    assert!(page["next"].is_null());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn filters_narrow_by_status_grade_name_teacher_and_scope() {
+    let (app, admin) = district().await;
+    assert_eq!(rows(&app.get("/v1/contact-cleanup?status=landline", Some(&admin)).await.1).len(), 2);
+    assert_eq!(rows(&app.get("/v1/contact-cleanup?status=landline,opt_out", Some(&admin)).await.1).len(), 3);
+    assert_eq!(rows(&app.get("/v1/contact-cleanup?grade=3", Some(&admin)).await.1).len(), 2, "Mia's two rows");
+    assert_eq!(rows(&app.get("/v1/contact-cleanup?student=sam", Some(&admin)).await.1).len(), 1);
+    assert_eq!(rows(&app.get("/v1/contact-cleanup?teacher=t-nobody", Some(&admin)).await.1).len(), 0);
+    let other_school = app.token(D, "school_admin", &["sch-2"]);
+    assert_eq!(rows(&app.get("/v1/contact-cleanup", Some(&other_school)).await.1).len(), 1, "only sch-2's students");
+    let teacher = app.token(D, "teacher", &["sch-1"]);
+    assert_eq!(app.get("/v1/contact-cleanup", Some(&teacher)).await.0, 403);
+    assert_eq!(app.get("/v1/contact-cleanup?status=sleepy", Some(&admin)).await.0, 422);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pages_and_the_csv_download_hold_every_row() {
+    let (app, admin) = district().await;
+    let mut seen = Vec::new();
+    let mut path = "/v1/contact-cleanup?limit=4".to_string();
+    loop {
+        let (_, page) = app.get(&path, Some(&admin)).await;
+        seen.extend(rows(&page));
+        match page["next"].as_str() {
+            Some(next) => path = format!("/v1/contact-cleanup?limit=4&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6);
+    let (status, csv) = app.get("/v1/contact-cleanup?format=csv", Some(&admin)).await;
+    assert_eq!(status, 200);
+    let text = csv.as_str().unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("student,grade,school,contact,relationship,number,status,severity,last_event_at")
+    );
+    assert_eq!(lines.len(), 7, "{text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_good_delivery_clears_a_number_and_an_older_event_changes_nothing() {
+    let (app, admin) = district().await;
+    assert!(!mark(&app, "+16175552345", SmsStatus::Ok, "2026-11-19T10:00:00Z").await, "an older event is ignored");
+    assert_eq!(rows(&app.get("/v1/contact-cleanup?status=landline", Some(&admin)).await.1).len(), 2);
+    assert!(mark(&app, "+16175552345", SmsStatus::Ok, "2026-11-21T10:00:00Z").await);
+    assert_eq!(rows(&app.get("/v1/contact-cleanup?status=landline", Some(&admin)).await.1).len(), 0);
+    assert_eq!(rows(&app.get("/v1/contact-cleanup", Some(&admin)).await.1).len(), 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_corrected_number_from_the_sis_drops_the_old_status_by_itself() {
+    let (app, admin) = district().await;
+    let corrected = CSV.replace("(617) 555-2347", "(617) 555-2399");
+    assert_eq!(app.put_file("/v1/imports/families/file", &admin, "f2.csv", corrected.into_bytes()).await.0, 200);
+    let (_, run) = app.post("/v1/imports/families/runs", Some(&admin), "").await;
+    assert_eq!(run["state"], "applied", "{run}");
+    let (_, page) = app.get("/v1/contact-cleanup?student=sam", Some(&admin)).await;
+    assert_eq!(rows(&page).len(), 0, "Kim's new number has no bad status: {page}");
+    app.stop().await;
+}
