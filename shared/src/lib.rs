@@ -7,6 +7,8 @@
 //!   pure rules (access, vocabulary). No I/O.
 //! - [`ports`]: the traits services need (`Table`, `SmsGateway`,
 //!   `EmailGateway`, `WorkQueue`, `FileStore`, `Clock`, `Ids`).
+//! - [`receipts`]: carrier and SES delivery receipts in every provider's
+//!   dialect, parsed and classified into one normalized `Receipt`. Pure.
 //! - [`store`]: the single-table key design and every access pattern,
 //!   written once over the `Table` port.
 //! - [`services`]: one use case a module, calling the store and the ports.
@@ -17,6 +19,9 @@
 //! - [`http`]: the axum pieces every HTTP function shares (errors as
 //!   `{code, message}`, the authenticated-caller extractor, JSON bodies).
 //! - [`config`] and [`telemetry`]: start-up configuration and tracing.
+//! - [`webhook_auth`]: carrier and AWS webhook signature checks (Twilio,
+//!   Telnyx, Vonage, shared secrets, SNS), run on the raw request before
+//!   anything reads the body.
 
 pub mod adapters;
 pub mod auth;
@@ -25,6 +30,8 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod ports;
+pub mod receipts;
 pub mod services;
 pub mod store;
 pub mod telemetry;
+pub mod webhook_auth;

@@ -6,6 +6,7 @@
 //! - [`LocalGateway`]: builds the world and serves it.
 //! - [`bench`]: `schoolbell bench ...` measurements.
 //! - [`import_cmd`]: `schoolbell import` from a file or folder.
+//! - [`receipts_cmd`]: `schoolbell receipts parse`, a receipt body as JSON.
 //! - [`token`]: development tokens the gateway accepts.
 
 pub mod bench;
@@ -14,6 +15,7 @@ mod data_dir;
 mod gateway;
 pub mod gen_district;
 pub mod import_cmd;
+pub mod receipts_cmd;
 pub mod token;
 
 pub use data_dir::{DataDir, DataDirError};

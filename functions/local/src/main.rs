@@ -4,7 +4,7 @@
 //! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S]`
 //! - `schoolbell import --district D [--name N] [--format oneroster|mapped] [--mapping F] PATH [--json]`
 //! - `schoolbell gen-district --students N --seed S OUT`
-//! - `schoolbell replies classify "TEXT"`
+//! - `schoolbell replies classify "TEXT"`, `schoolbell receipts parse --dialect D FILE`
 //! - `schoolbell bench table [--items N] [--in-memory]`, `schoolbell bench import [--students N]`,
 //!   `schoolbell bench preferences [--students N]`
 
@@ -84,6 +84,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Carrier and mail receipts: what a provider's payload means.
+    #[command(subcommand)]
+    Receipts(Receipts),
     /// SMS replies: what the inbound webhook makes of a text.
     #[command(subcommand)]
     Replies(Replies),
@@ -101,6 +104,18 @@ enum Command {
     /// Measure a capability (release build recommended).
     #[command(subcommand)]
     Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Receipts {
+    /// Print the normalized receipts a provider's payload holds, as a JSON array.
+    Parse {
+        /// twilio, telnyx, vonage, bandwidth, kannel, jasmin, smpp, sns, aws-eum, ses, sns-sms-log.
+        #[arg(long)]
+        dialect: String,
+        /// The body as the provider sends it.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -260,6 +275,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import { data, district, name, format, mapping, path, json } => {
             import(data, district, name, format, mapping, path, json).await
+        }
+        Command::Receipts(Receipts::Parse { dialect, file }) => {
+            println!("{}", schoolbell_local::receipts_cmd::parse_file(&dialect, &file)?);
+            Ok(())
         }
         Command::Replies(Replies::Classify { text }) => {
             println!("{}", schoolbell::domain::classify_reply(&text));

@@ -221,3 +221,25 @@ fn replies_classify_prints_one_word_per_the_inbound_rule() {
         assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), word, "{text}");
     }
 }
+
+#[test]
+fn receipts_parse_prints_normalized_receipts_and_refuses_garbage() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let body = dir.path().join("twilio.txt");
+    std::fs::write(
+        &body,
+        "MessageSid=SM123&MessageStatus=undelivered&ErrorCode=30006&To=%2B16175550100&From=%2B16175550000",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (ok, json, stderr) = run_json(&["receipts", "parse", "--dialect", "twilio", &body.to_string_lossy()]);
+    assert!(ok, "{stderr}");
+    assert_eq!(json[0]["provider_message_id"], "SM123", "{json}");
+    assert_eq!(json[0]["status"], "landline");
+    assert_eq!(json[0]["final"], true);
+    assert_eq!(json[0]["raw_code"], "30006");
+    std::fs::write(&body, "not json at all").unwrap_or_else(|e| panic!("{e}"));
+    let (ok, _, _) = run_json(&["receipts", "parse", "--dialect", "telnyx", &body.to_string_lossy()]);
+    assert!(!ok, "a malformed body exits non-zero");
+    let (ok, _, stderr) = run_json(&["receipts", "parse", "--dialect", "carrier-pigeon", &body.to_string_lossy()]);
+    assert!(!ok && !stderr.is_empty());
+}

@@ -217,8 +217,15 @@ impl PreferenceService {
         self
     }
 
+    /// Reads what preferences need of a person: the profile and contact
+    /// points (one sort-key range, `#PERSON` to `CP#…`) and the `PREFS`
+    /// item — never the growing audit trail or the links.
     async fn load(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Loaded>, ServiceError> {
-        let items = self.people.partition(district, id).await?;
+        let query = Query::partition(crate::store::keys::person_pk(district, id))
+            .sort(SortKey::Between(PERSON_SK.into(), "CP$".into()));
+        let mut items = self.table.query(&query).await.map_err(StoreError::from)?.items;
+        let prefs_key = crate::ports::Key::new(crate::store::keys::person_pk(district, id), PREFS_SK);
+        items.extend(self.table.get(&prefs_key).await.map_err(StoreError::from)?);
         let mut loaded: Option<Loaded> = None;
         let mut contacts = Vec::new();
         let mut record = PreferenceRecord::default();
