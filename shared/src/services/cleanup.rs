@@ -128,16 +128,7 @@ impl CleanupService {
     }
 
     async fn query_all(&self, query: Query) -> Result<Vec<crate::ports::Item>, ServiceError> {
-        let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.table.query(&query.clone().after(cursor)).await.map_err(StoreError::from)?;
-            items.extend(page.items);
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(items);
-            }
-        }
+        Ok(crate::store::query_all(self.table.as_ref(), query).await?)
     }
 
     /// Students in a teacher's sections.

@@ -19,7 +19,7 @@ use crate::domain::{
     batch_outcome, channels_of,
 };
 use crate::ports::table::{BatchOp, Query, SortKey};
-use crate::ports::{Clock, Ids, Index, Table};
+use crate::ports::{Clock, Ids, Table};
 use crate::services::ServiceError;
 use crate::store::keys::{CONTACT_SK_PREFIX, PERSON_SK, schools_pk};
 use crate::store::{
@@ -468,49 +468,11 @@ impl PreferenceService {
     }
 
     async fn all_schools(&self, district: &DistrictId) -> Result<Vec<SchoolId>, ServiceError> {
-        let mut schools = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .table
-                .query(&Query::partition(schools_pk(district)).after(cursor))
-                .await
-                .map_err(StoreError::from)?;
-            for item in &page.items {
-                let id = item.get("sk").and_then(Value::as_str).unwrap_or_default();
-                schools.push(SchoolId::parse(id).map_err(corrupt)?);
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(schools);
-            }
-        }
-    }
-
-    /// People of a school with a role (students of a grade), by index.
-    async fn school_members(
-        &self,
-        district: &DistrictId,
-        school: &SchoolId,
-        prefix: String,
-    ) -> Result<Vec<PersonId>, ServiceError> {
-        let mut ids = Vec::new();
-        let mut cursor = None;
-        loop {
-            let query = Query::on(Index::Gsi2, crate::store::keys::school_people_pk(district, school))
-                .sort(SortKey::BeginsWith(prefix.clone()))
-                .after(cursor);
-            let page = self.table.query(&query).await.map_err(StoreError::from)?;
-            for item in &page.items {
-                let sk = item.get("gsi2sk").and_then(Value::as_str).unwrap_or_default();
-                let id = sk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
-                ids.push(PersonId::parse(id).map_err(corrupt)?);
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(ids);
-            }
-        }
+        let items = crate::store::query_all(self.table.as_ref(), Query::partition(schools_pk(district))).await?;
+        items
+            .iter()
+            .map(|item| SchoolId::parse(item.get("sk").and_then(Value::as_str).unwrap_or_default()).map_err(corrupt))
+            .collect()
     }
 
     async fn batch_people(
@@ -538,13 +500,13 @@ impl PreferenceService {
                 let mut staff = Vec::new();
                 for school in &schools {
                     if request.mode == BatchMode::Staff {
-                        staff.extend(self.school_members(district, school, "ROLE#staff#".into()).await?);
+                        staff.extend(self.people.school_members(district, school, "ROLE#staff#").await?);
                     } else {
                         let prefix = match &grade {
                             Some(grade) => format!("ROLE#student#G#{grade}#"),
                             None => "ROLE#student#".into(),
                         };
-                        students.extend(self.school_members(district, school, prefix).await?);
+                        students.extend(self.people.school_members(district, school, &prefix).await?);
                     }
                 }
                 (students, staff)

@@ -2,32 +2,14 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-
 use super::StoreError;
+use super::items::{query_all, record_from, record_item};
 use super::keys::{import_runs_pk, imports_pk};
 use crate::domain::{DistrictId, ImportDefinition, ImportId, ImportRun};
-use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError};
+use crate::ports::table::{Condition, Key, Query, SortKey, Table, TableError};
 
 /// Partition of the scheduler's index of scheduled imports.
 pub const SCHEDULES_PK: &str = "SYSTEM#SCHEDULED_IMPORTS";
-
-fn to_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
-    match serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))? {
-        Value::Object(mut map) => {
-            map.insert("pk".into(), Value::String(pk));
-            map.insert("sk".into(), Value::String(sk));
-            Ok(map)
-        }
-        _ => Err(StoreError::Corrupt("record is not an object".into())),
-    }
-}
-
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
 
 /// Reads and writes import definitions and runs.
 #[derive(Clone)]
@@ -43,7 +25,7 @@ impl ImportStore {
 
     /// Creates a definition; `AlreadyExists` if the name is taken.
     pub async fn create(&self, district: &DistrictId, definition: &ImportDefinition) -> Result<(), StoreError> {
-        let item = to_item(imports_pk(district), definition.id.to_string(), definition)?;
+        let item = record_item(imports_pk(district), definition.id.to_string(), definition)?;
         match self.table.put(item, Condition::NotExists).await {
             Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
             other => Ok(other?),
@@ -52,29 +34,22 @@ impl ImportStore {
 
     /// Replaces a definition (file date, last run, status ...).
     pub async fn save(&self, district: &DistrictId, definition: &ImportDefinition) -> Result<(), StoreError> {
-        let item = to_item(imports_pk(district), definition.id.to_string(), definition)?;
+        let item = record_item(imports_pk(district), definition.id.to_string(), definition)?;
         Ok(self.table.put(item, Condition::None).await?)
     }
 
     /// A definition by id.
     pub async fn get(&self, district: &DistrictId, id: &ImportId) -> Result<Option<ImportDefinition>, StoreError> {
-        self.table.get(&Key::new(imports_pk(district), id.as_str())).await?.map(from_item).transpose()
+        self.table.get(&Key::new(imports_pk(district), id.as_str())).await?.map(record_from).transpose()
     }
 
     /// Every definition of the district, by name.
     pub async fn list(&self, district: &DistrictId) -> Result<Vec<ImportDefinition>, StoreError> {
-        let mut definitions = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.table.query(&Query::partition(imports_pk(district)).after(cursor)).await?;
-            for item in page.items {
-                definitions.push(from_item(item)?);
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(definitions);
-            }
-        }
+        query_all(self.table.as_ref(), Query::partition(imports_pk(district)))
+            .await?
+            .into_iter()
+            .map(record_from)
+            .collect()
     }
 
     /// Deletes a definition and its run history.
@@ -94,7 +69,7 @@ impl ImportStore {
     /// one partition not under a district: the scheduler must find every
     /// district's scheduled imports without a scan.
     pub async fn add_schedule(&self, district: &DistrictId, import: &ImportId) -> Result<(), StoreError> {
-        let item = to_item(
+        let item = record_item(
             SCHEDULES_PK.into(),
             format!("{district}#{import}"),
             &serde_json::json!({"district": district, "import": import}),
@@ -114,24 +89,13 @@ impl ImportStore {
             district: DistrictId,
             import: ImportId,
         }
-        let mut entries = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.table.query(&Query::partition(SCHEDULES_PK).after(cursor)).await?;
-            for item in page.items {
-                let entry: Entry = from_item(item)?;
-                entries.push((entry.district, entry.import));
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(entries);
-            }
-        }
+        let items = query_all(self.table.as_ref(), Query::partition(SCHEDULES_PK)).await?;
+        items.into_iter().map(|item| record_from::<Entry>(item).map(|e| (e.district, e.import))).collect()
     }
 
     /// Records (or updates) a run.
     pub async fn save_run(&self, district: &DistrictId, run: &ImportRun) -> Result<(), StoreError> {
-        let item = to_item(import_runs_pk(district, &run.import), format!("RUN#{}", run.id), run)?;
+        let item = record_item(import_runs_pk(district, &run.import), format!("RUN#{}", run.id), run)?;
         Ok(self.table.put(item, Condition::None).await?)
     }
 
@@ -145,7 +109,7 @@ impl ImportStore {
         self.table
             .get(&Key::new(import_runs_pk(district, import), format!("RUN#{run}")))
             .await?
-            .map(from_item)
+            .map(record_from)
             .transpose()
     }
 
@@ -160,6 +124,6 @@ impl ImportStore {
             .sort(SortKey::BeginsWith("RUN#".into()))
             .descending()
             .limit(limit.clamp(1, 1000));
-        self.table.query(&query).await?.items.into_iter().map(from_item).collect()
+        self.table.query(&query).await?.items.into_iter().map(record_from).collect()
     }
 }

@@ -14,11 +14,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt as _, TryStreamExt as _};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::StoreError;
+use super::items::{query_all, record_from, record_item};
 use super::keys::{
     ENROLLMENT_SK_PREFIX, PERSON_SK, SECTION_SK, SECTION_SK_PREFIX, person_pk, school_people_pk, schools_pk, section_pk,
 };
@@ -33,37 +32,8 @@ pub fn lists_pk(district: &DistrictId) -> String {
     format!("D#{district}#LISTS")
 }
 
-fn to_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
-    match serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))? {
-        Value::Object(mut map) => {
-            map.insert("pk".into(), Value::String(pk));
-            map.insert("sk".into(), Value::String(sk));
-            Ok(map)
-        }
-        _ => Err(StoreError::Corrupt("record is not an object".into())),
-    }
-}
-
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
 fn person_id(value: Option<&Value>) -> Result<PersonId, StoreError> {
     PersonId::parse(value.and_then(Value::as_str).unwrap_or_default()).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// Every item of a query, page after page.
-async fn query_all(table: &dyn Table, query: Query) -> Result<Vec<Item>, StoreError> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = table.query(&query.clone().after(cursor)).await?;
-        items.extend(page.items);
-        cursor = page.cursor;
-        if cursor.is_none() {
-            return Ok(items);
-        }
-    }
 }
 
 /// Reads and writes list definitions.
@@ -80,7 +50,7 @@ impl ListStore {
 
     /// Saves a new list; `AlreadyExists` when its id is taken.
     pub async fn create(&self, district: &DistrictId, list: &RecipientList) -> Result<(), StoreError> {
-        let item = to_item(lists_pk(district), list.id.to_string(), list)?;
+        let item = record_item(lists_pk(district), list.id.to_string(), list)?;
         match self.table.put(item, Condition::NotExists).await {
             Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
             other => Ok(other?),
@@ -89,12 +59,16 @@ impl ListStore {
 
     /// A list by id.
     pub async fn get(&self, district: &DistrictId, id: &ListId) -> Result<Option<RecipientList>, StoreError> {
-        self.table.get(&Key::new(lists_pk(district), id.as_str())).await?.map(from_item).transpose()
+        self.table.get(&Key::new(lists_pk(district), id.as_str())).await?.map(record_from).transpose()
     }
 
     /// Every list of the district, by id.
     pub async fn all(&self, district: &DistrictId) -> Result<Vec<RecipientList>, StoreError> {
-        query_all(self.table.as_ref(), Query::partition(lists_pk(district))).await?.into_iter().map(from_item).collect()
+        query_all(self.table.as_ref(), Query::partition(lists_pk(district)))
+            .await?
+            .into_iter()
+            .map(record_from)
+            .collect()
     }
 
     /// Replaces a list if its stored version is still `expected_version`
@@ -105,7 +79,7 @@ impl ListStore {
         list: &RecipientList,
         expected_version: u64,
     ) -> Result<bool, StoreError> {
-        let item = to_item(lists_pk(district), list.id.to_string(), list)?;
+        let item = record_item(lists_pk(district), list.id.to_string(), list)?;
         let condition = Condition::AttributeEquals("version".into(), Value::from(expected_version));
         match self.table.put(item, condition).await {
             Ok(()) => Ok(true),
@@ -215,7 +189,7 @@ impl RosterIndex {
 
     /// A person's profile item, or `None`.
     pub async fn profile(&self, district: &DistrictId, person: &PersonId) -> Result<Option<MemberProfile>, StoreError> {
-        self.table.get(&Key::new(person_pk(district, person), PERSON_SK)).await?.map(from_item).transpose()
+        self.table.get(&Key::new(person_pk(district, person), PERSON_SK)).await?.map(record_from).transpose()
     }
 
     /// The profiles of these people that exist (one key lookup each, a few

@@ -11,6 +11,7 @@
 
 mod error;
 mod imports;
+mod items;
 pub mod keys;
 mod lists;
 mod people;
@@ -20,6 +21,7 @@ mod sms_status;
 
 pub use error::StoreError;
 pub use imports::ImportStore;
+pub use items::{query_all, record_from, record_item};
 pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::StoreError;
+use super::items::query_all;
 use super::keys::{
     CONTACT_SK_PREFIX, PERSON_SK, SCHOOL_SK_PREFIX, contact_sk, contact_value_pk, contact_value_sk, person_pk,
     school_people_pk, school_people_sk, school_sk,
@@ -175,42 +176,30 @@ impl PeopleStore {
         prefix: &str,
         other: &str,
     ) -> Result<Vec<(PersonId, bool)>, StoreError> {
-        let mut links = Vec::new();
-        let mut cursor = None;
-        loop {
-            let query =
-                Query::partition(person_pk(district, person)).sort(SortKey::BeginsWith(prefix.into())).after(cursor);
-            let page = self.table.query(&query).await?;
-            for item in &page.items {
-                let id = item.get(other).and_then(Value::as_str).unwrap_or_default();
-                let id = PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                links.push((id, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)));
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(links);
-            }
-        }
+        let query = Query::partition(person_pk(district, person)).sort(SortKey::BeginsWith(prefix.into()));
+        query_all(self.table.as_ref(), query)
+            .await?
+            .iter()
+            .map(|item| {
+                let id = PersonId::parse(item.get(other).and_then(Value::as_str).unwrap_or_default())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((id, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)))
+            })
+            .collect()
     }
 
     /// Ids of the active members of a household (an index query).
     pub async fn household_members(&self, district: &DistrictId, household: &str) -> Result<Vec<PersonId>, StoreError> {
-        let mut ids = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .table
-                .query(&Query::on(Index::Gsi1, super::keys::household_pk(district, household)).after(cursor))
-                .await?;
-            for item in page.items.iter().filter(|item| item.get("active") != Some(&Value::Bool(false))) {
-                let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
-                ids.push(PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(ids);
-            }
-        }
+        let query = Query::on(Index::Gsi1, super::keys::household_pk(district, household));
+        query_all(self.table.as_ref(), query)
+            .await?
+            .iter()
+            .filter(|item| item.get("active") != Some(&Value::Bool(false)))
+            .map(|item| {
+                PersonId::parse(item.get("id").and_then(Value::as_str).unwrap_or_default())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
     }
 
     /// Every item of a person's partition (profile, contact points,
@@ -220,16 +209,7 @@ impl PeopleStore {
         district: &DistrictId,
         person: &PersonId,
     ) -> Result<Vec<crate::ports::Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.table.query(&Query::partition(person_pk(district, person)).after(cursor)).await?;
-            items.extend(page.items);
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(items);
-            }
-        }
+        query_all(self.table.as_ref(), Query::partition(person_pk(district, person))).await
     }
 
     /// Ids of a school's active people with the role (students by grade, then id).
@@ -239,23 +219,27 @@ impl PeopleStore {
         school: &SchoolId,
         role: PersonRole,
     ) -> Result<Vec<PersonId>, StoreError> {
-        let mut ids = Vec::new();
-        let mut cursor = None;
-        loop {
-            let query = Query::on(Index::Gsi2, school_people_pk(district, school))
-                .sort(SortKey::BeginsWith(format!("ROLE#{role}#")))
-                .after(cursor);
-            let page = self.table.query(&query).await?;
-            for item in &page.items {
+        self.school_members(district, school, &format!("ROLE#{role}#")).await
+    }
+
+    /// Ids of a school's people whose index sort key starts with `prefix`
+    /// (`ROLE#student#G#05#` for one grade): one index range, never a scan.
+    pub async fn school_members(
+        &self,
+        district: &DistrictId,
+        school: &SchoolId,
+        prefix: &str,
+    ) -> Result<Vec<PersonId>, StoreError> {
+        let query = Query::on(Index::Gsi2, school_people_pk(district, school)).sort(SortKey::BeginsWith(prefix.into()));
+        query_all(self.table.as_ref(), query)
+            .await?
+            .iter()
+            .map(|item| {
                 let sk = item.get("gsi2sk").and_then(Value::as_str).unwrap_or_default();
                 let id = sk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
-                ids.push(PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                return Ok(ids);
-            }
-        }
+                PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
     }
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::StoreError;
+use super::items::{record_from, record_item};
 use super::keys::person_pk;
 use crate::domain::{
     Channel, ContactReason, DistrictId, PersonId, PreferenceDefaults, PreferenceRecord, PreferenceSource,
@@ -64,21 +65,9 @@ pub struct PreferenceStore {
     table: Arc<dyn Table>,
 }
 
-/// The item form of a record, or of an audit entry.
-fn item_of<T: Serialize>(pk: String, sk: String, value: &T) -> Result<Item, StoreError> {
-    match serde_json::to_value(value).map_err(corrupt)? {
-        Value::Object(mut map) => {
-            map.insert("pk".into(), Value::String(pk));
-            map.insert("sk".into(), Value::String(sk));
-            Ok(map)
-        }
-        _ => Err(corrupt("not an object")),
-    }
-}
-
 /// A record from its item (the `PREFS` item of a partition read).
 pub fn record_from_item(item: Item) -> Result<PreferenceRecord, StoreError> {
-    serde_json::from_value(Value::Object(item)).map_err(corrupt)
+    record_from(item)
 }
 
 impl PreferenceStore {
@@ -105,7 +94,7 @@ impl PreferenceStore {
 
     /// Replaces the district's defaults.
     pub async fn set_defaults(&self, district: &DistrictId, defaults: &PreferenceDefaults) -> Result<(), StoreError> {
-        Ok(self.table.put(item_of(settings_pk(district), DEFAULTS_SK.into(), defaults)?, Condition::None).await?)
+        Ok(self.table.put(record_item(settings_pk(district), DEFAULTS_SK.into(), defaults)?, Condition::None).await?)
     }
 
     /// The write operations of a new record version and its audit entry.
@@ -118,7 +107,10 @@ impl PreferenceStore {
     ) -> Result<[BatchOp; 2], StoreError> {
         let pk = person_pk(district, person);
         let log_sk = format!("{PREFLOG_SK_PREFIX}{}#{change_id}", change.at.format("%Y%m%dT%H%M%S%.6fZ"));
-        Ok([BatchOp::Put(item_of(pk.clone(), PREFS_SK.into(), record)?), BatchOp::Put(item_of(pk, log_sk, change)?)])
+        Ok([
+            BatchOp::Put(record_item(pk.clone(), PREFS_SK.into(), record)?),
+            BatchOp::Put(record_item(pk, log_sk, change)?),
+        ])
     }
 
     /// Saves a record written from version `record.version - 1`, with its
