@@ -32,7 +32,7 @@ pub(super) struct PreparedClasses<'a> {
 
 pub(super) fn prepare_classes<'a>(input: Input<'a>, fatal: &mut Vec<RejectedRow>) -> PreparedClasses<'a> {
     let sheet = &input.sheet;
-    let common = Common { id: required(sheet, &["sourcedId"], fatal), status: sheet.col("status") };
+    let common = Common::find(sheet, fatal);
     let title = required(sheet, &["title"], fatal);
     let school = required(sheet, &["schoolSourcedId"], fatal);
     PreparedClasses { input, common, title, school }
@@ -49,7 +49,7 @@ pub(super) struct PreparedEnrollments<'a> {
 
 pub(super) fn prepare_enrollments<'a>(input: Input<'a>, fatal: &mut Vec<RejectedRow>) -> PreparedEnrollments<'a> {
     let sheet = &input.sheet;
-    let common = Common { id: required(sheet, &["sourcedId"], fatal), status: sheet.col("status") };
+    let common = Common::find(sheet, fatal);
     let class = required(sheet, &["classSourcedId"], fatal);
     let user = required(sheet, &["userSourcedId"], fatal);
     let role = required(sheet, &["role"], fatal);

@@ -221,6 +221,13 @@ pub(super) struct Common {
     pub status: Option<usize>,
 }
 
+impl Common {
+    /// Finds `sourcedId` (required: its absence is a fatal problem) and `status`.
+    pub(super) fn find(sheet: &crate::import::sheet::Sheet<'_>, fatal: &mut Vec<RejectedRow>) -> Self {
+        Self { id: required(sheet, &["sourcedId"], fatal), status: sheet.col("status") }
+    }
+}
+
 /// The checks every row of a OneRoster file gets: a sourcedId, not seen
 /// before in the file, valid, and not marked for deletion. Returns the id
 /// when the row is to be imported; otherwise the row is dealt with

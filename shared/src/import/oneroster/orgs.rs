@@ -36,7 +36,7 @@ pub(super) struct Prepared<'a> {
 
 pub(super) fn prepare<'a>(input: Input<'a>, fatal: &mut Vec<RejectedRow>) -> Prepared<'a> {
     let sheet = &input.sheet;
-    let common = Common { id: required(sheet, &["sourcedId"], fatal), status: sheet.col("status") };
+    let common = Common::find(sheet, fatal);
     let name = required(sheet, &["name"], fatal);
     let kind = required(sheet, &["type"], fatal);
     let parent = sheet.col("parentSourcedId");

@@ -108,7 +108,7 @@ pub(super) struct Prepared<'a> {
 
 pub(super) fn prepare<'a>(input: Input<'a>, fatal: &mut Vec<RejectedRow>) -> Prepared<'a> {
     let sheet = &input.sheet;
-    let common = Common { id: required(sheet, &["sourcedId"], fatal), status: sheet.col("status") };
+    let common = Common::find(sheet, fatal);
     let user = required(sheet, &["userSourcedId"], fatal);
     let role = required(sheet, &["role"], fatal);
     let org = required(sheet, &["orgSourcedId"], fatal);

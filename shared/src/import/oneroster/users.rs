@@ -58,7 +58,7 @@ struct Cols {
 pub(super) fn prepare<'a>(input: Input<'a>, has_roles: bool, fatal: &mut Vec<RejectedRow>) -> Prepared<'a> {
     let sheet = &input.sheet;
     let cols = Cols {
-        common: Common { id: required(sheet, &["sourcedId"], fatal), status: sheet.col("status") },
+        common: Common::find(sheet, fatal),
         enabled: sheet.col("enabledUser"),
         orgs: sheet.col("orgSourcedIds"),
         role: if has_roles { sheet.col("role") } else { required(sheet, &["role"], fatal) },
