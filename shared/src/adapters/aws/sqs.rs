@@ -217,15 +217,7 @@ pub async fn create_queue_with_dead_letter(
     max_receives: u32,
     visibility_timeout: Duration,
 ) -> Result<(String, String), QueueError> {
-    let dlq_url = client
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .send()
-        .await
-        .map_err(failed("CreateQueue"))?
-        .queue_url()
-        .map(str::to_owned)
-        .ok_or_else(|| QueueError::Unavailable("SQS CreateQueue answered without a URL".into()))?;
+    let dlq_url = queue_url_of(client.create_queue().queue_name(format!("{name}-dlq")).send().await)?;
     let dlq_arn = client
         .get_queue_attributes()
         .queue_url(&dlq_url)
@@ -237,18 +229,24 @@ pub async fn create_queue_with_dead_letter(
         .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
         .ok_or_else(|| QueueError::Unavailable("SQS GetQueueAttributes answered without the queue ARN".into()))?;
     let redrive = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives.to_string() });
-    let queue_url = client
+    let request = client
         .create_queue()
         .queue_name(name)
         .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-        .attributes(QueueAttributeName::VisibilityTimeout, visibility_timeout.as_secs().max(1).to_string())
-        .send()
-        .await
+        .attributes(QueueAttributeName::VisibilityTimeout, visibility_timeout.as_secs().max(1).to_string());
+    let queue_url = queue_url_of(request.send().await)?;
+    Ok((queue_url, dlq_url))
+}
+
+/// The URL a `CreateQueue` answered with.
+fn queue_url_of<E: ProvideErrorMetadata>(
+    answer: Result<aws_sdk_sqs::operation::create_queue::CreateQueueOutput, SdkError<E>>,
+) -> Result<String, QueueError> {
+    answer
         .map_err(failed("CreateQueue"))?
         .queue_url()
         .map(str::to_owned)
-        .ok_or_else(|| QueueError::Unavailable("SQS CreateQueue answered without a URL".into()))?;
-    Ok((queue_url, dlq_url))
+        .ok_or_else(|| QueueError::Unavailable("SQS CreateQueue answered without a URL".into()))
 }
 
 /// A `map_err` adapter for one SQS operation.
