@@ -10,7 +10,11 @@
 //!   (`?dry_run=true` shows what would go), `PUT /v1/imports/{id}/file`,
 //!   `POST/GET /v1/imports/{id}/runs`, `POST .../runs/{run}/approve|discard`;
 //! - lists: `POST/GET /v1/lists`, `GET/PUT/DELETE /v1/lists/{id}`,
-//!   `GET /v1/lists/{id}/members?limit=&cursor=`.
+//!   `GET /v1/lists/{id}/members?limit=&cursor=`;
+//! - roles: `GET/POST /v1/roles`, `PUT/DELETE /v1/roles/{id}`, `GET /v1/roles/me`
+//!   (the caller's effective grants), `GET /v1/roles/assignments?staff=&role=`,
+//!   `POST /v1/roles/assignments`, `DELETE /v1/roles/assignments?staff=&school=&role=`,
+//!   `POST /v1/roles/assignments.csv` (body `staff_id,school,role`).
 
 use std::sync::Arc;
 
@@ -19,12 +23,14 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post, put};
 use schoolbell::auth::Authenticator;
 use schoolbell::http::{no_route, wrong_method};
+use schoolbell::services::roles::RoleService;
 use schoolbell::services::{CleanupService, ImportService, ListService, PeopleService};
 
 mod cleanup;
 mod imports;
 mod lists;
 mod people;
+mod roles;
 
 /// Largest import file the upload route takes (API Gateway itself stops at
 /// 10 MB: larger districts upload to the imports bucket directly).
@@ -41,6 +47,8 @@ pub struct ApiState {
     pub cleanup: CleanupService,
     /// List use cases.
     pub lists: ListService,
+    /// Roles, assignments and each caller's grants.
+    pub roles: RoleService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -67,6 +75,11 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/lists", post(lists::create).get(lists::list))
         .route("/v1/lists/{id}", get(lists::get).put(lists::update).delete(lists::delete))
         .route("/v1/lists/{id}/members", get(lists::members))
+        .route("/v1/roles", get(roles::list).post(roles::create))
+        .route("/v1/roles/me", get(roles::me))
+        .route("/v1/roles/assignments", get(roles::assignments).post(roles::assign).delete(roles::unassign))
+        .route("/v1/roles/assignments.csv", post(roles::upload))
+        .route("/v1/roles/{id}", put(roles::update).delete(roles::delete))
         .with_state(state)
 }
 
@@ -97,9 +110,10 @@ mod tests {
         let imports = ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
         let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
         let cleanup = CleanupService::new(table.clone());
+        let roles = RoleService::new(table.clone(), Arc::new(SystemClock));
         let people = PeopleService::new(PeopleStore::new(table), Region::US);
         let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
-        router(ApiState { people, imports, cleanup, lists, auth })
+        router(ApiState { people, imports, cleanup, lists, roles, auth })
     }
 
     fn uuid_like() -> String {

@@ -8,6 +8,7 @@ use schoolbell::adapters::aws::{DynamoTable, S3FileStore, load_sdk_config};
 use schoolbell::auth::Authenticator;
 use schoolbell::config::{LambdaConfig, process_env};
 use schoolbell::ports::{RandomIds, SystemClock};
+use schoolbell::services::roles::RoleService;
 use schoolbell::services::{CleanupService, ImportService, ListService, PeopleService};
 use schoolbell::store::PeopleStore;
 use schoolbell_api::{ApiState, router};
@@ -32,6 +33,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
     let people = PeopleService::new(PeopleStore::new(table.clone()), config.phone_region);
     let cleanup = CleanupService::new(table.clone());
-    let state = ApiState { people, imports, cleanup, lists, auth: Arc::new(auth) };
+    let roles = RoleService::new(table.clone(), Arc::new(SystemClock));
+    let state = ApiState { people, imports, cleanup, lists, roles, auth: Arc::new(auth) };
     lambda_http::run(router(state)).await
 }

@@ -64,6 +64,10 @@ impl LocalGateway {
             cleanup: schoolbell::services::CleanupService::new(self.table.clone()),
             imports,
             lists: self.list_service(),
+            roles: schoolbell::services::roles::RoleService::new(
+                self.table.clone(),
+                Arc::new(schoolbell::ports::SystemClock),
+            ),
             auth: Arc::clone(&self.auth),
         });
         Router::new()

@@ -2,6 +2,8 @@
 //! function of values, so it is tested without adapters.
 
 mod access;
+mod broadcast;
+mod delivery;
 mod email;
 mod error;
 mod ids;
@@ -11,12 +13,22 @@ mod named_enum;
 mod person;
 mod phone;
 mod preferences;
+pub mod quiet_hours;
 mod replies;
+pub mod roles;
 mod roster;
 mod schedule;
+pub mod segments;
+mod settings;
+pub mod template;
 mod vocabulary;
 
 pub use access::{Principal, Role};
+pub use broadcast::{
+    Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastInput, BroadcastKind, BroadcastState,
+    EmailContent, MAX_SMS_CHARS, PlanSummary, ValidBroadcast, parse_channels,
+};
+pub use delivery::{Delivery, DeliveryState, PlannedDelivery, SkipReason, Task, person_point, point_of};
 pub use email::EmailAddress;
 pub use error::DomainError;
 pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
@@ -41,4 +53,5 @@ pub use roster::{
     RelationshipKind, Roster, RosterPerson, RosterSchool, Section,
 };
 pub use schedule::Schedule;
+pub use settings::{DEFAULT_TIME_ZONE, DistrictSettings};
 pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};

@@ -65,6 +65,7 @@ impl From<ServiceError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "file_rejected", e.to_string())
             }
             ServiceError::Store(e) => Self::internal(e, error.is_retryable()),
+            ServiceError::Queue(e) => Self::internal(e, error.is_retryable()),
         }
     }
 }

@@ -24,12 +24,19 @@ pub enum ServiceError {
     /// A backend failed; the message is for operators, not callers.
     #[error(transparent)]
     Store(StoreError),
+    /// The work queue failed; the message is for operators.
+    #[error(transparent)]
+    Queue(#[from] crate::ports::QueueError),
 }
 
 impl ServiceError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ServiceError::Store(e) if e.is_retryable())
+        match self {
+            ServiceError::Store(e) => e.is_retryable(),
+            ServiceError::Queue(e) => e.is_retryable(),
+            _ => false,
+        }
     }
 }
 

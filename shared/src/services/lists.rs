@@ -79,6 +79,21 @@ impl ListMembers {
     }
 }
 
+/// Whom a list reaches, as fan-out needs it (see [`ListService::reach`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Students whose messenger guardians are reached.
+    pub via_students: Vec<PersonId>,
+    /// Students reached themselves.
+    pub students: Vec<PersonId>,
+    /// Guardians reached directly.
+    pub guardians: Vec<PersonId>,
+    /// Staff reached.
+    pub staff: Vec<PersonId>,
+    /// People the list excludes (guardians among them are never reached).
+    pub excluded: Vec<PersonId>,
+}
+
 /// One member as the members page shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListMember {
@@ -337,21 +352,40 @@ impl ListService {
     /// module docs for what it reads). For other use cases (fan-out, the
     /// preference batch, benchmarks); it checks no caller.
     pub async fn resolve(&self, district: &DistrictId, list: &RecipientList) -> Result<ListMembers, ServiceError> {
+        let reach = self.reach(district, list).await?;
+        let excluded: BTreeSet<&PersonId> = list.excludes.iter().collect();
+        let mut guardians: BTreeSet<PersonId> = reach.guardians.into_iter().collect();
+        guardians.extend(
+            self.messenger_guardians(district, &reach.via_students.into_iter().collect())
+                .await?
+                .into_iter()
+                .filter(|id| !excluded.contains(id)),
+        );
+        Ok(ListMembers { students: reach.students, guardians: guardians.into_iter().collect(), staff: reach.staff })
+    }
+
+    /// Whom the list reaches, without reading guardian links: the students
+    /// whose messenger guardians it reaches, and the people it reaches
+    /// directly (excludes applied to all; an excluded guardian must also be
+    /// left out by whoever expands `via_students`). For fan-out, which reads
+    /// each student's links itself.
+    pub async fn reach(&self, district: &DistrictId, list: &RecipientList) -> Result<Reach, ServiceError> {
         let matched = self.matched(district, list).await?;
         let excluded: BTreeSet<&PersonId> = list.excludes.iter().collect();
-        let mut students = BTreeSet::new();
-        let mut guardians = matched.guardians;
-        match list.target {
-            ListTarget::Students => students.extend(matched.subjects),
-            ListTarget::Guardians => guardians.extend(self.messenger_guardians(district, &matched.subjects).await?),
-            ListTarget::StudentsAndGuardians => {
-                guardians.extend(self.messenger_guardians(district, &matched.subjects).await?);
-                students.extend(matched.subjects);
-            }
-            ListTarget::Staff => students.extend(matched.students),
-        }
         let keep = |set: BTreeSet<PersonId>| set.into_iter().filter(|id| !excluded.contains(id)).collect::<Vec<_>>();
-        Ok(ListMembers { students: keep(students), guardians: keep(guardians), staff: keep(matched.staff) })
+        let (via_students, students) = match list.target {
+            ListTarget::Students => (BTreeSet::new(), matched.subjects),
+            ListTarget::Guardians => (matched.subjects, BTreeSet::new()),
+            ListTarget::StudentsAndGuardians => (matched.subjects.clone(), matched.subjects),
+            ListTarget::Staff => (BTreeSet::new(), matched.students),
+        };
+        Ok(Reach {
+            via_students: keep(via_students),
+            students: keep(students),
+            guardians: keep(matched.guardians),
+            staff: keep(matched.staff),
+            excluded: list.excludes.clone(),
+        })
     }
 
     /// The students a list is about and its staff (excludes applied),

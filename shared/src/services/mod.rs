@@ -7,18 +7,31 @@
 //! - `lists`: saved recipient lists and their membership, computed on read.
 //! - `preferences`: one person's preferences, the batch tool, the audit trail.
 
+mod broadcasts;
 mod cleanup;
 mod error;
+mod fanout;
 mod imports;
 mod lists;
 mod people;
 mod preferences;
+mod rate;
+mod recipients;
+pub mod roles;
+mod send;
 
+pub use broadcasts::{
+    BroadcastReport, BroadcastService, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
+    MAX_DELIVERIES_PAGE, Totals, build_report,
+};
 pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, cleanup_csv};
 pub use error::ServiceError;
+pub use fanout::{CHUNK_SIZE, FanoutService, Plan, PlanOutcome, Suppressions, plan_deliveries};
 pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
-pub use lists::{DEFAULT_MEMBERS_PAGE, ListMember, ListMembers, ListService, MAX_MEMBERS_PAGE, MembersPage};
+pub use lists::{Reach, DEFAULT_MEMBERS_PAGE, ListMember, ListMembers, ListService, MAX_MEMBERS_PAGE, MembersPage};
 pub use people::PeopleService;
+pub use send::{ChunkReport, SendService, SendSettings};
+pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients, read_contactable};
 pub use preferences::{
     BatchFilter, BatchMode, BatchRequest, BatchResult, ConsentInput, GridCell, ListResolver, PreferenceService,
     PreferencesUpdate, PreferencesView,

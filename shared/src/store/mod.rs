@@ -7,8 +7,11 @@
 //! - `roster`: what an import writes and removes, record by record.
 //! - `imports`: import definitions and their runs.
 //! - `sms_status`: each number's SMS status, history, and the not-Ok index.
+//! - `broadcasts`: broadcasts, deliveries, plan checkpoints, the schedule, district settings.
 //! - `lists`: list definitions, and the roster indexes list membership reads.
 
+mod broadcasts;
+mod email_status;
 mod error;
 mod imports;
 mod items;
@@ -16,9 +19,14 @@ pub mod keys;
 mod lists;
 mod people;
 mod preferences;
+pub mod roles;
 mod roster;
 mod sms_status;
 
+pub use broadcasts::{
+    BroadcastStore, CLAIM_BATCH, DELIVERY_SK_PREFIX, DeliveryPage, DueBroadcast, SCHEDULED_BROADCASTS_PK, broadcast_pk,
+};
+pub use email_status::{AddressStatus, EmailStatusStore, TRANSIENT_BOUNCES_TO_PERMANENT};
 pub use error::StoreError;
 pub use imports::ImportStore;
 pub use items::{query_all, record_from, record_item};

@@ -46,6 +46,46 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
+/// Writes a contact's current status item (with the not-Ok index entry
+/// when `index` is given) and a history entry, in one transaction that
+/// fails if another event changed the status since `previous_at` was read.
+/// Shared by the SMS and the email status stores.
+pub(super) async fn write_status<T: Serialize>(
+    table: &dyn Table,
+    pk: String,
+    event: &T,
+    index: Option<(String, String)>,
+    previous_at: Option<DateTime<Utc>>,
+    (event_at, event_id): (DateTime<Utc>, &str),
+) -> Result<bool, StoreError> {
+    let mut status = match serde_json::to_value(event).map_err(corrupt)? {
+        Value::Object(map) => map,
+        _ => Item::new(),
+    };
+    status.insert("pk".into(), Value::String(pk));
+    status.insert("sk".into(), Value::String(STATUS_SK.into()));
+    let mut history = status.clone();
+    if let Some((ipk, isk)) = index {
+        let (pk_name, sk_name) = Index::Gsi2.key_attributes();
+        status.insert(pk_name.into(), Value::String(ipk));
+        status.insert(sk_name.into(), Value::String(isk));
+    }
+    history.insert("sk".into(), Value::String(format!("HIST#{}#{event_id}", event_at.format("%Y%m%dT%H%M%S%.6fZ"))));
+    let condition = match previous_at {
+        Some(previous) => {
+            Condition::AttributeEquals("last_event_at".into(), serde_json::to_value(previous).map_err(corrupt)?)
+        }
+        None => Condition::NotExists,
+    };
+    let ops = vec![WriteOp::Put { item: status, condition }, WriteOp::Put { item: history, condition: Condition::None }];
+    match table.transact_write(ops).await {
+        Ok(()) => Ok(true),
+        // Another event landed meanwhile; the caller retries (receipts are redelivered).
+        Err(crate::ports::TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Reads and writes numbers' SMS statuses.
 #[derive(Clone)]
 pub struct SmsStatusStore {
@@ -80,40 +120,11 @@ impl SmsStatusStore {
         if current.as_ref().is_some_and(|c| c.last_event_at > event.last_event_at) {
             return Ok(false);
         }
+        let index = (event.status != SmsStatus::Ok)
+            .then(|| (not_ok_pk(district), format!("{}#{}", event.status, event.number.as_e164())));
+        let previous_at = current.map(|c| c.last_event_at);
         let pk = number_pk(district, &event.number);
-        let mut status = match serde_json::to_value(event).map_err(corrupt)? {
-            Value::Object(map) => map,
-            _ => Item::new(),
-        };
-        status.insert("pk".into(), Value::String(pk.clone()));
-        status.insert("sk".into(), Value::String(STATUS_SK.into()));
-        if event.status != SmsStatus::Ok {
-            let (ipk, isk) = Index::Gsi2.key_attributes();
-            status.insert(ipk.into(), Value::String(not_ok_pk(district)));
-            status.insert(isk.into(), Value::String(format!("{}#{}", event.status, event.number.as_e164())));
-        }
-        let mut history = status.clone();
-        history.remove("gsi2pk");
-        history.remove("gsi2sk");
-        history.insert(
-            "sk".into(),
-            Value::String(format!("HIST#{}#{event_id}", event.last_event_at.format("%Y%m%dT%H%M%S%.6fZ"))),
-        );
-        let condition = match current {
-            Some(current) => Condition::AttributeEquals(
-                "last_event_at".into(),
-                serde_json::to_value(current.last_event_at).map_err(corrupt)?,
-            ),
-            None => Condition::NotExists,
-        };
-        let ops =
-            vec![WriteOp::Put { item: status, condition }, WriteOp::Put { item: history, condition: Condition::None }];
-        match self.table.transact_write(ops).await {
-            Ok(()) => Ok(true),
-            // Another event landed meanwhile; the caller retries (receipts are redelivered).
-            Err(crate::ports::TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
-            Err(other) => Err(other.into()),
-        }
+        write_status(self.table.as_ref(), pk, event, index, previous_at, (event.last_event_at, event_id)).await
     }
 
     /// Every number whose status is not Ok, optionally only some statuses.

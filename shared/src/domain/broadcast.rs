@@ -1,0 +1,334 @@
+//! A broadcast: why (contact reason), how (channels and the content of
+//! each), to whom (audience) and when; and what a caller writes to create
+//! one. Validation happens once here, so a stored broadcast is sendable.
+//!
+//! Channels are `text` and `email`. Voice calls are a later capability: a
+//! phone channel in a request is refused with a message saying so, never
+//! accepted and silently dropped.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::named_enum::named_enum;
+use super::template::validate_template;
+use super::{BroadcastId, ContactReason, DomainError, ListId, ListRule, ListTarget, PersonId, SchoolId};
+
+/// Longest SMS text accepted (ten concatenated GSM-7 segments).
+pub const MAX_SMS_CHARS: usize = 1530;
+/// Longest email subject accepted.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Largest email body (text or HTML) accepted, in bytes.
+pub const MAX_EMAIL_BYTES: usize = 256 * 1024;
+/// Most lists or people one audience names.
+pub const MAX_AUDIENCE_ENTRIES: usize = 10_000;
+
+named_enum!(
+    /// How a broadcast reaches people.
+    BroadcastChannel, "broadcast channel" {
+        /// SMS to cell phones.
+        Text => "text",
+        /// Email to the primary and secondary addresses.
+        Email => "email",
+    }
+);
+
+named_enum!(
+    /// Where a broadcast is in its life.
+    BroadcastState, "broadcast state" {
+        /// Waiting for its `send_at`.
+        Scheduled => "scheduled",
+        /// Queued for planning.
+        Queued => "queued",
+        /// Reached the district's quiet hours; planned when they end.
+        Deferred => "deferred",
+        /// Planned: every delivery is queued, sent or skipped.
+        Sending => "sending",
+    }
+);
+
+named_enum!(
+    /// A broadcast to an audience, or a staff member's personal message.
+    BroadcastKind, "broadcast kind" {
+        /// A message to an audience.
+        Broadcast => "broadcast",
+        /// A staff member's 1:1 message, in their own name.
+        Personal => "personal",
+    }
+);
+
+/// The content of an email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailContent {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// Optional HTML body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+/// The content per channel. Texts may use the template variables of
+/// [`crate::domain::template`] (`{{children}}` names the recipient's students).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastContent {
+    /// The SMS text (required with the `text` channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<String>,
+    /// The email (required with the `email` channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailContent>,
+}
+
+/// Whom a broadcast reaches: saved lists, an ad hoc rule, and named people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    /// Saved lists, each with its own target.
+    #[serde(default)]
+    pub lists: Vec<ListId>,
+    /// An ad hoc rule (as a list's), reaching `target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<ListRule>,
+    /// Named people: a student reaches `target`; guardians and staff themselves.
+    #[serde(default)]
+    pub people: Vec<PersonId>,
+    /// Whom the rule's and the named students reach (default: their messenger guardians).
+    #[serde(default = "guardians")]
+    pub target: ListTarget,
+}
+
+fn guardians() -> ListTarget {
+    ListTarget::Guardians
+}
+
+/// A broadcast as a caller writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastInput {
+    /// The contact reason (preferences are per reason).
+    pub reason: String,
+    /// `text` and/or `email`.
+    pub channels: Vec<String>,
+    /// Content per channel.
+    pub content: BroadcastContent,
+    /// Whom it reaches.
+    pub audience: Audience,
+    /// When to send; absent or past means now.
+    #[serde(default)]
+    pub send_at: Option<DateTime<Utc>>,
+    /// Goes out whatever the hour (quiet hours do not apply).
+    #[serde(default)]
+    pub emergency: bool,
+}
+
+/// A stored broadcast.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Broadcast {
+    /// Its id.
+    pub id: BroadcastId,
+    /// Broadcast or personal message.
+    pub kind: BroadcastKind,
+    /// The contact reason.
+    pub reason: ContactReason,
+    /// Channels, without duplicates.
+    pub channels: Vec<BroadcastChannel>,
+    /// Content per channel.
+    pub content: BroadcastContent,
+    /// Whom it reaches.
+    pub audience: Audience,
+    /// Schools the audience lies in (empty: district-wide); what the sender's permission was checked on.
+    pub schools: Vec<SchoolId>,
+    /// When it should go.
+    pub send_at: DateTime<Utc>,
+    /// Quiet hours do not apply.
+    pub emergency: bool,
+    /// The staff member who created it.
+    pub created_by: String,
+    /// Their display name (personal messages say who sent them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Where it is.
+    pub state: BroadcastState,
+    /// Set when planning deferred it to the end of quiet hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred_until: Option<DateTime<Utc>>,
+    /// What planning found, once planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSummary>,
+}
+
+/// What planning a broadcast found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// People reached (after dedupe, before suppression).
+    pub recipients: u64,
+    /// Messages queued for sending.
+    pub queued: u64,
+    /// Contact points and people skipped, each recorded with its reason.
+    pub skipped: u64,
+    /// Send tasks queued.
+    pub chunks: u64,
+    /// When planning finished.
+    pub planned_at: DateTime<Utc>,
+}
+
+fn invalid(message: impl Into<String>) -> DomainError {
+    DomainError::Invalid(message.into())
+}
+
+/// A validated broadcast request: everything of a [`Broadcast`] a caller
+/// decides (the service adds ids, sender, schools and state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidBroadcast {
+    /// The contact reason.
+    pub reason: ContactReason,
+    /// Channels, without duplicates, in order.
+    pub channels: Vec<BroadcastChannel>,
+    /// Content, only of the chosen channels.
+    pub content: BroadcastContent,
+    /// The audience, deduplicated.
+    pub audience: Audience,
+    /// Requested time, if any.
+    pub send_at: Option<DateTime<Utc>>,
+    /// Emergency.
+    pub emergency: bool,
+}
+
+/// Parses the channel names; voice and other phone channels get a clear refusal.
+pub fn parse_channels(names: &[String]) -> Result<Vec<BroadcastChannel>, DomainError> {
+    if names.is_empty() {
+        return Err(invalid("channels: name at least one of `text`, `email`"));
+    }
+    let mut channels = Vec::new();
+    for name in names {
+        let voice = ["voice", "call", "cell_phone", "home_phone", "work_phone", "household_phone"];
+        if voice.contains(&name.as_str()) {
+            return Err(invalid(format!(
+                "channels: `{name}`: voice calls are not available yet; send by `text` and `email`"
+            )));
+        }
+        let channel: BroadcastChannel = name.parse().map_err(|e: DomainError| invalid(format!("channels: {e}")))?;
+        if !channels.contains(&channel) {
+            channels.push(channel);
+        }
+    }
+    Ok(channels)
+}
+
+fn checked_text(path: &str, text: &str, max_chars: usize) -> Result<(), DomainError> {
+    if text.trim().is_empty() {
+        return Err(invalid(format!("{path}: must not be empty")));
+    }
+    if text.chars().count() > max_chars {
+        return Err(invalid(format!("{path}: must be at most {max_chars} characters")));
+    }
+    validate_template(text).map_err(|e| invalid(format!("{path}: {e}")))
+}
+
+impl BroadcastInput {
+    /// Validates the request: reason, channels, content for each channel
+    /// (and only those), template variables, a non-empty audience.
+    pub fn validate(&self) -> Result<ValidBroadcast, DomainError> {
+        let reason: ContactReason = self.reason.parse().map_err(|e: DomainError| invalid(format!("reason: {e}")))?;
+        let channels = parse_channels(&self.channels)?;
+        let mut content = BroadcastContent::default();
+        if channels.contains(&BroadcastChannel::Text) {
+            let sms = self.content.sms.as_deref().ok_or_else(|| invalid("content.sms: required for `text`"))?;
+            checked_text("content.sms", sms, MAX_SMS_CHARS)?;
+            content.sms = Some(sms.trim().to_string());
+        }
+        if channels.contains(&BroadcastChannel::Email) {
+            let email = self.content.email.as_ref().ok_or_else(|| invalid("content.email: required for `email`"))?;
+            checked_text("content.email.subject", &email.subject, MAX_SUBJECT_CHARS)?;
+            if email.subject.contains(['\r', '\n']) {
+                return Err(invalid("content.email.subject: must be one line"));
+            }
+            checked_text("content.email.text", &email.text, MAX_EMAIL_BYTES)?;
+            if let Some(html) = &email.html {
+                checked_text("content.email.html", html, MAX_EMAIL_BYTES)?;
+            }
+            content.email = Some(email.clone());
+        }
+        let audience = &self.audience;
+        if audience.lists.is_empty() && audience.rule.is_none() && audience.people.is_empty() {
+            return Err(invalid("audience: name lists, a rule or people"));
+        }
+        if audience.lists.len() > MAX_AUDIENCE_ENTRIES || audience.people.len() > MAX_AUDIENCE_ENTRIES {
+            return Err(invalid(format!("audience: at most {MAX_AUDIENCE_ENTRIES} lists and people")));
+        }
+        let mut audience = audience.clone();
+        audience.lists.sort();
+        audience.lists.dedup();
+        audience.people.sort();
+        audience.people.dedup();
+        if let Some(rule) = &audience.rule {
+            audience.rule = Some(rule.validated(audience.target).map_err(|e| invalid(format!("audience.rule: {e}")))?);
+        }
+        Ok(ValidBroadcast { reason, channels, content, audience, send_at: self.send_at, emergency: self.emergency })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: &str) -> BroadcastInput {
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    const TEXT_TO_PEOPLE: &str = r#"{"reason": "general", "channels": ["text"],
+        "content": {"sms": "School is closed"}, "audience": {"people": ["s-2", "s-1", "s-2"]}}"#;
+
+    #[test]
+    fn a_valid_request_keeps_its_channels_and_deduplicates_people() {
+        let valid = input(TEXT_TO_PEOPLE).validate().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(valid.channels, [BroadcastChannel::Text]);
+        assert_eq!(valid.audience.people.len(), 2);
+        assert_eq!(valid.audience.target, ListTarget::Guardians);
+    }
+
+    #[test]
+    fn voice_channels_are_refused_saying_voice_is_not_available() {
+        let mut request = input(TEXT_TO_PEOPLE);
+        request.channels = vec!["text".into(), "voice".into()];
+        let message = request.validate().map(|_| ()).unwrap_err().to_string();
+        assert!(message.contains("voice calls are not available"), "{message}");
+    }
+
+    #[test]
+    fn each_channel_needs_its_content_and_content_of_other_channels_is_dropped() {
+        let mut request = input(TEXT_TO_PEOPLE);
+        request.channels = vec!["email".into()];
+        assert!(request.validate().is_err());
+        request.content.email =
+            Some(EmailContent { subject: "Closed".into(), text: "Closed today".into(), html: None });
+        let valid = request.validate().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(valid.content.sms, None);
+    }
+
+    #[test]
+    fn an_empty_audience_an_unknown_reason_and_an_unknown_variable_are_refused() {
+        let mut request = input(TEXT_TO_PEOPLE);
+        request.audience.people.clear();
+        assert!(request.validate().is_err());
+        let mut request = input(TEXT_TO_PEOPLE);
+        request.reason = "gossip".into();
+        assert!(request.validate().is_err());
+        let mut request = input(TEXT_TO_PEOPLE);
+        request.content.sms = Some("Hello {{nickname}}".into());
+        assert!(request.validate().is_err());
+    }
+
+    #[test]
+    fn a_two_line_subject_is_refused() {
+        let mut request = input(TEXT_TO_PEOPLE);
+        request.channels = vec!["email".into()];
+        request.content.email = Some(EmailContent { subject: "a\nBcc: x".into(), text: "t".into(), html: None });
+        assert!(request.validate().is_err());
+    }
+}

@@ -1,0 +1,467 @@
+//! Broadcasts: create (permission per reason and school, then a plan task
+//! or a place in the schedule), the delivery report, the deliveries page
+//! and CSV, district settings, and the scheduler's hand-off of broadcasts
+//! whose time has come.
+//!
+//! Who may send: the caller's grants (token roles plus stored role
+//! assignments, read on every request) must allow the reason — and, for an
+//! emergency, the `emergency` reason too — in every school the audience
+//! lies in; a district-wide audience needs a district admin. Who may read a
+//! broadcast: its sender, district admins, and staff allowed to send its
+//! reason or see the clean-up list in one of its schools. Numbers and
+//! addresses are shown only to district admins and those who may see the
+//! clean-up list there; everyone else sees them masked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::domain::roles::Grants;
+use crate::domain::{
+    Broadcast, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery, DeliveryState,
+    DistrictId, DistrictSettings, DomainError, EmailAddress, ListInput, PersonId, PersonRole, PhoneNumber, Principal,
+    SchoolId, Task, ValidBroadcast,
+};
+use crate::ports::{Clock, Cursor, Ids, Table, WorkQueue};
+use crate::services::roles::RoleService;
+use crate::services::{ListService, ServiceError};
+use crate::store::{BroadcastStore, PeopleStore, RosterIndex, StoreError};
+
+/// Deliveries per page when the caller names no limit.
+pub const DEFAULT_DELIVERIES_PAGE: u32 = 100;
+/// Most deliveries one page holds.
+pub const MAX_DELIVERIES_PAGE: u32 = 1000;
+
+/// Counts of one channel's deliveries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChannelCounts {
+    /// Claimed by a worker, provider answer pending.
+    pub sending: u64,
+    /// Taken by the provider, no receipt yet.
+    pub sent: u64,
+    /// Confirmed delivered.
+    pub delivered: u64,
+    /// Failed, by reason.
+    pub failed: BTreeMap<String, u64>,
+    /// Skipped, by reason.
+    pub skipped: BTreeMap<String, u64>,
+}
+
+/// Totals over every channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Planned and not yet picked up by a send worker.
+    pub queued: u64,
+    /// Sending or sent, no receipt yet.
+    pub sent: u64,
+    /// Confirmed delivered.
+    pub delivered: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Skipped (points and people).
+    pub skipped: u64,
+}
+
+/// The delivery report of a broadcast.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BroadcastReport {
+    /// The broadcast.
+    #[serde(flatten)]
+    pub broadcast: Broadcast,
+    /// `scheduled`, `queued`, `deferred`, `sending`, or `complete` once
+    /// nothing is queued or in flight.
+    pub progress: String,
+    /// By channel (`text`, `email`) and `people` (person-level skips).
+    pub counts: BTreeMap<String, ChannelCounts>,
+    /// Over everything.
+    pub totals: Totals,
+}
+
+/// One delivery as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryView {
+    /// `text`, `email`, `secondary_email`, or `person` for a person-level skip.
+    pub channel: String,
+    /// The number or address (masked unless the caller may see contact data), or the person id.
+    pub to: String,
+    /// People reached at the point.
+    pub people: Vec<PersonId>,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// Why skipped or failed.
+    pub reason: Option<String>,
+    /// The provider's id.
+    pub provider_message_id: Option<String>,
+    /// SMS segments.
+    pub segments: Option<u32>,
+    /// The carrier's raw code.
+    pub raw_code: Option<String>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A page of deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveriesPage {
+    /// Deliveries in point order.
+    pub items: Vec<DeliveryView>,
+    /// Give it back as `cursor` for the next page.
+    pub next: Option<String>,
+}
+
+/// The broadcast use cases behind the API and the scheduler.
+#[derive(Clone)]
+pub struct BroadcastService {
+    store: BroadcastStore,
+    lists: ListService,
+    index: RosterIndex,
+    people: PeopleStore,
+    roles: RoleService,
+    plan_queue: Arc<dyn WorkQueue>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
+}
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(DomainError::Invalid(message.into()))
+}
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no broadcast `{}`", id.chars().take(40).collect::<String>()))
+}
+
+impl BroadcastService {
+    /// The service over the table; plan tasks go to `plan_queue`.
+    pub fn new(
+        table: Arc<dyn Table>,
+        lists: ListService,
+        plan_queue: Arc<dyn WorkQueue>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn Ids>,
+    ) -> Self {
+        Self {
+            store: BroadcastStore::new(Arc::clone(&table)),
+            index: RosterIndex::new(Arc::clone(&table)),
+            people: PeopleStore::new(Arc::clone(&table)),
+            roles: RoleService::new(table, Arc::clone(&clock)),
+            lists,
+            plan_queue,
+            clock,
+            ids,
+        }
+    }
+
+    /// The caller's grants, read from the store now.
+    pub async fn grants(&self, caller: &Principal) -> Result<Grants, ServiceError> {
+        self.roles.grants(caller).await
+    }
+
+    /// Creates and queues (or schedules) a broadcast: 422 for a bad
+    /// request, 403 when the caller may not send it there.
+    pub async fn create(&self, caller: &Principal, input: &BroadcastInput) -> Result<Broadcast, ServiceError> {
+        let valid = input.validate()?;
+        let grants = self.grants(caller).await?;
+        let (valid, schools) = self.placed(caller, valid).await?;
+        let mut reasons = vec![valid.reason];
+        if valid.emergency {
+            reasons.push(ContactReason::Emergency);
+        }
+        for reason in reasons {
+            let allowed = grants.is_district_admin()
+                || (!schools.is_empty() && schools.iter().all(|s| grants.may_send_broadcast(reason, s)));
+            if !allowed {
+                let place = if schools.is_empty() { "district-wide".to_string() } else { "in these schools".into() };
+                return Err(ServiceError::Forbidden(format!("your roles do not allow `{reason}` broadcasts {place}")));
+            }
+        }
+        self.submit(caller, valid, schools, BroadcastKind::Broadcast, None).await
+    }
+
+    /// Stores a checked broadcast and queues or schedules it (personal messages come here too).
+    pub(crate) async fn submit(
+        &self,
+        caller: &Principal,
+        valid: ValidBroadcast,
+        schools: Vec<SchoolId>,
+        kind: BroadcastKind,
+        sender_name: Option<String>,
+    ) -> Result<Broadcast, ServiceError> {
+        let now = self.clock.now();
+        let send_at = valid.send_at.filter(|at| *at > now).unwrap_or(now);
+        let scheduled = send_at > now;
+        let broadcast = Broadcast {
+            id: BroadcastId::parse(self.ids.next_id()).map_err(ServiceError::Invalid)?,
+            kind,
+            reason: valid.reason,
+            channels: valid.channels,
+            content: valid.content,
+            audience: valid.audience,
+            schools,
+            send_at,
+            emergency: valid.emergency,
+            created_by: caller.subject.clone(),
+            sender_name,
+            created_at: now,
+            state: if scheduled { BroadcastState::Scheduled } else { BroadcastState::Queued },
+            deferred_until: None,
+            plan: None,
+        };
+        let district = &caller.district;
+        match self.store.create(district, &broadcast).await {
+            Err(StoreError::AlreadyExists) => return Err(ServiceError::Conflict("broadcast id taken; retry".into())),
+            other => other?,
+        }
+        if scheduled {
+            self.store.schedule(district, &broadcast.id, send_at).await?;
+        } else {
+            self.queue_plan(district, &broadcast.id).await?;
+        }
+        tracing::info!(
+            %district, broadcast = %broadcast.id, kind = %kind, reason = %broadcast.reason,
+            emergency = broadcast.emergency, scheduled, "broadcast created"
+        );
+        Ok(broadcast)
+    }
+
+    async fn queue_plan(&self, district: &DistrictId, id: &BroadcastId) -> Result<(), ServiceError> {
+        let task = Task::PlanV1 { district: district.clone(), broadcast: id.clone() };
+        Ok(self.plan_queue.send(vec![task.to_body()]).await?)
+    }
+
+    /// The schools the audience lies in (empty: district-wide), with the
+    /// rule's schools made explicit so fan-out looks where the check looked.
+    async fn placed(
+        &self,
+        caller: &Principal,
+        mut valid: ValidBroadcast,
+    ) -> Result<(ValidBroadcast, Vec<SchoolId>), ServiceError> {
+        let mut schools = BTreeSet::new();
+        let mut district_wide = false;
+        for id in &valid.audience.lists {
+            let list = self.lists.get(caller, id.as_str()).await?;
+            district_wide |= list.schools.is_empty();
+            schools.extend(list.schools);
+        }
+        if let Some(rule) = &valid.audience.rule {
+            let draft = ListInput {
+                name: "broadcast audience".into(),
+                target: valid.audience.target,
+                rule: rule.clone(),
+                includes: Vec::new(),
+                excludes: Vec::new(),
+                version: None,
+            };
+            let list = self.lists.draft(caller, &draft).await?;
+            district_wide |= list.schools.is_empty();
+            let mut rule = list.rule;
+            rule.schools = list.schools.clone();
+            valid.audience.rule = Some(rule);
+            schools.extend(list.schools);
+        }
+        let district = &caller.district;
+        let profiles = self.index.profiles(district, valid.audience.people.clone()).await?;
+        for id in &valid.audience.people {
+            let profile = profiles.get(id).ok_or_else(|| invalid(format!("audience.people: no person `{id}`")))?;
+            if profile.role == PersonRole::Guardian && profile.schools.is_empty() {
+                let students: Vec<PersonId> =
+                    self.people.students_of(district, id).await?.into_iter().map(|(s, _)| s).collect();
+                let of_students = self.index.profiles(district, students).await?;
+                let found: Vec<SchoolId> = of_students.values().flat_map(|p| p.schools.clone()).collect();
+                district_wide |= found.is_empty();
+                schools.extend(found);
+            } else {
+                district_wide |= profile.schools.is_empty();
+                schools.extend(profile.schools.clone());
+            }
+        }
+        Ok((valid, if district_wide { Vec::new() } else { schools.into_iter().collect() }))
+    }
+
+    async fn readable(&self, caller: &Principal, id: &str) -> Result<(Broadcast, bool), ServiceError> {
+        let broadcast_id = BroadcastId::parse(id).map_err(|_| not_found(id))?;
+        let broadcast = self.store.get(&caller.district, &broadcast_id).await?.ok_or_else(|| not_found(id))?;
+        let grants = self.grants(caller).await?;
+        let sees_contacts =
+            grants.is_district_admin() || broadcast.schools.iter().any(|s| grants.may_view_cleanup(s));
+        let reads = sees_contacts
+            || broadcast.created_by == caller.subject
+            || broadcast.schools.iter().any(|s| grants.may_send_broadcast(broadcast.reason, s));
+        if !reads {
+            return Err(not_found(id));
+        }
+        Ok((broadcast, sees_contacts))
+    }
+
+    /// The broadcast with its delivery counts (reads its deliveries).
+    pub async fn report(&self, caller: &Principal, id: &str) -> Result<BroadcastReport, ServiceError> {
+        let (broadcast, _) = self.readable(caller, id).await?;
+        let deliveries = self.store.all_deliveries(&caller.district, &broadcast.id).await?;
+        Ok(build_report(broadcast, &deliveries))
+    }
+
+    /// A page of deliveries, optionally of one state.
+    pub async fn deliveries(
+        &self,
+        caller: &Principal,
+        id: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<DeliveriesPage, ServiceError> {
+        let (broadcast, sees_contacts) = self.readable(caller, id).await?;
+        let limit = limit.unwrap_or(DEFAULT_DELIVERIES_PAGE).clamp(1, MAX_DELIVERIES_PAGE);
+        let page = self
+            .store
+            .deliveries(&caller.district, &broadcast.id, limit, cursor.map(Cursor::from_token))
+            .await
+            .map_err(|e| match e {
+                StoreError::Table(crate::ports::TableError::Validation(_)) => invalid("cursor: not a deliveries cursor"),
+                other => other.into(),
+            })?;
+        Ok(DeliveriesPage {
+            items: page.deliveries.iter().map(|d| view(d, sees_contacts)).collect(),
+            next: page.cursor.map(|c| c.as_str().to_string()),
+        })
+    }
+
+    /// Every delivery as CSV (header row first).
+    pub async fn deliveries_csv(&self, caller: &Principal, id: &str) -> Result<String, ServiceError> {
+        let (broadcast, sees_contacts) = self.readable(caller, id).await?;
+        let deliveries = self.store.all_deliveries(&caller.district, &broadcast.id).await?;
+        let corrupt = |e: csv::Error| ServiceError::Store(StoreError::Corrupt(e.to_string()));
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer
+            .write_record(["channel", "to", "people", "state", "reason", "provider_message_id", "segments", "updated_at"])
+            .map_err(corrupt)?;
+        for delivery in &deliveries {
+            let v = view(delivery, sees_contacts);
+            let people = v.people.iter().map(PersonId::as_str).collect::<Vec<_>>().join(" ");
+            writer
+                .write_record([
+                    v.channel.as_str(),
+                    v.to.as_str(),
+                    people.as_str(),
+                    v.state.as_str(),
+                    v.reason.as_deref().unwrap_or_default(),
+                    v.provider_message_id.as_deref().unwrap_or_default(),
+                    &v.segments.map(|s| s.to_string()).unwrap_or_default(),
+                    &v.updated_at.to_rfc3339(),
+                ])
+                .map_err(corrupt)?;
+        }
+        let bytes = writer.into_inner().map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))?;
+        String::from_utf8(bytes).map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))
+    }
+
+    /// The most recent broadcasts the caller may read, newest first.
+    pub async fn recent(&self, caller: &Principal, limit: u32) -> Result<Vec<Broadcast>, ServiceError> {
+        let mut found = Vec::new();
+        for id in self.store.recent(&caller.district, limit.clamp(1, 200)).await? {
+            match self.readable(caller, id.as_str()).await {
+                Ok((broadcast, _)) => found.push(broadcast),
+                Err(ServiceError::NotFound(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(found)
+    }
+
+    /// The district's settings (any staff member of the district may read them).
+    pub async fn settings(&self, caller: &Principal) -> Result<DistrictSettings, ServiceError> {
+        Ok(self.store.settings(&caller.district).await?)
+    }
+
+    /// Replaces the district's settings (district admins).
+    pub async fn save_settings(
+        &self,
+        caller: &Principal,
+        settings: DistrictSettings,
+    ) -> Result<DistrictSettings, ServiceError> {
+        if !self.grants(caller).await?.is_district_admin() {
+            return Err(ServiceError::Forbidden("only district admins change district settings".into()));
+        }
+        let settings = settings.validate()?;
+        self.store.save_settings(&caller.district, &settings).await?;
+        Ok(settings)
+    }
+
+    /// Queues the plan of every broadcast whose time has come (their
+    /// `send_at`, or the end of quiet hours); answers how many.
+    pub async fn run_due(&self) -> Result<usize, ServiceError> {
+        let due = self.store.due(self.clock.now()).await?;
+        for entry in &due {
+            self.queue_plan(&entry.district, &entry.broadcast).await?;
+            self.store.unschedule(&entry.entry).await?;
+        }
+        Ok(due.len())
+    }
+}
+
+fn view(delivery: &Delivery, sees_contacts: bool) -> DeliveryView {
+    let (kind, raw) = delivery.point.split_once(':').unwrap_or(("person", delivery.point.as_str()));
+    let to = match kind {
+        "person" => raw.to_string(),
+        _ if sees_contacts => raw.to_string(),
+        "sms" => PhoneNumber::parse_e164(raw).map(|n| n.to_string()).unwrap_or_else(|_| "***".into()),
+        _ => EmailAddress::parse(raw).map(|a| a.to_string()).unwrap_or_else(|_| "***".into()),
+    };
+    DeliveryView {
+        channel: delivery.channel.map_or_else(|| "person".to_string(), |c| c.as_str().to_string()),
+        to,
+        people: delivery.people.clone(),
+        state: delivery.state,
+        reason: delivery.reason.clone(),
+        provider_message_id: delivery.provider_message_id.clone(),
+        segments: delivery.segments,
+        raw_code: delivery.raw_code.clone(),
+        updated_at: delivery.updated_at,
+    }
+}
+
+/// Counts a broadcast's deliveries (pure).
+pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastReport {
+    let mut counts: BTreeMap<String, ChannelCounts> = BTreeMap::new();
+    let mut totals = Totals::default();
+    let mut picked_up = 0u64;
+    for delivery in deliveries {
+        let group = match delivery.channel {
+            None => "people",
+            Some(channel) if channel.is_email() => "email",
+            Some(_) => "text",
+        };
+        let entry = counts.entry(group.to_string()).or_default();
+        let reason = delivery.reason.clone().unwrap_or_else(|| "unknown".into());
+        match delivery.state {
+            DeliveryState::Skipped => {
+                *entry.skipped.entry(reason).or_default() += 1;
+                totals.skipped += 1;
+            }
+            DeliveryState::Sending => {
+                entry.sending += 1;
+                totals.sent += 1;
+            }
+            DeliveryState::Sent => {
+                entry.sent += 1;
+                totals.sent += 1;
+            }
+            DeliveryState::Delivered => {
+                entry.delivered += 1;
+                totals.delivered += 1;
+            }
+            DeliveryState::Failed => {
+                *entry.failed.entry(reason).or_default() += 1;
+                totals.failed += 1;
+            }
+        }
+        if delivery.state != DeliveryState::Skipped {
+            picked_up += 1;
+        }
+    }
+    totals.queued = broadcast.plan.map_or(0, |plan| plan.queued.saturating_sub(picked_up));
+    let in_flight = counts.values().map(|c| c.sending).sum::<u64>();
+    let progress = match (broadcast.state, broadcast.plan) {
+        (BroadcastState::Sending, Some(_)) if totals.queued == 0 && in_flight == 0 => "complete".to_string(),
+        (state, _) => state.as_str().to_string(),
+    };
+    BroadcastReport { broadcast, progress, counts, totals }
+}

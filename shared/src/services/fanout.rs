@@ -1,0 +1,306 @@
+//! Fan-out: turns a broadcast into send chunks.
+//!
+//! 1. Quiet hours: a non-emergency broadcast planned inside the district's
+//!    window is deferred to its end (the scheduler queues it again then).
+//! 2. The audience is resolved to people ([`RecipientResolver`]).
+//! 3. Each person's contact points that are On for the broadcast's reason
+//!    become messages, one per number or address ([`plan_deliveries`], a
+//!    pure function): a point reached by several people (a shared
+//!    household phone, a guardian of two students) gets one message naming
+//!    every child. Suppressed points (red SMS status or landline; permanent
+//!    bounce or complaint) and people with nothing to reach become skip
+//!    records with their reason.
+//! 4. Messages are sorted by point and cut into chunks of [`CHUNK_SIZE`];
+//!    each chunk is queued as a send task and then checkpointed with the
+//!    range of points it holds. A restarted plan skips every point inside a
+//!    checkpointed range, so a page already planned is never planned twice
+//!    even when receipts changed statuses in between; the send worker's
+//!    per-point claim is the last line against duplicates.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::recipients::{Recipient, RecipientResolver, Recipients};
+use crate::domain::{
+    Broadcast, BroadcastChannel, BroadcastId, BroadcastState, Channel, ContactReason, ContactValue, Delivery,
+    DeliveryState, DistrictId, EmailStatus, PersonId, PlanSummary, PlannedDelivery, PreferenceDefaults, SkipReason,
+    SmsStatus, Task, person_point,
+};
+use crate::ports::{Clock, QUEUE_BATCH, Table, WorkQueue};
+use crate::services::{ListService, ServiceError};
+use crate::store::{BroadcastStore, EmailStatusStore, PreferenceStore, SmsStatusStore, StoreError};
+
+/// Messages per send task.
+pub const CHUNK_SIZE: usize = 100;
+
+/// What planning did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanOutcome {
+    /// Every chunk is queued.
+    Planned(PlanSummary),
+    /// An earlier run finished the plan; nothing was done.
+    AlreadyPlanned,
+    /// Inside quiet hours: deferred to their end.
+    Deferred(chrono::DateTime<Utc>),
+    /// Its `send_at` has not come; the scheduler will queue it.
+    NotDue,
+    /// No such broadcast (deleted, or a stray task).
+    Missing,
+}
+
+/// Suppression states known to the district, by raw number or address.
+#[derive(Debug, Clone, Default)]
+pub struct Suppressions {
+    /// Numbers whose SMS status is not Ok.
+    pub sms: HashMap<String, SmsStatus>,
+    /// Addresses whose email status is not Ok.
+    pub email: HashMap<String, EmailStatus>,
+}
+
+/// What [`plan_deliveries`] decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Messages to send, in point order, one per point.
+    pub messages: Vec<PlannedDelivery>,
+    /// Skip records (points and people), in point order.
+    pub skips: Vec<Delivery>,
+}
+
+fn sms_skip(status: SmsStatus) -> Option<SkipReason> {
+    match status {
+        SmsStatus::Landline => Some(SkipReason::Landline),
+        SmsStatus::Blocked => Some(SkipReason::Blocked),
+        SmsStatus::Inactive => Some(SkipReason::Inactive),
+        SmsStatus::OptOut => Some(SkipReason::OptOut),
+        _ => None,
+    }
+}
+
+fn email_skip(status: EmailStatus) -> Option<SkipReason> {
+    match status {
+        EmailStatus::BouncedPermanent => Some(SkipReason::BouncedPermanent),
+        EmailStatus::Complaint => Some(SkipReason::Complaint),
+        _ => None,
+    }
+}
+
+fn skip(point: String, channel: Option<Channel>, people: Vec<PersonId>, reason: SkipReason) -> Delivery {
+    Delivery {
+        point,
+        channel,
+        people,
+        state: DeliveryState::Skipped,
+        reason: Some(reason.as_str().to_string()),
+        provider_message_id: None,
+        segments: None,
+        encoding: None,
+        raw_code: None,
+        attempts: 0,
+        updated_at: Utc::now(),
+    }
+}
+
+/// The pure heart of fan-out: which message goes to which point, and why
+/// every other point and person gets nothing.
+pub fn plan_deliveries(
+    recipients: &Recipients,
+    channels: &[BroadcastChannel],
+    reason: ContactReason,
+    defaults: &PreferenceDefaults,
+    suppressions: &Suppressions,
+) -> Plan {
+    let mut messages: BTreeMap<String, PlannedDelivery> = BTreeMap::new();
+    let mut skips: BTreeMap<String, Delivery> = BTreeMap::new();
+    for Recipient { person, children } in &recipients.people {
+        let mut has_point = false;
+        let mut any_on = false;
+        for contact in &person.contacts {
+            let channel = match (&contact.value, contact.channel) {
+                (ContactValue::Phone(_), Channel::CellPhone) if channels.contains(&BroadcastChannel::Text) => {
+                    Channel::Text
+                }
+                (ContactValue::Email(_), channel) if channels.contains(&BroadcastChannel::Email) => channel,
+                _ => continue,
+            };
+            has_point = true;
+            if !person.preferences.effective(defaults, channel, reason).on {
+                continue;
+            }
+            any_on = true;
+            let to = contact.value.as_raw().to_string();
+            let point = crate::domain::point_of(channel, &to);
+            let suppressed = match &contact.value {
+                ContactValue::Phone(_) => suppressions.sms.get(&to).copied().and_then(sms_skip),
+                ContactValue::Email(_) => suppressions.email.get(&to).copied().and_then(email_skip),
+            };
+            if let Some(reason) = suppressed {
+                let record = skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason));
+                record.people.push(person.id.clone());
+                continue;
+            }
+            let message = messages.entry(point).or_insert_with(|| PlannedDelivery {
+                channel,
+                to,
+                people: Vec::new(),
+                first_name: Some(person.given_name.clone()),
+                children: Vec::new(),
+            });
+            if !message.people.contains(&person.id) {
+                message.people.push(person.id.clone());
+            }
+            if message.people.len() > 1 {
+                message.first_name = None;
+            }
+            for child in children {
+                if !message.children.contains(child) {
+                    message.children.push(child.clone());
+                }
+            }
+        }
+        if !any_on {
+            let reason = if has_point { SkipReason::PreferencesOff } else { SkipReason::NoContactPoint };
+            let point = person_point(&person.id);
+            skips.insert(point.clone(), skip(point, None, vec![person.id.clone()], reason));
+        }
+    }
+    for (ids, reason) in
+        [(&recipients.without_guardian, SkipReason::NoGuardian), (&recipients.inactive, SkipReason::InactivePerson)]
+    {
+        for id in ids {
+            let point = person_point(id);
+            skips.insert(point.clone(), skip(point, None, vec![id.clone()], reason));
+        }
+    }
+    let mut messages: Vec<PlannedDelivery> = messages.into_values().collect();
+    for message in &mut messages {
+        message.children.sort();
+    }
+    Plan { messages, skips: skips.into_values().collect() }
+}
+
+/// Plans broadcasts (the fan-out worker's use case).
+#[derive(Clone)]
+pub struct FanoutService {
+    broadcasts: BroadcastStore,
+    resolver: RecipientResolver,
+    preferences: PreferenceStore,
+    sms_status: SmsStatusStore,
+    email_status: EmailStatusStore,
+    send_queue: Arc<dyn WorkQueue>,
+    clock: Arc<dyn Clock>,
+    defaults: PreferenceDefaults,
+}
+
+impl FanoutService {
+    /// A fan-out over the table that queues send tasks on `send_queue`.
+    pub fn new(table: Arc<dyn Table>, lists: ListService, send_queue: Arc<dyn WorkQueue>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            broadcasts: BroadcastStore::new(Arc::clone(&table)),
+            resolver: RecipientResolver::new(Arc::clone(&table), lists),
+            preferences: PreferenceStore::new(Arc::clone(&table)),
+            sms_status: SmsStatusStore::new(Arc::clone(&table)),
+            email_status: EmailStatusStore::new(table),
+            send_queue,
+            clock,
+            defaults: PreferenceDefaults::default(),
+        }
+    }
+
+    async fn suppressions(&self, district: &DistrictId) -> Result<Suppressions, StoreError> {
+        let sms = self.sms_status.not_ok(district, &[]).await?;
+        let email = self.email_status.not_ok(district).await?;
+        Ok(Suppressions {
+            sms: sms.into_iter().map(|s| (s.number.as_e164().to_string(), s.status)).collect(),
+            email: email.into_iter().map(|s| (s.address.as_str().to_string(), s.status)).collect(),
+        })
+    }
+
+    /// Plans the broadcast: resolves, dedupes, suppresses, queues chunks.
+    /// Safe to run again after a crash at any point (see the module docs).
+    pub async fn plan(&self, district: &DistrictId, id: &BroadcastId) -> Result<PlanOutcome, ServiceError> {
+        let Some(mut broadcast) = self.broadcasts.get(district, id).await? else {
+            return Ok(PlanOutcome::Missing);
+        };
+        if broadcast.plan.is_some() {
+            return Ok(PlanOutcome::AlreadyPlanned);
+        }
+        let now = self.clock.now();
+        if broadcast.send_at > now + chrono::Duration::seconds(1) {
+            return Ok(PlanOutcome::NotDue);
+        }
+        if !broadcast.emergency {
+            let settings = self.broadcasts.settings(district).await?;
+            if let Some(end) = settings.quiet_hours.deferral(now, settings.zone()) {
+                broadcast.state = BroadcastState::Deferred;
+                broadcast.deferred_until = Some(end);
+                self.broadcasts.schedule(district, id, end).await?;
+                self.broadcasts.save(district, &broadcast).await?;
+                tracing::info!(%district, broadcast = %id, until = %end, "broadcast deferred to the end of quiet hours");
+                return Ok(PlanOutcome::Deferred(end));
+            }
+        }
+        let summary = self.plan_now(district, &broadcast).await?;
+        broadcast.state = BroadcastState::Sending;
+        broadcast.plan = Some(summary);
+        self.broadcasts.save(district, &broadcast).await?;
+        tracing::info!(
+            %district, broadcast = %id, recipients = summary.recipients, queued = summary.queued,
+            skipped = summary.skipped, chunks = summary.chunks, "broadcast planned"
+        );
+        Ok(PlanOutcome::Planned(summary))
+    }
+
+    async fn plan_now(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<PlanSummary, ServiceError> {
+        let recipients = self.resolver.resolve(district, &broadcast.audience, &broadcast.schools).await?;
+        let defaults = self.preferences.defaults(district).await?.unwrap_or_else(|| self.defaults.clone());
+        let suppressions = self.suppressions(district).await?;
+        let plan = plan_deliveries(&recipients, &broadcast.channels, broadcast.reason, &defaults, &suppressions);
+
+        let done = self.broadcasts.planned_chunks(district, &broadcast.id).await?;
+        let already = |point: &str| done.values().any(|(first, last)| first.as_str() <= point && point <= last.as_str());
+        let fresh: Vec<&PlannedDelivery> = plan.messages.iter().filter(|m| !already(&m.point())).collect();
+        let mut next_chunk = done.keys().next_back().map_or(0, |n| n + 1);
+        let chunks: Vec<(u64, Vec<PlannedDelivery>)> = fresh
+            .chunks(CHUNK_SIZE)
+            .map(|chunk| {
+                let n = next_chunk;
+                next_chunk += 1;
+                (n, chunk.iter().map(|m| (*m).clone()).collect())
+            })
+            .collect();
+        for group in chunks.chunks(QUEUE_BATCH) {
+            let bodies = group
+                .iter()
+                .map(|(n, deliveries)| {
+                    Task::SendV1 {
+                        district: district.clone(),
+                        broadcast: broadcast.id.clone(),
+                        chunk: *n,
+                        deliveries: deliveries.clone(),
+                    }
+                    .to_body()
+                })
+                .collect();
+            self.send_queue.send(bodies).await?;
+            let ranges: Vec<(u64, String, String)> = group
+                .iter()
+                .map(|(n, d)| {
+                    let first = d.first().map(PlannedDelivery::point).unwrap_or_default();
+                    let last = d.last().map(PlannedDelivery::point).unwrap_or_default();
+                    (*n, first, last)
+                })
+                .collect();
+            self.broadcasts.checkpoint_chunks(district, &broadcast.id, &ranges).await?;
+        }
+        self.broadcasts.put_deliveries(district, &broadcast.id, &plan.skips).await?;
+        Ok(PlanSummary {
+            recipients: recipients.people.len() as u64,
+            queued: plan.messages.len() as u64,
+            skipped: plan.skips.len() as u64,
+            chunks: next_chunk,
+            planned_at: self.clock.now(),
+        })
+    }
+}

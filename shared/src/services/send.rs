@@ -1,0 +1,379 @@
+//! Sending: one chunk of a broadcast's messages through the SMS and email
+//! gateways, each recorded so that no message goes twice.
+//!
+//! The protocol, per message:
+//! 1. **claim** — a conditional put of the delivery (state `sending`) keyed
+//!    by (broadcast, point), before the provider is called. The whole
+//!    chunk is claimed in one transaction; when that fails (the task was
+//!    delivered before), each message is looked at alone: `sent`,
+//!    `delivered`, `failed` or `skipped` ones are done and never sent again;
+//!    a `sending` claim younger than the lease belongs to a worker that may
+//!    still be running, so the task goes back to the queue; an older one
+//!    was left by a worker that died and is taken over (conditionally, so
+//!    only one worker takes it).
+//! 2. **send** — through the gateway, at the configured rate; throttling
+//!    and provider outages are retried with backoff.
+//! 3. **mark** — `sent` with the provider's message id (the receipt index)
+//!    and the SMS segments, or `failed` with the classification; permanent
+//!    recipient errors also set the number's or address's status.
+//!
+//! The window between 2 and 3: a worker that dies after the provider took
+//! a message but before marking it leaves a stale claim, which the next
+//! delivery of the task sends again. That is the at-least-once choice:
+//! a duplicate of one message per in-flight send on a crash, rather than a
+//! lost emergency message. The window is at most `concurrency` messages,
+//! and marks are written as soon as each slice of sends completes.
+//!
+//! Retryable failures that outlast the retries release their claims and
+//! make the task retry (the worker reports it to the queue as failed);
+//! nothing else does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::stream::{self, StreamExt as _};
+
+use super::rate::RateLimiter;
+use crate::domain::segments::count_segments;
+use crate::domain::template::{TemplateContext, render, render_html};
+use crate::domain::{
+    Broadcast, BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber,
+    PlannedDelivery, SmsStatus,
+};
+use crate::ports::{
+    Clock, EmailGateway, GatewayError, OutboundEmail, OutboundSms, SmsGateway, Table,
+};
+use crate::services::ServiceError;
+use crate::store::{BroadcastStore, CLAIM_BATCH, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError};
+
+/// How a send worker behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendSettings {
+    /// Messages in flight at once (and the most a crash can duplicate).
+    pub concurrency: usize,
+    /// How long a claim protects a message from other workers; set it to
+    /// the queue's visibility timeout.
+    pub claim_lease: Duration,
+    /// Tries per message for throttling and outages.
+    pub attempts: u32,
+    /// First backoff; doubled each retry.
+    pub backoff: Duration,
+    /// Messages per second across the worker (`None`: as fast as the provider takes them).
+    pub per_second: Option<u32>,
+}
+
+impl Default for SendSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            claim_lease: Duration::from_secs(300),
+            attempts: 4,
+            backoff: Duration::from_millis(200),
+            per_second: None,
+        }
+    }
+}
+
+/// What one chunk came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkReport {
+    /// Messages the provider took in this run.
+    pub sent: u32,
+    /// Messages that failed for good.
+    pub failed: u32,
+    /// Messages an earlier run already finished.
+    pub already_done: u32,
+    /// Messages left for a later delivery of the task (retryable failures,
+    /// or claims another worker may still hold). Non-zero: report the task failed.
+    pub retry: u32,
+}
+
+/// The send worker's use case.
+#[derive(Clone)]
+pub struct SendService {
+    broadcasts: BroadcastStore,
+    sms: Arc<dyn SmsGateway>,
+    email: Arc<dyn EmailGateway>,
+    sms_status: SmsStatusStore,
+    email_status: EmailStatusStore,
+    clock: Arc<dyn Clock>,
+    limiter: Arc<RateLimiter>,
+    settings: SendSettings,
+}
+
+/// What happened to one message.
+enum Outcome {
+    Sent(Delivery),
+    Failed(Delivery, GatewayError),
+    Retry(Delivery, GatewayError),
+}
+
+fn claim_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc>) -> Delivery {
+    Delivery {
+        point: message.point(),
+        channel: Some(message.channel),
+        people: message.people.clone(),
+        state: DeliveryState::Sending,
+        reason: None,
+        provider_message_id: None,
+        segments: None,
+        encoding: None,
+        raw_code: None,
+        attempts,
+        updated_at: now,
+    }
+}
+
+fn failure_reason(error: &GatewayError) -> &'static str {
+    match error {
+        GatewayError::OptedOut => "opt_out",
+        GatewayError::InvalidRecipient(_) => "invalid_recipient",
+        GatewayError::SenderError(_) => "sender_error",
+        GatewayError::Throttled(_) => "throttled",
+        GatewayError::Unavailable(_) => "provider_unavailable",
+    }
+}
+
+impl SendService {
+    /// A sender over the table and the two gateways.
+    pub fn new(
+        table: Arc<dyn Table>,
+        sms: Arc<dyn SmsGateway>,
+        email: Arc<dyn EmailGateway>,
+        clock: Arc<dyn Clock>,
+        settings: SendSettings,
+    ) -> Self {
+        Self {
+            broadcasts: BroadcastStore::new(Arc::clone(&table)),
+            sms,
+            email,
+            sms_status: SmsStatusStore::new(Arc::clone(&table)),
+            email_status: EmailStatusStore::new(table),
+            clock,
+            limiter: Arc::new(RateLimiter::new(settings.per_second)),
+            settings,
+        }
+    }
+
+    /// Sends one chunk (see the module docs for the protocol). Safe to run
+    /// again with the same task, concurrently or after a crash.
+    pub async fn send_chunk(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        messages: &[PlannedDelivery],
+    ) -> Result<ChunkReport, ServiceError> {
+        let Some(broadcast) = self.broadcasts.get(district, id).await? else {
+            tracing::warn!(%district, broadcast = %id, "send task for a broadcast that does not exist; dropped");
+            return Ok(ChunkReport::default());
+        };
+        let mut report = ChunkReport::default();
+        let mut claimed: Vec<(PlannedDelivery, Delivery)> = Vec::with_capacity(messages.len());
+        for group in messages.chunks(CLAIM_BATCH) {
+            let now = self.clock.now();
+            let claims: Vec<Delivery> = group.iter().map(|m| claim_of(m, 1, now)).collect();
+            if self.broadcasts.claim_all(district, id, &claims).await? {
+                claimed.extend(group.iter().cloned().zip(claims));
+                continue;
+            }
+            for message in group {
+                match self.claim_alone(district, id, message).await? {
+                    Claim::Mine(claim) => claimed.push((message.clone(), claim)),
+                    Claim::Done => report.already_done += 1,
+                    Claim::Held => report.retry += 1,
+                }
+            }
+        }
+
+        for slice in claimed.chunks(self.settings.concurrency.max(1)) {
+            let outcomes: Vec<Outcome> = stream::iter(slice)
+                .map(|(message, claim)| self.send_one(&broadcast, message, claim.clone()))
+                .buffer_unordered(self.settings.concurrency.max(1))
+                .collect()
+                .await;
+            self.record(district, id, outcomes, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn claim_alone(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        message: &PlannedDelivery,
+    ) -> Result<Claim, ServiceError> {
+        let now = self.clock.now();
+        let existing = self.broadcasts.delivery(district, id, &message.point()).await?;
+        let claim = match &existing {
+            None => claim_of(message, 1, now),
+            Some(current) if current.state != DeliveryState::Sending => return Ok(Claim::Done),
+            Some(current) => {
+                let age = now.signed_duration_since(current.updated_at).to_std().unwrap_or_default();
+                if age < self.settings.claim_lease {
+                    return Ok(Claim::Held);
+                }
+                tracing::warn!(
+                    %district, broadcast = %id, attempts = current.attempts,
+                    "taking over a stale claim: a worker died mid-send; the message may go twice"
+                );
+                claim_of(message, current.attempts + 1, now)
+            }
+        };
+        Ok(if self.broadcasts.claim_one(district, id, &claim, existing.as_ref()).await? {
+            Claim::Mine(claim)
+        } else {
+            Claim::Held
+        })
+    }
+
+    async fn send_one(&self, broadcast: &Broadcast, message: &PlannedDelivery, mut claim: Delivery) -> Outcome {
+        let context = TemplateContext {
+            first_name: message.first_name.clone(),
+            children: message.children.clone(),
+            sender: broadcast.sender_name.clone(),
+            school: None,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.limiter.acquire().await;
+            let result = self.provider_call(broadcast, message, &context, &mut claim).await;
+            match result {
+                Ok(provider_message_id) => {
+                    claim.state = DeliveryState::Sent;
+                    claim.provider_message_id = Some(provider_message_id);
+                    claim.updated_at = self.clock.now();
+                    return Outcome::Sent(claim);
+                }
+                Err(error) if error.is_retryable() && attempt < self.settings.attempts => {
+                    let wait = self.settings.backoff * 2u32.saturating_pow(attempt - 1);
+                    tracing::warn!(broadcast = %broadcast.id, attempt, error = %error, "provider busy; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) if error.is_retryable() => return Outcome::Retry(claim, error),
+                Err(error) => {
+                    claim.state = DeliveryState::Failed;
+                    claim.reason = Some(failure_reason(&error).to_string());
+                    claim.updated_at = self.clock.now();
+                    return Outcome::Failed(claim, error);
+                }
+            }
+        }
+    }
+
+    async fn provider_call(
+        &self,
+        broadcast: &Broadcast,
+        message: &PlannedDelivery,
+        context: &TemplateContext,
+        claim: &mut Delivery,
+    ) -> Result<String, GatewayError> {
+        if message.channel.is_email() {
+            let content = broadcast
+                .content
+                .email
+                .as_ref()
+                .ok_or_else(|| GatewayError::SenderError("broadcast has no email content".into()))?;
+            let to = EmailAddress::parse(&message.to).map_err(|e| GatewayError::InvalidRecipient(e.to_string()))?;
+            let email = OutboundEmail {
+                to,
+                subject: render(&content.subject, context),
+                text: render(&content.text, context),
+                html: content.html.as_deref().map(|html| render_html(html, context)),
+            };
+            Ok(self.email.send(&email).await?.provider_message_id)
+        } else {
+            let text = broadcast
+                .content
+                .sms
+                .as_deref()
+                .ok_or_else(|| GatewayError::SenderError("broadcast has no SMS content".into()))?;
+            let to = PhoneNumber::parse_e164(&message.to).map_err(|e| GatewayError::InvalidRecipient(e.to_string()))?;
+            let body = render(text, context);
+            let segments = count_segments(&body);
+            claim.segments = Some(segments.segments);
+            claim.encoding = Some(segments.encoding);
+            Ok(self.sms.send(&OutboundSms { to, body }).await?.provider_message_id)
+        }
+    }
+
+    async fn record(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        outcomes: Vec<Outcome>,
+        report: &mut ChunkReport,
+    ) -> Result<(), ServiceError> {
+        let mut marks = Vec::with_capacity(outcomes.len());
+        let mut released = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Sent(delivery) => {
+                    report.sent += 1;
+                    marks.push(delivery);
+                }
+                Outcome::Failed(delivery, error) => {
+                    report.failed += 1;
+                    self.note_recipient_error(district, &delivery, &error).await?;
+                    tracing::info!(%district, broadcast = %id, reason = ?delivery.reason, "message refused by the provider");
+                    marks.push(delivery);
+                }
+                Outcome::Retry(delivery, error) => {
+                    report.retry += 1;
+                    tracing::warn!(%district, broadcast = %id, error = %error, "message left for a later try");
+                    released.push(delivery.point);
+                }
+            }
+        }
+        self.broadcasts.put_deliveries(district, id, &marks).await?;
+        if !released.is_empty() {
+            self.broadcasts.release_claims(district, id, &released).await?;
+        }
+        Ok(())
+    }
+
+    /// A permanent recipient error says something about the number or
+    /// address: record it so fan-out skips it next time.
+    async fn note_recipient_error(
+        &self,
+        district: &DistrictId,
+        delivery: &Delivery,
+        error: &GatewayError,
+    ) -> Result<(), ServiceError> {
+        let Some(channel) = delivery.channel else { return Ok(()) };
+        let to = delivery.point.split_once(':').map(|(_, to)| to).unwrap_or_default();
+        let now = self.clock.now();
+        let event = format!("send:{}", failure_reason(error));
+        let event_id = uuid::Uuid::new_v4().to_string();
+        if channel == Channel::Text {
+            let status = match error {
+                GatewayError::OptedOut => SmsStatus::OptOut,
+                GatewayError::InvalidRecipient(_) => SmsStatus::Inactive,
+                _ => return Ok(()),
+            };
+            let Ok(number) = PhoneNumber::parse_e164(to) else { return Ok(()) };
+            let record = NumberStatus { number, status, last_event_at: now, last_event: event };
+            match self.sms_status.record(district, &record, &event_id).await {
+                Ok(_) | Err(StoreError::AlreadyExists) => Ok(()),
+                Err(other) => Err(other.into()),
+            }
+        } else {
+            if !matches!(error, GatewayError::InvalidRecipient(_)) {
+                return Ok(());
+            }
+            let Ok(address) = EmailAddress::parse(to) else { return Ok(()) };
+            let observed = EmailStatus::BouncedPermanent;
+            match self.email_status.record(district, &address, observed, (now, &event, &event_id)).await {
+                Ok(_) | Err(StoreError::AlreadyExists) => Ok(()),
+                Err(other) => Err(other.into()),
+            }
+        }
+    }
+}
+
+enum Claim {
+    Mine(Delivery),
+    Done,
+    Held,
+}

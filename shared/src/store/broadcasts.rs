@@ -1,0 +1,360 @@
+//! Broadcasts, their deliveries, plan checkpoints, the scheduler's index of
+//! broadcasts waiting for a time, and district settings.
+//!
+//! | item | pk | sk | gsi1 (pk / sk) |
+//! | --- | --- | --- | --- |
+//! | broadcast | `D#d#B#id` | `#BROADCAST` | |
+//! | delivery | `D#d#B#id` | `DLV#point` (`DLV#sms:+1…`, `DLV#email:a@b`, `DLV#person:id`) | `MSG#provider-id` / `D#d#B#id` (once sent) |
+//! | plan checkpoint | `D#d#B#id` | `CHUNK#00000042` | |
+//! | broadcast of a district | `D#d#BROADCASTS` | `created_at#id` | |
+//! | waiting broadcast | `SYSTEM#SCHEDULED_BROADCASTS` | `due#d#id` | |
+//! | district settings | `D#d#SETTINGS` | `#SETTINGS` | |
+//!
+//! The delivery key is the dedupe: one message per point per broadcast,
+//! claimed with a conditional put before the provider is called. The
+//! provider-message index is the one key that does not start with the
+//! district: receipts arrive by provider id alone (ids are unique per
+//! provider), and the item they find names its district.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::StoreError;
+use super::items::{query_all, record_from, record_item};
+use crate::domain::{Broadcast, BroadcastId, Delivery, DistrictId, DistrictSettings};
+use crate::ports::table::{BatchOp, Condition, Cursor, Index, Item, Key, Query, SortKey, Table, TableError, WriteOp};
+
+/// Sort key of a broadcast's own item.
+const BROADCAST_SK: &str = "#BROADCAST";
+/// Sort-key prefix of a broadcast's deliveries.
+pub const DELIVERY_SK_PREFIX: &str = "DLV#";
+const CHUNK_SK_PREFIX: &str = "CHUNK#";
+/// Partition of the scheduler's index of broadcasts waiting for a time.
+pub const SCHEDULED_BROADCASTS_PK: &str = "SYSTEM#SCHEDULED_BROADCASTS";
+const SETTINGS_SK: &str = "#SETTINGS";
+/// Most operations one claim transaction carries.
+pub const CLAIM_BATCH: usize = 100;
+
+/// Partition of a broadcast and its deliveries.
+pub fn broadcast_pk(district: &DistrictId, broadcast: &BroadcastId) -> String {
+    format!("D#{district}#B#{broadcast}")
+}
+
+fn delivery_sk(point: &str) -> String {
+    format!("{DELIVERY_SK_PREFIX}{point}")
+}
+
+fn message_pk(provider_message_id: &str) -> String {
+    format!("MSG#{provider_message_id}")
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// A broadcast waiting for its time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueBroadcast {
+    /// The district.
+    pub district: DistrictId,
+    /// The broadcast.
+    pub broadcast: BroadcastId,
+    /// The index entry, to remove once handled.
+    pub entry: String,
+}
+
+/// A page of deliveries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryPage {
+    /// Deliveries in point order.
+    pub deliveries: Vec<Delivery>,
+    /// Give it back for the next page.
+    pub cursor: Option<Cursor>,
+}
+
+/// Reads and writes broadcasts and deliveries.
+#[derive(Clone)]
+pub struct BroadcastStore {
+    table: Arc<dyn Table>,
+}
+
+impl BroadcastStore {
+    /// A store over the table.
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { table }
+    }
+
+    /// Creates the broadcast and its entry in the district's list, at once.
+    pub async fn create(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<(), StoreError> {
+        let item = record_item(broadcast_pk(district, &broadcast.id), BROADCAST_SK.into(), broadcast)?;
+        let listed = record_item(
+            format!("D#{district}#BROADCASTS"),
+            format!("{}#{}", broadcast.created_at.format("%Y%m%dT%H%M%S%.6fZ"), broadcast.id),
+            &serde_json::json!({"id": broadcast.id, "kind": broadcast.kind, "created_by": broadcast.created_by}),
+        )?;
+        let ops = vec![
+            WriteOp::Put { item, condition: Condition::NotExists },
+            WriteOp::Put { item: listed, condition: Condition::None },
+        ];
+        match self.table.transact_write(ops).await {
+            Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
+            other => Ok(other?),
+        }
+    }
+
+    /// A broadcast by id.
+    pub async fn get(&self, district: &DistrictId, id: &BroadcastId) -> Result<Option<Broadcast>, StoreError> {
+        self.table.get(&Key::new(broadcast_pk(district, id), BROADCAST_SK)).await?.map(record_from).transpose()
+    }
+
+    /// Replaces the broadcast's item (state, plan summary).
+    pub async fn save(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<(), StoreError> {
+        let item = record_item(broadcast_pk(district, &broadcast.id), BROADCAST_SK.into(), broadcast)?;
+        Ok(self.table.put(item, Condition::Exists).await?)
+    }
+
+    /// Ids of the district's broadcasts, newest first, at most `limit`.
+    pub async fn recent(&self, district: &DistrictId, limit: u32) -> Result<Vec<BroadcastId>, StoreError> {
+        let query = Query::partition(format!("D#{district}#BROADCASTS")).descending().limit(limit);
+        self.table
+            .query(&query)
+            .await?
+            .items
+            .iter()
+            .map(|item| BroadcastId::parse(item.get("id").and_then(Value::as_str).unwrap_or_default()).map_err(corrupt))
+            .collect()
+    }
+
+    /// Puts the broadcast in the scheduler's index for `due`.
+    pub async fn schedule(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        due: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let entry = format!("{}#{district}#{id}", due.format("%Y%m%dT%H%M%SZ"));
+        let item = record_item(
+            SCHEDULED_BROADCASTS_PK.into(),
+            entry,
+            &serde_json::json!({"district": district, "broadcast": id}),
+        )?;
+        Ok(self.table.put(item, Condition::None).await?)
+    }
+
+    /// Broadcasts whose time has come (due at or before `now`).
+    pub async fn due(&self, now: DateTime<Utc>) -> Result<Vec<DueBroadcast>, StoreError> {
+        let until = format!("{}~", now.format("%Y%m%dT%H%M%SZ"));
+        let query = Query::partition(SCHEDULED_BROADCASTS_PK).sort(SortKey::Between("0".into(), until));
+        query_all(self.table.as_ref(), query)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let entry = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
+                let text = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+                Ok(DueBroadcast {
+                    district: DistrictId::parse(text("district")).map_err(corrupt)?,
+                    broadcast: BroadcastId::parse(text("broadcast")).map_err(corrupt)?,
+                    entry,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes a handled index entry.
+    pub async fn unschedule(&self, entry: &str) -> Result<(), StoreError> {
+        Ok(self.table.delete(&Key::new(SCHEDULED_BROADCASTS_PK, entry), Condition::None).await?)
+    }
+
+    /// Chunks already queued by an earlier run of the plan, each with the
+    /// first and last point it holds.
+    pub async fn planned_chunks(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+    ) -> Result<std::collections::BTreeMap<u64, (String, String)>, StoreError> {
+        let query = Query::partition(broadcast_pk(district, id)).sort(SortKey::BeginsWith(CHUNK_SK_PREFIX.into()));
+        let mut chunks = std::collections::BTreeMap::new();
+        for item in query_all(self.table.as_ref(), query).await? {
+            let text = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+            let number = text("sk").strip_prefix(CHUNK_SK_PREFIX).and_then(|n| n.parse().ok());
+            if let Some(number) = number {
+                chunks.insert(number, (text("first"), text("last")));
+            }
+        }
+        Ok(chunks)
+    }
+
+    /// Records chunks as queued (the plan's checkpoints): number, first and last point.
+    pub async fn checkpoint_chunks(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        chunks: &[(u64, String, String)],
+    ) -> Result<(), StoreError> {
+        let ops = chunks
+            .iter()
+            .map(|(n, first, last)| {
+                let body = serde_json::json!({"first": first, "last": last});
+                Ok(BatchOp::Put(record_item(broadcast_pk(district, id), format!("{CHUNK_SK_PREFIX}{n:08}"), &body)?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(self.table.batch_write(ops).await?)
+    }
+
+    fn delivery_item(&self, district: &DistrictId, id: &BroadcastId, delivery: &Delivery) -> Result<Item, StoreError> {
+        let pk = broadcast_pk(district, id);
+        let mut item = record_item(pk.clone(), delivery_sk(&delivery.point), delivery)?;
+        if let Some(message) = &delivery.provider_message_id {
+            let (ipk, isk) = Index::Gsi1.key_attributes();
+            item.insert(ipk.into(), Value::String(message_pk(message)));
+            item.insert(isk.into(), Value::String(pk));
+        }
+        Ok(item)
+    }
+
+    /// Writes deliveries without conditions (skip records, marks after sending).
+    pub async fn put_deliveries(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        deliveries: &[Delivery],
+    ) -> Result<(), StoreError> {
+        let ops = deliveries
+            .iter()
+            .map(|d| self.delivery_item(district, id, d).map(BatchOp::Put))
+            .collect::<Result<Vec<_>, _>>()?;
+        if ops.is_empty() {
+            return Ok(());
+        }
+        Ok(self.table.batch_write(ops).await?)
+    }
+
+    /// Removes claims so the next delivery of the task claims them afresh
+    /// (messages that failed only for retryable reasons).
+    pub async fn release_claims(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        points: &[String],
+    ) -> Result<(), StoreError> {
+        let ops = points.iter().map(|p| BatchOp::Delete(Key::new(broadcast_pk(district, id), delivery_sk(p)))).collect();
+        Ok(self.table.batch_write(ops).await?)
+    }
+
+    /// Claims every delivery at once: each is created only where no
+    /// delivery with its point exists. `Ok(false)` when any exists (nothing
+    /// was written); at most [`CLAIM_BATCH`] deliveries.
+    pub async fn claim_all(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        deliveries: &[Delivery],
+    ) -> Result<bool, StoreError> {
+        let ops = deliveries
+            .iter()
+            .map(|d| Ok(WriteOp::Put { item: self.delivery_item(district, id, d)?, condition: Condition::NotExists }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        match self.table.transact_write(ops).await {
+            Ok(()) => Ok(true),
+            Err(TableError::ConditionFailed { .. }) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Claims one delivery: created if absent, or taken over from `previous`
+    /// (the record as read) if it is still exactly that. `Ok(false)` when
+    /// another worker got there first.
+    pub async fn claim_one(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        delivery: &Delivery,
+        previous: Option<&Delivery>,
+    ) -> Result<bool, StoreError> {
+        let condition = match previous {
+            None => Condition::NotExists,
+            Some(previous) => Condition::AttributeEquals(
+                "updated_at".into(),
+                serde_json::to_value(previous.updated_at).map_err(corrupt)?,
+            ),
+        };
+        match self.table.put(self.delivery_item(district, id, delivery)?, condition).await {
+            Ok(()) => Ok(true),
+            Err(TableError::ConditionFailed { .. }) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// One delivery by point.
+    pub async fn delivery(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        point: &str,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.table.get(&Key::new(broadcast_pk(district, id), delivery_sk(point))).await?.map(record_from).transpose()
+    }
+
+    /// A page of deliveries in point order.
+    pub async fn deliveries(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<DeliveryPage, StoreError> {
+        let query = Query::partition(broadcast_pk(district, id))
+            .sort(SortKey::BeginsWith(DELIVERY_SK_PREFIX.into()))
+            .limit(limit)
+            .after(cursor);
+        let page = self.table.query(&query).await?;
+        let deliveries = page.items.into_iter().map(record_from).collect::<Result<_, _>>()?;
+        Ok(DeliveryPage { deliveries, cursor: page.cursor })
+    }
+
+    /// Every delivery of the broadcast.
+    pub async fn all_deliveries(&self, district: &DistrictId, id: &BroadcastId) -> Result<Vec<Delivery>, StoreError> {
+        let query = Query::partition(broadcast_pk(district, id)).sort(SortKey::BeginsWith(DELIVERY_SK_PREFIX.into()));
+        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+    }
+
+    /// The delivery a provider's message id belongs to, with its district
+    /// and broadcast (an index query, never a scan).
+    pub async fn by_provider_message(
+        &self,
+        provider_message_id: &str,
+    ) -> Result<Option<(DistrictId, BroadcastId, Delivery)>, StoreError> {
+        let page = self.table.query(&Query::on(Index::Gsi1, message_pk(provider_message_id)).limit(1)).await?;
+        let Some(item) = page.items.into_iter().next() else { return Ok(None) };
+        let pk = item.get("pk").and_then(Value::as_str).unwrap_or_default().to_string();
+        let mut parts = pk.split('#');
+        let (district, broadcast) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("D"), Some(district), Some("B"), Some(broadcast)) => (district, broadcast),
+            _ => return Err(StoreError::Corrupt(format!("delivery under an unexpected key `{pk}`"))),
+        };
+        let district = DistrictId::parse(district).map_err(corrupt)?;
+        let broadcast = BroadcastId::parse(broadcast).map_err(corrupt)?;
+        Ok(Some((district, broadcast, record_from(item)?)))
+    }
+
+    /// The district's settings (defaults when none were saved).
+    pub async fn settings(&self, district: &DistrictId) -> Result<DistrictSettings, StoreError> {
+        match self.table.get(&Key::new(format!("D#{district}#SETTINGS"), SETTINGS_SK)).await? {
+            Some(mut item) => {
+                // The settings type refuses unknown fields (it is also the API's input).
+                item.remove("pk");
+                item.remove("sk");
+                record_from(item)
+            }
+            None => Ok(DistrictSettings::default()),
+        }
+    }
+
+    /// Replaces the district's settings.
+    pub async fn save_settings(&self, district: &DistrictId, settings: &DistrictSettings) -> Result<(), StoreError> {
+        let item = record_item(format!("D#{district}#SETTINGS"), SETTINGS_SK.into(), settings)?;
+        Ok(self.table.put(item, Condition::None).await?)
+    }
+}
