@@ -57,6 +57,10 @@ pub struct LambdaConfig {
     pub jwt_audience: Option<String>,
     /// `SCHOOLBELL_IMPORTS_BUCKET`: the S3 bucket of import files.
     pub imports_bucket: Option<String>,
+    /// `SCHOOLBELL_PLAN_QUEUE_URL`: the SQS queue of plan tasks (fan-out worker).
+    pub plan_queue_url: Option<String>,
+    /// `SCHOOLBELL_SEND_QUEUE_URL`: the SQS queue of send tasks (send worker).
+    pub send_queue_url: Option<String>,
 }
 
 impl LambdaConfig {
@@ -74,6 +78,8 @@ impl LambdaConfig {
             jwt_issuer: env.optional("SCHOOLBELL_JWT_ISSUER"),
             jwt_audience: env.optional("SCHOOLBELL_JWT_AUDIENCE"),
             imports_bucket: env.optional("SCHOOLBELL_IMPORTS_BUCKET"),
+            plan_queue_url: env.optional("SCHOOLBELL_PLAN_QUEUE_URL"),
+            send_queue_url: env.optional("SCHOOLBELL_SEND_QUEUE_URL"),
         })
     }
 }

@@ -5,4 +5,5 @@ mod gateways;
 mod imports;
 mod lists;
 mod preferences;
+mod roles;
 mod table_contract;

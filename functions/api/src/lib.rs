@@ -14,7 +14,11 @@
 //! - roles: `GET/POST /v1/roles`, `PUT/DELETE /v1/roles/{id}`, `GET /v1/roles/me`
 //!   (the caller's effective grants), `GET /v1/roles/assignments?staff=&role=`,
 //!   `POST /v1/roles/assignments`, `DELETE /v1/roles/assignments?staff=&school=&role=`,
-//!   `POST /v1/roles/assignments.csv` (body `staff_id,school,role`).
+//!   `POST /v1/roles/assignments.csv` (body `staff_id,school,role`);
+//! - broadcasts: `POST/GET /v1/broadcasts`, `GET /v1/broadcasts/{id}` (the
+//!   delivery report), `GET /v1/broadcasts/{id}/deliveries` (pages, or CSV
+//!   with `Accept: text/csv`), `POST /v1/personal-messages`,
+//!   `GET/PUT /v1/settings` (district name, time zone, quiet hours).
 
 use std::sync::Arc;
 
@@ -24,8 +28,11 @@ use axum::routing::{get, post, put};
 use schoolbell::auth::Authenticator;
 use schoolbell::http::{no_route, wrong_method};
 use schoolbell::services::roles::RoleService;
-use schoolbell::services::{CleanupService, ImportService, ListService, PeopleService};
+use schoolbell::services::{
+    BroadcastService, CleanupService, ImportService, ListService, PeopleService, PersonalMessageService,
+};
 
+mod broadcasts;
 mod cleanup;
 mod imports;
 mod lists;
@@ -49,6 +56,10 @@ pub struct ApiState {
     pub lists: ListService,
     /// Roles, assignments and each caller's grants.
     pub roles: RoleService,
+    /// Broadcasts, their reports, district settings.
+    pub broadcasts: BroadcastService,
+    /// Personal messages.
+    pub personal: PersonalMessageService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -75,6 +86,11 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/lists", post(lists::create).get(lists::list))
         .route("/v1/lists/{id}", get(lists::get).put(lists::update).delete(lists::delete))
         .route("/v1/lists/{id}/members", get(lists::members))
+        .route("/v1/broadcasts", post(broadcasts::create).get(broadcasts::recent))
+        .route("/v1/broadcasts/{id}", get(broadcasts::report))
+        .route("/v1/broadcasts/{id}/deliveries", get(broadcasts::deliveries))
+        .route("/v1/personal-messages", post(broadcasts::personal))
+        .route("/v1/settings", get(broadcasts::settings).put(broadcasts::save_settings))
         .route("/v1/roles", get(roles::list).post(roles::create))
         .route("/v1/roles/me", get(roles::me))
         .route("/v1/roles/assignments", get(roles::assignments).post(roles::assign).delete(roles::unassign))
@@ -111,9 +127,13 @@ mod tests {
         let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
         let cleanup = CleanupService::new(table.clone());
         let roles = RoleService::new(table.clone(), Arc::new(SystemClock));
+        let queue = Arc::new(schoolbell::adapters::local::LocalQueue::new());
+        let broadcasts =
+            BroadcastService::new(table.clone(), lists.clone(), queue, Arc::new(SystemClock), Arc::new(RandomIds));
+        let personal = PersonalMessageService::new(broadcasts.clone(), PeopleStore::new(table.clone()));
         let people = PeopleService::new(PeopleStore::new(table), Region::US);
         let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
-        router(ApiState { people, imports, cleanup, lists, roles, auth })
+        router(ApiState { people, imports, cleanup, lists, roles, broadcasts, personal, auth })
     }
 
     fn uuid_like() -> String {

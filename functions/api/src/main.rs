@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use schoolbell::adapters::aws::{DynamoTable, S3FileStore, load_sdk_config};
+use schoolbell::adapters::aws::{DynamoTable, S3FileStore, SqsWorkQueue, load_sdk_config};
 use schoolbell::auth::Authenticator;
 use schoolbell::config::{LambdaConfig, process_env};
 use schoolbell::ports::{RandomIds, SystemClock};
 use schoolbell::services::roles::RoleService;
-use schoolbell::services::{CleanupService, ImportService, ListService, PeopleService};
+use schoolbell::services::{
+    BroadcastService, CleanupService, ImportService, ListService, PeopleService, PersonalMessageService,
+};
 use schoolbell::store::PeopleStore;
 use schoolbell_api::{ApiState, router};
 
@@ -34,6 +36,14 @@ async fn main() -> Result<(), lambda_http::Error> {
     let people = PeopleService::new(PeopleStore::new(table.clone()), config.phone_region);
     let cleanup = CleanupService::new(table.clone());
     let roles = RoleService::new(table.clone(), Arc::new(SystemClock));
-    let state = ApiState { people, imports, cleanup, lists, roles, auth: Arc::new(auth) };
+    let plan_queue_url = config
+        .plan_queue_url
+        .clone()
+        .ok_or("environment variable SCHOOLBELL_PLAN_QUEUE_URL is required for the API")?;
+    let plan_queue = Arc::new(SqsWorkQueue::new(aws_sdk_sqs::Client::new(&sdk), plan_queue_url));
+    let broadcasts =
+        BroadcastService::new(table.clone(), lists.clone(), plan_queue, Arc::new(SystemClock), Arc::new(RandomIds));
+    let personal = PersonalMessageService::new(broadcasts.clone(), PeopleStore::new(table.clone()));
+    let state = ApiState { people, imports, cleanup, lists, roles, broadcasts, personal, auth: Arc::new(auth) };
     lambda_http::run(router(state)).await
 }

@@ -15,7 +15,12 @@ use schoolbell::store::PeopleStore;
 use schoolbell_api::ApiState;
 use tokio::net::TcpListener;
 
+use schoolbell::services::SendSettings;
+
 use crate::DataDir;
+
+/// Visibility timeout of the local queues, and the send claims' lease.
+pub const QUEUE_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Everything the local process runs on, built from a data directory: the
 /// local adapter of every port, shared by every function mounted here.
@@ -26,8 +31,10 @@ pub struct LocalGateway {
     pub carrier: Arc<SimulatedCarrier>,
     /// The email outbox: `.eml` files in the data directory's `outbox/`.
     pub outbox: Arc<Outbox>,
-    /// The in-process work queue between steps.
-    pub queue: Arc<LocalQueue>,
+    /// Plan tasks (API → fan-out).
+    pub plan_queue: Arc<LocalQueue>,
+    /// Send tasks (fan-out → send).
+    pub send_queue: Arc<LocalQueue>,
     /// Import files, in the data directory's `files/`.
     pub files: Arc<DirFileStore>,
     auth: Arc<Authenticator>,
@@ -43,7 +50,8 @@ impl LocalGateway {
             table,
             carrier: Arc::new(SimulatedCarrier::new()),
             outbox: Arc::new(Outbox::in_dir(data.outbox_dir())),
-            queue: Arc::new(LocalQueue::new()),
+            plan_queue: Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY)),
+            send_queue: Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY)),
             files: Arc::new(DirFileStore::new(data.files_dir())),
             auth,
             region,
@@ -68,6 +76,11 @@ impl LocalGateway {
                 self.table.clone(),
                 Arc::new(schoolbell::ports::SystemClock),
             ),
+            broadcasts: self.broadcast_service(),
+            personal: schoolbell::services::PersonalMessageService::new(
+                self.broadcast_service(),
+                PeopleStore::new(self.table.clone()),
+            ),
             auth: Arc::clone(&self.auth),
         });
         Router::new()
@@ -87,6 +100,51 @@ impl LocalGateway {
             Arc::new(schoolbell::ports::RandomIds),
         )
         .with_lists(Arc::new(self.list_service()))
+    }
+
+    /// The broadcast service: plan tasks go to the plan queue.
+    pub fn broadcast_service(&self) -> schoolbell::services::BroadcastService {
+        schoolbell::services::BroadcastService::new(
+            self.table.clone(),
+            self.list_service(),
+            self.plan_queue.clone(),
+            Arc::new(schoolbell::ports::SystemClock),
+            Arc::new(schoolbell::ports::RandomIds),
+        )
+    }
+
+    /// Runs plan and send tasks over the local adapters.
+    pub fn task_runner(&self) -> schoolbell::services::TaskRunner {
+        self.task_runner_with(SendSettings { claim_lease: QUEUE_VISIBILITY, ..SendSettings::default() })
+    }
+
+    /// [`Self::task_runner`] with other send settings (benchmarks, fault tests).
+    pub fn task_runner_with(&self, settings: SendSettings) -> schoolbell::services::TaskRunner {
+        let clock = Arc::new(schoolbell::ports::SystemClock);
+        let fanout = schoolbell::services::FanoutService::new(
+            self.table.clone(),
+            self.list_service(),
+            self.send_queue.clone(),
+            clock.clone(),
+        );
+        let send = schoolbell::services::SendService::new(
+            self.table.clone(),
+            self.carrier.clone(),
+            self.outbox.clone(),
+            clock,
+            settings,
+        );
+        schoolbell::services::TaskRunner::new(fanout, send)
+    }
+
+    /// Applies receipts to deliveries and contact statuses.
+    pub fn receipt_service(&self) -> schoolbell::services::ReceiptService {
+        schoolbell::services::ReceiptService::new(self.table.clone(), Arc::new(schoolbell::ports::SystemClock))
+    }
+
+    /// Runs both queues to empty in this task (see [`crate::workers::drain`]).
+    pub async fn drain(&self) -> usize {
+        crate::workers::drain(&self.plan_queue, &self.send_queue, &self.task_runner()).await
     }
 
     /// The list service over the gateway's table.
@@ -116,8 +174,10 @@ impl LocalGateway {
         let address = listener.local_addr()?;
         tracing::info!(%address, "schoolbell local gateway listening");
         let scheduler = tokio::spawn(run_scheduler(crate::import_cmd::service(&self)));
+        let workers = crate::workers::Workers::start(&self);
         let served = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
         scheduler.abort();
+        workers.stop();
         served?;
         tracing::info!(stats = ?self.table_stats(), "schoolbell local gateway stopped");
         Ok(())

@@ -8,6 +8,7 @@
 //! - [`import_cmd`]: `schoolbell import` from a file or folder.
 //! - [`receipts_cmd`]: `schoolbell receipts parse`, a receipt body as JSON.
 //! - [`token`]: development tokens the gateway accepts.
+//! - [`workers`]: queue loops, receipts and the broadcast scheduler of `serve`.
 
 pub mod bench;
 mod bench_lists;
@@ -17,6 +18,7 @@ pub mod gen_district;
 pub mod import_cmd;
 pub mod receipts_cmd;
 pub mod token;
+pub mod workers;
 
 pub use data_dir::{DataDir, DataDirError};
 pub use gateway::LocalGateway;

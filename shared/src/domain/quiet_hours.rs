@@ -5,10 +5,13 @@
 //!
 //! - The window is `[start, end)` in local time, in the district's IANA time
 //!   zone: a message at exactly `start` is held, one at exactly `end` goes.
-//!   A window may cross midnight (21:00–07:00, the default, after the
-//!   TCPA's 9 p.m.–8 a.m. calling-time norm less an hour school mornings
-//!   need) or not (12:00–13:00). `start == end` is refused: it names no
-//!   window, and reading it as "always" or "never" would be a guess.
+//!   A window may cross midnight or not (12:00–13:00). The default,
+//!   21:00–07:00, starts where the TCPA's calling hours end (no telemarketing
+//!   before 8 a.m. or after 9 p.m. local time, 47 CFR 64.1200(c)(1)) and ends
+//!   an hour earlier than they do, because a school's morning news (a delay,
+//!   a closure) must arrive before the bus does. `start == end` is refused:
+//!   it names no window, and reading it as "always" or "never" would be a
+//!   guess.
 //! - Whether `now` is inside is read from the local wall clock, so during a
 //!   daylight-saving change the window follows what the clock on the wall
 //!   says, not a fixed number of hours.

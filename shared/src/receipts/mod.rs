@@ -68,9 +68,14 @@ pub fn parse(dialect: Dialect, body: &[u8]) -> Result<Vec<Receipt>, ReceiptError
 ///   it: the provider changed its answer (Twilio can follow `undelivered`
 ///   with `delivered`).
 pub fn supersedes(new: &Receipt, current_final: Option<ReceiptStatus>) -> bool {
+    status_supersedes(new.status, new.is_final, current_final)
+}
+
+/// [`supersedes`] over a status and its finality.
+pub fn status_supersedes(status: ReceiptStatus, is_final: bool, current_final: Option<ReceiptStatus>) -> bool {
     match current_final {
         None => true,
-        Some(current) => new.is_final && new.status != current,
+        Some(current) => is_final && status != current,
     }
 }
 

@@ -282,8 +282,7 @@ impl BroadcastService {
         let broadcast_id = BroadcastId::parse(id).map_err(|_| not_found(id))?;
         let broadcast = self.store.get(&caller.district, &broadcast_id).await?.ok_or_else(|| not_found(id))?;
         let grants = self.grants(caller).await?;
-        let sees_contacts =
-            grants.is_district_admin() || broadcast.schools.iter().any(|s| grants.may_view_cleanup(s));
+        let sees_contacts = grants.is_district_admin() || broadcast.schools.iter().any(|s| grants.may_view_cleanup(s));
         let reads = sees_contacts
             || broadcast.created_by == caller.subject
             || broadcast.schools.iter().any(|s| grants.may_send_broadcast(broadcast.reason, s));
@@ -315,7 +314,9 @@ impl BroadcastService {
             .deliveries(&caller.district, &broadcast.id, limit, cursor.map(Cursor::from_token))
             .await
             .map_err(|e| match e {
-                StoreError::Table(crate::ports::TableError::Validation(_)) => invalid("cursor: not a deliveries cursor"),
+                StoreError::Table(crate::ports::TableError::Validation(_)) => {
+                    invalid("cursor: not a deliveries cursor")
+                }
                 other => other.into(),
             })?;
         Ok(DeliveriesPage {
@@ -331,7 +332,16 @@ impl BroadcastService {
         let corrupt = |e: csv::Error| ServiceError::Store(StoreError::Corrupt(e.to_string()));
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer
-            .write_record(["channel", "to", "people", "state", "reason", "provider_message_id", "segments", "updated_at"])
+            .write_record([
+                "channel",
+                "to",
+                "people",
+                "state",
+                "reason",
+                "provider_message_id",
+                "segments",
+                "updated_at",
+            ])
             .map_err(corrupt)?;
         for delivery in &deliveries {
             let v = view(delivery, sees_contacts);

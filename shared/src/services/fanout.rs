@@ -195,7 +195,12 @@ pub struct FanoutService {
 
 impl FanoutService {
     /// A fan-out over the table that queues send tasks on `send_queue`.
-    pub fn new(table: Arc<dyn Table>, lists: ListService, send_queue: Arc<dyn WorkQueue>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        table: Arc<dyn Table>,
+        lists: ListService,
+        send_queue: Arc<dyn WorkQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             broadcasts: BroadcastStore::new(Arc::clone(&table)),
             resolver: RecipientResolver::new(Arc::clone(&table), lists),
@@ -259,7 +264,8 @@ impl FanoutService {
         let plan = plan_deliveries(&recipients, &broadcast.channels, broadcast.reason, &defaults, &suppressions);
 
         let done = self.broadcasts.planned_chunks(district, &broadcast.id).await?;
-        let already = |point: &str| done.values().any(|(first, last)| first.as_str() <= point && point <= last.as_str());
+        let already =
+            |point: &str| done.values().any(|(first, last)| first.as_str() <= point && point <= last.as_str());
         let fresh: Vec<&PlannedDelivery> = plan.messages.iter().filter(|m| !already(&m.point())).collect();
         let mut next_chunk = done.keys().next_back().map_or(0, |n| n + 1);
         let chunks: Vec<(u64, Vec<PlannedDelivery>)> = fresh

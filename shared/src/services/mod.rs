@@ -14,11 +14,14 @@ mod fanout;
 mod imports;
 mod lists;
 mod people;
+mod personal;
 mod preferences;
 mod rate;
+mod receipts;
 mod recipients;
 pub mod roles;
 mod send;
+mod tasks;
 
 pub use broadcasts::{
     BroadcastReport, BroadcastService, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
@@ -28,11 +31,14 @@ pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, clean
 pub use error::ServiceError;
 pub use fanout::{CHUNK_SIZE, FanoutService, Plan, PlanOutcome, Suppressions, plan_deliveries};
 pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
-pub use lists::{Reach, DEFAULT_MEMBERS_PAGE, ListMember, ListMembers, ListService, MAX_MEMBERS_PAGE, MembersPage};
+pub use lists::{DEFAULT_MEMBERS_PAGE, ListMember, ListMembers, ListService, MAX_MEMBERS_PAGE, MembersPage, Reach};
 pub use people::PeopleService;
-pub use send::{ChunkReport, SendService, SendSettings};
-pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients, read_contactable};
+pub use personal::{MIN_STUDENT_AGE, PersonalMessageInput, PersonalMessageService, age_on};
 pub use preferences::{
     BatchFilter, BatchMode, BatchRequest, BatchResult, ConsentInput, GridCell, ListResolver, PreferenceService,
     PreferencesUpdate, PreferencesView,
 };
+pub use receipts::{Applied, ReceiptEvent, ReceiptService};
+pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients, read_contactable};
+pub use send::{ChunkReport, SendService, SendSettings};
+pub use tasks::{TaskError, TaskRunner};

@@ -136,7 +136,10 @@ fn resolve_role(text: &str, custom: &[RoleDefinition]) -> Result<RoleDefinition,
     }
     find_role(text, custom)
         .or_else(|| {
-            RoleDefinition::built_ins().into_iter().chain(custom.iter().cloned()).find(|r| r.name.eq_ignore_ascii_case(text))
+            RoleDefinition::built_ins()
+                .into_iter()
+                .chain(custom.iter().cloned())
+                .find(|r| r.name.eq_ignore_ascii_case(text))
         })
         .ok_or_else(|| RowError::Invalid(format!("unknown role `{}`", clip(text))))
 }
@@ -153,14 +156,19 @@ fn candidate(grants: &Grants, custom: &[RoleDefinition], input: &AssignmentInput
     let school = match (role.is_district_admin(), school_text.is_empty()) {
         (true, true) => None,
         (true, false) => {
-            return Err(RowError::Invalid("malformed row: `district_admin` is district-wide: leave school blank".into()));
+            return Err(RowError::Invalid(
+                "malformed row: `district_admin` is district-wide: leave school blank".into(),
+            ));
         }
         (false, true) => {
-            return Err(RowError::Invalid(format!("malformed row: school is blank (`{}` is held at a school)", role.id)));
+            return Err(RowError::Invalid(format!(
+                "malformed row: school is blank (`{}` is held at a school)",
+                role.id
+            )));
         }
-        (false, false) => Some(
-            SchoolId::parse(school_text).map_err(|e| RowError::Invalid(format!("malformed row: school: {e}")))?,
-        ),
+        (false, false) => {
+            Some(SchoolId::parse(school_text).map_err(|e| RowError::Invalid(format!("malformed row: school: {e}")))?)
+        }
     };
     if !grants.may_grant(&role, school.as_ref()) {
         let place = school.as_ref().map_or_else(|| "district-wide".to_string(), |s| format!("at school `{s}`"));

@@ -32,7 +32,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::stream::{self, StreamExt as _};
 
 use super::rate::RateLimiter;
 use crate::domain::segments::count_segments;
@@ -41,9 +40,7 @@ use crate::domain::{
     Broadcast, BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber,
     PlannedDelivery, SmsStatus,
 };
-use crate::ports::{
-    Clock, EmailGateway, GatewayError, OutboundEmail, OutboundSms, SmsGateway, Table,
-};
+use crate::ports::{Clock, EmailGateway, GatewayError, OutboundEmail, OutboundSms, SmsGateway, Table};
 use crate::services::ServiceError;
 use crate::store::{BroadcastStore, CLAIM_BATCH, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError};
 
@@ -187,11 +184,9 @@ impl SendService {
         }
 
         for slice in claimed.chunks(self.settings.concurrency.max(1)) {
-            let outcomes: Vec<Outcome> = stream::iter(slice)
-                .map(|(message, claim)| self.send_one(&broadcast, message, claim.clone()))
-                .buffer_unordered(self.settings.concurrency.max(1))
-                .collect()
-                .await;
+            // A slice is `concurrency` long: all of it is in flight at once.
+            let sends = slice.iter().map(|(message, claim)| self.send_one(&broadcast, message, claim.clone()));
+            let outcomes: Vec<Outcome> = futures::future::join_all(sends).await;
             self.record(district, id, outcomes, &mut report).await?;
         }
         Ok(report)

@@ -239,7 +239,8 @@ impl BroadcastStore {
         id: &BroadcastId,
         points: &[String],
     ) -> Result<(), StoreError> {
-        let ops = points.iter().map(|p| BatchOp::Delete(Key::new(broadcast_pk(district, id), delivery_sk(p)))).collect();
+        let ops =
+            points.iter().map(|p| BatchOp::Delete(Key::new(broadcast_pk(district, id), delivery_sk(p)))).collect();
         Ok(self.table.batch_write(ops).await?)
     }
 

@@ -62,7 +62,11 @@ impl EmailStatusStore {
     }
 
     /// The address's status, if any event was ever recorded.
-    pub async fn get(&self, district: &DistrictId, address: &EmailAddress) -> Result<Option<AddressStatus>, StoreError> {
+    pub async fn get(
+        &self,
+        district: &DistrictId,
+        address: &EmailAddress,
+    ) -> Result<Option<AddressStatus>, StoreError> {
         self.table.get(&Key::new(address_pk(district, address), "STATUS")).await?.map(record_from).transpose()
     }
 
@@ -96,7 +100,8 @@ impl EmailStatusStore {
             last_event: event.to_string(),
             transient_in_a_row: in_a_row,
         };
-        let index = (status != EmailStatus::Ok).then(|| (not_ok_pk(district), format!("{status}#{}", address.as_str())));
+        let index =
+            (status != EmailStatus::Ok).then(|| (not_ok_pk(district), format!("{status}#{}", address.as_str())));
         let pk = address_pk(district, address);
         let previous_at = current.map(|c| c.last_event_at);
         write_status(self.table.as_ref(), pk, &record, index, previous_at, (at, event_id)).await?;
@@ -116,7 +121,11 @@ impl EmailStatusStore {
     }
 
     /// The address's history, oldest first.
-    pub async fn history(&self, district: &DistrictId, address: &EmailAddress) -> Result<Vec<AddressStatus>, StoreError> {
+    pub async fn history(
+        &self,
+        district: &DistrictId,
+        address: &EmailAddress,
+    ) -> Result<Vec<AddressStatus>, StoreError> {
         let query = Query::partition(address_pk(district, address))
             .sort(crate::ports::table::SortKey::BeginsWith("HIST#".into()));
         query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()

@@ -155,7 +155,8 @@ impl RoleStore {
 
     /// A staff member's assignments, by school then role (one query).
     pub async fn assignments_of(&self, district: &DistrictId, staff: &PersonId) -> Result<Vec<Assignment>, StoreError> {
-        let query = Query::partition(staff_roles_pk(district, staff)).sort(SortKey::BeginsWith(ASSIGN_SK_PREFIX.into()));
+        let query =
+            Query::partition(staff_roles_pk(district, staff)).sort(SortKey::BeginsWith(ASSIGN_SK_PREFIX.into()));
         query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
     }
 

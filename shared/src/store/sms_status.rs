@@ -77,7 +77,8 @@ pub(super) async fn write_status<T: Serialize>(
         }
         None => Condition::NotExists,
     };
-    let ops = vec![WriteOp::Put { item: status, condition }, WriteOp::Put { item: history, condition: Condition::None }];
+    let ops =
+        vec![WriteOp::Put { item: status, condition }, WriteOp::Put { item: history, condition: Condition::None }];
     match table.transact_write(ops).await {
         Ok(()) => Ok(true),
         // Another event landed meanwhile; the caller retries (receipts are redelivered).

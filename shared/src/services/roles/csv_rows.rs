@@ -104,7 +104,11 @@ pub fn parse_assignments_csv(body: &[u8]) -> Result<Vec<CsvRow>, ServiceError> {
                 role: cell(&record, role_at),
             })
         } else {
-            Err(format!("malformed row: expected {} cells (staff_id,school,role), found {}", header.len(), record.len()))
+            Err(format!(
+                "malformed row: expected {} cells (staff_id,school,role), found {}",
+                header.len(),
+                record.len()
+            ))
         };
         rows.push(CsvRow { row, cells });
     }

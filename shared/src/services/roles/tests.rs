@@ -103,7 +103,8 @@ async fn grants_of_built_in_assignments_cost_one_query() -> Result<(), ServiceEr
 }
 
 #[tokio::test]
-async fn a_custom_role_grants_personal_messages_and_its_changes_apply_at_the_next_request() -> Result<(), ServiceError> {
+async fn a_custom_role_grants_personal_messages_and_its_changes_apply_at_the_next_request() -> Result<(), ServiceError>
+{
     let (_, service) = service().await?;
     let made = service.create_role(&admin(), role_input("messenger", &["personal_messages"])).await?;
     assert!(!made.built_in && made.updated_at.is_some());
@@ -135,7 +136,8 @@ async fn only_district_admins_define_roles_and_built_ins_are_fixed() -> Result<(
     assert!(matches!(built_in, Err(ServiceError::Conflict(_))), "{built_in:?}");
     let missing = service.delete_role(&admin(), "nobody").await;
     assert!(matches!(missing, Err(ServiceError::NotFound(_))), "{missing:?}");
-    service.assign(&admin(), &AssignmentInput { staff_id: "t-1".into(), school: None, role: "district_admin".into() })
+    service
+        .assign(&admin(), &AssignmentInput { staff_id: "t-1".into(), school: None, role: "district_admin".into() })
         .await?;
     assert!(service.create_role(&principal("t-1", &[], &[]), role_input("x", &[])).await.is_ok());
     Ok(())
@@ -154,7 +156,8 @@ async fn a_school_admin_assigns_within_their_schools_and_never_district_admin() 
         let refused = service.assign(&school_admin, &attempt).await;
         assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{what}: {refused:?}");
     }
-    let listed = service.assignments(&school_admin, &AssignmentFilter { staff: Some("t-2".into()), role: None }).await?;
+    let listed =
+        service.assignments(&school_admin, &AssignmentFilter { staff: Some("t-2".into()), role: None }).await?;
     assert_eq!(listed.iter().map(|a| a.role.as_str()).collect::<Vec<_>>(), ["teacher"]);
     let viewer = principal("t-3", &[Role::SchoolViewer], &["s-2"]);
     let refused = service.assign(&viewer, &input("t-3", "s-2", "teacher")).await;
@@ -216,7 +219,8 @@ async fn a_bulk_csv_applies_the_good_rows_and_reports_each_bad_one() -> Result<(
     assert_eq!(held.len(), 2);
 
     let school_admin = principal("t-1", &[Role::SchoolAdmin], &["s-1"]);
-    let outcome = service.assign_csv(&school_admin, b"staff_id,school,role\nt-2,s-1,teacher\nt-3,s-2,teacher\n").await?;
+    let outcome =
+        service.assign_csv(&school_admin, b"staff_id,school,role\nt-2,s-1,teacher\nt-3,s-2,teacher\n").await?;
     assert_eq!(outcome.applied, 1, "{outcome:?}");
     assert!(outcome.rejected.iter().all(|r| r.row == 3 && r.message.contains("may not grant")), "{outcome:?}");
     let viewer = principal("t-2", &[Role::SchoolViewer], &["s-1"]);

@@ -1,0 +1,185 @@
+//! The local gateway's background work, what SQS event sources, the
+//! EventBridge schedule and the carriers' webhooks drive on AWS:
+//!
+//! - a loop per queue (plan, send) that runs each task and acknowledges it
+//!   only when done, so a failed or crashed task is handed out again after
+//!   the visibility timeout and dead-lettered after the receive limit;
+//! - the simulated carrier's receipts and the outbox's email events, applied
+//!   to deliveries and contact statuses as provider webhooks would be;
+//! - the scheduler tick for broadcasts waiting for `send_at` or the end of
+//!   quiet hours.
+//!
+//! [`drain`] runs the queues to empty in the caller's task, for the demo,
+//! benchmarks and tests that want fan-out to be deterministic.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt as _};
+use schoolbell::adapters::local::{CarrierReceipt, EmailEvent, LocalQueue};
+use schoolbell::domain::{EmailStatus, SmsStatus};
+use schoolbell::ports::{QUEUE_BATCH, WorkQueue};
+use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
+use schoolbell::services::{BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+/// How often waiting broadcasts are looked at.
+pub const BROADCAST_TICK: Duration = Duration::from_secs(5);
+/// Tasks of one receive run at once.
+const TASKS_IN_FLIGHT: usize = QUEUE_BATCH;
+
+/// Receives and runs tasks until the queue is empty; answers how many ran.
+/// A task that fails stays in the queue (it comes back after the
+/// visibility timeout), exactly as a Lambda batch failure would.
+pub async fn drain_once(queue: &LocalQueue, runner: &TaskRunner) -> usize {
+    let mut ran = 0;
+    loop {
+        let messages = match queue.receive(QUEUE_BATCH, Duration::ZERO).await {
+            Ok(messages) if !messages.is_empty() => messages,
+            _ => return ran,
+        };
+        ran += messages.len();
+        stream::iter(messages)
+            .for_each_concurrent(TASKS_IN_FLIGHT, |message| async move {
+                match runner.run(&message.body).await {
+                    Ok(()) => {
+                        let _ = queue.ack(&message.receipt).await;
+                    }
+                    Err(error) => tracing::warn!(%error, retryable = error.is_retryable(), "task left in the queue"),
+                }
+            })
+            .await;
+    }
+}
+
+/// Runs the plan queue, then the send queue, until both are empty.
+pub async fn drain(plan_queue: &LocalQueue, send_queue: &LocalQueue, runner: &TaskRunner) -> usize {
+    let mut ran = 0;
+    loop {
+        let now = drain_once(plan_queue, runner).await + drain_once(send_queue, runner).await;
+        ran += now;
+        if now == 0 {
+            return ran;
+        }
+    }
+}
+
+/// A queue loop: waits for tasks and runs them, forever.
+pub async fn run_queue(queue: Arc<LocalQueue>, runner: TaskRunner) {
+    loop {
+        if drain_once(&queue, &runner).await == 0 {
+            // Wait for the next message without busy-looping.
+            if let Ok(messages) = queue.receive(1, Duration::from_secs(1)).await {
+                for message in messages {
+                    match runner.run(&message.body).await {
+                        Ok(()) => {
+                            let _ = queue.ack(&message.receipt).await;
+                        }
+                        Err(error) => tracing::warn!(%error, "task left in the queue"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The receipt event a simulated carrier's answer stands for.
+pub fn carrier_event(receipt: &CarrierReceipt) -> ReceiptEvent {
+    let status = match receipt.status {
+        SmsStatus::Ok => ReceiptStatus::Delivered,
+        SmsStatus::Landline => ReceiptStatus::Landline,
+        SmsStatus::TurnedOff => ReceiptStatus::TurnedOff,
+        SmsStatus::Unconfirmed => ReceiptStatus::Unconfirmed,
+        SmsStatus::Blocked => ReceiptStatus::Blocked,
+        SmsStatus::Inactive => ReceiptStatus::Inactive,
+        SmsStatus::OptOut => ReceiptStatus::OptOut,
+    };
+    ReceiptEvent {
+        provider_message_id: receipt.provider_message_id.clone(),
+        kind: ReceiptKind::Sms,
+        status,
+        is_final: true,
+        raw_code: Some(format!("sim:{}", receipt.status)),
+        occurred_at: None,
+        source: "simulated".into(),
+    }
+}
+
+/// The receipt event an outbox email event stands for.
+pub fn email_event(event: &EmailEvent) -> ReceiptEvent {
+    let status = match event.status {
+        EmailStatus::Ok => ReceiptStatus::Delivered,
+        EmailStatus::BouncedTransient => ReceiptStatus::BouncedTransient,
+        EmailStatus::BouncedPermanent => ReceiptStatus::BouncedPermanent,
+        EmailStatus::Complaint => ReceiptStatus::Complaint,
+    };
+    ReceiptEvent {
+        provider_message_id: event.provider_message_id.clone(),
+        kind: ReceiptKind::Email,
+        status,
+        is_final: true,
+        raw_code: Some(format!("outbox:{}", event.status)),
+        occurred_at: None,
+        source: "outbox".into(),
+    }
+}
+
+/// Applies every event of a subscription as it arrives.
+pub async fn apply_events<T: Clone + Send + 'static>(
+    mut events: broadcast::Receiver<T>,
+    receipts: ReceiptService,
+    to_event: fn(&T) -> ReceiptEvent,
+) {
+    loop {
+        match events.recv().await {
+            Ok(event) => {
+                if let Err(error) = receipts.apply(&to_event(&event)).await {
+                    tracing::error!(%error, "receipt not applied");
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "receipt subscriber fell behind; receipts lost");
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Queues broadcasts whose time has come, every [`BROADCAST_TICK`].
+pub async fn run_broadcast_scheduler(broadcasts: BroadcastService) {
+    let mut tick = tokio::time::interval(BROADCAST_TICK);
+    loop {
+        tick.tick().await;
+        match broadcasts.run_due().await {
+            Ok(0) => {}
+            Ok(due) => tracing::info!(due, "waiting broadcasts queued"),
+            Err(error) => tracing::error!(%error, "broadcast scheduler failed"),
+        }
+    }
+}
+
+/// Handles of the background tasks; dropping them does not stop them, [`Workers::stop`] does.
+pub struct Workers(Vec<JoinHandle<()>>);
+
+impl Workers {
+    /// Starts every background task.
+    pub fn start(gateway: &crate::LocalGateway) -> Self {
+        let runner = gateway.task_runner();
+        let receipts = gateway.receipt_service();
+        Self(vec![
+            tokio::spawn(run_queue(Arc::clone(&gateway.plan_queue), runner.clone())),
+            tokio::spawn(run_queue(Arc::clone(&gateway.send_queue), runner)),
+            tokio::spawn(apply_events(gateway.carrier.subscribe(), receipts.clone(), carrier_event)),
+            tokio::spawn(apply_events(gateway.outbox.subscribe(), receipts, email_event)),
+            tokio::spawn(run_broadcast_scheduler(gateway.broadcast_service())),
+        ])
+    }
+
+    /// Stops them all.
+    pub fn stop(self) {
+        for handle in self.0 {
+            handle.abort();
+        }
+    }
+}
