@@ -1,5 +1,6 @@
 //! schoolbell's end-to-end tests: one binary, one module per area.
 mod api;
+mod broadcasts;
 mod cleanup;
 mod gateways;
 mod imports;

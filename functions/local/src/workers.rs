@@ -20,7 +20,7 @@ use schoolbell::adapters::local::{CarrierReceipt, EmailEvent, LocalQueue};
 use schoolbell::domain::{EmailStatus, SmsStatus};
 use schoolbell::ports::{QUEUE_BATCH, WorkQueue};
 use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
-use schoolbell::services::{BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
+use schoolbell::services::{Applied, BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -134,8 +134,24 @@ pub async fn apply_events<T: Clone + Send + 'static>(
     loop {
         match events.recv().await {
             Ok(event) => {
-                if let Err(error) = receipts.apply(&to_event(&event)).await {
-                    tracing::error!(%error, "receipt not applied");
+                let event = to_event(&event);
+                match receipts.apply(&event).await {
+                    // The simulated carrier answers within microseconds,
+                    // before the sender has marked the message sent: try
+                    // again shortly, as the scheduler would later.
+                    Ok(Applied::Unmatched) => {
+                        let receipts = receipts.clone();
+                        tokio::spawn(async move {
+                            for wait in [50, 250, 1000, 4000] {
+                                tokio::time::sleep(Duration::from_millis(wait)).await;
+                                if !matches!(receipts.apply(&event).await, Ok(Applied::Unmatched)) {
+                                    return;
+                                }
+                            }
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "receipt not applied"),
                 }
             }
             Err(broadcast::error::RecvError::Lagged(missed)) => {
