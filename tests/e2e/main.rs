@@ -7,4 +7,5 @@ mod imports;
 mod lists;
 mod preferences;
 mod roles;
+mod sending;
 mod table_contract;

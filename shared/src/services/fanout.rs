@@ -310,3 +310,137 @@ impl FanoutService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ContactPoint, PersonRole, PreferenceRecord, Region};
+    use crate::services::{Contactable, Recipient};
+
+    fn person(id: &str, name: &str, contacts: &[(Channel, &str)]) -> Contactable {
+        Contactable {
+            id: PersonId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+            role: PersonRole::Guardian,
+            given_name: name.into(),
+            family_name: "Diaz".into(),
+            schools: vec![],
+            active: true,
+            birth_date: None,
+            contacts: contacts
+                .iter()
+                .map(|(channel, value)| {
+                    ContactPoint::parse(*channel, value, Region::US).unwrap_or_else(|e| panic!("{e}"))
+                })
+                .collect(),
+            preferences: PreferenceRecord::default(),
+            guardians: vec![],
+        }
+    }
+
+    fn texts_on(mut person: Contactable) -> Contactable {
+        let setting = crate::domain::Setting {
+            on: true,
+            source: crate::domain::PreferenceSource::SelfSet,
+            updated_at: Utc::now(),
+            by: "me".into(),
+        };
+        let defaults = PreferenceDefaults::default();
+        person.preferences.set(&defaults, Channel::Text, ContactReason::Emergency, setting);
+        person
+    }
+
+    fn recipients(people: Vec<(Contactable, &[&str])>) -> Recipients {
+        Recipients {
+            people: people
+                .into_iter()
+                .map(|(person, children)| Recipient {
+                    person,
+                    children: children.iter().map(|c| (*c).to_string()).collect(),
+                })
+                .collect(),
+            ..Recipients::default()
+        }
+    }
+
+    fn plan(recipients: &Recipients, suppressions: &Suppressions) -> Plan {
+        let channels = [BroadcastChannel::Text, BroadcastChannel::Email];
+        plan_deliveries(recipients, &channels, ContactReason::Emergency, &PreferenceDefaults::default(), suppressions)
+    }
+
+    #[test]
+    fn a_guardian_of_siblings_gets_one_message_naming_both() {
+        let ana = texts_on(person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]));
+        let plan = plan(&recipients(vec![(ana, &["Leo", "Mia"])]), &Suppressions::default());
+        assert_eq!(plan.messages.len(), 1);
+        assert_eq!(plan.messages[0].children, ["Leo", "Mia"]);
+        assert_eq!(plan.messages[0].first_name.as_deref(), Some("Ana"));
+    }
+
+    #[test]
+    fn two_people_sharing_a_phone_or_an_address_get_one_message_for_both() {
+        let ana = texts_on(person(
+            "g-1",
+            "Ana",
+            &[(Channel::CellPhone, "617-555-2345"), (Channel::Email, "home@example.org")],
+        ));
+        let luis = texts_on(person(
+            "g-2",
+            "Luis",
+            &[(Channel::CellPhone, "617-555-2345"), (Channel::SecondaryEmail, "home@example.org")],
+        ));
+        let plan = plan(&recipients(vec![(ana, &["Leo"]), (luis, &["Mia"])]), &Suppressions::default());
+        assert_eq!(plan.messages.len(), 2, "one text and one email: {:?}", plan.messages);
+        for message in &plan.messages {
+            assert_eq!(message.people.len(), 2);
+            assert_eq!(message.children, ["Leo", "Mia"]);
+            assert_eq!(message.first_name, None, "two people: no single first name");
+        }
+    }
+
+    #[test]
+    fn every_suppression_reason_is_a_skip_record_and_texts_off_by_default_explain_themselves() {
+        let cases = [
+            (SmsStatus::Landline, "landline"),
+            (SmsStatus::Blocked, "blocked"),
+            (SmsStatus::Inactive, "inactive"),
+            (SmsStatus::OptOut, "opt_out"),
+        ];
+        for (status, reason) in cases {
+            let ana = texts_on(person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]));
+            let suppressions =
+                Suppressions { sms: [("+16175552345".to_string(), status)].into(), ..Default::default() };
+            let plan = plan(&recipients(vec![(ana, &[])]), &suppressions);
+            assert!(plan.messages.is_empty());
+            assert_eq!(plan.skips.len(), 1);
+            assert_eq!(plan.skips[0].reason.as_deref(), Some(reason));
+        }
+        for (status, reason) in
+            [(EmailStatus::BouncedPermanent, "bounced_permanent"), (EmailStatus::Complaint, "complaint")]
+        {
+            let ana = person("g-1", "Ana", &[(Channel::Email, "ana@example.org")]);
+            let suppressions =
+                Suppressions { email: [("ana@example.org".to_string(), status)].into(), ..Default::default() };
+            let plan = plan(&recipients(vec![(ana, &[])]), &suppressions);
+            assert_eq!(plan.skips[0].reason.as_deref(), Some(reason));
+        }
+        let ana = person("g-1", "Ana", &[(Channel::Email, "ana@example.org")]);
+        let transient = Suppressions {
+            email: [("ana@example.org".to_string(), EmailStatus::BouncedTransient)].into(),
+            ..Default::default()
+        };
+        assert_eq!(plan(&recipients(vec![(ana, &[])]), &transient).messages.len(), 1, "a soft bounce still gets mail");
+
+        let texts_off = person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]);
+        let plan = plan(&recipients(vec![(texts_off, &[])]), &Suppressions::default());
+        assert_eq!(plan.skips[0].reason.as_deref(), Some("preferences_off"));
+        let nothing = person("g-2", "Luis", &[(Channel::HomePhone, "617-555-2399")]);
+        let plan = super::plan_deliveries(
+            &recipients(vec![(nothing, &[])]),
+            &[BroadcastChannel::Text],
+            ContactReason::Emergency,
+            &PreferenceDefaults::default(),
+            &Suppressions::default(),
+        );
+        assert_eq!(plan.skips[0].reason.as_deref(), Some("no_contact_point"));
+    }
+}

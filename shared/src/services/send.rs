@@ -14,15 +14,19 @@
 //! 2. **send** — through the gateway, at the configured rate; throttling
 //!    and provider outages are retried with backoff.
 //! 3. **mark** — `sent` with the provider's message id (the receipt index)
-//!    and the SMS segments, or `failed` with the classification; permanent
-//!    recipient errors also set the number's or address's status.
+//!    and the SMS segments, or `failed` with the classification, written
+//!    the moment the provider answers (the embedded table commits
+//!    concurrent marks together; DynamoDB takes them as single puts);
+//!    permanent recipient errors also set the number's or address's status.
 //!
 //! The window between 2 and 3: a worker that dies after the provider took
 //! a message but before marking it leaves a stale claim, which the next
 //! delivery of the task sends again. That is the at-least-once choice:
 //! a duplicate of one message per in-flight send on a crash, rather than a
-//! lost emergency message. The window is at most `concurrency` messages,
-//! and marks are written as soon as each slice of sends completes.
+//! lost emergency message. The window is the messages in flight at the
+//! crash (at most `concurrency`); a worker that dies between messages
+//! leaves nothing ambiguous, so its task's redelivery sends each remaining
+//! message exactly once.
 //!
 //! Retryable failures that outlast the retries release their claims and
 //! make the task retry (the worker reports it to the queue as failed);
@@ -101,9 +105,9 @@ pub struct SendService {
 
 /// What happened to one message.
 enum Outcome {
-    Sent(Delivery),
-    Failed(Delivery, GatewayError),
-    Retry(Delivery, GatewayError),
+    Sent,
+    Failed,
+    Retry,
 }
 
 fn claim_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc>) -> Delivery {
@@ -184,10 +188,17 @@ impl SendService {
         }
 
         for slice in claimed.chunks(self.settings.concurrency.max(1)) {
-            // A slice is `concurrency` long: all of it is in flight at once.
-            let sends = slice.iter().map(|(message, claim)| self.send_one(&broadcast, message, claim.clone()));
-            let outcomes: Vec<Outcome> = futures::future::join_all(sends).await;
-            self.record(district, id, outcomes, &mut report).await?;
+            // A slice is `concurrency` long: all of it is in flight at once,
+            // and each message is marked the moment its provider answers.
+            let sends =
+                slice.iter().map(|(message, claim)| self.send_and_mark(district, &broadcast, message, claim.clone()));
+            for outcome in futures::future::join_all(sends).await {
+                match outcome? {
+                    Outcome::Sent => report.sent += 1,
+                    Outcome::Failed => report.failed += 1,
+                    Outcome::Retry => report.retry += 1,
+                }
+            }
         }
         Ok(report)
     }
@@ -222,7 +233,14 @@ impl SendService {
         })
     }
 
-    async fn send_one(&self, broadcast: &Broadcast, message: &PlannedDelivery, mut claim: Delivery) -> Outcome {
+    /// Sends one claimed message and records what came of it at once.
+    async fn send_and_mark(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+        message: &PlannedDelivery,
+        mut claim: Delivery,
+    ) -> Result<Outcome, ServiceError> {
         let context = TemplateContext {
             first_name: message.first_name.clone(),
             children: message.children.clone(),
@@ -230,31 +248,37 @@ impl SendService {
             school: None,
         };
         let mut attempt = 0;
-        loop {
+        let error = loop {
             attempt += 1;
             self.limiter.acquire().await;
-            let result = self.provider_call(broadcast, message, &context, &mut claim).await;
-            match result {
+            match self.provider_call(broadcast, message, &context, &mut claim).await {
                 Ok(provider_message_id) => {
                     claim.state = DeliveryState::Sent;
                     claim.provider_message_id = Some(provider_message_id);
                     claim.updated_at = self.clock.now();
-                    return Outcome::Sent(claim);
+                    self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&claim)).await?;
+                    return Ok(Outcome::Sent);
                 }
                 Err(error) if error.is_retryable() && attempt < self.settings.attempts => {
                     let wait = self.settings.backoff * 2u32.saturating_pow(attempt - 1);
                     tracing::warn!(broadcast = %broadcast.id, attempt, error = %error, "provider busy; retrying");
                     tokio::time::sleep(wait).await;
                 }
-                Err(error) if error.is_retryable() => return Outcome::Retry(claim, error),
-                Err(error) => {
-                    claim.state = DeliveryState::Failed;
-                    claim.reason = Some(failure_reason(&error).to_string());
-                    claim.updated_at = self.clock.now();
-                    return Outcome::Failed(claim, error);
-                }
+                Err(error) => break error,
             }
+        };
+        if error.is_retryable() {
+            tracing::warn!(%district, broadcast = %broadcast.id, error = %error, "message left for a later try");
+            self.broadcasts.release_claims(district, &broadcast.id, &[claim.point]).await?;
+            return Ok(Outcome::Retry);
         }
+        claim.state = DeliveryState::Failed;
+        claim.reason = Some(failure_reason(&error).to_string());
+        claim.updated_at = self.clock.now();
+        self.note_recipient_error(district, &claim, &error).await?;
+        self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&claim)).await?;
+        tracing::info!(%district, broadcast = %broadcast.id, reason = ?claim.reason, "message refused by the provider");
+        Ok(Outcome::Failed)
     }
 
     async fn provider_call(
@@ -291,41 +315,6 @@ impl SendService {
             claim.encoding = Some(segments.encoding);
             Ok(self.sms.send(&OutboundSms { to, body }).await?.provider_message_id)
         }
-    }
-
-    async fn record(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        outcomes: Vec<Outcome>,
-        report: &mut ChunkReport,
-    ) -> Result<(), ServiceError> {
-        let mut marks = Vec::with_capacity(outcomes.len());
-        let mut released = Vec::new();
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Sent(delivery) => {
-                    report.sent += 1;
-                    marks.push(delivery);
-                }
-                Outcome::Failed(delivery, error) => {
-                    report.failed += 1;
-                    self.note_recipient_error(district, &delivery, &error).await?;
-                    tracing::info!(%district, broadcast = %id, reason = ?delivery.reason, "message refused by the provider");
-                    marks.push(delivery);
-                }
-                Outcome::Retry(delivery, error) => {
-                    report.retry += 1;
-                    tracing::warn!(%district, broadcast = %id, error = %error, "message left for a later try");
-                    released.push(delivery.point);
-                }
-            }
-        }
-        self.broadcasts.put_deliveries(district, id, &marks).await?;
-        if !released.is_empty() {
-            self.broadcasts.release_claims(district, id, &released).await?;
-        }
-        Ok(())
     }
 
     /// A permanent recipient error says something about the number or

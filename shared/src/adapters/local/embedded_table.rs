@@ -4,7 +4,8 @@
 //! ordered byte keys, so conditions, transactions and range queries map onto
 //! it directly. Three redb tables: `items` (base key → item JSON) and one per
 //! global secondary index (index key → nothing; the item is read from
-//! `items`). See `key_encoding` for the key layout.
+//! `items`). See `key_encoding` for the key layout. Writes go through one
+//! writer thread that commits concurrent requests together (`group_commit`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,10 +13,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
+use super::group_commit::{Writer, Writes};
 use super::key_encoding::{bounds_after, cursor_attributes, decode, encode, entry_key, query_range};
 use crate::ports::table::{
     BATCH_CHUNK, BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, Table, TableCounters, TableError,
-    TableStats, WriteOp, checked_cursor, condition_holds, is_expired, validate_transaction,
+    TableStats, WriteOp, checked_cursor, is_expired, validate_transaction,
 };
 
 /// Page cache of a file-backed table. redb's default (1 GiB) would let a
@@ -34,11 +36,11 @@ fn index_table(index: Index) -> TableDefinition<'static, &'static [u8], &'static
     }
 }
 
-fn backend<E: std::fmt::Display>(error: E) -> TableError {
+pub(super) fn backend<E: std::fmt::Display>(error: E) -> TableError {
     TableError::Unavailable(format!("embedded store: {error}"))
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -46,6 +48,7 @@ fn now() -> i64 {
 #[derive(Clone)]
 pub struct EmbeddedTable {
     db: Arc<Database>,
+    writer: Arc<Writer>,
     counters: Arc<TableCounters>,
 }
 
@@ -74,7 +77,9 @@ impl EmbeddedTable {
             txn.open_table(index_table(index)).map_err(backend)?;
         }
         txn.commit().map_err(backend)?;
-        Ok(Self { db: Arc::new(db), counters: Arc::new(TableCounters::default()) })
+        let db = Arc::new(db);
+        let writer = Arc::new(Writer::start(Arc::clone(&db))?);
+        Ok(Self { db, writer, counters: Arc::new(TableCounters::default()) })
     }
 
     async fn blocking<T: Send + 'static>(
@@ -104,7 +109,7 @@ fn read_live(
     }
 }
 
-fn base_key(key: &Key) -> Result<Vec<u8>, TableError> {
+pub(super) fn base_key(key: &Key) -> Result<Vec<u8>, TableError> {
     super::key_encoding::check_key_part("pk", &key.pk)?;
     super::key_encoding::check_key_part("sk", &key.sk)?;
     Ok(encode(&[&key.pk, &key.sk]))
@@ -113,14 +118,14 @@ fn base_key(key: &Key) -> Result<Vec<u8>, TableError> {
 type RedbTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
 /// The three redb tables of one write transaction, opened once.
-struct Tables<'t> {
+pub(super) struct Tables<'t> {
     items: RedbTable<'t>,
     gsi1: RedbTable<'t>,
     gsi2: RedbTable<'t>,
 }
 
 impl<'t> Tables<'t> {
-    fn open(txn: &'t WriteTransaction) -> Result<Self, TableError> {
+    pub(super) fn open(txn: &'t WriteTransaction) -> Result<Self, TableError> {
         Ok(Self {
             items: txn.open_table(ITEMS).map_err(backend)?,
             gsi1: txn.open_table(GSI1).map_err(backend)?,
@@ -137,7 +142,7 @@ impl<'t> Tables<'t> {
     }
 
     /// Removes an item and its index entries.
-    fn remove(&mut self, key: &[u8]) -> Result<(), TableError> {
+    pub(super) fn remove(&mut self, key: &[u8]) -> Result<(), TableError> {
         let old = match self.items.remove(key).map_err(backend)? {
             Some(guard) => Some(parse_item(guard.value())?),
             None => None,
@@ -153,7 +158,7 @@ impl<'t> Tables<'t> {
     }
 
     /// Replaces an item and its index entries.
-    fn store(&mut self, item: &Item) -> Result<(), TableError> {
+    pub(super) fn store(&mut self, item: &Item) -> Result<(), TableError> {
         let Some(key) = entry_key(Index::Primary, item)? else {
             return Err(TableError::Validation("item has no key".into()));
         };
@@ -172,11 +177,11 @@ impl<'t> Tables<'t> {
         Ok(())
     }
 
-    fn current(&self, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
+    pub(super) fn current(&self, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
         read_live(&self.items, key, now)
     }
 
-    fn apply(&mut self, op: &WriteOp) -> Result<(), TableError> {
+    pub(super) fn apply(&mut self, op: &WriteOp) -> Result<(), TableError> {
         match op {
             WriteOp::Put { item, .. } => self.store(item),
             WriteOp::Delete { key, .. } => self.remove(&base_key(key)?),
@@ -185,33 +190,12 @@ impl<'t> Tables<'t> {
     }
 }
 
-fn op_condition(op: &WriteOp) -> &Condition {
+pub(super) fn op_condition(op: &WriteOp) -> &Condition {
     match op {
         WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } | WriteOp::Check { condition, .. } => {
             condition
         }
     }
-}
-
-/// Checks every condition, then applies every operation, in one transaction.
-fn write_all(db: &Database, ops: &[WriteOp], report_index: bool) -> Result<(), TableError> {
-    let txn = db.begin_write().map_err(backend)?;
-    let now = now();
-    {
-        let mut tables = Tables::open(&txn)?;
-        for (i, op) in ops.iter().enumerate() {
-            let key = base_key(&op.key()?)?;
-            if !condition_holds(op_condition(op), tables.current(&key, now)?.as_ref()) {
-                drop(tables);
-                txn.abort().map_err(backend)?;
-                return Err(TableError::ConditionFailed { operation: report_index.then_some(i) });
-            }
-        }
-        for op in ops {
-            tables.apply(op)?;
-        }
-    }
-    txn.commit().map_err(backend)
 }
 
 fn run_query(db: &Database, query: &Query) -> Result<Page, TableError> {
@@ -281,13 +265,13 @@ impl Table for EmbeddedTable {
         Key::of(&item)?;
         let ops = vec![WriteOp::Put { item, condition }];
         self.counters.write(1);
-        self.blocking(move |db| write_all(db, &ops, false)).await
+        self.writer.write(Writes::Ops(ops, false)).await
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
         let ops = vec![WriteOp::Delete { key: key.clone(), condition }];
         self.counters.write(1);
-        self.blocking(move |db| write_all(db, &ops, false)).await
+        self.writer.write(Writes::Ops(ops, false)).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, TableError> {
@@ -300,7 +284,7 @@ impl Table for EmbeddedTable {
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
         validate_transaction(&ops)?;
         self.counters.write(ops.len());
-        self.blocking(move |db| write_all(db, &ops, true)).await
+        self.writer.write(Writes::Ops(ops, true)).await
     }
 
     async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
@@ -308,20 +292,7 @@ impl Table for EmbeddedTable {
         for chunk in ops.chunks(BATCH_CHUNK) {
             self.counters.write(chunk.len());
         }
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(backend)?;
-            {
-                let mut tables = Tables::open(&txn)?;
-                for op in &ops {
-                    match op {
-                        BatchOp::Put(item) => tables.store(item)?,
-                        BatchOp::Delete(key) => tables.remove(&base_key(key)?)?,
-                    }
-                }
-            }
-            txn.commit().map_err(backend)
-        })
-        .await
+        self.writer.write(Writes::Batch(ops)).await
     }
 
     fn stats(&self) -> TableStats {

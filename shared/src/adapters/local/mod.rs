@@ -10,6 +10,7 @@
 //! - `DirFileStore`: the `FileStore` port over a directory.
 
 mod embedded_table;
+mod group_commit;
 mod key_encoding;
 
 pub use embedded_table::EmbeddedTable;

@@ -1,0 +1,143 @@
+//! The send protocol under faults: a send worker that dies after N of M
+//! sends, and a queue that hands every task out up to three more times,
+//! end with every message sent and recorded once — none twice, none lost.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use schoolbell::adapters::local::{EmbeddedTable, LocalQueue, Outbox};
+use schoolbell::domain::{
+    Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastId, BroadcastKind, BroadcastState, Channel,
+    ContactReason, DeliveryState, DistrictId, ListTarget, PersonId, PlannedDelivery, Task,
+};
+use schoolbell::ports::{GatewayError, OutboundSms, SentSms, SmsGateway, SystemClock, WorkQueue};
+use schoolbell::services::{SendService, SendSettings, TaskRunner};
+use schoolbell::store::BroadcastStore;
+
+/// Takes texts like a carrier, except that the call after the `die_after`th
+/// kills the worker (a panic aborts its task before the text leaves).
+struct DyingCarrier {
+    calls: Mutex<Vec<String>>,
+    die_after: usize,
+    died: AtomicBool,
+}
+
+#[async_trait]
+impl SmsGateway for DyingCarrier {
+    async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
+        let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        if calls.len() == self.die_after && !self.died.swap(true, Ordering::SeqCst) {
+            drop(calls);
+            panic!("the send worker dies here");
+        }
+        calls.push(sms.to.as_e164().to_string());
+        Ok(SentSms { provider_message_id: format!("m-{}", calls.len()) })
+    }
+}
+
+fn id<T>(parse: impl Fn(String) -> Result<T, schoolbell::domain::DomainError>, value: &str) -> T {
+    parse(value.to_string()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn broadcast() -> Broadcast {
+    Broadcast {
+        id: id(BroadcastId::parse, "b-fault"),
+        kind: BroadcastKind::Broadcast,
+        reason: ContactReason::Emergency,
+        channels: vec![BroadcastChannel::Text],
+        content: BroadcastContent { sms: Some("Shelter in place.".into()), email: None },
+        audience: Audience { lists: vec![], rule: None, people: vec![], target: ListTarget::Guardians },
+        schools: vec![],
+        send_at: chrono::Utc::now(),
+        emergency: true,
+        created_by: "admin".into(),
+        sender_name: None,
+        created_at: chrono::Utc::now(),
+        state: BroadcastState::Sending,
+        deferred_until: None,
+        plan: None,
+    }
+}
+
+/// Runs the fault scenario; answers (provider calls, distinct numbers called, deliveries marked sent).
+async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize) -> (usize, usize, usize) {
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let district = id(DistrictId::parse, "d-fault");
+    let store = BroadcastStore::new(table.clone());
+    store.create(&district, &broadcast()).await.unwrap_or_else(|e| panic!("{e}"));
+    let carrier = Arc::new(DyingCarrier { calls: Mutex::new(Vec::new()), die_after, died: AtomicBool::new(false) });
+    let settings = SendSettings {
+        concurrency,
+        claim_lease: Duration::from_millis(150),
+        backoff: Duration::from_millis(1),
+        ..SendSettings::default()
+    };
+    let sender = SendService::new(
+        table.clone(),
+        carrier.clone(),
+        Arc::new(Outbox::in_memory()),
+        Arc::new(SystemClock),
+        settings,
+    );
+    let runner = TaskRunner::sender(sender);
+    let queue = LocalQueue::new().with_visibility_timeout(Duration::from_millis(250)).with_max_receives(20);
+
+    let planned: Vec<PlannedDelivery> = (0..messages)
+        .map(|n| PlannedDelivery {
+            channel: Channel::Text,
+            to: format!("+1617555{:04}", 2000 + n),
+            people: vec![id(PersonId::parse, &format!("g-{n}"))],
+            first_name: None,
+            children: vec![],
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for (chunk, deliveries) in planned.chunks(100).enumerate() {
+        let task = Task::SendV1 {
+            district: district.clone(),
+            broadcast: id(BroadcastId::parse, "b-fault"),
+            chunk: chunk as u64,
+            deliveries: deliveries.to_vec(),
+        };
+        // The task and three redeliveries of it.
+        bodies.extend(std::iter::repeat_n(task.to_body(), 4));
+    }
+    queue.send(bodies).await.unwrap_or_else(|e| panic!("{e}"));
+
+    for _ in 0..400 {
+        if queue.is_empty() {
+            break;
+        }
+        let received = queue.receive(10, Duration::from_millis(20)).await.unwrap_or_default();
+        for message in received {
+            let runner = runner.clone();
+            let body = message.body.clone();
+            // A panic inside the task is the worker dying: no acknowledgement.
+            if let Ok(Ok(())) = tokio::spawn(async move { runner.run(&body).await }).await {
+                queue.ack(&message.receipt).await.unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+    assert!(queue.is_empty() && queue.dead_letters().is_empty(), "every task finished");
+    let calls = carrier.calls.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let distinct: BTreeSet<&String> = calls.iter().collect();
+    let deliveries = store.all_deliveries(&district, &id(BroadcastId::parse, "b-fault")).await.unwrap_or_default();
+    let sent = deliveries.iter().filter(|d| d.state == DeliveryState::Sent).count();
+    (calls.len(), distinct.len(), sent)
+}
+
+#[tokio::test]
+async fn a_worker_dying_between_sends_and_redelivered_tasks_end_with_each_message_sent_once() {
+    let (calls, distinct, sent) = run_with_a_crash(250, 137, 1).await;
+    assert_eq!((calls, distinct, sent), (250, 250, 250), "exactly M provider calls and M deliveries");
+}
+
+#[tokio::test]
+async fn with_sends_in_flight_a_crash_loses_nothing_and_repeats_at_most_the_messages_in_flight() {
+    let (calls, distinct, sent) = run_with_a_crash(250, 137, 16).await;
+    assert_eq!((distinct, sent), (250, 250), "none lost");
+    assert!(calls - 250 < 16, "at most the messages in flight go twice: {calls}");
+}
