@@ -223,7 +223,7 @@ pub async fn import(students: usize, work: &Path) -> anyhow::Result<ImportBenchR
     use crate::import_cmd::{ImportRequest, run};
 
     let district = work.join("district");
-    crate::gen_district::generate(&crate::gen_district::GenOptions { students, seed: 7 }, &district)?;
+    crate::gen_district::generate(&crate::gen_district::GenOptions { students, seed: 7, reachable: false }, &district)?;
     let (rows, raw_baseline_seconds) = raw_baseline(&district)?;
     let data = crate::DataDir::open(work.join("data"))?;
     let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
@@ -317,7 +317,10 @@ pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<Prefere
     use crate::import_cmd::{ImportRequest, run};
 
     let district_dir = work.join("district");
-    crate::gen_district::generate(&crate::gen_district::GenOptions { students, seed: 7 }, &district_dir)?;
+    crate::gen_district::generate(
+        &crate::gen_district::GenOptions { students, seed: 7, reachable: false },
+        &district_dir,
+    )?;
     let data = crate::DataDir::open(work.join("data"))?;
     let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
     let request =

@@ -4,15 +4,18 @@
 //!
 //! - [`DataDir`]: the data directory (store, signing secret, outbox, files).
 //! - [`LocalGateway`]: builds the world and serves it.
-//! - [`bench`]: `schoolbell bench ...` measurements.
+//! - [`bench`], [`bench_fanout`]: `schoolbell bench ...` measurements.
+//! - [`demo`]: `schoolbell demo`, the whole flow on a fresh data directory.
 //! - [`import_cmd`]: `schoolbell import` from a file or folder.
 //! - [`receipts_cmd`]: `schoolbell receipts parse`, a receipt body as JSON.
 //! - [`token`]: development tokens the gateway accepts.
 //! - [`workers`]: queue loops, receipts and the broadcast scheduler of `serve`.
 
 pub mod bench;
+pub mod bench_fanout;
 mod bench_lists;
 mod data_dir;
+pub mod demo;
 mod gateway;
 pub mod gen_district;
 pub mod import_cmd;

@@ -38,6 +38,14 @@ enum Command {
         #[arg(long, default_value = "US")]
         phone_region: String,
     },
+    /// Generate a small district (id `demo`), import it, send an emergency and
+    /// a non-emergency broadcast, let the simulated carrier answer, and print
+    /// the delivery report; the last line is JSON. `serve --data DIR` serves it after.
+    Demo {
+        /// Data directory (use a fresh one).
+        #[arg(long, default_value = ".schoolbell")]
+        data: PathBuf,
+    },
     /// Print a bearer token that `serve --data DIR` accepts.
     Token {
         /// Data directory whose secret signs the token.
@@ -142,6 +150,16 @@ enum Bench {
     /// Preferences: import a generated district, run the batch tool for every
     /// student contact and again, resolve a one-grade and a district list.
     Preferences {
+        /// Students in the generated district.
+        #[arg(long, default_value_t = 50_000)]
+        students: usize,
+        /// Accepted for symmetry: the output is always JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fan-out: a district where every guardian takes texts and email, one
+    /// emergency broadcast to all of them, timed until every message is sent.
+    Fanout {
         /// Students in the generated district.
         #[arg(long, default_value_t = 50_000)]
         students: usize,
@@ -285,7 +303,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::GenDistrict { students, seed, out } => {
-            let options = schoolbell_local::gen_district::GenOptions { students, seed };
+            let options = schoolbell_local::gen_district::GenOptions { students, seed, reachable: false };
             let summary = schoolbell_local::gen_district::generate(&options, &out)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
@@ -293,6 +311,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(Bench::Preferences { students, json: _ }) => {
             let dir = std::env::temp_dir().join(format!("schoolbell-bench-preferences-{}", std::process::id()));
             let report = schoolbell_local::bench::preferences(students, &dir).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("{}", serde_json::to_string_pretty(&report?)?);
+            Ok(())
+        }
+        Command::Demo { data } => {
+            let summary = schoolbell_local::demo::run_demo(&data).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
+        Command::Bench(Bench::Fanout { students, json: _ }) => {
+            let dir = std::env::temp_dir().join(format!("schoolbell-bench-fanout-{}", std::process::id()));
+            let report = schoolbell_local::bench_fanout::fanout(students, &dir).await;
             let _ = std::fs::remove_dir_all(&dir);
             println!("{}", serde_json::to_string_pretty(&report?)?);
             Ok(())

@@ -243,3 +243,40 @@ fn receipts_parse_prints_normalized_receipts_and_refuses_garbage() {
     let (ok, _, stderr) = run_json(&["receipts", "parse", "--dialect", "carrier-pigeon", &body.to_string_lossy()]);
     assert!(!ok && !stderr.is_empty());
 }
+
+#[tokio::test]
+async fn demo_ends_with_the_contract_json_and_serve_shows_what_it_made() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let output = schoolbell(&["demo", "--data", &data.to_string_lossy()]).output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let summary: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+    assert_eq!(summary["broadcasts"], 2);
+    for key in ["sent", "delivered", "skipped", "failed"] {
+        assert!(summary["deliveries"][key].is_u64(), "{key}: {summary}");
+    }
+    assert!(summary["deliveries"]["delivered"].as_u64() > Some(100), "{summary}");
+    for status in ["landline", "blocked", "opt_out"] {
+        assert!(summary["sms_status_changes"][status].as_u64() >= Some(1), "{status}: {summary}");
+    }
+
+    let output =
+        schoolbell(&["token", "--data", &data.to_string_lossy(), "--district", "demo", "--role", "district_admin"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+    let admin = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let server = Server::start(&data).await;
+    let listed: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/broadcasts", server.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(listed["broadcasts"].as_array().map(Vec::len), Some(2), "{listed}");
+    server.terminate();
+}

@@ -136,7 +136,7 @@ pub(super) fn build(options: &GenOptions) -> District {
             };
             let given = person_name(&mut rng, female);
             let family_name = if own_family { family } else { pick(&mut rng, FAMILY) };
-            let email = if rng.random_bool(0.85) {
+            let email = if rng.random_bool(0.85) || options.reachable {
                 let local = format!("{}.{}", given.1, family_name.1);
                 let number = emails.entry(local.clone()).or_insert(0u32);
                 *number += 1;
@@ -144,7 +144,7 @@ pub(super) fn build(options: &GenOptions) -> District {
             } else {
                 String::new()
             };
-            let (sms, phone) = guardian_phones(&mut rng, &mut landline, &mut phones);
+            let (sms, phone) = guardian_phones(&mut rng, &mut landline, &mut phones, options.reachable);
             let middle = middle_name(&mut rng, female, given);
             guardians.push(Guardian { household, role, given, family: family_name, middle, email, sms, phone });
         }

@@ -61,6 +61,9 @@ pub struct GenOptions {
     pub students: usize,
     /// Seed of the random generator: the same options write the same bytes.
     pub seed: u64,
+    /// Every guardian gets a valid mobile and an email (fan-out benchmarks);
+    /// otherwise the realistic mix of [`PhoneMix`] and 85 % with email.
+    pub reachable: bool,
 }
 
 /// How the guardians' phone numbers came out.
