@@ -1,6 +1,7 @@
 //! schoolbell's end-to-end tests: one binary, one module per area.
 mod api;
 mod broadcasts;
+mod broadcasts_aws;
 mod cleanup;
 mod gateways;
 mod imports;

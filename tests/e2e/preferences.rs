@@ -223,37 +223,13 @@ async fn school_scope_limits_who_may_read_change_and_batch() {
 async fn the_batch_tool_runs_the_same_on_dynamodb() {
     use std::sync::Arc;
 
-    use schoolbell::adapters::aws::{DynamoTable, S3FileStore, create_table};
-    use schoolbell::domain::{DistrictId, PreferenceDefaults, Principal, Region, Role};
-    use schoolbell::ports::{FileStore, RandomIds, SystemClock, Table};
-    use schoolbell::services::{BatchRequest, ImportService, NewImport, PreferenceService, upload_key};
+    use schoolbell::domain::{PreferenceDefaults, Principal, Role};
+    use schoolbell::ports::{RandomIds, SystemClock, Table};
+    use schoolbell::services::{BatchRequest, PreferenceService};
     use schoolbell_tests::moto;
 
     let Some(config) = moto::config("the_batch_tool_runs_the_same_on_dynamodb") else { return };
-    let dynamo = aws_sdk_dynamodb::Client::new(&config);
-    let table_name = moto::unique_name("prefs");
-    create_table(&dynamo, &table_name).await.unwrap_or_else(|e| panic!("{e}"));
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
-    let bucket = moto::unique_name("prefs");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap_or_else(|e| panic!("{e}"));
-    let table = Arc::new(DynamoTable::new(dynamo, table_name));
-    let files = Arc::new(S3FileStore::new(s3, bucket, None));
-    let imports =
-        ImportService::new(table.clone(), files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
-    let district = DistrictId::parse(D).unwrap_or_else(|e| panic!("{e}"));
-    let new = NewImport {
-        name: "families".into(),
-        method: "mapped".parse().unwrap_or_else(|e| panic!("{e}")),
-        trigger: "manual".parse().unwrap_or_else(|e| panic!("{e}")),
-        schedule: None,
-        mapping: Some(MAPPING.into()),
-        hold_threshold_percent: None,
-    };
-    imports.create_in(&district, new).await.unwrap_or_else(|e| panic!("{e}"));
-    let key = upload_key(&district, &"families".parse().unwrap_or_else(|e| panic!("{e}")), "families.csv");
-    files.put(&key, CSV.as_bytes().to_vec().into()).await.unwrap_or_else(|e| panic!("{e}"));
-    imports.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
-    imports.run_in(&district, "families").await.unwrap_or_else(|e| panic!("{e}"));
+    let (table, district) = schoolbell_tests::aws_district::family_district_on_dynamodb(&config, D).await;
 
     let preferences = PreferenceService::new(
         table.clone(),

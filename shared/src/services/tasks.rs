@@ -53,6 +53,28 @@ impl TaskRunner {
         Self { fanout: None, send: Some(send) }
     }
 
+    /// Runs a batch of queue messages (`(message id, body)`) at once and
+    /// answers the ids that must come back (SQS partial batch failure):
+    /// retryable failures only — an unreadable task is logged and dropped
+    /// rather than retried forever, everything else retried.
+    pub async fn run_batch(&self, messages: &[(String, String)]) -> Vec<String> {
+        let runs = messages.iter().map(|(id, body)| async move { (id, self.run(body).await) });
+        let mut failed = Vec::new();
+        for (id, outcome) in futures::future::join_all(runs).await {
+            match outcome {
+                Ok(()) => {}
+                Err(TaskError::Unreadable(reason)) => {
+                    tracing::error!(message = %id, %reason, "unreadable task dropped")
+                }
+                Err(error) => {
+                    tracing::warn!(message = %id, %error, retryable = error.is_retryable(), "task goes back to the queue");
+                    failed.push(id.clone());
+                }
+            }
+        }
+        failed
+    }
+
     /// Runs one task from its queue body. `Ok` means acknowledge it.
     pub async fn run(&self, body: &str) -> Result<(), TaskError> {
         match Task::from_body(body).map_err(TaskError::Unreadable)? {

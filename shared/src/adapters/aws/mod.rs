@@ -1,5 +1,6 @@
 //! AWS adapters (feature `aws`): DynamoDB for the `Table`, SNS for SMS,
-//! SESv2 for email, SQS for the `WorkQueue`, S3 for the `FileStore`.
+//! SESv2 for email, SQS for the `WorkQueue`, S3 for the `FileStore`; and
+//! the SQS event a worker Lambda receives (`run_sqs_event`).
 //! SDK errors are mapped to the port's error enum here and never leak.
 
 mod dynamo_table;
@@ -8,12 +9,14 @@ mod sdk_failure;
 mod ses;
 mod sns;
 mod sqs;
+mod sqs_event;
 
 pub use dynamo_table::{DynamoTable, classify as classify_dynamo_error, create_table};
 pub use s3::S3FileStore;
 pub use ses::{EmailOptions, SesEmailGateway};
 pub use sns::{SmsOptions, SnsSmsGateway};
 pub use sqs::{MAX_BODY_BYTES, SqsWorkQueue, create_queue_with_dead_letter};
+pub use sqs_event::run_sqs_event;
 
 /// Loads the SDK configuration the Lambda environment provides (region,
 /// role credentials; `AWS_ENDPOINT_URL` for emulators).

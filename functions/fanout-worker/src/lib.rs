@@ -1,0 +1,86 @@
+//! `schoolbell-fanout-worker`: plans broadcasts. Its SQS event source hands
+//! plan tasks (`schoolbell::services::FanoutService` resolves the audience
+//! and queues send chunks); an EventBridge schedule (`rate(1 minute)`)
+//! queues the broadcasts whose `send_at` or end of quiet hours has come.
+//! [`handle_event`] tells the two apart.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use schoolbell::adapters::aws::run_sqs_event;
+use schoolbell::services::{BroadcastService, ServiceError, TaskRunner};
+use serde_json::{Value, json};
+
+/// Why an invocation failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Neither an SQS event nor a scheduled event.
+    #[error("not an event this worker handles: {0}")]
+    UnknownEvent(String),
+    /// The scheduler's store failed (the schedule runs again next minute).
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Handles a raw Lambda event: SQS records (plan tasks, answered with the
+/// partial batch failures) or an EventBridge `Scheduled Event`.
+pub async fn handle_event(
+    runner: &TaskRunner,
+    broadcasts: &BroadcastService,
+    event: Value,
+) -> Result<Value, WorkerError> {
+    if event.get("Records").is_some() {
+        let event: SqsEvent = serde_json::from_value(event).map_err(|e| WorkerError::UnknownEvent(e.to_string()))?;
+        let response = run_sqs_event(runner, event).await;
+        return serde_json::to_value(response).map_err(|e| WorkerError::UnknownEvent(e.to_string()));
+    }
+    if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+        let queued = broadcasts.run_due().await?;
+        return Ok(json!({"queued": queued}));
+    }
+    Err(WorkerError::UnknownEvent("expected SQS records or a scheduled event".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use schoolbell::adapters::local::{EmbeddedTable, LocalQueue};
+    use schoolbell::ports::{RandomIds, SystemClock, Table, WorkQueue};
+    use schoolbell::services::{FanoutService, ListService};
+
+    use super::*;
+
+    fn worker() -> (TaskRunner, BroadcastService, Arc<LocalQueue>) {
+        let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let clock = Arc::new(SystemClock);
+        let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
+        let queue = Arc::new(LocalQueue::new());
+        let runner =
+            TaskRunner::planner(FanoutService::new(table.clone(), lists.clone(), queue.clone(), clock.clone()));
+        let broadcasts = BroadcastService::new(table, lists, queue.clone(), clock, Arc::new(RandomIds));
+        (runner, broadcasts, queue)
+    }
+
+    fn event(name: &str) -> Value {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn a_plan_task_for_a_missing_broadcast_and_an_unreadable_body_are_both_acknowledged() {
+        let (runner, broadcasts, queue) = worker();
+        let answer =
+            handle_event(&runner, &broadcasts, event("plan-task.json")).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "nothing a retry could fix: {answer}");
+        assert!(queue.receive(1, std::time::Duration::ZERO).await.unwrap_or_default().is_empty(), "no send task");
+    }
+
+    #[tokio::test]
+    async fn the_schedule_queues_waiting_broadcasts_and_other_events_are_refused() {
+        let (runner, broadcasts, _) = worker();
+        let answer =
+            handle_event(&runner, &broadcasts, event("scheduled.json")).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answer, serde_json::json!({"queued": 0}));
+        assert!(handle_event(&runner, &broadcasts, serde_json::json!({"hello": 1})).await.is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! One small broadcast on the AWS path: DynamoDB, the plan and send queues
+//! on SQS, texts through SNS and email through SESv2, all on moto.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use schoolbell::adapters::aws::{
+    EmailOptions, SesEmailGateway, SmsOptions, SnsSmsGateway, SqsWorkQueue, create_queue_with_dead_letter,
+};
+use schoolbell::domain::{BroadcastInput, DeliveryState, EmailAddress, Principal, Role};
+use schoolbell::ports::{RandomIds, SystemClock, WorkQueue};
+use schoolbell::services::{
+    BroadcastService, FanoutService, ListService, PreferenceService, SendService, SendSettings, TaskRunner,
+};
+use schoolbell::store::BroadcastStore;
+use schoolbell_tests::moto;
+use serde_json::{Value, json};
+
+async fn queue(config: &aws_config::SdkConfig, name: &str) -> Arc<SqsWorkQueue> {
+    let client = aws_sdk_sqs::Client::new(config);
+    let (url, _dead) = create_queue_with_dead_letter(&client, &moto::unique_name(name), 5, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Arc::new(SqsWorkQueue::new(client, url))
+}
+
+/// Receives and runs tasks until the queue answers nothing.
+async fn drain(queue: &SqsWorkQueue, runner: &TaskRunner) -> usize {
+    let mut ran = 0;
+    loop {
+        let messages = queue.receive(10, Duration::from_millis(200)).await.unwrap_or_else(|e| panic!("{e}"));
+        if messages.is_empty() {
+            return ran;
+        }
+        for message in messages {
+            runner.run(&message.body).await.unwrap_or_else(|e| panic!("{e}"));
+            queue.ack(&message.receipt).await.unwrap_or_else(|e| panic!("{e}"));
+            ran += 1;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
+    let test = "a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto";
+    let (Some(endpoint), Some(config)) = (moto::endpoint(test), moto::config(test)) else { return };
+    let (table, district) = schoolbell_tests::aws_district::family_district_on_dynamodb(&config, "district-aws").await;
+    let admin = Principal {
+        subject: "admin".into(),
+        district: district.clone(),
+        roles: vec![Role::DistrictAdmin],
+        schools: vec![],
+    };
+    let clock = Arc::new(SystemClock);
+    let preferences = PreferenceService::new(table.clone(), Default::default(), clock.clone(), Arc::new(RandomIds));
+    for guardian in ["c-ana", "c-kim"] {
+        let update: schoolbell::services::PreferencesUpdate = serde_json::from_value(json!({"channels": {"text": {"emergency": true}},
+            "consent": {"source": "paper form", "at": "2026-09-01T12:00:00Z"}}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        preferences.update(&admin, guardian, &update).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    let ses = aws_sdk_sesv2::Client::new(&config);
+    ses.create_email_identity().email_identity("district.example.org").send().await.unwrap_or_else(|e| panic!("{e:?}"));
+    let from = EmailAddress::parse("office@district.example.org").unwrap_or_else(|e| panic!("{e}"));
+    let email = SesEmailGateway::new(ses, EmailOptions { from, configuration_set: None });
+    let sms =
+        SnsSmsGateway::new(aws_sdk_sns::Client::new(&config), SmsOptions { sender_id: None, origination_number: None });
+    let (plan_queue, send_queue) = (queue(&config, "plan").await, queue(&config, "send").await);
+    let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
+    let broadcasts =
+        BroadcastService::new(table.clone(), lists.clone(), plan_queue.clone(), clock.clone(), Arc::new(RandomIds));
+    let fanout = FanoutService::new(table.clone(), lists, send_queue.clone(), clock.clone());
+    let send = SendService::new(table.clone(), Arc::new(sms), Arc::new(email), clock, SendSettings::default());
+    let runner = TaskRunner::new(fanout, send);
+
+    let marker = moto::unique_name("closed");
+    let input: BroadcastInput = serde_json::from_value(json!({
+        "reason": "emergency", "emergency": true, "channels": ["text", "email"],
+        "content": {"sms": format!("Closed today ({marker}) for {{{{children}}}}"),
+                    "email": {"subject": format!("Closed today ({marker})"), "text": "Closed for {{children}}."}},
+        "audience": {"rule": {}, "target": "guardians"}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let broadcast = broadcasts.create(&admin, &input).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(drain(&plan_queue, &runner).await, 1, "one plan task");
+    assert_eq!(drain(&send_queue, &runner).await, 1, "four messages fit one chunk");
+
+    let data = moto::sent_data(&endpoint).await;
+    let texts: Vec<&Value> = data["sns"]["SMS"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(
+            data["sns"].as_object().into_iter().flat_map(|m| m.values()).filter_map(|v| v["SMS"].as_array()).flatten(),
+        )
+        .filter(|sms| sms["message"].as_str().is_some_and(|m| m.contains(&marker)))
+        .collect();
+    let mut numbers: Vec<&str> = texts.iter().filter_map(|sms| sms["phone_number"].as_str()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers, ["+16175552345", "+16175552347"], "one text per messenger guardian: {texts:?}");
+    assert!(texts.iter().any(|sms| sms["message"].as_str().is_some_and(|m| m.contains("Leo and Mia"))));
+    let emails = data["ses"].to_string().matches(&format!("Closed today ({marker})")).count();
+    assert!(emails >= 2, "two emails recorded by moto: {}", data["ses"]);
+
+    let deliveries =
+        BroadcastStore::new(table.clone()).all_deliveries(&district, &broadcast.id).await.unwrap_or_default();
+    assert_eq!(deliveries.iter().filter(|d| d.state == DeliveryState::Sent).count(), 4, "{deliveries:?}");
+    assert!(deliveries.iter().all(|d| d.provider_message_id.is_some()));
+}
