@@ -54,9 +54,10 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
     let clock = Arc::new(SystemClock);
     let preferences = PreferenceService::new(table.clone(), Default::default(), clock.clone(), Arc::new(RandomIds));
     for guardian in ["c-ana", "c-kim"] {
-        let update: schoolbell::services::PreferencesUpdate = serde_json::from_value(json!({"channels": {"text": {"emergency": true}},
+        let update: schoolbell::services::PreferencesUpdate =
+            serde_json::from_value(json!({"channels": {"text": {"emergency": true}},
             "consent": {"source": "paper form", "at": "2026-09-01T12:00:00Z"}}))
-        .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| panic!("{e}"));
         preferences.update(&admin, guardian, &update).await.unwrap_or_else(|e| panic!("{e}"));
     }
 

@@ -14,14 +14,7 @@ pub async fn run_sqs_event(runner: &TaskRunner, event: SqsEvent) -> SqsBatchResp
         .map(|record| (record.message_id.unwrap_or_default(), record.body.unwrap_or_default()))
         .collect();
     let failed = runner.run_batch(&messages).await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failed
-        .into_iter()
-        .map(|id| {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            f
-        })
-        .collect();
-    response
+    SqsBatchResponse {
+        batch_item_failures: failed.into_iter().map(|id| BatchItemFailure { item_identifier: id }).collect(),
+    }
 }
