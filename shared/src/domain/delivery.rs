@@ -18,8 +18,6 @@ named_enum!(
     DeliveryState, "delivery state" {
         /// Not sent, for the recorded reason.
         Skipped => "skipped",
-        /// Claimed by a send worker; the provider may or may not have it.
-        Sending => "sending",
         /// The provider took it.
         Sent => "sent",
         /// The carrier or mail server confirmed delivery.

@@ -36,8 +36,6 @@ pub const MAX_DELIVERIES_PAGE: u32 = 1000;
 /// Counts of one channel's deliveries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ChannelCounts {
-    /// Claimed by a worker, provider answer pending.
-    pub sending: u64,
     /// Taken by the provider, no receipt yet.
     pub sent: u64,
     /// Confirmed delivered.
@@ -51,9 +49,9 @@ pub struct ChannelCounts {
 /// Totals over every channel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
-    /// Planned and not yet picked up by a send worker.
+    /// Planned and not yet recorded by a send worker.
     pub queued: u64,
-    /// Sending or sent, no receipt yet.
+    /// Sent, no receipt yet.
     pub sent: u64,
     /// Confirmed delivered.
     pub delivered: u64,
@@ -446,10 +444,6 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
                 *entry.skipped.entry(reason).or_default() += 1;
                 totals.skipped += 1;
             }
-            DeliveryState::Sending => {
-                entry.sending += 1;
-                totals.sent += 1;
-            }
             DeliveryState::Sent => {
                 entry.sent += 1;
                 totals.sent += 1;
@@ -468,9 +462,8 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
         }
     }
     totals.queued = broadcast.plan.map_or(0, |plan| plan.queued.saturating_sub(picked_up));
-    let in_flight = counts.values().map(|c| c.sending).sum::<u64>();
     let progress = match (broadcast.state, broadcast.plan) {
-        (BroadcastState::Sending, Some(_)) if totals.queued == 0 && in_flight == 0 => "complete".to_string(),
+        (BroadcastState::Sending, Some(_)) if totals.queued == 0 => "complete".to_string(),
         (state, _) => state.as_str().to_string(),
     };
     BroadcastReport { broadcast, progress, counts, totals }

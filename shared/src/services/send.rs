@@ -1,36 +1,37 @@
 //! Sending: one chunk of a broadcast's messages through the SMS and email
 //! gateways, each recorded so that no message goes twice.
 //!
-//! The protocol, per message:
-//! 1. **claim** — a conditional put of the delivery (state `sending`) keyed
-//!    by (broadcast, point), before the provider is called. The whole
-//!    chunk is claimed in one transaction; when that fails (the task was
-//!    delivered before), each message is looked at alone: `sent`,
-//!    `delivered`, `failed` or `skipped` ones are done and never sent again;
-//!    a `sending` claim younger than the lease belongs to a worker that may
-//!    still be running, so the task goes back to the queue; an older one
-//!    was left by a worker that died and is taken over (conditionally, so
-//!    only one worker takes it).
-//! 2. **send** — through the gateway, at the configured rate; throttling
-//!    and provider outages are retried with backoff.
-//! 3. **mark** — `sent` with the provider's message id (the receipt index)
-//!    and the SMS segments, or `failed` with the classification, written
-//!    the moment the provider answers (the embedded table commits
-//!    concurrent marks together; DynamoDB takes them as single puts);
-//!    permanent recipient errors also set the number's or address's status.
+//! The protocol, per chunk (the plan puts every point in exactly one chunk):
+//! 1. **claim** — one conditional put of the chunk's claim before any
+//!    provider call. A chunk already `done` is acknowledged at once; one
+//!    `sending` under a lease younger than the queue's visibility timeout
+//!    belongs to a worker that may still be running, so the task goes back
+//!    to the queue; an older one was left by a worker that died, and one
+//!    marked `retry` was left on purpose: either is taken over
+//!    (conditionally, so only one worker takes it), and the messages
+//!    already recorded in the chunk's point range (one query) are skipped.
+//! 2. **send** — each message through its gateway, at the configured rate;
+//!    throttling and provider outages are retried with backoff.
+//! 3. **mark** — each message's delivery, the moment its provider answers:
+//!    `sent` with the provider's message id (the receipt index) and the SMS
+//!    segments, or `failed` with the classification; permanent recipient
+//!    errors also set the number's or address's status. The embedded table
+//!    commits concurrent marks together; DynamoDB takes them as single puts.
+//! 4. **done** — the claim says so, and later deliveries of the task stop at 1.
 //!
-//! The window between 2 and 3: a worker that dies after the provider took
-//! a message but before marking it leaves a stale claim, which the next
-//! delivery of the task sends again. That is the at-least-once choice:
-//! a duplicate of one message per in-flight send on a crash, rather than a
-//! lost emergency message. The window is the messages in flight at the
-//! crash (at most `concurrency`); a worker that dies between messages
-//! leaves nothing ambiguous, so its task's redelivery sends each remaining
-//! message exactly once.
+//! So a message costs one table write (its mark) and a chunk two more.
 //!
-//! Retryable failures that outlast the retries release their claims and
-//! make the task retry (the worker reports it to the queue as failed);
-//! nothing else does.
+//! The window between 2 and 3: a worker that dies after a provider took a
+//! message but before marking it leaves it unrecorded, and the takeover
+//! sends it again. That is the at-least-once choice — a duplicate of a
+//! message that was in flight at the crash rather than a lost emergency
+//! message — and the window is the messages in flight (at most
+//! `concurrency`). A worker that dies between messages leaves nothing
+//! ambiguous: the redelivered task sends each remaining message exactly once.
+//!
+//! Messages that fail only for retryable reasons after their retries leave
+//! the chunk in `retry` and the task is reported failed, so SQS hands it
+//! out again; nothing else goes back to the queue.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,15 +47,17 @@ use crate::domain::{
 };
 use crate::ports::{Clock, EmailGateway, GatewayError, OutboundEmail, OutboundSms, SmsGateway, Table};
 use crate::services::ServiceError;
-use crate::store::{BroadcastStore, CLAIM_BATCH, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError};
+use crate::store::{
+    BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError,
+};
 
 /// How a send worker behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendSettings {
     /// Messages in flight at once (and the most a crash can duplicate).
     pub concurrency: usize,
-    /// How long a claim protects a message from other workers; set it to
-    /// the queue's visibility timeout.
+    /// How long a chunk's claim keeps other workers off it; set it to the
+    /// queue's visibility timeout.
     pub claim_lease: Duration,
     /// Tries per message for throttling and outages.
     pub attempts: u32,
@@ -86,7 +89,7 @@ pub struct ChunkReport {
     /// Messages an earlier run already finished.
     pub already_done: u32,
     /// Messages left for a later delivery of the task (retryable failures,
-    /// or claims another worker may still hold). Non-zero: report the task failed.
+    /// or a chunk another worker may still hold). Non-zero: report the task failed.
     pub retry: u32,
 }
 
@@ -110,12 +113,12 @@ enum Outcome {
     Retry,
 }
 
-fn claim_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc>) -> Delivery {
+fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc>) -> Delivery {
     Delivery {
         point: message.point(),
         channel: Some(message.channel),
         people: message.people.clone(),
-        state: DeliveryState::Sending,
+        state: DeliveryState::Sent,
         reason: None,
         provider_message_id: None,
         segments: None,
@@ -163,6 +166,7 @@ impl SendService {
         &self,
         district: &DistrictId,
         id: &BroadcastId,
+        chunk: u64,
         messages: &[PlannedDelivery],
     ) -> Result<ChunkReport, ServiceError> {
         let Some(broadcast) = self.broadcasts.get(district, id).await? else {
@@ -170,28 +174,32 @@ impl SendService {
             return Ok(ChunkReport::default());
         };
         let mut report = ChunkReport::default();
-        let mut claimed: Vec<(PlannedDelivery, Delivery)> = Vec::with_capacity(messages.len());
-        for group in messages.chunks(CLAIM_BATCH) {
-            let now = self.clock.now();
-            let claims: Vec<Delivery> = group.iter().map(|m| claim_of(m, 1, now)).collect();
-            if self.broadcasts.claim_all(district, id, &claims).await? {
-                claimed.extend(group.iter().cloned().zip(claims));
-                continue;
-            }
-            for message in group {
-                match self.claim_alone(district, id, message).await? {
-                    Claim::Mine(claim) => claimed.push((message.clone(), claim)),
-                    Claim::Done => report.already_done += 1,
-                    Claim::Held => report.retry += 1,
-                }
-            }
-        }
+        let Some(mut claim) = self.claim(district, id, chunk, messages, &mut report).await? else {
+            return Ok(report);
+        };
+        let attempts = claim.attempts;
+        let pending: Vec<&PlannedDelivery> = if attempts == 1 {
+            messages.iter().collect()
+        } else {
+            let (first, last) = match (messages.first(), messages.last()) {
+                (Some(first), Some(last)) => (first.point(), last.point()),
+                _ => (String::new(), String::new()),
+            };
+            let recorded: std::collections::HashSet<String> = self
+                .broadcasts
+                .deliveries_between(district, id, &first, &last)
+                .await?
+                .into_iter()
+                .map(|d| d.point)
+                .collect();
+            report.already_done = recorded.len() as u32;
+            messages.iter().filter(|m| !recorded.contains(&m.point())).collect()
+        };
 
-        for slice in claimed.chunks(self.settings.concurrency.max(1)) {
+        for slice in pending.chunks(self.settings.concurrency.max(1)) {
             // A slice is `concurrency` long: all of it is in flight at once,
             // and each message is marked the moment its provider answers.
-            let sends =
-                slice.iter().map(|(message, claim)| self.send_and_mark(district, &broadcast, message, claim.clone()));
+            let sends = slice.iter().map(|message| self.send_and_mark(district, &broadcast, message, attempts));
             for outcome in futures::future::join_all(sends).await {
                 match outcome? {
                     Outcome::Sent => report.sent += 1,
@@ -200,37 +208,53 @@ impl SendService {
                 }
             }
         }
+        claim.state = if report.retry == 0 { ChunkState::Done } else { ChunkState::Retry };
+        self.broadcasts.save_chunk_claim(district, id, &claim).await?;
         Ok(report)
     }
 
-    async fn claim_alone(
+    /// Takes the chunk's claim, or says why not (in `report`): done
+    /// already, or held by a worker that may still be running.
+    async fn claim(
         &self,
         district: &DistrictId,
         id: &BroadcastId,
-        message: &PlannedDelivery,
-    ) -> Result<Claim, ServiceError> {
+        chunk: u64,
+        messages: &[PlannedDelivery],
+        report: &mut ChunkReport,
+    ) -> Result<Option<ChunkClaim>, ServiceError> {
         let now = self.clock.now();
-        let existing = self.broadcasts.delivery(district, id, &message.point()).await?;
-        let claim = match &existing {
-            None => claim_of(message, 1, now),
-            Some(current) if current.state != DeliveryState::Sending => return Ok(Claim::Done),
-            Some(current) => {
-                let age = now.signed_duration_since(current.updated_at).to_std().unwrap_or_default();
-                if age < self.settings.claim_lease {
-                    return Ok(Claim::Held);
-                }
-                tracing::warn!(
-                    %district, broadcast = %id, attempts = current.attempts,
-                    "taking over a stale claim: a worker died mid-send; the message may go twice"
-                );
-                claim_of(message, current.attempts + 1, now)
-            }
+        let fresh = ChunkClaim { chunk, state: ChunkState::Sending, claimed_at: now, attempts: 1 };
+        if self.broadcasts.claim_chunk(district, id, &fresh, None).await? {
+            return Ok(Some(fresh));
+        }
+        let Some(current) = self.broadcasts.chunk_claim(district, id, chunk).await? else {
+            report.retry = messages.len() as u32;
+            return Ok(None);
         };
-        Ok(if self.broadcasts.claim_one(district, id, &claim, existing.as_ref()).await? {
-            Claim::Mine(claim)
+        let age = now.signed_duration_since(current.claimed_at).to_std().unwrap_or_default();
+        match current.state {
+            ChunkState::Done => {
+                report.already_done = messages.len() as u32;
+                return Ok(None);
+            }
+            ChunkState::Sending if age < self.settings.claim_lease => {
+                report.retry = messages.len() as u32;
+                return Ok(None);
+            }
+            ChunkState::Sending => tracing::warn!(
+                %district, broadcast = %id, chunk, attempts = current.attempts,
+                "taking over a chunk whose worker died; messages in flight then may go twice"
+            ),
+            ChunkState::Retry => {}
+        }
+        let next = ChunkClaim { chunk, state: ChunkState::Sending, claimed_at: now, attempts: current.attempts + 1 };
+        if self.broadcasts.claim_chunk(district, id, &next, Some(&current)).await? {
+            Ok(Some(next))
         } else {
-            Claim::Held
-        })
+            report.retry = messages.len() as u32;
+            Ok(None)
+        }
     }
 
     /// Sends one claimed message and records what came of it at once.
@@ -239,8 +263,9 @@ impl SendService {
         district: &DistrictId,
         broadcast: &Broadcast,
         message: &PlannedDelivery,
-        mut claim: Delivery,
+        attempts: u32,
     ) -> Result<Outcome, ServiceError> {
+        let mut claim = record_of(message, attempts, self.clock.now());
         let context = TemplateContext {
             first_name: message.first_name.clone(),
             children: message.children.clone(),
@@ -269,7 +294,6 @@ impl SendService {
         };
         if error.is_retryable() {
             tracing::warn!(%district, broadcast = %broadcast.id, error = %error, "message left for a later try");
-            self.broadcasts.release_claims(district, &broadcast.id, &[claim.point]).await?;
             return Ok(Outcome::Retry);
         }
         claim.state = DeliveryState::Failed;
@@ -354,10 +378,4 @@ impl SendService {
             }
         }
     }
-}
-
-enum Claim {
-    Mine(Delivery),
-    Done,
-    Held,
 }

@@ -92,7 +92,7 @@ impl TaskRunner {
             Task::SendV1 { district, broadcast, chunk, deliveries } => {
                 let send =
                     self.send.as_ref().ok_or_else(|| TaskError::Unreadable("a send task on the plan queue".into()))?;
-                let report = send.send_chunk(&district, &broadcast, &deliveries).await?;
+                let report = send.send_chunk(&district, &broadcast, chunk, &deliveries).await?;
                 tracing::debug!(%district, %broadcast, chunk, sent = report.sent, failed = report.failed,
                     already_done = report.already_done, retry = report.retry, "send chunk done");
                 if report.retry > 0 { Err(TaskError::Incomplete(report.retry)) } else { Ok(()) }

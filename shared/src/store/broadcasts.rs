@@ -6,12 +6,14 @@
 //! | broadcast | `D#d#B#id` | `#BROADCAST` | |
 //! | delivery | `D#d#B#id` | `DLV#point` (`DLV#sms:+1…`, `DLV#email:a@b`, `DLV#person:id`) | `MSG#provider-id` / `D#d#B#id` (once sent) |
 //! | plan checkpoint | `D#d#B#id` | `CHUNK#00000042` | |
+//! | send claim of a chunk | `D#d#B#id` | `SEND#00000042` | |
 //! | broadcast of a district | `D#d#BROADCASTS` | `created_at#id` | |
 //! | waiting broadcast | `SYSTEM#SCHEDULED_BROADCASTS` | `due#d#id` | |
 //! | district settings | `D#d#SETTINGS` | `#SETTINGS` | |
 //!
-//! The delivery key is the dedupe: one message per point per broadcast,
-//! claimed with a conditional put before the provider is called. The
+//! The delivery key is the dedupe: one record per point per broadcast;
+//! the plan puts each point in exactly one chunk, and a chunk is claimed
+//! with a conditional put before its provider calls. The
 //! provider-message index is the one key that does not start with the
 //! district: receipts arrive by provider id alone (ids are unique per
 //! provider), and the item they find names its district.
@@ -19,6 +21,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::StoreError;
@@ -34,8 +37,33 @@ const CHUNK_SK_PREFIX: &str = "CHUNK#";
 /// Partition of the scheduler's index of broadcasts waiting for a time.
 pub const SCHEDULED_BROADCASTS_PK: &str = "SYSTEM#SCHEDULED_BROADCASTS";
 const SETTINGS_SK: &str = "#SETTINGS";
-/// Most operations one claim transaction carries.
-pub const CLAIM_BATCH: usize = 100;
+const SEND_SK_PREFIX: &str = "SEND#";
+
+/// Where sending a chunk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChunkState {
+    /// A worker holds it (until its lease runs out).
+    Sending,
+    /// Left with retryable failures: the next delivery of the task takes it at once.
+    Retry,
+    /// Every message is recorded.
+    Done,
+}
+
+/// A send worker's claim on one chunk of a broadcast: the one conditional
+/// write that keeps two deliveries of a send task from sending twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkClaim {
+    /// The chunk's number within the plan.
+    pub chunk: u64,
+    /// Where it is.
+    pub state: ChunkState,
+    /// When this claim was taken (the lease runs from here).
+    pub claimed_at: DateTime<Utc>,
+    /// Claims taken so far (1 on the first).
+    pub attempts: u32,
+}
 
 /// Partition of a broadcast and its deliveries.
 pub fn broadcast_pk(district: &DistrictId, broadcast: &BroadcastId) -> String {
@@ -231,61 +259,65 @@ impl BroadcastStore {
         Ok(self.table.batch_write(ops).await?)
     }
 
-    /// Removes claims so the next delivery of the task claims them afresh
-    /// (messages that failed only for retryable reasons).
-    pub async fn release_claims(
+    /// Claims a send chunk for this worker (see [`ChunkClaim`]); `previous`
+    /// is the claim as read when taking one over. `Ok(false)` when another
+    /// worker claimed or changed it first.
+    pub async fn claim_chunk(
         &self,
         district: &DistrictId,
         id: &BroadcastId,
-        points: &[String],
-    ) -> Result<(), StoreError> {
-        let ops =
-            points.iter().map(|p| BatchOp::Delete(Key::new(broadcast_pk(district, id), delivery_sk(p)))).collect();
-        Ok(self.table.batch_write(ops).await?)
-    }
-
-    /// Claims every delivery at once: each is created only where no
-    /// delivery with its point exists. `Ok(false)` when any exists (nothing
-    /// was written); at most [`CLAIM_BATCH`] deliveries.
-    pub async fn claim_all(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        deliveries: &[Delivery],
-    ) -> Result<bool, StoreError> {
-        let ops = deliveries
-            .iter()
-            .map(|d| Ok(WriteOp::Put { item: self.delivery_item(district, id, d)?, condition: Condition::NotExists }))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        match self.table.transact_write(ops).await {
-            Ok(()) => Ok(true),
-            Err(TableError::ConditionFailed { .. }) => Ok(false),
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    /// Claims one delivery: created if absent, or taken over from `previous`
-    /// (the record as read) if it is still exactly that. `Ok(false)` when
-    /// another worker got there first.
-    pub async fn claim_one(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        delivery: &Delivery,
-        previous: Option<&Delivery>,
+        claim: &ChunkClaim,
+        previous: Option<&ChunkClaim>,
     ) -> Result<bool, StoreError> {
         let condition = match previous {
             None => Condition::NotExists,
             Some(previous) => Condition::AttributeEquals(
-                "updated_at".into(),
-                serde_json::to_value(previous.updated_at).map_err(corrupt)?,
+                "claimed_at".into(),
+                serde_json::to_value(previous.claimed_at).map_err(corrupt)?,
             ),
         };
-        match self.table.put(self.delivery_item(district, id, delivery)?, condition).await {
+        let item = record_item(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{:08}", claim.chunk), claim)?;
+        match self.table.put(item, condition).await {
             Ok(()) => Ok(true),
             Err(TableError::ConditionFailed { .. }) => Ok(false),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// A chunk's claim, if any worker ever claimed it.
+    pub async fn chunk_claim(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        chunk: u64,
+    ) -> Result<Option<ChunkClaim>, StoreError> {
+        let key = Key::new(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{chunk:08}"));
+        self.table.get(&key).await?.map(record_from).transpose()
+    }
+
+    /// Replaces a chunk's claim this worker holds (done, or released for a retry).
+    pub async fn save_chunk_claim(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        claim: &ChunkClaim,
+    ) -> Result<(), StoreError> {
+        let item = record_item(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{:08}", claim.chunk), claim)?;
+        Ok(self.table.put(item, Condition::None).await?)
+    }
+
+    /// Deliveries recorded with points from `first` to `last` (a chunk's
+    /// range: chunks are cut from the sorted points, so one query).
+    pub async fn deliveries_between(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        first: &str,
+        last: &str,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let query =
+            Query::partition(broadcast_pk(district, id)).sort(SortKey::Between(delivery_sk(first), delivery_sk(last)));
+        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
     }
 
     /// One delivery by point.

@@ -24,7 +24,8 @@ mod roster;
 mod sms_status;
 
 pub use broadcasts::{
-    BroadcastStore, CLAIM_BATCH, DELIVERY_SK_PREFIX, DeliveryPage, DueBroadcast, SCHEDULED_BROADCASTS_PK, broadcast_pk,
+    BroadcastStore, ChunkClaim, ChunkState, DELIVERY_SK_PREFIX, DeliveryPage, DueBroadcast, SCHEDULED_BROADCASTS_PK,
+    broadcast_pk,
 };
 pub use email_status::{AddressStatus, EmailStatusStore, TRANSIENT_BOUNCES_TO_PERMANENT};
 pub use error::StoreError;
