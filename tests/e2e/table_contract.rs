@@ -50,6 +50,7 @@ contract!(
     deletes_honour_conditions,
     sort_key_conditions_select_exactly_their_items,
     small_pages_return_every_item_exactly_once,
+    many_queries_answer_each_first_page_in_order,
     indexes_are_sparse_and_follow_updates,
     index_pages_return_every_item_exactly_once,
     a_cancelled_transaction_leaves_nothing_behind,

@@ -370,6 +370,18 @@ pub trait Table: Send + Sync {
     /// writes briefly on DynamoDB (eventual consistency); the base table does not.
     async fn query(&self, query: &Query) -> Result<Page, TableError>;
 
+    /// The first page of each query, in order: what fan-out reads of many
+    /// people at once. Each query is one read request, exactly as
+    /// [`Table::query`]; backends may run them together (the embedded table
+    /// reads them in one blocking task, DynamoDB runs 16 at a time).
+    async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, TableError> {
+        let mut pages = Vec::with_capacity(queries.len());
+        for group in queries.chunks(16) {
+            pages.extend(futures::future::try_join_all(group.iter().map(|query| self.query(query))).await?);
+        }
+        Ok(pages)
+    }
+
     /// Writes all operations or none (at most [`MAX_TRANSACTION_OPS`], each key
     /// at most once). A failed condition names the operation.
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError>;

@@ -12,19 +12,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use futures::stream::{self, StreamExt as _, TryStreamExt as _};
 use serde_json::Value;
 
 use crate::domain::{
     Audience, ContactPoint, DistrictId, ListTarget, PersonId, PersonRole, PreferenceRecord, RecipientList, SchoolId,
 };
-use crate::ports::Table;
+use crate::ports::{Query, Table};
 use crate::services::{ListService, ServiceError};
+use crate::store::keys::person_pk;
 use crate::store::keys::{CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK};
-use crate::store::{ListStore, PREFS_SK, PeopleStore, StoreError, record_from_item};
+use crate::store::{ListStore, PREFS_SK, PeopleStore, StoreError, query_all, record_from_item};
 
-/// People read at a time.
-const READ_CONCURRENCY: usize = 32;
+/// People read per batch of queries.
+const READ_BATCH: usize = 128;
+/// Batches in flight.
+const READ_CONCURRENCY: usize = 4;
 
 /// What fan-out reads of one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +83,11 @@ pub async fn read_contactable(
     district: &DistrictId,
     id: &PersonId,
 ) -> Result<Option<Contactable>, StoreError> {
-    let items = people.partition(district, id).await?;
+    contactable_from(id, people.partition(district, id).await?)
+}
+
+/// What fan-out needs of a person, from their partition's items.
+fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Option<Contactable>, StoreError> {
     let mut found: Option<Contactable> = None;
     let mut contacts = Vec::new();
     let mut preferences = PreferenceRecord::default();
@@ -127,9 +133,9 @@ pub async fn read_contactable(
 /// Resolves broadcast audiences.
 #[derive(Clone)]
 pub struct RecipientResolver {
+    table: Arc<dyn Table>,
     lists: ListService,
     list_store: ListStore,
-    people: PeopleStore,
 }
 
 /// Whom the audience parts reach, before anyone is read.
@@ -146,22 +152,43 @@ struct Wanted {
 impl RecipientResolver {
     /// A resolver over the table.
     pub fn new(table: Arc<dyn Table>, lists: ListService) -> Self {
-        Self { lists, list_store: ListStore::new(Arc::clone(&table)), people: PeopleStore::new(table) }
+        Self { lists, list_store: ListStore::new(Arc::clone(&table)), table }
     }
 
-    /// Reads many people, `READ_CONCURRENCY` at a time, in id order.
+    /// Reads many people's partitions, [`READ_BATCH`] queries at a time
+    /// (one request each), [`READ_CONCURRENCY`] batches in flight; in id order.
     pub async fn read_all(
         &self,
         district: &DistrictId,
         ids: impl IntoIterator<Item = PersonId>,
     ) -> Result<Vec<(PersonId, Option<Contactable>)>, ServiceError> {
-        let people = &self.people;
-        let mut read: Vec<(PersonId, Option<Contactable>)> = stream::iter(ids)
-            .map(|id| async move { read_contactable(people, district, &id).await.map(|found| (id, found)) })
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
+        let ids: Vec<PersonId> = ids.into_iter().collect();
+        let mut read: Vec<(PersonId, Option<Contactable>)> = Vec::with_capacity(ids.len());
+        let batches: Vec<&[PersonId]> = ids.chunks(READ_BATCH).collect();
+        for group in batches.chunks(READ_CONCURRENCY) {
+            let reads = group.iter().map(|batch| self.read_batch(district, batch));
+            read.extend(futures::future::try_join_all(reads).await?.into_iter().flatten());
+        }
         read.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(read)
+    }
+
+    async fn read_batch(
+        &self,
+        district: &DistrictId,
+        ids: &[PersonId],
+    ) -> Result<Vec<(PersonId, Option<Contactable>)>, ServiceError> {
+        let queries: Vec<Query> = ids.iter().map(|id| Query::partition(person_pk(district, id))).collect();
+        let pages = self.table.query_many(&queries).await.map_err(StoreError::from)?;
+        let mut read = Vec::with_capacity(ids.len());
+        for ((id, query), page) in ids.iter().zip(queries).zip(pages) {
+            let mut items = page.items;
+            if page.cursor.is_some() {
+                // A partition past one page (a long preference history): read the rest.
+                items.extend(query_all(self.table.as_ref(), query.after(page.cursor)).await?);
+            }
+            read.push((id.clone(), contactable_from(id, items)?));
+        }
         Ok(read)
     }
 

@@ -153,6 +153,22 @@ pub async fn small_pages_return_every_item_exactly_once(table: &dyn Table) {
     }
 }
 
+/// Many queries at once answer each query's first page, in order, each
+/// counted as one read request; an empty partition is an empty page.
+pub async fn many_queries_answer_each_first_page_in_order(table: &dyn Table) {
+    for person in ["a", "b"] {
+        let ops = (0..3).map(|i| BatchOp::Put(item(json!({"pk": format!("many#{person}"), "sk": format!("i#{i}")}))));
+        table.batch_write(ops.collect()).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let queries = [Query::partition("many#b"), Query::partition("many#none"), Query::partition("many#a").limit(2)];
+    let before = table.stats().read_requests;
+    let pages = table.query_many(&queries).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(table.stats().read_requests - before, 3);
+    let sks: Vec<Vec<String>> = pages.iter().map(|p| p.items.iter().map(sk_of).collect()).collect();
+    assert_eq!(sks, [vec!["i#0", "i#1", "i#2"], vec![], vec!["i#0", "i#1"]]);
+    assert!(pages[2].cursor.is_some() && pages[0].cursor.is_none() && pages[1].cursor.is_none());
+}
+
 /// Index queries find items by their index keys; the index is sparse and
 /// follows updates.
 pub async fn indexes_are_sparse_and_follow_updates(table: &dyn Table) {

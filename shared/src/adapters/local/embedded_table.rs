@@ -281,6 +281,16 @@ impl Table for EmbeddedTable {
         Ok(page)
     }
 
+    async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, TableError> {
+        let queries = queries.to_vec();
+        let pages = self.blocking(move |db| queries.iter().map(|query| run_query(db, query)).collect()).await?;
+        let pages: Vec<Page> = pages;
+        for page in &pages {
+            self.counters.read(page.items.len());
+        }
+        Ok(pages)
+    }
+
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
         validate_transaction(&ops)?;
         self.counters.write(ops.len());
