@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Datelike as _;
+
 use schoolbell::domain::{DistrictId, EmailAddress, EmailStatus, PhoneNumber, SmsStatus};
 use schoolbell::store::{EmailStatusStore, NumberStatus, SmsStatusStore};
 use schoolbell_tests::app::{TestApp, spawn_app};
@@ -254,5 +256,49 @@ async fn personal_messages_follow_the_role_and_the_13_and_over_rule() {
     let (status, error) = app.post("/v1/personal-messages", Some(&school_admin), &to_student.to_string()).await;
     assert_eq!(status, 403);
     assert!(error["message"].as_str().is_some_and(|m| m.contains("birth date")), "{error}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_student_of_13_or_over_can_be_written_to_and_a_younger_one_cannot() {
+    let (app, admin) = district().await;
+    let mapping = r#"
+name = "students with birth dates"
+[student]
+id = "sid"
+given_name = "first"
+family_name = "last"
+grade = "grade"
+school = "school"
+birth_date = "born"
+email = "email"
+"#;
+    let today = chrono::Utc::now().date_naive();
+    let born = |years: i32| today.with_year(today.year() - years).unwrap_or(today).format("%Y-%m-%d").to_string();
+    let csv = format!(
+        "sid,first,last,grade,school,born,email\r\n\
+         s-10,Ivy,Park,08,sch-1,{},ivy@students.example.org\r\n\
+         s-11,Max,Park,07,sch-1,{},max@students.example.org\r\n",
+        born(13),
+        today.with_year(today.year() - 13).and_then(|d| d.succ_opt()).unwrap_or(today).format("%Y-%m-%d")
+    );
+    let definition = json!({"name": "teens", "method": "mapped", "mapping": mapping});
+    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
+    assert_eq!(app.put_file("/v1/imports/teens/file", &admin, "teens.csv", csv.into_bytes()).await.0, 200);
+    let (status, run) = app.post("/v1/imports/teens/runs", Some(&admin), "").await;
+    assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
+
+    let school_admin = app.token(D, "school_admin", &["sch-1"]);
+    let message = |to: &str| {
+        json!({"to": to, "channels": ["email"], "content": {"email": {"subject": "Your project", "text": "Well done."}}})
+            .to_string()
+    };
+    let (status, sent) = app.post("/v1/personal-messages", Some(&school_admin), &message("s-10")).await;
+    assert_eq!(status, 202, "13 today: {sent}");
+    let report = settled(&app, &school_admin, sent["id"].as_str().unwrap_or_default()).await;
+    assert_eq!(report["totals"]["delivered"], 1, "{report}");
+    let (status, error) = app.post("/v1/personal-messages", Some(&school_admin), &message("s-11")).await;
+    assert_eq!(status, 403, "13 tomorrow: {error}");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("under 13")), "{error}");
     app.stop().await;
 }
