@@ -47,6 +47,8 @@ pub struct FanoutBenchReport {
     pub skipped: u64,
     /// Peak resident memory of the process.
     pub peak_rss_mb: f64,
+    /// Peak resident memory before the broadcast (generating and importing the district).
+    pub peak_rss_before_broadcast_mb: f64,
 }
 
 /// Turns texts on (with a recorded consent) for every messenger guardian of
@@ -130,6 +132,7 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
         "audience": {"rule": {}, "target": "guardians"}
     }))?;
 
+    let rss_before = crate::bench::peak_rss_mb();
     let before = table.stats();
     let started = Instant::now();
     let broadcast = broadcasts.create(&admin_of(&district), &input).await?;
@@ -157,6 +160,7 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
         recipients: plan.recipients,
         skipped: plan.skipped,
         peak_rss_mb: crate::bench::peak_rss_mb(),
+        peak_rss_before_broadcast_mb: rss_before,
     })
 }
 

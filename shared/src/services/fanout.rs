@@ -262,6 +262,8 @@ impl FanoutService {
         let defaults = self.preferences.defaults(district).await?.unwrap_or_else(|| self.defaults.clone());
         let suppressions = self.suppressions(district).await?;
         let plan = plan_deliveries(&recipients, &broadcast.channels, broadcast.reason, &defaults, &suppressions);
+        let recipient_count = recipients.people.len() as u64;
+        drop(recipients);
 
         let done = self.broadcasts.planned_chunks(district, &broadcast.id).await?;
         let already =
@@ -302,7 +304,7 @@ impl FanoutService {
         }
         self.broadcasts.put_deliveries(district, &broadcast.id, &plan.skips).await?;
         Ok(PlanSummary {
-            recipients: recipients.people.len() as u64,
+            recipients: recipient_count,
             queued: plan.messages.len() as u64,
             skipped: plan.skips.len() as u64,
             chunks: next_chunk,

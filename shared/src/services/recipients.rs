@@ -309,10 +309,11 @@ impl RecipientResolver {
 
         let reached: BTreeSet<&PersonId> = wanted.students.iter().chain(&guardian_ids).chain(&wanted.staff).collect();
         for id in reached {
-            let Some(person) = read.get(id) else { continue };
+            // Moved, not cloned: a large district holds a hundred thousand of these.
+            let Some(person) = read.remove(id) else { continue };
             let mut names: Vec<String> = children.remove(id).unwrap_or_default().into_iter().collect();
             names.retain(|name| !name.is_empty());
-            recipients.people.push(Recipient { person: person.clone(), children: names });
+            recipients.people.push(Recipient { person, children: names });
         }
         Ok(recipients)
     }
