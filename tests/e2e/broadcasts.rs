@@ -10,20 +10,13 @@ use chrono::Datelike as _;
 
 use schoolbell::domain::{DistrictId, EmailAddress, EmailStatus, PhoneNumber, SmsStatus};
 use schoolbell::store::{EmailStatusStore, NumberStatus, SmsStatusStore};
-use schoolbell_tests::app::{TestApp, spawn_app};
-use schoolbell_tests::family_fixture::{CSV, MAPPING};
+use schoolbell_tests::app::TestApp;
 use serde_json::{Value, json};
 
 const D: &str = "district-a";
 
 async fn district() -> (TestApp, String) {
-    let app = spawn_app().await;
-    let admin = app.token(D, "district_admin", &[]);
-    let definition = json!({"name": "families", "method": "mapped", "mapping": MAPPING});
-    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
-    assert_eq!(app.put_file("/v1/imports/families/file", &admin, "families.csv", CSV.as_bytes().to_vec()).await.0, 200);
-    let (status, run) = app.post("/v1/imports/families/runs", Some(&admin), "").await;
-    assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
+    let (app, admin) = schoolbell_tests::app::spawn_family_district(D).await;
     for guardian in ["c-ana", "c-kim"] {
         let consent = json!({"channels": {"text": {"emergency": true, "general": true}},
             "consent": {"source": "paper form", "at": "2026-09-01T12:00:00Z"}});

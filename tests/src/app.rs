@@ -48,6 +48,21 @@ pub async fn spawn_app() -> TestApp {
     TestApp { address, data, client: reqwest::Client::new(), table, _dir: dir, stop: Some(stop), server: Some(server) }
 }
 
+/// A gateway holding the family fixture (`crate::family_fixture`) in
+/// `district`, imported through the API; answers it with a district admin's token.
+pub async fn spawn_family_district(district: &str) -> (TestApp, String) {
+    use crate::family_fixture::{CSV, MAPPING};
+    let app = spawn_app().await;
+    let admin = app.token(district, "district_admin", &[]);
+    let definition = serde_json::json!({"name": "families", "method": "mapped", "mapping": MAPPING});
+    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
+    let upload = app.put_file("/v1/imports/families/file", &admin, "families.csv", CSV.as_bytes().to_vec()).await;
+    assert_eq!(upload.0, 200);
+    let (status, run) = app.post("/v1/imports/families/runs", Some(&admin), "").await;
+    assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
+    (app, admin)
+}
+
 impl TestApp {
     /// A token for the district with one role (and schools).
     pub fn token(&self, district: &str, role: &str, schools: &[&str]) -> String {

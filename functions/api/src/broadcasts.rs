@@ -3,10 +3,10 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use schoolbell::domain::{Broadcast, BroadcastInput, DistrictSettings};
-use schoolbell::http::{ApiError, Caller, JsonBody};
+use schoolbell::http::{ApiError, Caller, JsonBody, csv_download, wants_csv};
 use schoolbell::services::{BroadcastReport, PersonalMessageInput};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -61,11 +61,9 @@ pub(crate) async fn deliveries(
     headers: HeaderMap,
     Query(query): Query<DeliveriesQuery>,
 ) -> Result<Response, ApiError> {
-    let wants_csv = query.format.as_deref() == Some("csv")
-        || headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"));
-    if wants_csv {
+    if wants_csv(&headers, query.format.as_deref()) {
         let csv = state.broadcasts.deliveries_csv(&caller, &id).await?;
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+        return Ok(csv_download("deliveries.csv", csv));
     }
     let page = state.broadcasts.deliveries(&caller, &id, query.limit, query.cursor.as_deref()).await?;
     Ok(Json(page).into_response())

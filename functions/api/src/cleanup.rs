@@ -2,9 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use schoolbell::http::{ApiError, Caller};
+use schoolbell::http::{ApiError, Caller, csv_download, wants_csv};
 use schoolbell::services::{CleanupFilter, CleanupItem, cleanup_csv};
 use serde::Deserialize;
 
@@ -27,9 +27,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     Query(query): Query<CleanupQuery>,
 ) -> Result<Response, ApiError> {
-    let wants_csv = query.format.as_deref() == Some("csv")
-        || headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"));
-    if !wants_csv {
+    if !wants_csv(&headers, query.format.as_deref()) {
         let page =
             state.cleanup.list(&caller, &query.filter, query.limit.unwrap_or(100), query.cursor.as_deref()).await?;
         return Ok(Json(page).into_response());
@@ -44,13 +42,5 @@ pub(crate) async fn list(
             None => break,
         }
     }
-    let csv = cleanup_csv(&rows)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"contact-cleanup.csv\""),
-        ],
-        csv,
-    )
-        .into_response())
+    Ok(csv_download("contact-cleanup.csv", cleanup_csv(&rows)?))
 }
