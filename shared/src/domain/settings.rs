@@ -10,6 +10,8 @@ use super::quiet_hours::{QuietHours, parse_time_zone};
 pub const DEFAULT_TIME_ZONE: &str = "America/New_York";
 /// Longest district display name.
 pub const MAX_DISTRICT_NAME: usize = 100;
+/// Longest support contact or HELP answer.
+pub const MAX_HELP_CHARS: usize = 300;
 
 /// A district's settings as stored and served.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +26,17 @@ pub struct DistrictSettings {
     /// No non-emergency message goes out inside this window.
     #[serde(default)]
     pub quiet_hours: QuietHours,
+    /// How families reach the district for help (a phone number or web
+    /// address), named in the answer to HELP.
+    #[serde(default)]
+    pub support_contact: Option<String>,
+    /// The district's own answer to HELP (replaces the default one).
+    #[serde(default)]
+    pub help_text: Option<String>,
+    /// The E.164 numbers the district's texts come from: replies to them
+    /// (STOP, START, HELP) are the district's.
+    #[serde(default)]
+    pub sms_numbers: Vec<String>,
 }
 
 fn default_zone() -> String {
@@ -32,7 +45,14 @@ fn default_zone() -> String {
 
 impl Default for DistrictSettings {
     fn default() -> Self {
-        Self { name: None, time_zone: default_zone(), quiet_hours: QuietHours::default() }
+        Self {
+            name: None,
+            time_zone: default_zone(),
+            quiet_hours: QuietHours::default(),
+            support_contact: None,
+            help_text: None,
+            sms_numbers: Vec::new(),
+        }
     }
 }
 
@@ -49,7 +69,43 @@ impl DistrictSettings {
             }
             other => other.map(|n| n.trim().to_string()),
         };
-        Ok(Self { name, ..self })
+        let mut sms_numbers = Vec::with_capacity(self.sms_numbers.len());
+        for number in &self.sms_numbers {
+            let parsed = super::PhoneNumber::parse_e164(number.trim())
+                .map_err(|e| DomainError::Invalid(format!("sms_numbers: {e}")))?;
+            sms_numbers.push(parsed.as_e164().to_string());
+        }
+        for (path, text) in [("support_contact", &self.support_contact), ("help_text", &self.help_text)] {
+            if text.as_ref().is_some_and(|t| t.chars().count() > MAX_HELP_CHARS || t.chars().any(char::is_control)) {
+                return Err(DomainError::Invalid(format!(
+                    "{path}: at most {MAX_HELP_CHARS} characters, no control characters"
+                )));
+            }
+        }
+        Ok(Self { name, sms_numbers, ..self })
+    }
+
+    /// What the district texts back to STOP, START and HELP. The defaults
+    /// carry what CTIA's handbook asks of each: who is writing, how to stop
+    /// or come back, help contact, message frequency, and that message and
+    /// data rates may apply.
+    pub fn keyword_answer(&self, intent: super::ReplyIntent) -> Option<String> {
+        let name = self.name.as_deref().unwrap_or("School notifications");
+        let support = self.support_contact.as_deref().map(|c| format!(" Help: {c}.")).unwrap_or_default();
+        match intent {
+            super::ReplyIntent::OptOut => Some(format!(
+                "{name}: You are unsubscribed and will receive no more messages. Reply START to resubscribe."
+            )),
+            super::ReplyIntent::OptIn => Some(format!(
+                "{name}: You are resubscribed to school messages. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to cancel."
+            )),
+            super::ReplyIntent::Help => Some(self.help_text.clone().unwrap_or_else(|| {
+                format!(
+                    "{name}: school and district notifications.{support} Msg frequency varies. Msg & data rates may apply. Reply STOP to cancel."
+                )
+            })),
+            super::ReplyIntent::None => None,
+        }
     }
 
     /// The district's time zone (the default when the stored one no longer parses).
@@ -61,6 +117,23 @@ impl DistrictSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_keyword_answer_says_who_writes_and_the_help_answer_has_what_ctia_asks() {
+        let settings = DistrictSettings {
+            name: Some("Maple ISD".into()),
+            support_contact: Some("555-0100".into()),
+            ..DistrictSettings::default()
+        };
+        for intent in [super::super::ReplyIntent::OptOut, super::super::ReplyIntent::OptIn] {
+            assert!(settings.keyword_answer(intent).is_some_and(|a| a.starts_with("Maple ISD:")));
+        }
+        let help = settings.keyword_answer(super::super::ReplyIntent::Help).unwrap_or_default();
+        for part in ["Maple ISD", "555-0100", "Msg frequency varies", "Msg & data rates may apply", "Reply STOP"] {
+            assert!(help.contains(part), "{part}: {help}");
+        }
+        assert_eq!(settings.keyword_answer(super::super::ReplyIntent::None), None);
+    }
 
     #[test]
     fn an_unknown_time_zone_is_refused_and_a_blank_name_is_none() {

@@ -110,6 +110,14 @@ impl SmsStatus {
         }
     }
 
+    /// Whether an event saying `next` may replace this status. An opt-out
+    /// is the person's decision: only the person (a reply such as START,
+    /// `from_person`) lifts it — never a carrier receipt or a provider error,
+    /// whatever order they arrive in.
+    pub fn may_become(self, next: SmsStatus, from_person: bool) -> bool {
+        self != SmsStatus::OptOut || next == SmsStatus::OptOut || from_person
+    }
+
     /// Whether fan-out should skip texts to a number in this status:
     /// every red status, and landlines (they cannot take a text).
     pub fn suppresses_texts(self) -> bool {
@@ -161,6 +169,14 @@ mod tests {
     fn an_unknown_name_lists_the_accepted_ones() {
         let error = "fax".parse::<Channel>().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("unknown channel `fax`") && error.contains("household_phone"), "{error}");
+    }
+
+    #[test]
+    fn only_the_person_lifts_an_opt_out() {
+        assert!(!SmsStatus::OptOut.may_become(SmsStatus::Ok, false), "a late delivery receipt");
+        assert!(!SmsStatus::OptOut.may_become(SmsStatus::Inactive, false));
+        assert!(SmsStatus::OptOut.may_become(SmsStatus::Ok, true), "START");
+        assert!(SmsStatus::Blocked.may_become(SmsStatus::Ok, false));
     }
 
     #[test]

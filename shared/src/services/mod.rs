@@ -19,6 +19,7 @@ mod preferences;
 mod rate;
 mod receipts;
 mod recipients;
+mod replies;
 pub mod roles;
 mod send;
 mod tasks;
@@ -40,5 +41,6 @@ pub use preferences::{
 };
 pub use receipts::{Applied, ReceiptEvent, ReceiptService};
 pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients, read_contactable};
+pub use replies::{InboundSms, ReplyOutcome, ReplyService};
 pub use send::{ChunkReport, SendService, SendSettings};
 pub use tasks::{TaskError, TaskRunner};

@@ -10,6 +10,7 @@
 //! | broadcast of a district | `D#d#BROADCASTS` | `created_at#id` | |
 //! | waiting broadcast | `SYSTEM#SCHEDULED_BROADCASTS` | `due#d#id` | |
 //! | district settings | `D#d#SETTINGS` | `#SETTINGS` | |
+//! | district of a sending number | `SYSTEM#SMS_NUMBERS` | `+1…` | |
 //!
 //! The delivery key is the dedupe: one record per point per broadcast;
 //! the plan puts each point in exactly one chunk, and a chunk is claimed
@@ -37,6 +38,8 @@ const CHUNK_SK_PREFIX: &str = "CHUNK#";
 /// Partition of the scheduler's index of broadcasts waiting for a time.
 pub const SCHEDULED_BROADCASTS_PK: &str = "SYSTEM#SCHEDULED_BROADCASTS";
 const SETTINGS_SK: &str = "#SETTINGS";
+/// Partition of the index from a sending number to its district.
+pub const SMS_NUMBERS_PK: &str = "SYSTEM#SMS_NUMBERS";
 const SEND_SK_PREFIX: &str = "SEND#";
 
 /// Where sending a chunk is.
@@ -385,9 +388,28 @@ impl BroadcastStore {
         }
     }
 
-    /// Replaces the district's settings.
+    /// Replaces the district's settings, and points each of its sending
+    /// numbers at it (replies arrive by the number they were sent to; the
+    /// last district to name a number owns its replies).
     pub async fn save_settings(&self, district: &DistrictId, settings: &DistrictSettings) -> Result<(), StoreError> {
-        let item = record_item(format!("D#{district}#SETTINGS"), SETTINGS_SK.into(), settings)?;
-        Ok(self.table.put(item, Condition::None).await?)
+        let previous = self.settings(district).await?;
+        let mut ops = vec![BatchOp::Put(record_item(format!("D#{district}#SETTINGS"), SETTINGS_SK.into(), settings)?)];
+        for number in &settings.sms_numbers {
+            let body = serde_json::json!({"district": district});
+            ops.push(BatchOp::Put(record_item(SMS_NUMBERS_PK.into(), number.clone(), &body)?));
+        }
+        for gone in previous.sms_numbers.iter().filter(|n| !settings.sms_numbers.contains(n)) {
+            if self.district_of_number(gone).await?.as_ref() == Some(district) {
+                ops.push(BatchOp::Delete(Key::new(SMS_NUMBERS_PK, gone.as_str())));
+            }
+        }
+        Ok(self.table.batch_write(ops).await?)
+    }
+
+    /// The district whose texts come from this (E.164) number, if one said so.
+    pub async fn district_of_number(&self, number: &str) -> Result<Option<DistrictId>, StoreError> {
+        let Some(item) = self.table.get(&Key::new(SMS_NUMBERS_PK, number)).await? else { return Ok(None) };
+        let district = item.get("district").and_then(Value::as_str).unwrap_or_default();
+        Ok(Some(DistrictId::parse(district).map_err(corrupt)?))
     }
 }

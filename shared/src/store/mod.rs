@@ -35,4 +35,4 @@ pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
-pub use sms_status::{NumberStatus, SmsStatusStore, not_ok_pk};
+pub use sms_status::{NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, not_ok_pk};

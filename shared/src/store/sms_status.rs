@@ -17,6 +17,10 @@ use super::StoreError;
 use crate::domain::{DistrictId, PhoneNumber, SmsStatus};
 use crate::ports::table::{Condition, Index, Item, Key, Query, SortKey, Table, WriteOp};
 
+/// How events from the person's own replies are named (`reply:STOP`,
+/// `reply:START`): the only events that may lift an opt-out.
+pub const REPLY_EVENT_PREFIX: &str = "reply:";
+
 /// Sort key of a number's current status.
 const STATUS_SK: &str = "STATUS";
 
@@ -109,8 +113,10 @@ impl SmsStatusStore {
     }
 
     /// Records an event's status for the number with a history entry.
-    /// An event older than the one on record changes nothing (receipts
-    /// arrive out of order); answers whether the status was written.
+    /// A carrier event older than the one on record changes nothing
+    /// (receipts arrive out of order); the person's own reply (an event
+    /// named `reply:…`, [`REPLY_EVENT_PREFIX`]) always applies, and nothing
+    /// else lifts an opt-out. Answers whether the status was written.
     pub async fn record(
         &self,
         district: &DistrictId,
@@ -118,7 +124,13 @@ impl SmsStatusStore {
         event_id: &str,
     ) -> Result<bool, StoreError> {
         let current = self.get(district, &event.number).await?;
-        if current.as_ref().is_some_and(|c| c.last_event_at > event.last_event_at) {
+        let from_person = event.last_event.starts_with(REPLY_EVENT_PREFIX);
+        // The person's own word applies whenever it arrives; carrier events
+        // older than the one on record change nothing.
+        if !from_person && current.as_ref().is_some_and(|c| c.last_event_at > event.last_event_at) {
+            return Ok(false);
+        }
+        if current.as_ref().is_some_and(|c| !c.status.may_become(event.status, from_person)) {
             return Ok(false);
         }
         let index = (event.status != SmsStatus::Ok)

@@ -1,0 +1,183 @@
+//! SMS replies: what the inbound webhooks do with a text a family sends
+//! back. The intent ([`classify_reply`]) decides:
+//!
+//! - **opt-out** (STOP and the other words, or plain wording): the number's
+//!   SMS status becomes OptOut for the district the text was sent to, and
+//!   one confirmation goes back — the only text that number gets until the
+//!   person opts back in (fan-out skips opted-out numbers; receipts never
+//!   lift an opt-out, see [`crate::domain::SmsStatus::may_become`]);
+//! - **opt-in** (START, UNSTOP, YES): back to Ok, with a confirmation;
+//! - **help** (HELP, INFO): the district's answer (name, support contact,
+//!   how to stop, "Msg & data rates may apply", message frequency);
+//! - anything else is stored for staff and not answered.
+//!
+//! The district is the one whose settings list the number the text was
+//! sent to (`sms_numbers`), else the deployment's default district. A
+//! provider redelivering the same inbound message changes nothing twice
+//! (its id is remembered for a week).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::domain::{DistrictId, PhoneNumber, ReplyIntent, SmsStatus, classify_reply};
+use crate::ports::{Clock, Condition, OutboundSms, SmsGateway, Table, TableError};
+use crate::services::ServiceError;
+use crate::store::{BroadcastStore, NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, StoreError, record_item};
+
+/// How long an inbound message id is remembered against redelivery.
+const INBOUND_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
+/// A text a person sent us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    /// Who received it (`twilio`, `telnyx`, `aws`).
+    pub provider: String,
+    /// The provider's id of the inbound message.
+    pub provider_message_id: String,
+    /// The sender.
+    pub from: PhoneNumber,
+    /// The number it was sent to (ours), E.164.
+    pub to: String,
+    /// What they wrote. Never logged.
+    pub body: String,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+/// What handling a reply did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    /// Opted out and confirmed.
+    OptedOut,
+    /// Opted back in and confirmed.
+    OptedIn,
+    /// Answered HELP.
+    Helped,
+    /// Stored for staff.
+    Stored,
+    /// The same inbound message again: nothing done.
+    Duplicate,
+    /// No district sends from that number; kept for operators.
+    Unrouted,
+}
+
+/// Handles inbound texts.
+#[derive(Clone)]
+pub struct ReplyService {
+    table: Arc<dyn Table>,
+    settings: BroadcastStore,
+    sms_status: SmsStatusStore,
+    sms: Arc<dyn SmsGateway>,
+    clock: Arc<dyn Clock>,
+    default_district: Option<DistrictId>,
+}
+
+impl ReplyService {
+    /// The service; `default_district` takes replies to numbers no district lists.
+    pub fn new(
+        table: Arc<dyn Table>,
+        sms: Arc<dyn SmsGateway>,
+        clock: Arc<dyn Clock>,
+        default_district: Option<DistrictId>,
+    ) -> Self {
+        Self {
+            settings: BroadcastStore::new(Arc::clone(&table)),
+            sms_status: SmsStatusStore::new(Arc::clone(&table)),
+            table,
+            sms,
+            clock,
+            default_district,
+        }
+    }
+
+    /// Handles one inbound text (see the module docs). Safe to repeat.
+    pub async fn handle(&self, inbound: &InboundSms) -> Result<ReplyOutcome, ServiceError> {
+        let now = self.clock.now();
+        let seen = record_item(
+            "SYSTEM#INBOUND".into(),
+            format!("{}#{}", inbound.provider, inbound.provider_message_id),
+            &json!({"expires_at": now.timestamp() + INBOUND_TTL_SECONDS}),
+        )?;
+        match self.table.put(seen, Condition::NotExists).await {
+            Err(TableError::ConditionFailed { .. }) => return Ok(ReplyOutcome::Duplicate),
+            other => other.map_err(StoreError::from)?,
+        }
+        let district = match self.settings.district_of_number(&inbound.to).await? {
+            Some(district) => district,
+            None => match &self.default_district {
+                Some(district) => district.clone(),
+                None => {
+                    self.keep("SYSTEM#UNROUTED_REPLIES".into(), inbound, now).await?;
+                    tracing::warn!(provider = %inbound.provider, "reply to a number no district sends from");
+                    return Ok(ReplyOutcome::Unrouted);
+                }
+            },
+        };
+        let intent = classify_reply(&inbound.body);
+        let settings = self.settings.settings(&district).await?;
+        let outcome = match intent {
+            ReplyIntent::OptOut => {
+                self.set_status(&district, inbound, SmsStatus::OptOut, "STOP").await?;
+                ReplyOutcome::OptedOut
+            }
+            ReplyIntent::OptIn => {
+                self.set_status(&district, inbound, SmsStatus::Ok, "START").await?;
+                ReplyOutcome::OptedIn
+            }
+            ReplyIntent::Help => ReplyOutcome::Helped,
+            ReplyIntent::None => {
+                self.keep(format!("D#{district}#REPLIES"), inbound, now).await?;
+                tracing::info!(%district, provider = %inbound.provider, "reply stored for staff");
+                return Ok(ReplyOutcome::Stored);
+            }
+        };
+        if let Some(answer) = settings.keyword_answer(intent) {
+            let sms = OutboundSms { to: inbound.from.clone(), body: answer };
+            if let Err(error) = self.sms.send(&sms).await {
+                // The status change stands; the provider's own keyword handling answers too.
+                tracing::warn!(%district, %error, intent = %intent, "keyword answer not sent");
+            }
+        }
+        tracing::info!(%district, intent = %intent, number = %inbound.from, "keyword reply handled");
+        Ok(outcome)
+    }
+
+    async fn set_status(
+        &self,
+        district: &DistrictId,
+        inbound: &InboundSms,
+        status: SmsStatus,
+        keyword: &str,
+    ) -> Result<(), ServiceError> {
+        let record = NumberStatus {
+            number: inbound.from.clone(),
+            status,
+            last_event_at: inbound.received_at,
+            last_event: format!("{REPLY_EVENT_PREFIX}{keyword}"),
+        };
+        let event_id = format!("{}#{}", inbound.provider, inbound.provider_message_id);
+        match self.sms_status.record(district, &record, &event_id).await {
+            Ok(_) => Ok(()),
+            // A concurrent event: the person's word is final, so write it again on top.
+            Err(StoreError::AlreadyExists) => {
+                Ok(self.sms_status.record(district, &record, &event_id).await.map(|_| ())?)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn keep(&self, pk: String, inbound: &InboundSms, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        let body = json!({
+            "from": inbound.from, "to": inbound.to, "body": inbound.body, "provider": inbound.provider,
+            "received_at": inbound.received_at, "expires_at": now.timestamp() + 365 * 24 * 3600,
+        });
+        let sk = format!("{}#{}", inbound.received_at.format("%Y%m%dT%H%M%S%.6fZ"), inbound.provider_message_id);
+        self.table.put(record_item(pk, sk, &body)?, Condition::None).await.map_err(StoreError::from)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+//! The opt-out property, across broadcasts and in any order of events:
+//! after STOP (and until START), a number gets no text but the one
+//! confirmation — whatever receipts, late or early, say in between.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{TimeZone as _, Utc};
+use proptest::prelude::*;
+
+use super::*;
+use crate::adapters::local::{EmbeddedTable, LocalQueue, Outbox};
+use crate::domain::{
+    BroadcastInput, Channel, ContactInput, ContactReason, Person, PersonInput, PreferenceDefaults, PreferenceRecord,
+    PreferenceSource, Principal, Region, Role, Setting, TextConsent,
+};
+use crate::ports::{GatewayError, RandomIds, SentSms, SystemClock, WorkQueue};
+use crate::receipts::{ReceiptKind, ReceiptStatus};
+use crate::services::{
+    BroadcastService, FanoutService, ListService, ReceiptEvent, ReceiptService, SendService, SendSettings, TaskRunner,
+};
+use crate::store::{PREFS_SK, PeopleStore};
+
+const NUMBER: &str = "+16175552345";
+
+#[derive(Default)]
+struct RecordingCarrier {
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+#[async_trait]
+impl SmsGateway for RecordingCarrier {
+    async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        sent.push((sms.to.as_e164().to_string(), sms.body.clone()));
+        Ok(SentSms { provider_message_id: format!("m-{}", sent.len()) })
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Event {
+    Broadcast,
+    Stop(&'static str),
+    Start,
+    Receipt { message: usize, status: ReceiptStatus, minutes_late: i64 },
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    let receipt_status = prop_oneof![
+        Just(ReceiptStatus::Delivered),
+        Just(ReceiptStatus::Blocked),
+        Just(ReceiptStatus::Inactive),
+        Just(ReceiptStatus::TurnedOff),
+    ];
+    prop_oneof![
+        3 => Just(Event::Broadcast),
+        2 => prop_oneof![Just("STOP"), Just("stop texting me"), Just("Unsubscribe."), Just("ARRET")].prop_map(Event::Stop),
+        1 => Just(Event::Start),
+        4 => (0usize..3, receipt_status, -10i64..30)
+            .prop_map(|(message, status, minutes_late)| Event::Receipt { message, status, minutes_late }),
+    ]
+}
+
+struct World {
+    broadcasts: BroadcastService,
+    runner: TaskRunner,
+    plan: Arc<LocalQueue>,
+    send: Arc<LocalQueue>,
+    replies: ReplyService,
+    receipts: ReceiptService,
+    carrier: Arc<RecordingCarrier>,
+    admin: Principal,
+}
+
+async fn world() -> World {
+    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
+    let input = PersonInput {
+        id: "g-1".into(),
+        role: "guardian".into(),
+        given_name: "Ana".into(),
+        family_name: "Diaz".into(),
+        schools: vec![],
+        contacts: vec![ContactInput { channel: "cell_phone".into(), value: NUMBER.into() }],
+    };
+    let ana = Person::from_input(&input, Region::US).unwrap_or_else(|e| panic!("{e}"));
+    PeopleStore::new(table.clone()).create(&district, &ana).await.unwrap_or_else(|e| panic!("{e}"));
+    let now = Utc::now();
+    let mut prefs = PreferenceRecord {
+        text_consent: Some(TextConsent { source: "self".into(), at: now, recorded_by: "g-1".into() }),
+        ..PreferenceRecord::default()
+    };
+    let on = Setting { on: true, source: PreferenceSource::SelfSet, updated_at: now, by: "g-1".into() };
+    prefs.set(&PreferenceDefaults::default(), Channel::Text, ContactReason::General, on);
+    let item = record_item(crate::store::keys::person_pk(&district, &ana.id), PREFS_SK.into(), &prefs)
+        .unwrap_or_else(|e| panic!("{e}"));
+    table.put(item, Condition::None).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let clock = Arc::new(SystemClock);
+    let carrier = Arc::new(RecordingCarrier::default());
+    let (plan, send) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
+    let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
+    let broadcasts =
+        BroadcastService::new(table.clone(), lists.clone(), plan.clone(), clock.clone(), Arc::new(RandomIds));
+    let fanout = FanoutService::new(table.clone(), lists, send.clone(), clock.clone());
+    let sender = SendService::new(
+        table.clone(),
+        carrier.clone(),
+        Arc::new(Outbox::in_memory()),
+        clock.clone(),
+        SendSettings::default(),
+    );
+    World {
+        broadcasts,
+        runner: TaskRunner::new(fanout, sender),
+        plan,
+        send,
+        replies: ReplyService::new(table.clone(), carrier.clone(), clock.clone(), Some(district.clone())),
+        receipts: ReceiptService::new(table, clock),
+        carrier,
+        admin: Principal { subject: "admin".into(), district, roles: vec![Role::DistrictAdmin], schools: vec![] },
+    }
+}
+
+async fn drain(queue: &LocalQueue, runner: &TaskRunner) {
+    while let Ok(messages) = queue.receive(10, Duration::ZERO).await {
+        if messages.is_empty() {
+            return;
+        }
+        for message in messages {
+            runner.run(&message.body).await.unwrap_or_else(|e| panic!("{e}"));
+            queue.ack(&message.receipt).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+async fn run(events: Vec<Event>) {
+    let world = world().await;
+    let broadcast: BroadcastInput = serde_json::from_value(serde_json::json!({
+        "reason": "general", "emergency": true, "channels": ["text"],
+        "content": {"sms": "Picture day is Friday."}, "audience": {"people": ["g-1"]}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let from = PhoneNumber::parse_e164(NUMBER).unwrap_or_else(|e| panic!("{e}"));
+    let mut opted_out = false;
+    for (n, event) in events.into_iter().enumerate() {
+        let before = world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).len();
+        let mut expect_new = None;
+        match event {
+            Event::Broadcast => {
+                world.broadcasts.create(&world.admin, &broadcast).await.unwrap_or_else(|e| panic!("{e}"));
+                drain(&world.plan, &world.runner).await;
+                drain(&world.send, &world.runner).await;
+            }
+            Event::Stop(text) => {
+                let inbound = InboundSms {
+                    provider: "twilio".into(),
+                    provider_message_id: format!("in-{n}"),
+                    from: from.clone(),
+                    to: "+18005550123".into(),
+                    body: text.into(),
+                    received_at: Utc::now(),
+                };
+                assert_eq!(world.replies.handle(&inbound).await.ok(), Some(ReplyOutcome::OptedOut));
+                opted_out = true;
+                expect_new = Some("unsubscribed");
+            }
+            Event::Start => {
+                let inbound = InboundSms {
+                    provider: "twilio".into(),
+                    provider_message_id: format!("in-{n}"),
+                    from: from.clone(),
+                    to: "+18005550123".into(),
+                    body: "START".into(),
+                    received_at: Utc::now(),
+                };
+                assert_eq!(world.replies.handle(&inbound).await.ok(), Some(ReplyOutcome::OptedIn));
+                opted_out = false;
+                expect_new = Some("resubscribed");
+            }
+            Event::Receipt { message, status, minutes_late } => {
+                let sent = before;
+                if sent > 0 {
+                    let receipt = ReceiptEvent {
+                        provider_message_id: format!("m-{}", message % sent + 1),
+                        kind: ReceiptKind::Sms,
+                        status,
+                        is_final: true,
+                        raw_code: None,
+                        occurred_at: Some(Utc::now() + chrono::Duration::minutes(minutes_late)),
+                        source: "test".into(),
+                    };
+                    world.receipts.apply(&receipt).await.unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+        }
+        let sent = world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let new = &sent[before..];
+        match expect_new {
+            Some(answer) => {
+                assert_eq!(new.len(), 1, "one confirmation: {new:?}");
+                assert!(new[0].1.contains(answer), "{new:?}");
+            }
+            None if opted_out => assert!(new.is_empty(), "nothing but the confirmation after STOP: {new:?}"),
+            None => {}
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn after_stop_a_number_gets_nothing_but_the_confirmation(events in proptest::collection::vec(event(), 1..14)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(run(events));
+    }
+}
+
+#[tokio::test]
+async fn the_same_inbound_message_twice_is_handled_once_and_other_text_is_stored_not_answered() {
+    let world = world().await;
+    let from = PhoneNumber::parse_e164(NUMBER).unwrap_or_else(|e| panic!("{e}"));
+    let inbound = |id: &str, body: &str| InboundSms {
+        provider: "twilio".into(),
+        provider_message_id: id.into(),
+        from: from.clone(),
+        to: "+18005550123".into(),
+        body: body.into(),
+        received_at: Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).single().unwrap_or_default(),
+    };
+    assert_eq!(world.replies.handle(&inbound("a", "HELP")).await.ok(), Some(ReplyOutcome::Helped));
+    assert_eq!(world.replies.handle(&inbound("a", "HELP")).await.ok(), Some(ReplyOutcome::Duplicate));
+    assert_eq!(world.replies.handle(&inbound("b", "Is school open tomorrow?")).await.ok(), Some(ReplyOutcome::Stored));
+    let sent = world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert_eq!(sent.len(), 1, "HELP answered once, the question not at all: {sent:?}");
+    assert!(sent[0].1.contains("Msg & data rates may apply") && sent[0].1.contains("Reply STOP"));
+}
+
+#[tokio::test]
+async fn a_delivery_receipt_arriving_after_stop_does_not_lift_the_opt_out() {
+    run(vec![
+        Event::Broadcast,
+        Event::Stop("STOP"),
+        Event::Receipt { message: 0, status: ReceiptStatus::Delivered, minutes_late: 10 },
+        Event::Broadcast,
+    ])
+    .await;
+}
