@@ -16,6 +16,7 @@ mod bandwidth;
 pub mod classify;
 mod error;
 mod fields;
+mod inbound;
 mod jasmin;
 mod kannel;
 mod model;
@@ -31,6 +32,7 @@ mod vonage;
 mod proptests;
 
 pub use error::ReceiptError;
+pub use inbound::{InboundText, aws_inbound, telnyx_inbound, twilio_inbound};
 pub use model::{Dialect, Receipt, ReceiptKind, ReceiptStatus};
 pub use smpp::{SmppReceipt, parse_smpp_text};
 pub use sns::{AwsMessageKind, detect_aws_message};
