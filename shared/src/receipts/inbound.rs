@@ -90,9 +90,14 @@ pub fn aws_inbound(message: &[u8]) -> Result<Option<InboundText>, ReceiptError> 
     if value.get("originationNumber").is_none() || value.get("inboundMessageId").is_none() {
         return Ok(None);
     }
-    let from = text(&value, "originationNumber").as_deref().and_then(e164).ok_or(missing(Dialect::AwsEum, "originationNumber"))?;
-    let to =
-        text(&value, "destinationNumber").as_deref().and_then(e164).ok_or(missing(Dialect::AwsEum, "destinationNumber"))?;
+    let from = text(&value, "originationNumber")
+        .as_deref()
+        .and_then(e164)
+        .ok_or(missing(Dialect::AwsEum, "originationNumber"))?;
+    let to = text(&value, "destinationNumber")
+        .as_deref()
+        .and_then(e164)
+        .ok_or(missing(Dialect::AwsEum, "destinationNumber"))?;
     Ok(Some(InboundText {
         provider_message_id: text(&value, "inboundMessageId").unwrap_or_default(),
         from,
@@ -117,7 +122,8 @@ mod tests {
 
     #[test]
     fn a_telnyx_message_received_is_a_reply_and_other_events_are_not() {
-        let received = br#"{"data": {"event_type": "message.received", "id": "e1", "occurred_at": "2026-11-02T09:00:00Z",
+        let received =
+            br#"{"data": {"event_type": "message.received", "id": "e1", "occurred_at": "2026-11-02T09:00:00Z",
             "payload": {"id": "m1", "from": {"phone_number": "+16175552345"}, "to": [{"phone_number": "+18005550123"}],
             "text": "STOP"}}}"#;
         let inbound = telnyx_inbound(received).unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("a reply"));
@@ -129,7 +135,8 @@ mod tests {
 
     #[test]
     fn an_aws_two_way_message_is_a_reply_and_an_sms_event_is_not() {
-        let two_way = br#"{"originationNumber":"+14255550182","destinationNumber":"+12125550101","messageKeyword":"JOIN",
+        let two_way =
+            br#"{"originationNumber":"+14255550182","destinationNumber":"+12125550101","messageKeyword":"JOIN",
             "messageBody":"EXAMPLE","inboundMessageId":"cae173d2","previousPublishedMessageId":"wJalr"}"#;
         let inbound = aws_inbound(two_way).unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("a reply"));
         assert_eq!((inbound.from.as_str(), inbound.body.as_str()), ("+14255550182", "EXAMPLE"));
