@@ -141,3 +141,62 @@ async fn with_sends_in_flight_a_crash_loses_nothing_and_repeats_at_most_the_mess
     assert_eq!((distinct, sent), (250, 250), "none lost");
     assert!(calls - 250 < 16, "at most the messages in flight go twice: {calls}");
 }
+
+#[tokio::test]
+async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
+    use schoolbell::domain::{ContactInput, Person, PersonInput, Region};
+    use schoolbell::ports::RandomIds;
+    use schoolbell::services::{BroadcastService, FanoutService, ListService};
+    use schoolbell::store::PeopleStore;
+
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let district = id(DistrictId::parse, "d-plan");
+    let people = PeopleStore::new(table.clone());
+    let mut ids = Vec::new();
+    for n in 0..250 {
+        let input = PersonInput {
+            id: format!("g-{n:03}"),
+            role: "guardian".into(),
+            given_name: "Ana".into(),
+            family_name: "Diaz".into(),
+            schools: vec![],
+            contacts: vec![ContactInput { channel: "email".into(), value: format!("family{n}@example.org") }],
+        };
+        people
+            .create(&district, &Person::from_input(&input, Region::US).unwrap_or_else(|e| panic!("{e}")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        ids.push(format!("g-{n:03}"));
+    }
+    let clock = Arc::new(SystemClock);
+    let (plan_queue, send_queue) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
+    let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
+    let broadcasts =
+        BroadcastService::new(table.clone(), lists.clone(), plan_queue, clock.clone(), Arc::new(RandomIds));
+    let fanout = FanoutService::new(table.clone(), lists, send_queue.clone(), clock);
+    let admin = schoolbell::domain::Principal {
+        subject: "admin".into(),
+        district: district.clone(),
+        roles: vec![schoolbell::domain::Role::DistrictAdmin],
+        schools: vec![],
+    };
+    let input: schoolbell::domain::BroadcastInput = serde_json::from_value(serde_json::json!({
+        "reason": "emergency", "emergency": true, "channels": ["email"],
+        "content": {"email": {"subject": "Closed", "text": "Closed today."}}, "audience": {"people": ids}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let created = broadcasts.create(&admin, &input).await.unwrap_or_else(|e| panic!("{e}"));
+    fanout.plan(&district, &created.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(send_queue.len(), 3, "250 messages in chunks of 100");
+
+    // The worker died after queueing its chunks but before saving the plan.
+    let store = BroadcastStore::new(table.clone());
+    let mut stored = store.get(&district, &created.id).await.unwrap_or_default().unwrap_or_else(|| panic!("stored"));
+    stored.plan = None;
+    stored.state = BroadcastState::Queued;
+    store.save(&district, &stored).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = fanout.plan(&district, &created.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(send_queue.len(), 3, "nothing planned twice: {again:?}");
+    let saved = store.get(&district, &created.id).await.unwrap_or_default().and_then(|b| b.plan);
+    assert_eq!(saved.map(|p| p.queued), Some(250));
+}
