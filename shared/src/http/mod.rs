@@ -29,6 +29,21 @@ pub fn csv_download(file_name: &str, csv: String) -> axum::response::Response {
         .into_response()
 }
 
+/// The URL a provider called, as it signed it: the configured public base
+/// URL (a proxy or custom domain changes `Host`), else the request's own
+/// scheme (`X-Forwarded-Proto`, default `http`) and `Host`; then the path
+/// and query as received.
+pub fn public_request_url(public_url: Option<&str>, headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> String {
+    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+    if let Some(base) = public_url {
+        return format!("{}{path_and_query}", base.trim_end_matches('/'));
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let scheme = header("x-forwarded-proto").and_then(|p| p.split(',').next()).map_or("http", str::trim);
+    let host = header("host").or_else(|| uri.authority().map(|a| a.as_str())).unwrap_or_default();
+    format!("{scheme}://{host}{path_and_query}")
+}
+
 /// Fallback for unknown routes: a JSON 404.
 pub async fn no_route() -> ApiError {
     ApiError::no_route()

@@ -1,0 +1,88 @@
+//! The Twilio inbound route through `router().oneshot()`, signed as Twilio
+//! signs, tampered, and unconfigured.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use schoolbell::adapters::local::{EmbeddedTable, SimulatedCarrier};
+use schoolbell::domain::{DistrictId, PhoneNumber, SmsStatus};
+use schoolbell::ports::{SystemClock, Table};
+use schoolbell::store::SmsStatusStore;
+use schoolbell::webhook_auth::sign_twilio;
+use schoolbell::webhook_auth::sns::DirCertificates;
+use schoolbell_delivery_receipts::{HttpConfirmer, WebhookConfig};
+use tower::ServiceExt as _;
+
+use super::*;
+
+const TOKEN: &str = "twilio-auth-token";
+const BASE: &str = "https://hooks.district.example";
+const BODY: &str = "MessageSid=SM1&From=%2B16175552345&To=%2B18005550123&Body=STOP";
+
+fn app(token: Option<&str>) -> (Router, Arc<dyn Table>, Arc<SimulatedCarrier>) {
+    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let carrier = Arc::new(SimulatedCarrier::new());
+    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
+    let replies = ReplyService::new(table.clone(), carrier.clone(), Arc::new(SystemClock), Some(district));
+    let config = WebhookConfig {
+        public_url: Some(BASE.into()),
+        twilio_auth_token: token.map(str::to_string),
+        ..WebhookConfig::default()
+    };
+    let confirmer = Arc::new(HttpConfirmer::new().unwrap_or_else(|e| panic!("{e}")));
+    let webhooks = Webhooks::with_sns_parts(&config, Arc::new(DirCertificates::new("/nonexistent")), confirmer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    (router(InboundState { replies, webhooks: Arc::new(webhooks) }), table, carrier)
+}
+
+fn params(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("%2B", "+")))
+        .collect()
+}
+
+fn request(body: &str, signature: &str) -> Request<Body> {
+    Request::post("/webhooks/twilio/inbound")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn a_signed_stop_opts_the_number_out_and_answers_once() {
+    let (app, table, carrier) = app(Some(TOKEN));
+    let signature =
+        sign_twilio(TOKEN, &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap_or_else(|e| panic!("{e}"));
+    let response = app.clone().oneshot(request(BODY, &signature)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 200);
+    let again = app.oneshot(request(BODY, &signature)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.status(), 200, "Twilio retried: acknowledged, nothing twice");
+    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
+    let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    let status = SmsStatusStore::new(table).get(&district, &number).await.unwrap_or_default();
+    assert_eq!(status.map(|s| s.status), Some(SmsStatus::OptOut));
+    assert_eq!(carrier.sent().len(), 1, "one confirmation");
+}
+
+#[tokio::test]
+async fn a_tampered_body_a_wrong_key_and_a_missing_token_change_nothing() {
+    let (app, table, carrier) = app(Some(TOKEN));
+    let signature =
+        sign_twilio(TOKEN, &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap_or_else(|e| panic!("{e}"));
+    let tampered = BODY.replace("STOP", "START");
+    let response = app.clone().oneshot(request(&tampered, &signature)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 403);
+    let wrong = sign_twilio("another-token", &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(app.oneshot(request(BODY, &wrong)).await.map(|r| r.status().as_u16()).ok(), Some(403));
+    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
+    let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(SmsStatusStore::new(table).get(&district, &number).await.ok(), Some(None));
+    assert!(carrier.sent().is_empty());
+    let (unconfigured, _, _) = self::app(None);
+    let answer = unconfigured.oneshot(request(BODY, &signature)).await.map(|r| r.status().as_u16()).ok();
+    assert_eq!(answer, Some(404));
+}
