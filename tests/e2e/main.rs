@@ -7,6 +7,7 @@ mod gateways;
 mod imports;
 mod lists;
 mod preferences;
+mod receipt_webhooks;
 mod roles;
 mod sending;
 mod table_contract;

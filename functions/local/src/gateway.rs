@@ -87,6 +87,7 @@ impl LocalGateway {
             .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .merge(api)
             .merge(self.preferences_routes())
+            .merge(crate::receipts_cmd::webhook_routes(self))
             .fallback(no_route)
             .method_not_allowed_fallback(wrong_method)
     }

@@ -4,16 +4,17 @@
 //!
 //! - [`DataDir`]: the data directory (store, signing secret, outbox, files).
 //! - [`LocalGateway`]: builds the world and serves it.
-//! - [`bench`], [`bench_fanout`]: `schoolbell bench ...` measurements.
+//! - [`bench`], [`bench_fanout`], [`bench_receipts`]: `schoolbell bench ...` measurements.
 //! - [`demo`]: `schoolbell demo`, the whole flow on a fresh data directory.
 //! - [`import_cmd`]: `schoolbell import` from a file or folder.
-//! - [`receipts_cmd`]: `schoolbell receipts parse`, a receipt body as JSON.
+//! - [`receipts_cmd`]: `schoolbell receipts parse|verify`, and the local receipt webhooks.
 //! - [`token`]: development tokens the gateway accepts.
 //! - [`workers`]: queue loops, receipts and the broadcast scheduler of `serve`.
 
 pub mod bench;
 pub mod bench_fanout;
 mod bench_lists;
+pub mod bench_receipts;
 mod data_dir;
 pub mod demo;
 mod gateway;

@@ -124,6 +124,19 @@ enum Receipts {
         /// The body as the provider sends it.
         file: PathBuf,
     },
+    /// Check an SNS message's signature: prints `valid` (exit 0), or the
+    /// reason it is not (exit 1).
+    Verify {
+        /// Only `sns`: the other providers sign request headers with a secret.
+        #[arg(long)]
+        dialect: String,
+        /// The SNS message (HTTPS body or Lambda SNS event), headers allowed.
+        file: PathBuf,
+        /// Signing certificates by the file name of their SigningCertURL; a
+        /// certificate not there is fetched from AWS over HTTPS.
+        #[arg(long, env = "SCHOOLBELL_SNS_CERT_DIR")]
+        cert_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -163,6 +176,22 @@ enum Bench {
         /// Students in the generated district.
         #[arg(long, default_value_t = 50_000)]
         students: usize,
+        /// Accepted for symmetry: the output is always JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Receipts: signed Twilio status callbacks posted over HTTP to the
+    /// local gateway; prints throughput, latency and the deliveries applied.
+    Receipts {
+        /// Receipts to post (one per sent text).
+        #[arg(long, default_value_t = 20_000)]
+        receipts: usize,
+        /// Posts in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Keep the table in memory instead of the data directory's file.
+        #[arg(long)]
+        in_memory: bool,
         /// Accepted for symmetry: the output is always JSON.
         #[arg(long)]
         json: bool,
@@ -298,6 +327,18 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", schoolbell_local::receipts_cmd::parse_file(&dialect, &file)?);
             Ok(())
         }
+        Command::Receipts(Receipts::Verify { dialect, file, cert_dir }) => {
+            match schoolbell_local::receipts_cmd::verify_file(&dialect, &file, cert_dir.as_deref()).await? {
+                Ok(()) => {
+                    println!("valid");
+                    Ok(())
+                }
+                Err(reason) => {
+                    println!("invalid: {reason}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Replies(Replies::Classify { text }) => {
             println!("{}", schoolbell::domain::classify_reply(&text));
             Ok(())
@@ -323,6 +364,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(Bench::Fanout { students, json: _ }) => {
             let dir = std::env::temp_dir().join(format!("schoolbell-bench-fanout-{}", std::process::id()));
             let report = schoolbell_local::bench_fanout::fanout(students, &dir).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("{}", serde_json::to_string_pretty(&report?)?);
+            Ok(())
+        }
+        Command::Bench(Bench::Receipts { receipts, concurrency, in_memory, json: _ }) => {
+            let dir = std::env::temp_dir().join(format!("schoolbell-bench-receipts-{}", std::process::id()));
+            let report = schoolbell_local::bench_receipts::receipts(receipts, concurrency, in_memory, &dir).await;
             let _ = std::fs::remove_dir_all(&dir);
             println!("{}", serde_json::to_string_pretty(&report?)?);
             Ok(())

@@ -280,3 +280,127 @@ async fn demo_ends_with_the_contract_json_and_serve_shows_what_it_made() {
     assert_eq!(listed["broadcasts"].as_array().map(Vec::len), Some(2), "{listed}");
     server.terminate();
 }
+
+/// An SNS signing key with a self-signed certificate (rcgen), as AWS's own
+/// validators test: SNS publishes no private key.
+struct SnsSigner {
+    key: rsa::RsaPrivateKey,
+    certificate: String,
+}
+
+fn sns_signer() -> SnsSigner {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap_or_else(|e| panic!("{e}"));
+    let pkcs8 = key.to_pkcs8_pem(LineEnding::LF).unwrap_or_else(|e| panic!("{e}"));
+    let pair =
+        rcgen::KeyPair::from_pem_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).unwrap_or_else(|e| panic!("{e}"));
+    let params = rcgen::CertificateParams::new(vec!["sns.amazonaws.com".to_string()]).unwrap_or_else(|e| panic!("{e}"));
+    let certificate = params.self_signed(&pair).unwrap_or_else(|e| panic!("{e}"));
+    SnsSigner { key, certificate: certificate.pem() }
+}
+
+const SNS_CERT_URL: &str = "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-cli.pem";
+
+fn signed_sns_notification(signer: &SnsSigner, version: &str) -> schoolbell::webhook_auth::SnsMessage {
+    use base64::Engine as _;
+    use rsa::signature::{SignatureEncoding, Signer};
+    let mut message = schoolbell::webhook_auth::SnsMessage {
+        kind: "Notification".into(),
+        message_id: "0f0e3c1a-9a53-5e26-9f3c-5b6f3f0a1a01".into(),
+        token: None,
+        topic_arn: "arn:aws:sns:us-east-2:123456789012:schoolbell-receipts".into(),
+        subject: None,
+        message: r#"{"eventType":"TEXT_DELIVERED","messageId":"m-1","isFinal":true}"#.into(),
+        subscribe_url: None,
+        timestamp: "2025-05-02T00:54:06.655Z".into(),
+        signature_version: version.into(),
+        signature: String::new(),
+        signing_cert_url: SNS_CERT_URL.into(),
+        unsubscribe_url: Some("https://sns.us-east-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x".into()),
+    };
+    let canonical = schoolbell::webhook_auth::canonical_string(&message).unwrap_or_else(|e| panic!("{e}"));
+    let signature = match version {
+        "1" => rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(signer.key.clone()).sign(canonical.as_bytes()).to_vec(),
+        _ => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(signer.key.clone()).sign(canonical.as_bytes()).to_vec(),
+    };
+    message.signature = base64::engine::general_purpose::STANDARD.encode(signature);
+    message
+}
+
+fn verify_sns_file(file: &Path, cert_dir: Option<&Path>) -> (Option<i32>, String, String) {
+    let mut args = vec!["receipts".to_string(), "verify".into(), "--dialect".into(), "sns".into()];
+    args.push(file.to_string_lossy().into_owned());
+    if let Some(dir) = cert_dir {
+        args.extend(["--cert-dir".to_string(), dir.to_string_lossy().into_owned()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output =
+        schoolbell(&args).env_remove("SCHOOLBELL_SNS_CERT_DIR").output().unwrap_or_else(|e| panic!("verify: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.code(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn receipts_verify_accepts_signed_sns_messages_and_says_why_it_refuses_others() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let certs = dir.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap_or_else(|e| panic!("{e}"));
+    let signer = sns_signer();
+    std::fs::write(certs.join("SimpleNotificationService-cli.pem"), &signer.certificate)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("message.json");
+    for version in ["1", "2"] {
+        let message = signed_sns_notification(&signer, version);
+        let json = serde_json::to_string_pretty(&message).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, &json).unwrap_or_else(|e| panic!("{e}"));
+        let (code, stdout, stderr) = verify_sns_file(&file, Some(&certs));
+        assert_eq!((code, stdout.as_str()), (Some(0), "valid"), "version {version}: {stderr}");
+
+        let lambda = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": message}]});
+        let lambda = lambda.to_string().replace("SigningCertURL", "SigningCertUrl");
+        std::fs::write(&file, lambda).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(verify_sns_file(&file, Some(&certs)).1, "valid", "a Lambda SNS event, version {version}");
+
+        std::fs::write(&file, json.replace("TEXT_DELIVERED", "TEXT_BLOCKED")).unwrap_or_else(|e| panic!("{e}"));
+        let (code, stdout, _) = verify_sns_file(&file, Some(&certs));
+        assert_eq!(code, Some(1), "a tampered message fails");
+        assert!(stdout.contains("do not match"), "{stdout}");
+    }
+
+    let mut untrusted = signed_sns_notification(&signer, "2");
+    untrusted.signing_cert_url =
+        "https://sns.us-east-2.amazonaws.com.evil.example/SimpleNotificationService-cli.pem".into();
+    std::fs::write(&file, serde_json::to_string(&untrusted).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout, _) = verify_sns_file(&file, Some(&certs));
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("not trusted"), "{stdout}");
+
+    std::fs::write(&file, "not an SNS message").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(verify_sns_file(&file, Some(&certs)).0, Some(1));
+}
+
+#[test]
+fn receipts_verify_checks_a_published_aws_message_with_its_expired_certificate_from_the_directory() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let name = "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
+    let certificate = include_str!("../../../shared/src/webhook_auth/sns/aws_sns_2021.pem");
+    std::fs::write(dir.path().join(name), certificate).unwrap_or_else(|e| panic!("{e}"));
+    // aws/aws-sdk-ruby@039d3fec:gems/aws-sdk-sns/spec/message_verifier_spec.rb, SignatureVersion 1, as
+    // an HTTP request with its headers.
+    let message = format!(
+        "POST / HTTP/1.1\r\nx-amz-sns-message-type: Notification\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\
+         {{\"Type\":\"Notification\",\"MessageId\":\"792cda85-518f-5dd3-9163-81d851212f3a\",\
+         \"TopicArn\":\"arn:aws:sns:us-east-2:295079676684:publish-and-verify-892f85fe-4836-424d-8188-ab85bef0f362\",\
+         \"Message\":\"Hello world\",\"Timestamp\":\"2022-07-28T21:23:58.317Z\",\"SignatureVersion\":\"1\",\
+         \"Signature\":\"ghtf+deOBAzHJJZ6s6CdRLfTQAlcGzq9naoFM1wi0CJiq//uVRuZnamrkWNF0fhouMFvuLVRwcz8PZLUMSfnmd5VpdTKpTyiKmy1qJAZXma0w+yi7G+I33hD1Jyk1Nbym2n0kqp3fVu2aoooiN2ZeLAT2bH0/BtjLSfN1yAOKNoprco4qV9gGUZinXJdj9a1YdNhDR2jKi33ldlsVtEXAtiaDklGEk7DgRKX38GerBPiLg3FdtgY6KC7cdeGpU/dGK+4hjc83Ive1HoFkAwqhpgInM2sMytBosoiXfCmOKmU4xeGD0gHDNZTlJUJQDlzw8Eag0H9f/5zXF9d3uy0YQ==\",\
+         \"SigningCertURL\":\"https://sns.us-east-2.amazonaws.com/{name}\",\
+         \"UnsubscribeURL\":\"https://sns.us-east-2.amazonaws.com/?Action=Unsubscribe\"}}"
+    );
+    let file = dir.path().join("published.txt");
+    std::fs::write(&file, &message).unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout, stderr) = verify_sns_file(&file, Some(dir.path()));
+    assert_eq!((code, stdout.as_str()), (Some(0), "valid"), "{stderr}");
+    std::fs::write(&file, message.replace("Hello world", "Hello world!")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(verify_sns_file(&file, Some(dir.path())).0, Some(1));
+}

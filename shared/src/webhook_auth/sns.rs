@@ -13,6 +13,7 @@
 //! fetcher is not written yet; it is one more `CertificateSource`.
 
 mod certs;
+mod fetch;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +30,7 @@ use x509_cert::Certificate;
 use x509_cert::der::{Decode, DecodePem, Encode};
 
 pub use certs::{CACHE_CAPACITY, CERT_DIR_ENV, CachedCertificates, CertificateSource, DirCertificates, check_cert_url};
+pub use fetch::{FETCH_TIMEOUT, FallbackCertificates, HttpsCertificates, MAX_CERTIFICATE_BYTES};
 
 use super::VerifyError;
 

@@ -1,0 +1,134 @@
+//! Carrier receipts over HTTP into the local gateway: a broadcast goes out
+//! through the simulated carrier, then a signed Twilio status callback for
+//! one of its messages marks that delivery failed (landline) and puts the
+//! number on the clean-up list; the same callback again changes nothing; an
+//! unknown message id and a forged signature get their answers.
+
+use std::time::Duration;
+
+use schoolbell::webhook_auth::sign_twilio;
+use schoolbell_local::receipts_cmd::local_webhook_config;
+use schoolbell_tests::app::{TestApp, spawn_app};
+use schoolbell_tests::family_fixture::{CSV, MAPPING};
+use serde_json::{Value, json};
+
+const D: &str = "district-a";
+const ANA_CELL: &str = "+16175552345";
+const PATH: &str = "/webhooks/twilio/status";
+
+async fn district_with_a_sent_broadcast() -> (TestApp, String, String) {
+    let app = spawn_app().await;
+    let admin = app.token(D, "district_admin", &[]);
+    let definition = json!({"name": "families", "method": "mapped", "mapping": MAPPING});
+    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
+    assert_eq!(app.put_file("/v1/imports/families/file", &admin, "families.csv", CSV.as_bytes().to_vec()).await.0, 200);
+    assert_eq!(app.post("/v1/imports/families/runs", Some(&admin), "").await.0, 201);
+    for guardian in ["c-ana", "c-kim"] {
+        let consent = json!({"channels": {"text": {"emergency": true}},
+            "consent": {"source": "paper form", "at": "2026-09-01T12:00:00Z"}});
+        let (status, body) =
+            app.put_json(&format!("/v1/people/{guardian}/preferences"), &admin, &consent.to_string()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let broadcast = json!({"reason": "emergency", "emergency": true, "channels": ["text"],
+        "content": {"sms": "School is closed today for {{children}}."},
+        "audience": {"rule": {}, "target": "guardians"}});
+    let (status, created) = app.post("/v1/broadcasts", Some(&admin), &broadcast.to_string()).await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    for _ in 0..400 {
+        let (_, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(&admin)).await;
+        if report["progress"] == "complete" && report["totals"]["sent"] == 0 {
+            assert_eq!(report["counts"]["text"]["delivered"], 2, "{report}");
+            return (app, admin, id);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("broadcast {id} did not settle");
+}
+
+async fn text_to(app: &TestApp, admin: &str, broadcast: &str, number: &str) -> Value {
+    let (status, page) = app.get(&format!("/v1/broadcasts/{broadcast}/deliveries"), Some(admin)).await;
+    assert_eq!(status, 200, "{page}");
+    page["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|d| d["to"] == number && d["channel"] == "text"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no text to {number}: {page}"))
+}
+
+/// Posts a Twilio status callback signed with `token`; answers (status, body).
+async fn post_twilio(app: &TestApp, token: &str, params: &[(&str, &str)]) -> (u16, String) {
+    let url = format!("{}{PATH}", app.address);
+    let signature = sign_twilio(token, &url, params).unwrap_or_else(|e| panic!("{e}"));
+    let body: Vec<String> =
+        params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "+"))).collect();
+    let response = app
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(body.join("&"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn cleanup_statuses(app: &TestApp, admin: &str, number: &str) -> Vec<String> {
+    let (status, page) = app.get("/v1/contact-cleanup", Some(admin)).await;
+    assert_eq!(status, 200, "{page}");
+    page["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|row| row["number"] == number)
+                .map(|row| row["status"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_signed_twilio_receipt_marks_the_delivery_landline_and_lists_the_number_for_clean_up() {
+    let (app, admin, broadcast) = district_with_a_sent_broadcast().await;
+    let token = local_webhook_config(&app.data)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .twilio_auth_token
+        .unwrap_or_else(|| panic!("the local gateway has a Twilio token"));
+    let before = text_to(&app, &admin, &broadcast, ANA_CELL).await;
+    assert_eq!(before["state"], "delivered", "the simulated carrier answered first: {before}");
+    let message_id = before["provider_message_id"].as_str().unwrap_or_default().to_string();
+    assert!(!message_id.is_empty(), "{before}");
+    assert!(cleanup_statuses(&app, &admin, ANA_CELL).await.is_empty());
+
+    let receipt = [
+        ("MessageSid", message_id.as_str()),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "30006"),
+        ("To", ANA_CELL),
+        ("From", "+16175550000"),
+        ("AccountSid", "ACtest"),
+        ("ApiVersion", "2010-04-01"),
+    ];
+    let forged = post_twilio(&app, "not-the-token", &receipt).await;
+    assert_eq!(forged.0, 403, "{}", forged.1);
+    assert_eq!(text_to(&app, &admin, &broadcast, ANA_CELL).await, before, "a forged receipt changes nothing");
+
+    assert_eq!(post_twilio(&app, &token, &receipt).await, (200, "{}".to_string()));
+    let after = text_to(&app, &admin, &broadcast, ANA_CELL).await;
+    assert_eq!((after["state"].as_str(), after["reason"].as_str()), (Some("failed"), Some("landline")), "{after}");
+    assert_eq!(after["raw_code"], "30006");
+    let listed = cleanup_statuses(&app, &admin, ANA_CELL).await;
+    assert!(!listed.is_empty() && listed.iter().all(|s| s == "landline"), "one row per student of Ana: {listed:?}");
+
+    assert_eq!(post_twilio(&app, &token, &receipt).await, (200, "{}".to_string()), "the replay is acknowledged");
+    assert_eq!(text_to(&app, &admin, &broadcast, ANA_CELL).await, after, "and changes nothing");
+    assert_eq!(cleanup_statuses(&app, &admin, ANA_CELL).await, listed);
+
+    let unknown = [("MessageSid", "SMdoesnotexist"), ("MessageStatus", "delivered"), ("To", ANA_CELL)];
+    assert_eq!(post_twilio(&app, &token, &unknown).await, (200, "{}".to_string()));
+    app.stop().await;
+}
