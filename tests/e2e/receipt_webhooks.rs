@@ -59,7 +59,12 @@ async fn text_to(app: &TestApp, admin: &str, broadcast: &str, number: &str) -> V
 
 /// Posts a Twilio status callback signed with `token`; answers (status, body).
 async fn post_twilio(app: &TestApp, token: &str, params: &[(&str, &str)]) -> (u16, String) {
-    let url = format!("{}{PATH}", app.address);
+    post_twilio_to(app, PATH, token, params).await
+}
+
+/// Posts a form to a Twilio webhook path, signed with `token`.
+async fn post_twilio_to(app: &TestApp, path: &str, token: &str, params: &[(&str, &str)]) -> (u16, String) {
+    let url = format!("{}{path}", app.address);
     let signature = sign_twilio(token, &url, params).unwrap_or_else(|e| panic!("{e}"));
     let body: Vec<String> =
         params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "+"))).collect();
@@ -130,5 +135,50 @@ async fn a_signed_twilio_receipt_marks_the_delivery_landline_and_lists_the_numbe
 
     let unknown = [("MessageSid", "SMdoesnotexist"), ("MessageStatus", "delivered"), ("To", ANA_CELL)];
     assert_eq!(post_twilio(&app, &token, &unknown).await, (200, "{}".to_string()));
+    app.stop().await;
+}
+
+/// Sends the family an emergency text and answers the state of Ana's text.
+async fn ana_text_of_a_new_broadcast(app: &TestApp, admin: &str) -> Value {
+    let broadcast = json!({"reason": "emergency", "emergency": true, "channels": ["text"],
+        "content": {"sms": "Early dismissal today."}, "audience": {"rule": {}, "target": "guardians"}});
+    let (status, created) = app.post("/v1/broadcasts", Some(admin), &broadcast.to_string()).await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    for _ in 0..400 {
+        let (_, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(admin)).await;
+        if report["progress"] == "complete" && report["totals"]["sent"] == 0 {
+            return text_to(app, admin, &id, ANA_CELL).await;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("broadcast {id} did not settle");
+}
+
+#[tokio::test]
+async fn a_stop_reply_opts_the_number_out_of_every_later_broadcast_until_start() {
+    let (app, admin, _) = district_with_a_sent_broadcast().await;
+    let settings = json!({"name": "Maple ISD", "sms_numbers": ["+18005550123"]});
+    assert_eq!(app.put_json("/v1/settings", &admin, &settings.to_string()).await.0, 200);
+    let token = local_webhook_config(&app.data)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .twilio_auth_token
+        .unwrap_or_else(|| panic!("the local gateway has a Twilio token"));
+    let reply = |id: &'static str, body: &'static str| {
+        [("MessageSid", id), ("From", ANA_CELL), ("To", "+18005550123"), ("Body", body), ("NumMedia", "0")]
+    };
+    let inbound = "/webhooks/twilio/inbound";
+    let (status, twiml) = post_twilio_to(&app, inbound, &token, &reply("SMin1", "Stop")).await;
+    assert_eq!(status, 200, "{twiml}");
+    assert!(twiml.contains("<Response/>"), "{twiml}");
+    assert_eq!(post_twilio_to(&app, inbound, "forged", &reply("SMin9", "START")).await.0, 403);
+    assert_eq!(cleanup_statuses(&app, &admin, ANA_CELL).await.first().map(String::as_str), Some("opt_out"));
+
+    let skipped = ana_text_of_a_new_broadcast(&app, &admin).await;
+    assert_eq!((skipped["state"].as_str(), skipped["reason"].as_str()), (Some("skipped"), Some("opt_out")));
+
+    assert_eq!(post_twilio_to(&app, inbound, &token, &reply("SMin2", "START")).await.0, 200);
+    let sent = ana_text_of_a_new_broadcast(&app, &admin).await;
+    assert_eq!(sent["state"], "delivered", "{sent}");
     app.stop().await;
 }

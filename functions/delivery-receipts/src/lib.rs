@@ -21,8 +21,9 @@
 //! Answers:
 //! - 200 `{}` when the body was applied, including a receipt for a message
 //!   id we do not know (kept for operators), a replay (changes nothing), and
-//!   a well-formed body that is not a delivery receipt (an inbound message,
-//!   an SES open). Jasmin gets `ACK/Jasmin` (text), or it retries.
+//!   a well-formed body that is not a delivery receipt (an SES open; an
+//!   inbound text — Telnyx `message.received`, AWS two-way SMS — goes to
+//!   the reply rule when `replies` is set). Jasmin gets `ACK/Jasmin` (text), or it retries.
 //! - 403 `{"code": "invalid_signature"}` when verification fails, and
 //!   `topic_not_allowed` for an SNS topic off the allow-list: nothing is
 //!   read or changed (no subscription is confirmed).
@@ -40,6 +41,7 @@
 //! fallbacks for Lambda (`main.rs`).
 
 pub mod config;
+mod replies;
 mod sns;
 pub mod webhooks;
 
@@ -55,7 +57,7 @@ use axum::{Json, Router};
 use schoolbell::http::{ApiError, no_route, public_request_url, wrong_method};
 use schoolbell::ports::Clock;
 use schoolbell::receipts::{Dialect, ReceiptError, parse};
-use schoolbell::services::{Applied, ReceiptEvent, ReceiptService};
+use schoolbell::services::{Applied, ReceiptEvent, ReceiptService, ReplyService};
 use schoolbell::webhook_auth::{SharedSecret, VerifyError, verify_twilio_request};
 use serde_json::json;
 
@@ -71,6 +73,10 @@ pub struct ReceiptsState {
     pub webhooks: Arc<Webhooks>,
     /// Now, for the signed timestamps of Telnyx and Vonage.
     pub clock: Arc<dyn Clock>,
+    /// The reply rule, for inbound texts that reach these endpoints
+    /// (Telnyx `message.received`, AWS two-way SMS on the SNS topic);
+    /// `None` acknowledges and ignores them.
+    pub replies: Option<ReplyService>,
 }
 
 /// The routes without fallbacks (for merging).
@@ -147,6 +153,9 @@ pub(crate) async fn apply_body(state: &ReceiptsState, provider: Provider, body: 
     let receipts = match parse(provider.dialect(), body) {
         Ok(receipts) => receipts,
         Err(error @ ReceiptError::UnsupportedMessageType { .. }) => {
+            if replies::reply_if_inbound(state, provider, body).await? {
+                return Ok(());
+            }
             tracing::debug!(provider = provider.name(), reason = %error, "not a delivery receipt; acknowledged");
             return Ok(());
         }

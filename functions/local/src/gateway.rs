@@ -138,6 +138,21 @@ impl LocalGateway {
         schoolbell::services::TaskRunner::new(fanout, send)
     }
 
+    /// Handles SMS replies; confirmations go out through the simulated
+    /// carrier. Replies to a number no district lists go to the district
+    /// named by `SCHOOLBELL_DEFAULT_DISTRICT`, if set.
+    pub fn reply_service(&self) -> schoolbell::services::ReplyService {
+        let default_district = std::env::var("SCHOOLBELL_DEFAULT_DISTRICT")
+            .ok()
+            .and_then(|d| schoolbell::domain::DistrictId::parse(d).ok());
+        schoolbell::services::ReplyService::new(
+            self.table.clone(),
+            self.carrier.clone(),
+            Arc::new(schoolbell::ports::SystemClock),
+            default_district,
+        )
+    }
+
     /// Applies receipts to deliveries and contact statuses.
     pub fn receipt_service(&self) -> schoolbell::services::ReceiptService {
         schoolbell::services::ReceiptService::new(self.table.clone(), Arc::new(schoolbell::ports::SystemClock))

@@ -42,7 +42,7 @@ pub fn local_webhook_config(data: &DataDir) -> anyhow::Result<WebhookConfig> {
     Ok(config.with_development_secrets(&data.signing_secret()?))
 }
 
-/// The delivery-receipt webhook routes over the gateway's table, configured
+/// The delivery-receipt and inbound-SMS webhook routes over the gateway's table, configured
 /// by [`local_webhook_config`] for the gateway's data directory (the parent
 /// of its file store). A configuration that cannot be used is logged and
 /// the webhooks are left out (their paths answer 404), so `serve` still
@@ -62,8 +62,15 @@ pub fn webhook_routes(gateway: &LocalGateway) -> axum::Router {
     match built {
         Ok(webhooks) => {
             let clock = Arc::new(schoolbell::ports::SystemClock);
-            let state = ReceiptsState { receipts: gateway.receipt_service(), webhooks: Arc::new(webhooks), clock };
-            schoolbell_delivery_receipts::routes(state)
+            let webhooks = Arc::new(webhooks);
+            let state = ReceiptsState {
+                receipts: gateway.receipt_service(),
+                webhooks: Arc::clone(&webhooks),
+                clock,
+                replies: Some(gateway.reply_service()),
+            };
+            let inbound = schoolbell_inbound_sms::InboundState { replies: gateway.reply_service(), webhooks };
+            schoolbell_delivery_receipts::routes(state).merge(schoolbell_inbound_sms::routes(inbound))
         }
         Err(error) => {
             tracing::error!(%error, "delivery-receipt webhooks are off");

@@ -124,6 +124,7 @@ pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: 
         receipts: ReceiptService::new(table.clone(), clock.clone()),
         webhooks: Arc::new(webhooks),
         clock,
+        replies: None,
     };
     World { router: schoolbell_delivery_receipts::router(state), table, confirmer }
 }
