@@ -155,8 +155,8 @@ impl RecipientResolver {
         Self { lists, list_store: ListStore::new(Arc::clone(&table)), table }
     }
 
-    /// Reads many people's partitions, [`READ_BATCH`] queries at a time
-    /// (one request each), [`READ_CONCURRENCY`] batches in flight; in id order.
+    /// Reads many people's partitions, 128 queries at a time
+    /// (one request each), four batches in flight; in id order.
     pub async fn read_all(
         &self,
         district: &DistrictId,

@@ -8,9 +8,10 @@
 //! `.amazonaws.com.cn`) ending in `.pem` is ever used (see
 //! [`check_cert_url`]), and a [`CertificateSource`] turns it into PEM bytes:
 //! [`DirCertificates`] from an operator's directory (offline and local runs),
-//! wrapped in [`CachedCertificates`]. Its dates and chain are not checked, so
-//! an expired certificate still verifies the messages it signed. An HTTPS
-//! fetcher is not written yet; it is one more `CertificateSource`.
+//! and `HttpsCertificates` from AWS over HTTPS (`fetch`), behind
+//! `FallbackCertificates` and wrapped in [`CachedCertificates`]. Its dates
+//! and chain are not checked, so an expired certificate still verifies the
+//! messages it signed.
 
 mod certs;
 mod fetch;

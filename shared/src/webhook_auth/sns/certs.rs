@@ -66,11 +66,11 @@ fn is_sns_host(host: &str) -> bool {
 /// Supplies the PEM bytes of the certificate at a `SigningCertURL` that
 /// has passed [`check_cert_url`].
 ///
-/// Implementations: [`DirCertificates`] (a local directory) and
-/// [`CachedCertificates`] (a cache over another source). An HTTPS fetcher
-/// (GET the URL, https only, no redirects, a size limit and a timeout,
-/// failures as [`VerifyError::CertificateFetch`]) is one more
-/// implementation, not written yet.
+/// Implementations: [`DirCertificates`] (a local directory),
+/// [`CachedCertificates`] (a cache over another source), and the HTTPS
+/// fetcher of the `fetch` module (GET the checked URL, https only, no
+/// redirects, a size limit and a timeout, failures as
+/// [`VerifyError::CertificateFetch`]).
 #[async_trait]
 pub trait CertificateSource: Send + Sync {
     /// The certificate at `url`, as PEM bytes.
