@@ -1,12 +1,13 @@
 //! `schoolbell-fanout-worker`: plans broadcasts. Its SQS event source hands
 //! plan tasks (`schoolbell::services::FanoutService` resolves the audience
 //! and queues send chunks); an EventBridge schedule (`rate(1 minute)`)
-//! queues the broadcasts whose `send_at` or end of quiet hours has come.
+//! queues the broadcasts whose `send_at` or end of quiet hours has come, and
+//! applies again receipts that arrived before their message was recorded.
 //! [`handle_event`] tells the two apart.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use schoolbell::adapters::aws::run_sqs_event;
-use schoolbell::services::{BroadcastService, ServiceError, TaskRunner};
+use schoolbell::services::{BroadcastService, ReceiptService, ServiceError, TaskRunner};
 use serde_json::{Value, json};
 
 /// Why an invocation failed as a whole.
@@ -25,6 +26,7 @@ pub enum WorkerError {
 pub async fn handle_event(
     runner: &TaskRunner,
     broadcasts: &BroadcastService,
+    receipts: &ReceiptService,
     event: Value,
 ) -> Result<Value, WorkerError> {
     if event.get("Records").is_some() {
@@ -34,7 +36,8 @@ pub async fn handle_event(
     }
     if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
         let queued = broadcasts.run_due().await?;
-        return Ok(json!({"queued": queued}));
+        let receipts_applied = receipts.reapply_unmatched().await?;
+        return Ok(json!({"queued": queued, "receipts_applied": receipts_applied}));
     }
     Err(WorkerError::UnknownEvent("expected SQS records or a scheduled event".into()))
 }
@@ -49,15 +52,15 @@ mod tests {
 
     use super::*;
 
-    fn worker() -> (TaskRunner, BroadcastService, Arc<LocalQueue>) {
+    fn worker() -> (TaskRunner, BroadcastService, ReceiptService, Arc<LocalQueue>) {
         let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
         let clock = Arc::new(SystemClock);
         let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
         let queue = Arc::new(LocalQueue::new());
         let runner =
             TaskRunner::planner(FanoutService::new(table.clone(), lists.clone(), queue.clone(), clock.clone()));
-        let broadcasts = BroadcastService::new(table, lists, queue.clone(), clock, Arc::new(RandomIds));
-        (runner, broadcasts, queue)
+        let broadcasts = BroadcastService::new(table.clone(), lists, queue.clone(), clock.clone(), Arc::new(RandomIds));
+        (runner, broadcasts, ReceiptService::new(table, clock), queue)
     }
 
     fn event(name: &str) -> Value {

@@ -7,7 +7,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use schoolbell::adapters::aws::{DynamoTable, SqsWorkQueue, load_sdk_config};
 use schoolbell::config::{LambdaConfig, process_env};
 use schoolbell::ports::{RandomIds, SystemClock};
-use schoolbell::services::{BroadcastService, FanoutService, ListService, TaskRunner};
+use schoolbell::services::{BroadcastService, FanoutService, ListService, ReceiptService, TaskRunner};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -23,10 +23,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let send_queue = Arc::new(SqsWorkQueue::new(sqs.clone(), send_url));
     let plan_queue = Arc::new(SqsWorkQueue::new(sqs, plan_url));
     let runner = TaskRunner::planner(FanoutService::new(table.clone(), lists.clone(), send_queue, clock.clone()));
-    let broadcasts = BroadcastService::new(table, lists, plan_queue, clock, Arc::new(RandomIds));
-    let (runner, broadcasts) = (&runner, &broadcasts);
+    let broadcasts = BroadcastService::new(table.clone(), lists, plan_queue, clock.clone(), Arc::new(RandomIds));
+    let receipts = ReceiptService::new(table, clock);
+    let (runner, broadcasts, receipts) = (&runner, &broadcasts, &receipts);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        schoolbell_fanout_worker::handle_event(runner, broadcasts, event.payload)
+        schoolbell_fanout_worker::handle_event(runner, broadcasts, receipts, event.payload)
             .await
             .map_err(lambda_runtime::Error::from)
     }))

@@ -162,8 +162,9 @@ pub async fn apply_events<T: Clone + Send + 'static>(
     }
 }
 
-/// Queues broadcasts whose time has come, every [`BROADCAST_TICK`].
-pub async fn run_broadcast_scheduler(broadcasts: BroadcastService) {
+/// Queues broadcasts whose time has come, and applies again receipts that
+/// beat their message's record, every [`BROADCAST_TICK`].
+pub async fn run_broadcast_scheduler(broadcasts: BroadcastService, receipts: ReceiptService) {
     let mut tick = tokio::time::interval(BROADCAST_TICK);
     loop {
         tick.tick().await;
@@ -171,6 +172,9 @@ pub async fn run_broadcast_scheduler(broadcasts: BroadcastService) {
             Ok(0) => {}
             Ok(due) => tracing::info!(due, "waiting broadcasts queued"),
             Err(error) => tracing::error!(%error, "broadcast scheduler failed"),
+        }
+        if let Err(error) = receipts.reapply_unmatched().await {
+            tracing::error!(%error, "kept receipts not applied again");
         }
     }
 }
@@ -188,7 +192,7 @@ impl Workers {
             tokio::spawn(run_queue(Arc::clone(&gateway.send_queue), runner)),
             tokio::spawn(apply_events(gateway.carrier.subscribe(), receipts.clone(), carrier_event)),
             tokio::spawn(apply_events(gateway.outbox.subscribe(), receipts, email_event)),
-            tokio::spawn(run_broadcast_scheduler(gateway.broadcast_service())),
+            tokio::spawn(run_broadcast_scheduler(gateway.broadcast_service(), gateway.receipt_service())),
         ])
     }
 

@@ -169,14 +169,118 @@ impl ReceiptService {
 
     async fn keep_unmatched(&self, event: &ReceiptEvent, now: DateTime<Utc>) -> Result<(), ServiceError> {
         let body = json!({
-            "provider_message_id": event.provider_message_id, "status": event.status.as_str(),
-            "raw_code": event.raw_code, "source": event.source, "received_at": now,
-            "expires_at": now.timestamp() + UNMATCHED_TTL_SECONDS,
+            "provider_message_id": event.provider_message_id, "kind": event.kind, "status": event.status,
+            "final": event.is_final, "raw_code": event.raw_code, "occurred_at": event.occurred_at,
+            "source": event.source, "received_at": now, "expires_at": now.timestamp() + UNMATCHED_TTL_SECONDS,
         });
         let sk = format!("{}#{}", event.provider_message_id, event.status.as_str());
-        let item = record_item("SYSTEM#UNMATCHED_RECEIPTS".into(), sk, &body)?;
+        let item = record_item(unmatched_pk(now), sk, &body)?;
         self.table.put(item, Condition::None).await.map_err(StoreError::from)?;
         tracing::info!(source = %event.source, "receipt for an unknown message kept");
+        Ok(())
+    }
+
+    /// Applies again the receipts kept as unmatched in the last two hours
+    /// (a carrier can answer before the sender has recorded the message);
+    /// those that now find their delivery leave the list. Run by the
+    /// scheduler; answers how many were applied.
+    pub async fn reapply_unmatched(&self) -> Result<usize, ServiceError> {
+        let now = self.clock.now();
+        let mut applied = 0;
+        for hour in [now - chrono::Duration::hours(1), now] {
+            let pk = unmatched_pk(hour);
+            let items =
+                crate::store::query_all(self.table.as_ref(), crate::ports::Query::partition(pk.clone())).await?;
+            for item in items {
+                let sk = item.get("sk").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+                let text = |name: &str| item.get(name).and_then(serde_json::Value::as_str).map(str::to_string);
+                let (Some(kind), Some(status), Some(id)) =
+                    (field(&item, "kind"), field(&item, "status"), text("provider_message_id"))
+                else {
+                    continue;
+                };
+                let event = ReceiptEvent {
+                    provider_message_id: id,
+                    kind,
+                    status,
+                    is_final: item.get("final").and_then(serde_json::Value::as_bool).unwrap_or(true),
+                    raw_code: text("raw_code"),
+                    occurred_at: field(&item, "occurred_at"),
+                    source: text("source").unwrap_or_default(),
+                };
+                let Some((district, broadcast, _)) =
+                    self.broadcasts.by_provider_message(&event.provider_message_id).await?
+                else {
+                    continue;
+                };
+                tracing::debug!(%district, %broadcast, "a kept receipt found its message");
+                if self.apply(&event).await? != Applied::Unmatched {
+                    applied += 1;
+                }
+                self.table
+                    .delete(&crate::ports::Key::new(pk.clone(), sk), Condition::None)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+        }
+        Ok(applied)
+    }
+}
+
+/// A kept receipt's attribute read back as its type.
+fn field<T: serde::de::DeserializeOwned>(item: &crate::ports::Item, name: &str) -> Option<T> {
+    item.get(name).cloned().and_then(|value| serde_json::from_value(value).ok())
+}
+
+/// Receipts for unknown messages are kept by the hour they arrived.
+fn unmatched_pk(at: DateTime<Utc>) -> String {
+    format!("SYSTEM#UNMATCHED_RECEIPTS#{}", at.format("%Y%m%d%H"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::local::EmbeddedTable;
+    use crate::domain::{BroadcastId, Channel, Delivery, DistrictId};
+    use crate::ports::SystemClock;
+
+    #[tokio::test]
+    async fn a_receipt_that_beat_its_message_is_applied_once_the_message_is_recorded() -> Result<(), ServiceError> {
+        let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?);
+        let service = ReceiptService::new(table.clone(), Arc::new(SystemClock));
+        let event = ReceiptEvent {
+            provider_message_id: "m-1".into(),
+            kind: ReceiptKind::Sms,
+            status: ReceiptStatus::Landline,
+            is_final: true,
+            raw_code: Some("30006".into()),
+            occurred_at: None,
+            source: "twilio".into(),
+        };
+        assert_eq!(service.apply(&event).await?, Applied::Unmatched);
+        assert_eq!(service.reapply_unmatched().await?, 0, "still unknown");
+
+        let district = DistrictId::parse("d-1").map_err(ServiceError::Invalid)?;
+        let broadcast = BroadcastId::parse("b-1").map_err(ServiceError::Invalid)?;
+        let sent = Delivery {
+            point: "sms:+16175552345".into(),
+            channel: Some(Channel::Text),
+            people: vec![],
+            state: DeliveryState::Sent,
+            reason: None,
+            provider_message_id: Some("m-1".into()),
+            segments: Some(1),
+            encoding: None,
+            raw_code: None,
+            attempts: 1,
+            updated_at: Utc::now(),
+        };
+        let store = BroadcastStore::new(table.clone());
+        store.put_deliveries(&district, &broadcast, &[sent]).await?;
+        assert_eq!(service.reapply_unmatched().await?, 1);
+        let recorded = store.delivery(&district, &broadcast, "sms:+16175552345").await?;
+        assert_eq!(recorded.map(|d| (d.state, d.reason)), Some((DeliveryState::Failed, Some("landline".into()))));
+        assert_eq!(service.reapply_unmatched().await?, 0, "applied once, then gone from the list");
         Ok(())
     }
 }
