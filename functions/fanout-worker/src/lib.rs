@@ -71,19 +71,21 @@ mod tests {
 
     #[tokio::test]
     async fn a_plan_task_for_a_missing_broadcast_and_an_unreadable_body_are_both_acknowledged() {
-        let (runner, broadcasts, queue) = worker();
-        let answer =
-            handle_event(&runner, &broadcasts, event("plan-task.json")).await.unwrap_or_else(|e| panic!("{e}"));
+        let (runner, broadcasts, receipts, queue) = worker();
+        let answer = handle_event(&runner, &broadcasts, &receipts, event("plan-task.json"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "nothing a retry could fix: {answer}");
         assert!(queue.receive(1, std::time::Duration::ZERO).await.unwrap_or_default().is_empty(), "no send task");
     }
 
     #[tokio::test]
     async fn the_schedule_queues_waiting_broadcasts_and_other_events_are_refused() {
-        let (runner, broadcasts, _) = worker();
-        let answer =
-            handle_event(&runner, &broadcasts, event("scheduled.json")).await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(answer, serde_json::json!({"queued": 0}));
-        assert!(handle_event(&runner, &broadcasts, serde_json::json!({"hello": 1})).await.is_err());
+        let (runner, broadcasts, receipts, _) = worker();
+        let answer = handle_event(&runner, &broadcasts, &receipts, event("scheduled.json"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answer, serde_json::json!({"queued": 0, "receipts_applied": 0}));
+        assert!(handle_event(&runner, &broadcasts, &receipts, serde_json::json!({"hello": 1})).await.is_err());
     }
 }
