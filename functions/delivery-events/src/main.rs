@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use schoolbell::adapters::aws::{DynamoTable, SmsOptions, SnsSmsGateway, load_sdk_config};
+use schoolbell::adapters::aws::{DynamoTable, load_sdk_config, reply_service_from_env};
 use schoolbell::config::{LambdaConfig, process_env};
-use schoolbell::domain::DistrictId;
 use schoolbell::ports::SystemClock;
-use schoolbell::services::{ReceiptService, ReplyService};
+use schoolbell::services::ReceiptService;
 use schoolbell_delivery_events::{Handlers, handle_event};
 
 #[tokio::main]
@@ -16,18 +15,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let env = process_env();
     let config = LambdaConfig::from_env(&env)?;
-    let default_district = env.optional("SCHOOLBELL_DEFAULT_DISTRICT").map(DistrictId::parse).transpose()?;
     let sdk = load_sdk_config().await;
     let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name));
-    let sms = SmsOptions {
-        sender_id: env.optional("SCHOOLBELL_SMS_SENDER_ID"),
-        origination_number: env.optional("SCHOOLBELL_SMS_ORIGINATION_NUMBER"),
-    };
-    let gateway = Arc::new(SnsSmsGateway::new(aws_sdk_sns::Client::new(&sdk), sms));
     let clock = Arc::new(SystemClock);
     let handlers = Handlers {
-        receipts: ReceiptService::new(table.clone(), clock.clone()),
-        replies: ReplyService::new(table, gateway, clock, default_district),
+        receipts: ReceiptService::new(table.clone(), clock),
+        replies: reply_service_from_env(&env, &sdk, table)?,
     };
     let handlers = &handlers;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {

@@ -176,15 +176,22 @@ pub(crate) async fn apply_body(state: &ReceiptsState, provider: Provider, body: 
     Ok(())
 }
 
+/// Verifies a request to any Twilio webhook (status callbacks here, inbound
+/// texts in the inbound-SMS function): 404 without a token, 403 when the
+/// signature over the public URL does not hold.
+pub fn verify_twilio_webhook(webhooks: &Webhooks, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    let token = webhooks.twilio.as_deref().ok_or_else(|| not_configured(Provider::Twilio))?;
+    let url = public_request_url(webhooks.public_url.as_deref(), headers, uri);
+    verify_twilio_request(token, &url, headers, body).map_err(|e| refused(Provider::Twilio, &e))
+}
+
 async fn twilio(
     State(state): State<ReceiptsState>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let token = state.webhooks.twilio.as_deref().ok_or_else(|| not_configured(Provider::Twilio))?;
-    let url = public_request_url(state.webhooks.public_url.as_deref(), &headers, &uri);
-    verify_twilio_request(token, &url, &headers, &body).map_err(|e| refused(Provider::Twilio, &e))?;
+    verify_twilio_webhook(&state.webhooks, &uri, &headers, &body)?;
     apply_body(&state, Provider::Twilio, &body).await?;
     Ok(accepted())
 }

@@ -5,11 +5,10 @@
 
 use std::sync::Arc;
 
-use schoolbell::adapters::aws::{DynamoTable, SmsOptions, SnsSmsGateway, load_sdk_config};
+use schoolbell::adapters::aws::{DynamoTable, load_sdk_config, reply_service_from_env};
 use schoolbell::config::{LambdaConfig, process_env};
-use schoolbell::domain::DistrictId;
 use schoolbell::ports::SystemClock;
-use schoolbell::services::{ReceiptService, ReplyService};
+use schoolbell::services::ReceiptService;
 use schoolbell_delivery_receipts::{ReceiptsState, WebhookConfig, Webhooks, router};
 
 #[tokio::main]
@@ -24,12 +23,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name));
     let clock = Arc::new(SystemClock);
     let receipts = ReceiptService::new(table.clone(), clock.clone());
-    let default_district = env.optional("SCHOOLBELL_DEFAULT_DISTRICT").map(DistrictId::parse).transpose()?;
-    let sms = SmsOptions {
-        sender_id: env.optional("SCHOOLBELL_SMS_SENDER_ID"),
-        origination_number: env.optional("SCHOOLBELL_SMS_ORIGINATION_NUMBER"),
-    };
-    let gateway = Arc::new(SnsSmsGateway::new(aws_sdk_sns::Client::new(&sdk), sms));
-    let replies = Some(ReplyService::new(table, gateway, clock.clone(), default_district));
+    let replies = Some(reply_service_from_env(&env, &sdk, table)?);
     lambda_http::run(router(ReceiptsState { receipts, webhooks, clock, replies })).await
 }

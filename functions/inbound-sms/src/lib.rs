@@ -24,11 +24,10 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use schoolbell::domain::PhoneNumber;
-use schoolbell::http::{ApiError, no_route, public_request_url, wrong_method};
+use schoolbell::http::{ApiError, no_route, wrong_method};
 use schoolbell::receipts::twilio_inbound;
 use schoolbell::services::{InboundSms, ReplyService};
-use schoolbell::webhook_auth::verify_twilio_request;
-use schoolbell_delivery_receipts::Webhooks;
+use schoolbell_delivery_receipts::{Webhooks, verify_twilio_webhook};
 
 /// What the handler needs.
 #[derive(Clone)]
@@ -55,15 +54,7 @@ async fn twilio_inbound_route(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Some(token) = state.webhooks.twilio.as_deref() else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_configured", "the twilio webhook is not configured"));
-    };
-    let url = public_request_url(state.webhooks.public_url.as_deref(), &headers, &uri);
-    if let Err(error) = verify_twilio_request(token, &url, &headers, &body) {
-        tracing::warn!(provider = "twilio", reason = %error, "inbound webhook refused");
-        let message = format!("the twilio request could not be verified: {error}");
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "invalid_signature", message));
-    }
+    verify_twilio_webhook(&state.webhooks, &uri, &headers, &body)?;
     let unreadable = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_message", message);
     let text = twilio_inbound(&body).map_err(|e| unreadable(e.to_string()))?;
     let from = PhoneNumber::parse_e164(&text.from).map_err(|e| unreadable(e.to_string()))?;

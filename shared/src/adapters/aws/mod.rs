@@ -14,7 +14,7 @@ mod sqs_event;
 pub use dynamo_table::{DynamoTable, classify as classify_dynamo_error, create_table};
 pub use s3::S3FileStore;
 pub use ses::{EmailOptions, SesEmailGateway};
-pub use sns::{SmsOptions, SnsSmsGateway};
+pub use sns::{SmsOptions, SnsSmsGateway, reply_service_from_env};
 pub use sqs::{MAX_BODY_BYTES, SqsWorkQueue, create_queue_with_dead_letter};
 pub use sqs_event::run_sqs_event;
 
