@@ -306,3 +306,19 @@ async fn bad_input_gets_a_code_and_a_message() {
         assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "case {at}: {answer}");
     }
 }
+
+#[tokio::test]
+async fn a_custom_role_with_view_cleanup_opens_the_clean_up_list_and_revoking_it_closes_it() {
+    let (app, admin) = district().await;
+    let role = json!({"id": "cleanup-clerk", "name": "Clean-up clerk", "permissions": ["view_cleanup"]});
+    assert_eq!(app.post("/v1/roles", Some(&admin), &role.to_string()).await.0, 201);
+    let teacher = staff_token(&app, "t-1", "teacher", &["sch-1"]);
+    assert_eq!(app.get("/v1/contact-cleanup", Some(&teacher)).await.0, 403, "teachers do not see it by default");
+    assert_eq!(assign(&app, &admin, "t-1", "sch-1", "cleanup-clerk").await.0, 201);
+    let (status, page) = app.get("/v1/contact-cleanup", Some(&teacher)).await;
+    assert_eq!(status, 200, "{page}");
+    let removed = app.delete("/v1/roles/assignments?staff=t-1&school=sch-1&role=cleanup-clerk", &admin).await;
+    assert!(removed.0 == 204 || removed.0 == 200, "{removed:?}");
+    assert_eq!(app.get("/v1/contact-cleanup", Some(&teacher)).await.0, 403, "revoked at once");
+    app.stop().await;
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::domain::{
-    ContactValue, DistrictId, DomainError, PersonId, PersonRole, Principal, Role, SchoolId, Severity, SmsStatus,
+    ContactValue, DistrictId, DomainError, PersonId, PersonRole, Principal, SchoolId, Severity, SmsStatus,
 };
 use crate::ports::Table;
 use crate::ports::table::{Query, SortKey};
@@ -99,12 +99,18 @@ pub struct CleanupService {
     table: Arc<dyn Table>,
     people: PeopleStore,
     statuses: SmsStatusStore,
+    roles: crate::services::roles::RoleService,
 }
 
 impl CleanupService {
     /// A service over the table.
     pub fn new(table: Arc<dyn Table>) -> Self {
-        Self { people: PeopleStore::new(Arc::clone(&table)), statuses: SmsStatusStore::new(Arc::clone(&table)), table }
+        Self {
+            people: PeopleStore::new(Arc::clone(&table)),
+            statuses: SmsStatusStore::new(Arc::clone(&table)),
+            roles: crate::services::roles::RoleService::new(Arc::clone(&table), Arc::new(crate::ports::SystemClock)),
+            table,
+        }
     }
 
     async fn profile(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Profile>, ServiceError> {
@@ -163,8 +169,11 @@ impl CleanupService {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<CleanupPage, ServiceError> {
-        let allowed = [Role::DistrictAdmin, Role::SchoolAdmin, Role::TechnicalSchoolAdmin, Role::SchoolViewer];
-        if !allowed.iter().any(|role| caller.has(*role)) {
+        // The caller's grants (token roles and stored assignments, read now):
+        // who holds `view_cleanup` where.
+        let grants = self.roles.grants(caller).await?;
+        let visible: Vec<SchoolId> = grants.schools().into_iter().filter(|s| grants.may_view_cleanup(s)).collect();
+        if !grants.is_district_admin() && visible.is_empty() {
             return Err(ServiceError::Forbidden("your role may not view the contact clean-up list".into()));
         }
         let district = &caller.district;
@@ -197,9 +206,7 @@ impl CleanupService {
             .iter()
             .map(|item| (text(item, "sk"), text(item, "name")))
             .collect();
-        let scope = |schools: &[SchoolId]| {
-            caller.has(Role::DistrictAdmin) || schools.iter().any(|s| caller.schools.contains(s))
-        };
+        let scope = |schools: &[SchoolId]| grants.is_district_admin() || schools.iter().any(|s| visible.contains(s));
 
         let mut items = Vec::new();
         for number in self.statuses.not_ok(district, &statuses).await? {
