@@ -126,7 +126,8 @@ impl ReceiptService {
         }
         delivery.raw_code = event.raw_code.clone();
         delivery.updated_at = now;
-        self.broadcasts.put_deliveries(&district, &broadcast, std::slice::from_ref(&delivery)).await?;
+        // The delivery is written with the contact's status, in one commit.
+        let write_delivery = vec![self.broadcasts.delivery_op(&district, &broadcast, &delivery)?];
 
         let at = event.occurred_at.unwrap_or(now);
         let what = format!("{}:{}", event.source, event.raw_code.as_deref().unwrap_or(event.status.as_str()));
@@ -136,9 +137,9 @@ impl ReceiptService {
             ReceiptKind::Sms => match (event.status.sms_status(), PhoneNumber::parse_e164(to)) {
                 (Some(status), Ok(number)) => {
                     let record = NumberStatus { number, status, last_event_at: at, last_event: what };
-                    self.sms_status.record(&district, &record, &event_id).await.map(|_| ())
+                    self.sms_status.record_with(&district, &record, &event_id, write_delivery).await.map(|_| ())
                 }
-                _ => Ok(()),
+                _ => self.table.transact_write(write_delivery).await.map_err(StoreError::from),
             },
             ReceiptKind::Email => {
                 let status = match event.status {
@@ -149,16 +150,22 @@ impl ReceiptService {
                     _ => None,
                 };
                 match (status, EmailAddress::parse(to)) {
-                    (Some(status), Ok(address)) => {
-                        self.email_status.record(&district, &address, status, (at, &what, &event_id)).await.map(|_| ())
-                    }
-                    _ => Ok(()),
+                    (Some(status), Ok(address)) => self
+                        .email_status
+                        .record_with(&district, &address, status, (at, &what, &event_id), write_delivery)
+                        .await
+                        .map(|_| ()),
+                    _ => self.table.transact_write(write_delivery).await.map_err(StoreError::from),
                 }
             }
         };
         match recorded {
-            // A concurrent event for the same contact won; ours is history now.
-            Ok(()) | Err(StoreError::AlreadyExists) => {}
+            Ok(()) => {}
+            // A concurrent event for the same contact won the status; the
+            // delivery is still this receipt's to record.
+            Err(StoreError::AlreadyExists) => {
+                self.broadcasts.put_deliveries(&district, &broadcast, std::slice::from_ref(&delivery)).await?;
+            }
             Err(other) => return Err(other.into()),
         }
         if event.status == ReceiptStatus::SenderError {

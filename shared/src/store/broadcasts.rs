@@ -245,6 +245,16 @@ impl BroadcastStore {
         Ok(item)
     }
 
+    /// The write of one delivery, for a caller's own transaction.
+    pub fn delivery_op(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        delivery: &Delivery,
+    ) -> Result<WriteOp, StoreError> {
+        Ok(WriteOp::Put { item: self.delivery_item(district, id, delivery)?, condition: Condition::None })
+    }
+
     /// Writes deliveries without conditions (skip records, marks after sending).
     pub async fn put_deliveries(
         &self,

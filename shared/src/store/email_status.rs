@@ -20,7 +20,7 @@ use super::StoreError;
 use super::items::{query_all, record_from};
 use super::sms_status::write_status;
 use crate::domain::{DistrictId, EmailAddress, EmailStatus};
-use crate::ports::table::{Index, Key, Query, Table};
+use crate::ports::table::{Index, Key, Query, Table, WriteOp};
 
 /// Transient bounces in a row that make an address permanently bounced.
 pub const TRANSIENT_BOUNCES_TO_PERMANENT: u32 = 3;
@@ -78,10 +78,26 @@ impl EmailStatusStore {
         district: &DistrictId,
         address: &EmailAddress,
         observed: EmailStatus,
+        event: (DateTime<Utc>, &str, &str),
+    ) -> Result<Option<EmailStatus>, StoreError> {
+        self.record_with(district, address, observed, event, Vec::new()).await
+    }
+
+    /// [`Self::record`], committing `also` in the same transaction; when
+    /// the status is not written, `also` is committed alone.
+    pub async fn record_with(
+        &self,
+        district: &DistrictId,
+        address: &EmailAddress,
+        observed: EmailStatus,
         (at, event, event_id): (DateTime<Utc>, &str, &str),
+        also: Vec<WriteOp>,
     ) -> Result<Option<EmailStatus>, StoreError> {
         let current = self.get(district, address).await?;
         if current.as_ref().is_some_and(|c| c.last_event_at > at) {
+            if !also.is_empty() {
+                self.table.transact_write(also).await?;
+            }
             return Ok(None);
         }
         let in_a_row = match observed {
@@ -104,7 +120,7 @@ impl EmailStatusStore {
             (status != EmailStatus::Ok).then(|| (not_ok_pk(district), format!("{status}#{}", address.as_str())));
         let pk = address_pk(district, address);
         let previous_at = current.map(|c| c.last_event_at);
-        write_status(self.table.as_ref(), pk, &record, index, previous_at, (at, event_id)).await?;
+        write_status(self.table.as_ref(), pk, &record, index, previous_at, (at, event_id), also).await?;
         Ok(Some(status))
     }
 

@@ -51,8 +51,9 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Writes a contact's current status item (with the not-Ok index entry
-/// when `index` is given) and a history entry, in one transaction that
-/// fails if another event changed the status since `previous_at` was read.
+/// when `index` is given) and a history entry, with the operations of
+/// `also` (the delivery the event is about), in one transaction that fails
+/// if another event changed the status since `previous_at` was read.
 /// Shared by the SMS and the email status stores.
 pub(super) async fn write_status<T: Serialize>(
     table: &dyn Table,
@@ -61,6 +62,7 @@ pub(super) async fn write_status<T: Serialize>(
     index: Option<(String, String)>,
     previous_at: Option<DateTime<Utc>>,
     (event_at, event_id): (DateTime<Utc>, &str),
+    also: Vec<WriteOp>,
 ) -> Result<bool, StoreError> {
     let mut status = match serde_json::to_value(event).map_err(corrupt)? {
         Value::Object(map) => map,
@@ -81,8 +83,9 @@ pub(super) async fn write_status<T: Serialize>(
         }
         None => Condition::NotExists,
     };
-    let ops =
+    let mut ops =
         vec![WriteOp::Put { item: status, condition }, WriteOp::Put { item: history, condition: Condition::None }];
+    ops.extend(also);
     match table.transact_write(ops).await {
         Ok(()) => Ok(true),
         // Another event landed meanwhile; the caller retries (receipts are redelivered).
@@ -123,21 +126,39 @@ impl SmsStatusStore {
         event: &NumberStatus,
         event_id: &str,
     ) -> Result<bool, StoreError> {
+        self.record_with(district, event, event_id, Vec::new()).await
+    }
+
+    /// [`Self::record`], committing `also` in the same transaction; when
+    /// the status is not written, `also` is committed alone.
+    pub async fn record_with(
+        &self,
+        district: &DistrictId,
+        event: &NumberStatus,
+        event_id: &str,
+        also: Vec<WriteOp>,
+    ) -> Result<bool, StoreError> {
+        let skip = |also: Vec<WriteOp>| async move {
+            if !also.is_empty() {
+                self.table.transact_write(also).await?;
+            }
+            Ok(false)
+        };
         let current = self.get(district, &event.number).await?;
         let from_person = event.last_event.starts_with(REPLY_EVENT_PREFIX);
         // The person's own word applies whenever it arrives; carrier events
         // older than the one on record change nothing.
         if !from_person && current.as_ref().is_some_and(|c| c.last_event_at > event.last_event_at) {
-            return Ok(false);
+            return skip(also).await;
         }
         if current.as_ref().is_some_and(|c| !c.status.may_become(event.status, from_person)) {
-            return Ok(false);
+            return skip(also).await;
         }
         let index = (event.status != SmsStatus::Ok)
             .then(|| (not_ok_pk(district), format!("{}#{}", event.status, event.number.as_e164())));
         let previous_at = current.map(|c| c.last_event_at);
         let pk = number_pk(district, &event.number);
-        write_status(self.table.as_ref(), pk, event, index, previous_at, (event.last_event_at, event_id)).await
+        write_status(self.table.as_ref(), pk, event, index, previous_at, (event.last_event_at, event_id), also).await
     }
 
     /// Every number whose status is not Ok, optionally only some statuses.
