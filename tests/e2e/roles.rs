@@ -322,3 +322,22 @@ async fn a_custom_role_with_view_cleanup_opens_the_clean_up_list_and_revoking_it
     assert_eq!(app.get("/v1/contact-cleanup", Some(&teacher)).await.0, 403, "revoked at once");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_custom_role_with_manage_preferences_lets_a_teacher_change_a_students_preferences() {
+    let (app, admin) = district().await;
+    let role = json!({"id": "prefs-clerk", "name": "Preferences clerk", "permissions": ["manage_preferences"]});
+    assert_eq!(app.post("/v1/roles", Some(&admin), &role.to_string()).await.0, 201);
+    let teacher = staff_token(&app, "t-2", "teacher", &["sch-1"]);
+    let change = r#"{"channels": {"email": {"general": false}}}"#;
+    assert_eq!(
+        app.put_json("/v1/people/pa-1/preferences", &teacher, change).await.0,
+        403,
+        "not a teacher's by default"
+    );
+    assert_eq!(assign(&app, &admin, "t-2", "sch-1", "prefs-clerk").await.0, 201);
+    let (status, view) = app.put_json("/v1/people/pa-1/preferences", &teacher, change).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["channels"]["email"]["general"]["on"], false, "{view}");
+    app.stop().await;
+}

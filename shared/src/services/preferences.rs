@@ -186,6 +186,8 @@ pub struct PreferenceService {
     table: Arc<dyn Table>,
     people: PeopleStore,
     store: PreferenceStore,
+    /// Who may manage whose preferences (token roles and stored assignments).
+    roles: crate::services::roles::RoleService,
     defaults: PreferenceDefaults,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
@@ -202,6 +204,7 @@ impl PreferenceService {
         Self {
             people: PeopleStore::new(Arc::clone(&table)),
             store: PreferenceStore::new(Arc::clone(&table)),
+            roles: crate::services::roles::RoleService::new(Arc::clone(&table), Arc::clone(&clock)),
             table,
             defaults,
             clock,
@@ -310,7 +313,12 @@ impl PreferenceService {
         let id = PersonId::parse(id).map_err(|_| not_found())?;
         let person = self.load(&caller.district, &id).await?.ok_or_else(not_found)?;
         let allowed = if write {
-            caller.subject == id.as_str() || caller.may_manage_person(&person.schools)
+            // Staff manage preferences where their grants say so (a custom
+            // role with `manage_preferences` counts), for every school of the person.
+            let grants = self.roles.grants(caller).await?;
+            caller.subject == id.as_str()
+                || grants.is_district_admin()
+                || (!person.schools.is_empty() && person.schools.iter().all(|s| grants.may_manage_preferences(s)))
         } else {
             caller.may_read_person(id.as_str(), &person.schools)
         };
@@ -446,24 +454,28 @@ impl PreferenceService {
         Err(ServiceError::Conflict("the preferences changed meanwhile; try again".into()))
     }
 
-    fn batch_schools(&self, caller: &Principal, filter: &BatchFilter) -> Result<Option<Vec<SchoolId>>, ServiceError> {
-        let admin = caller.has(Role::DistrictAdmin);
-        if !admin && !caller.has(Role::SchoolAdmin) && !caller.has(Role::TechnicalSchoolAdmin) {
-            return Err(ServiceError::Forbidden(
-                "only district, school and technical admins run the batch tool".into(),
-            ));
+    async fn batch_schools(
+        &self,
+        caller: &Principal,
+        filter: &BatchFilter,
+    ) -> Result<Option<Vec<SchoolId>>, ServiceError> {
+        let grants = self.roles.grants(caller).await?;
+        let admin = grants.is_district_admin();
+        let mine: Vec<SchoolId> = grants.schools().into_iter().filter(|s| grants.may_manage_preferences(s)).collect();
+        if !admin && mine.is_empty() {
+            return Err(ServiceError::Forbidden("your roles do not manage preferences (the batch tool)".into()));
         }
         match &filter.school {
             Some(school) => {
                 let school =
                     SchoolId::parse(school.clone()).map_err(|e| DomainError::Invalid(format!("filter.school: {e}")))?;
-                if !admin && !caller.schools.contains(&school) {
+                if !admin && !mine.contains(&school) {
                     return Err(ServiceError::Forbidden(format!("school `{school}` is not in your scope")));
                 }
                 Ok(Some(vec![school]))
             }
             None if admin => Ok(None),
-            None => Ok(Some(caller.schools.clone())),
+            None => Ok(Some(mine)),
         }
     }
 
@@ -481,7 +493,7 @@ impl PreferenceService {
         request: &BatchRequest,
     ) -> Result<BTreeSet<PersonId>, ServiceError> {
         let district = &caller.district;
-        let scope = self.batch_schools(caller, &request.filter)?;
+        let scope = self.batch_schools(caller, &request.filter).await?;
         let lists =
             || self.lists.as_ref().ok_or_else(|| DomainError::Invalid("filter: lists are not available".into()));
         let (students, staff) = match (&request.filter.list, &request.filter.rule) {
