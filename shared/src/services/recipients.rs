@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::domain::{
     Audience, ContactPoint, DistrictId, ListTarget, PersonId, PersonRole, PreferenceRecord, RecipientList, SchoolId,
 };
-use crate::ports::{Query, Table};
+use crate::ports::{Query, SortKey, Table};
 use crate::services::{ListService, ServiceError};
 use crate::store::keys::person_pk;
 use crate::store::keys::{CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK};
@@ -178,7 +178,12 @@ impl RecipientResolver {
         district: &DistrictId,
         ids: &[PersonId],
     ) -> Result<Vec<(PersonId, Option<Contactable>)>, ServiceError> {
-        let queries: Vec<Query> = ids.iter().map(|id| Query::partition(person_pk(district, id))).collect();
+        // Profile, contact points, guardian links and preferences sort from
+        // `#PERSON` to `PREFS`; memberships, sections and students after them
+        // are not needed (the audit trail between is usually empty).
+        let range = || SortKey::Between(PERSON_SK.into(), PREFS_SK.into());
+        let queries: Vec<Query> =
+            ids.iter().map(|id| Query::partition(person_pk(district, id)).sort(range())).collect();
         let pages = self.table.query_many(&queries).await.map_err(StoreError::from)?;
         let mut read = Vec::with_capacity(ids.len());
         for ((id, query), page) in ids.iter().zip(queries).zip(pages) {
