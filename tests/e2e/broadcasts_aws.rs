@@ -110,3 +110,65 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
     assert_eq!(deliveries.iter().filter(|d| d.state == DeliveryState::Sent).count(), 4, "{deliveries:?}");
     assert!(deliveries.iter().all(|d| d.provider_message_id.is_some()));
 }
+
+#[tokio::test]
+async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
+    use schoolbell::domain::{BroadcastId, Channel, Delivery, PhoneNumber, SmsStatus};
+    use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
+    use schoolbell::services::{Applied, InboundSms, ReceiptEvent, ReceiptService, ReplyService};
+    use schoolbell::store::SmsStatusStore;
+
+    let Some(config) = moto::config("receipts_and_replies_apply_on_dynamodb_through_the_message_index") else { return };
+    let (table, district) = schoolbell_tests::aws_district::family_district_on_dynamodb(&config, "district-r").await;
+    let broadcast = BroadcastId::parse("b-1").unwrap_or_else(|e| panic!("{e}"));
+    let sent = Delivery {
+        point: "sms:+16175552345".into(),
+        channel: Some(Channel::Text),
+        people: vec![],
+        state: DeliveryState::Sent,
+        reason: None,
+        provider_message_id: Some("SM-moto-1".into()),
+        segments: Some(1),
+        encoding: None,
+        raw_code: None,
+        attempts: 1,
+        updated_at: chrono::Utc::now(),
+    };
+    let store = BroadcastStore::new(table.clone());
+    store.put_deliveries(&district, &broadcast, &[sent]).await.unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(SystemClock);
+    let receipts = ReceiptService::new(table.clone(), clock.clone());
+    let landline = ReceiptEvent {
+        provider_message_id: "SM-moto-1".into(),
+        kind: ReceiptKind::Sms,
+        status: ReceiptStatus::Landline,
+        is_final: true,
+        raw_code: Some("30006".into()),
+        occurred_at: None,
+        source: "twilio".into(),
+    };
+    assert_eq!(receipts.apply(&landline).await.ok(), Some(Applied::Recorded));
+    assert_eq!(receipts.apply(&landline).await.ok(), Some(Applied::Unchanged), "a replay");
+    let recorded = store.delivery(&district, &broadcast, "sms:+16175552345").await.unwrap_or_default();
+    assert_eq!(recorded.map(|d| (d.state, d.raw_code)), Some((DeliveryState::Failed, Some("30006".into()))));
+    let statuses = SmsStatusStore::new(table.clone());
+    let not_ok = statuses.not_ok(&district, &[]).await.unwrap_or_default();
+    assert_eq!(not_ok.iter().map(|s| s.status).collect::<Vec<_>>(), [SmsStatus::Landline], "the clean-up index");
+
+    let carrier = Arc::new(schoolbell::adapters::local::SimulatedCarrier::new());
+    let replies = ReplyService::new(table.clone(), carrier.clone(), clock, Some(district.clone()));
+    let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    let stop = InboundSms {
+        provider: "aws".into(),
+        provider_message_id: moto::unique_name("in"),
+        from: number.clone(),
+        to: "+18005550123".into(),
+        body: "STOP".into(),
+        received_at: chrono::Utc::now(),
+    };
+    replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));
+    replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));
+    let status = statuses.get(&district, &number).await.unwrap_or_default().map(|s| s.status);
+    assert_eq!(status, Some(SmsStatus::OptOut));
+    assert_eq!(carrier.sent().len(), 1, "one confirmation for a reply delivered twice");
+}

@@ -177,6 +177,14 @@ async fn a_stop_reply_opts_the_number_out_of_every_later_broadcast_until_start()
     let skipped = ana_text_of_a_new_broadcast(&app, &admin).await;
     assert_eq!((skipped["state"].as_str(), skipped["reason"].as_str()), (Some("skipped"), Some("opt_out")));
 
+    let question = reply("SMin3", "Is school open tomorrow?");
+    assert_eq!(post_twilio_to(&app, inbound, &token, &question).await.0, 200);
+    let (status, stored) = app.get("/v1/replies", Some(&admin)).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["replies"][0]["body"], "Is school open tomorrow?", "{stored}");
+    let teacher = app.token(D, "teacher", &["sch-1"]);
+    assert_eq!(app.get("/v1/replies", Some(&teacher)).await.0, 403);
+
     assert_eq!(post_twilio_to(&app, inbound, &token, &reply("SMin2", "START")).await.0, 200);
     let sent = ana_text_of_a_new_broadcast(&app, &admin).await;
     assert_eq!(sent["state"], "delivered", "{sent}");

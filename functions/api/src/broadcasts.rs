@@ -94,3 +94,12 @@ pub(crate) async fn save_settings(
 ) -> Result<Json<DistrictSettings>, ApiError> {
     Ok(Json(state.broadcasts.save_settings(&caller, input).await?))
 }
+
+/// `GET /v1/replies?limit=`: SMS replies stored for staff, newest first.
+pub(crate) async fn replies(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Query(query): Query<RecentQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"replies": state.broadcasts.replies(&caller, query.limit.unwrap_or(100)).await?})))
+}

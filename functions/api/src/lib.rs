@@ -18,7 +18,8 @@
 //! - broadcasts: `POST/GET /v1/broadcasts`, `GET /v1/broadcasts/{id}` (the
 //!   delivery report), `GET /v1/broadcasts/{id}/deliveries` (pages, or CSV
 //!   with `Accept: text/csv`), `POST /v1/personal-messages`,
-//!   `GET/PUT /v1/settings` (district name, time zone, quiet hours).
+//!   `GET/PUT /v1/settings` (district name, time zone, quiet hours, HELP
+//!   answer, sending numbers), `GET /v1/replies` (replies stored for staff).
 
 use std::sync::Arc;
 
@@ -91,6 +92,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/broadcasts/{id}/deliveries", get(broadcasts::deliveries))
         .route("/v1/personal-messages", post(broadcasts::personal))
         .route("/v1/settings", get(broadcasts::settings).put(broadcasts::save_settings))
+        .route("/v1/replies", get(broadcasts::replies))
         .route("/v1/roles", get(roles::list).post(roles::create))
         .route("/v1/roles/me", get(roles::me))
         .route("/v1/roles/assignments", get(roles::assignments).post(roles::assign).delete(roles::unassign))

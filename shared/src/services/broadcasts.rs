@@ -111,6 +111,7 @@ pub struct DeliveriesPage {
 /// The broadcast use cases behind the API and the scheduler.
 #[derive(Clone)]
 pub struct BroadcastService {
+    table: Arc<dyn Table>,
     store: BroadcastStore,
     lists: ListService,
     index: RosterIndex,
@@ -142,7 +143,8 @@ impl BroadcastService {
             store: BroadcastStore::new(Arc::clone(&table)),
             index: RosterIndex::new(Arc::clone(&table)),
             people: PeopleStore::new(Arc::clone(&table)),
-            roles: RoleService::new(table, Arc::clone(&clock)),
+            roles: RoleService::new(Arc::clone(&table), Arc::clone(&clock)),
+            table,
             lists,
             plan_queue,
             clock,
@@ -372,6 +374,28 @@ impl BroadcastService {
             }
         }
         Ok(found)
+    }
+
+    /// The newest SMS replies stored for staff (texts that were no keyword),
+    /// newest first: `{from, to, body, provider, received_at}`. For district
+    /// admins and staff who may see the clean-up list (they hold numbers).
+    pub async fn replies(&self, caller: &Principal, limit: u32) -> Result<Vec<serde_json::Value>, ServiceError> {
+        let grants = self.grants(caller).await?;
+        if !grants.is_district_admin() && !grants.schools().iter().any(|s| grants.may_view_cleanup(s)) {
+            return Err(ServiceError::Forbidden("your role may not read SMS replies".into()));
+        }
+        let query = crate::ports::Query::partition(format!("D#{}#REPLIES", caller.district))
+            .descending()
+            .limit(limit.clamp(1, 500));
+        let page = self.table.query(&query).await.map_err(StoreError::from)?;
+        Ok(page
+            .items
+            .into_iter()
+            .map(|mut item| {
+                item.retain(|name, _| matches!(name.as_str(), "from" | "to" | "body" | "provider" | "received_at"));
+                serde_json::Value::Object(item)
+            })
+            .collect())
     }
 
     /// The district's settings (any staff member of the district may read them).
