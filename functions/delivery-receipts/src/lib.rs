@@ -242,6 +242,19 @@ fn dlr_fields<'a>(method: &Method, uri: &'a Uri, body: &'a Bytes) -> &'a [u8] {
     if *method == Method::POST && !body.is_empty() { body } else { uri.query().unwrap_or_default().as_bytes() }
 }
 
+/// Verifies a DLR gateway's token and applies the request's fields
+/// (Kannel and Jasmin differ only in their token and their answer).
+async fn apply_dlr(
+    state: &ReceiptsState,
+    provider: Provider,
+    secrets: Option<&[SharedSecret; 2]>,
+    (method, uri, headers, body): (&Method, &Uri, &HeaderMap, &Bytes),
+) -> Result<(), ApiError> {
+    let secrets = secrets.ok_or_else(|| not_configured(provider))?;
+    verify_token(secrets, headers, uri.query()).map_err(|e| refused(provider, &e))?;
+    apply_body(state, provider, dlr_fields(method, uri, body)).await
+}
+
 async fn kannel(
     State(state): State<ReceiptsState>,
     method: Method,
@@ -249,9 +262,8 @@ async fn kannel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let secrets = state.webhooks.kannel.as_ref().ok_or_else(|| not_configured(Provider::Kannel))?;
-    verify_token(secrets, &headers, uri.query()).map_err(|e| refused(Provider::Kannel, &e))?;
-    apply_body(&state, Provider::Kannel, dlr_fields(&method, &uri, &body)).await?;
+    let secrets = state.webhooks.kannel.as_ref();
+    apply_dlr(&state, Provider::Kannel, secrets, (&method, &uri, &headers, &body)).await?;
     Ok(accepted())
 }
 
@@ -262,9 +274,8 @@ async fn jasmin(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let secrets = state.webhooks.jasmin.as_ref().ok_or_else(|| not_configured(Provider::Jasmin))?;
-    verify_token(secrets, &headers, uri.query()).map_err(|e| refused(Provider::Jasmin, &e))?;
-    apply_body(&state, Provider::Jasmin, dlr_fields(&method, &uri, &body)).await?;
+    let secrets = state.webhooks.jasmin.as_ref();
+    apply_dlr(&state, Provider::Jasmin, secrets, (&method, &uri, &headers, &body)).await?;
     Ok((StatusCode::OK, [(CONTENT_TYPE, "text/plain; charset=utf-8")], "ACK/Jasmin").into_response())
 }
 
