@@ -12,6 +12,8 @@
 //! - [`store`]: the single-table key design and every access pattern,
 //!   written once over the `Table` port.
 //! - [`services`]: one use case a module, calling the store and the ports.
+//! - [`root`]: the composition root: ports in, every service out; the only
+//!   place services are built.
 //! - [`adapters`]: the ports' implementations, `local` (embedded table,
 //!   simulated carrier, outbox, in-process queue, directory) and `aws`
 //!   (DynamoDB, SNS, SESv2, SQS, S3; cargo feature `aws`).
@@ -31,6 +33,7 @@ pub mod http;
 pub mod import;
 pub mod ports;
 pub mod receipts;
+pub mod root;
 pub mod services;
 pub mod store;
 pub mod telemetry;

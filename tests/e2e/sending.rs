@@ -58,6 +58,7 @@ fn broadcast() -> Broadcast {
         created_at: chrono::Utc::now(),
         state: BroadcastState::Sending,
         deferred_until: None,
+        deferred_channels: Vec::new(),
         plan: None,
     }
 }

@@ -28,6 +28,7 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post, put};
 use schoolbell::auth::Authenticator;
 use schoolbell::http::{no_route, wrong_method};
+use schoolbell::root::{MissingPort, Services};
 use schoolbell::services::roles::RoleService;
 use schoolbell::services::{
     BroadcastService, CleanupService, ImportService, ListService, PeopleService, PersonalMessageService,
@@ -63,6 +64,23 @@ pub struct ApiState {
     pub personal: PersonalMessageService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
+}
+
+impl ApiState {
+    /// The API's services from the composition root (it needs the file
+    /// store and the plan queue), with the token verifier.
+    pub fn new(services: &Services, auth: Arc<Authenticator>) -> Result<Self, MissingPort> {
+        Ok(Self {
+            people: services.people(),
+            imports: services.imports()?,
+            cleanup: services.cleanup(),
+            lists: services.lists(),
+            roles: services.roles(),
+            broadcasts: services.broadcasts()?,
+            personal: services.personal()?,
+            auth,
+        })
+    }
 }
 
 impl FromRef<ApiState> for Arc<Authenticator> {
@@ -114,9 +132,8 @@ mod tests {
     use axum::http::Request;
     use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
     use schoolbell::auth::{Claims, mint_hs256};
-    use schoolbell::domain::Region;
     use schoolbell::ports::{RandomIds, SystemClock};
-    use schoolbell::store::PeopleStore;
+    use schoolbell::root::{Ports, Wiring};
     use tower::ServiceExt;
 
     const SECRET: &[u8] = b"a-local-secret-of-thirty-two-byte";
@@ -125,17 +142,12 @@ mod tests {
         let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
         let files =
             Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
-        let imports = ImportService::new(table.clone(), files, Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
-        let lists = ListService::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
-        let cleanup = CleanupService::new(table.clone());
-        let roles = RoleService::new(table.clone(), Arc::new(SystemClock));
-        let queue = Arc::new(schoolbell::adapters::local::LocalQueue::new());
-        let broadcasts =
-            BroadcastService::new(table.clone(), lists.clone(), queue, Arc::new(SystemClock), Arc::new(RandomIds));
-        let personal = PersonalMessageService::new(broadcasts.clone(), PeopleStore::new(table.clone()));
-        let people = PeopleService::new(PeopleStore::new(table), Region::US);
+        let ports = Ports::new(table, Arc::new(SystemClock), Arc::new(RandomIds))
+            .with_files(files)
+            .with_plan_queue(Arc::new(schoolbell::adapters::local::LocalQueue::new()));
+        let services = Services::new(ports, Wiring::default());
         let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
-        router(ApiState { people, imports, cleanup, lists, roles, broadcasts, personal, auth })
+        router(ApiState::new(&services, auth).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn uuid_like() -> String {

@@ -226,7 +226,7 @@ pub async fn import(students: usize, work: &Path) -> anyhow::Result<ImportBenchR
     crate::gen_district::generate(&crate::gen_district::GenOptions { students, seed: 7, reachable: false }, &district)?;
     let (rows, raw_baseline_seconds) = raw_baseline(&district)?;
     let data = crate::DataDir::open(work.join("data"))?;
-    let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
+    let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default())?;
     let request =
         ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
     // Written by every CLI run, not roster data: the (refused, still billed) create
@@ -322,7 +322,7 @@ pub async fn preferences(students: usize, work: &Path) -> anyhow::Result<Prefere
         &district_dir,
     )?;
     let data = crate::DataDir::open(work.join("data"))?;
-    let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
+    let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default())?;
     let request =
         ImportRequest { district: "bench".into(), name: "sis".into(), method: ImportMethod::OneRoster, mapping: None };
     run(&gateway, &request, &district_dir).await?;

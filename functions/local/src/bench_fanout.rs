@@ -13,8 +13,9 @@ use schoolbell::adapters::local::{LocalQueue, Outbox};
 use schoolbell::domain::{
     BroadcastInput, DeliveryState, DistrictId, ListRule, ListTarget, PreferenceDefaults, Principal, RecipientList, Role,
 };
-use schoolbell::ports::{RandomIds, SystemClock, Table};
-use schoolbell::services::{BroadcastService, FanoutService, SendService, SendSettings, TaskRunner};
+use schoolbell::ports::{RandomIds, Table};
+use schoolbell::root::{Ports, Services, Wiring};
+use schoolbell::services::SendSettings;
 use schoolbell::store::BroadcastStore;
 use serde::Serialize;
 
@@ -57,7 +58,7 @@ pub async fn consent_everyone(gateway: &crate::LocalGateway, district: &District
     use schoolbell::domain::{Channel, ContactReason, PreferenceRecord, PreferenceSource, Setting, TextConsent};
     use schoolbell::ports::BatchOp;
 
-    let now = chrono::Utc::now();
+    let now = gateway.clock().now();
     let everyone = RecipientList {
         id: schoolbell::domain::ListId::parse("everyone")?,
         name: "everyone".into(),
@@ -103,7 +104,7 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
     let options = crate::gen_district::GenOptions { students, seed: 11, reachable: true };
     crate::gen_district::generate(&options, &district_dir)?;
     let data = crate::DataDir::open(work.join("data"))?;
-    let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
+    let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default())?;
     let request = ImportRequest {
         district: "bench".into(),
         name: "sis".into(),
@@ -117,14 +118,16 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
     let table: Arc<dyn Table> = gateway.table.clone();
     let plan_queue = Arc::new(LocalQueue::new());
     let send_queue = Arc::new(LocalQueue::new());
-    let clock = Arc::new(SystemClock);
-    let lists = gateway.list_service();
-    let broadcasts =
-        BroadcastService::new(table.clone(), lists.clone(), plan_queue.clone(), clock.clone(), Arc::new(RandomIds));
-    let fanout = FanoutService::new(table.clone(), lists, send_queue.clone(), clock.clone());
-    let settings = SendSettings { concurrency: 32, ..SendSettings::default() };
-    let send = SendService::new(table.clone(), gateway.carrier.clone(), Arc::new(Outbox::in_memory()), clock, settings);
-    let runner = TaskRunner::new(fanout, send);
+    // The gateway's ports, but queues of its own and an outbox in memory.
+    let ports = Ports::new(table.clone(), gateway.clock(), Arc::new(RandomIds))
+        .with_sms(gateway.carrier.clone())
+        .with_email(Arc::new(Outbox::in_memory()))
+        .with_plan_queue(plan_queue.clone())
+        .with_send_queue(send_queue.clone());
+    let send = SendSettings { concurrency: 32, ..SendSettings::default() };
+    let services = Services::new(ports, Wiring { send, ..gateway.services.wiring().clone() });
+    let broadcasts = services.broadcasts()?;
+    let runner = services.task_runner()?;
     let input: BroadcastInput = serde_json::from_value(serde_json::json!({
         "reason": "emergency", "emergency": true, "channels": ["text", "email"],
         "content": {"sms": "Emergency: all schools close at noon today. Please pick up {{children}}.",

@@ -163,10 +163,7 @@ pub async fn receipts(
 ) -> anyhow::Result<ReceiptsBenchReport> {
     let concurrency = concurrency.max(1);
     let data = DataDir::open(work.join("data"))?;
-    let mut gateway = LocalGateway::open(&data, Region::US)?;
-    if in_memory {
-        gateway.table = Arc::new(schoolbell::adapters::local::EmbeddedTable::in_memory()?);
-    }
+    let gateway = LocalGateway::open(&data, crate::GatewayOptions { in_memory, ..crate::GatewayOptions::default() })?;
     let config = crate::receipts_cmd::local_webhook_config(&data)?;
     let token = config.twilio_auth_token.clone().context("no Twilio token")?;
     let table: Arc<dyn Table> = gateway.table.clone();

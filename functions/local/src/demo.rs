@@ -54,7 +54,7 @@ pub struct DemoSummary {
 /// Runs the demo on the data directory; prints as it goes.
 pub async fn run_demo(data_path: &Path) -> anyhow::Result<DemoSummary> {
     let data = crate::DataDir::open(data_path)?;
-    let gateway = crate::LocalGateway::open(&data, schoolbell::domain::Region::US)?;
+    let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default())?;
     let district = DistrictId::parse(DEMO_DISTRICT)?;
     let receipts = gateway.receipt_service();
     let sms_receipts = tokio::spawn(apply_events(gateway.carrier.subscribe(), receipts.clone(), carrier_event));

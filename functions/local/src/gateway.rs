@@ -8,22 +8,42 @@ use axum::Router;
 use axum::routing::get;
 use schoolbell::adapters::local::{DirFileStore, EmbeddedTable, LocalQueue, Outbox, SimulatedCarrier};
 use schoolbell::auth::Authenticator;
-use schoolbell::domain::Region;
+use schoolbell::domain::{DistrictId, Region};
 use schoolbell::http::{no_route, wrong_method};
-use schoolbell::services::PeopleService;
-use schoolbell::store::PeopleStore;
+use schoolbell::ports::{Clock, RandomIds, SystemClock};
+use schoolbell::root::{Ports, Services, Wiring};
+use schoolbell::services::{
+    BroadcastService, ImportService, ListService, PreferenceService, ReceiptService, ReplyService, SendSettings,
+    TaskRunner,
+};
 use schoolbell_api::ApiState;
 use tokio::net::TcpListener;
-
-use schoolbell::services::SendSettings;
 
 use crate::DataDir;
 
 /// Visibility timeout of the local queues, and the send claims' lease.
 pub const QUEUE_VISIBILITY: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How [`LocalGateway::open`] builds the world.
+#[derive(Clone)]
+pub struct GatewayOptions {
+    /// Region that resolves national phone numbers.
+    pub region: Region,
+    /// What time it is for every service (tests hand in a clock they move).
+    pub clock: Arc<dyn Clock>,
+    /// Keep the store in memory instead of the data directory (benchmarks).
+    pub in_memory: bool,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self { region: Region::US, clock: Arc::new(SystemClock), in_memory: false }
+    }
+}
+
 /// Everything the local process runs on, built from a data directory: the
-/// local adapter of every port, shared by every function mounted here.
+/// local adapter of every port, shared by every function mounted here, and
+/// the composition root over them.
 pub struct LocalGateway {
     /// The embedded store.
     pub table: Arc<EmbeddedTable>,
@@ -37,52 +57,73 @@ pub struct LocalGateway {
     pub send_queue: Arc<LocalQueue>,
     /// Import files, in the data directory's `files/`.
     pub files: Arc<DirFileStore>,
+    /// The composition root over the ports above.
+    pub services: Services,
+    mounted: Mounted,
     auth: Arc<Authenticator>,
-    region: Region,
+}
+
+/// The services that need optional ports, built once at open (the local
+/// gateway has every port, so building them cannot fail later).
+#[derive(Clone)]
+struct Mounted {
+    api: ApiState,
+    broadcasts: BroadcastService,
+    imports: ImportService,
+    replies: ReplyService,
+    runner: TaskRunner,
 }
 
 impl LocalGateway {
     /// Opens the store and the signing secret in the data directory.
-    pub fn open(data: &DataDir, region: Region) -> anyhow::Result<Self> {
-        let table = Arc::new(EmbeddedTable::open(&data.store_path())?);
+    pub fn open(data: &DataDir, options: GatewayOptions) -> anyhow::Result<Self> {
+        let table = Arc::new(if options.in_memory {
+            EmbeddedTable::in_memory()?
+        } else {
+            EmbeddedTable::open(&data.store_path())?
+        });
         let auth = Arc::new(Authenticator::hs256(&data.signing_secret()?)?);
-        Ok(Self {
-            table,
-            carrier: Arc::new(SimulatedCarrier::new()),
-            outbox: Arc::new(Outbox::in_dir(data.outbox_dir())),
-            plan_queue: Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY)),
-            send_queue: Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY)),
-            files: Arc::new(DirFileStore::new(data.files_dir())),
-            auth,
-            region,
-        })
+        let carrier = Arc::new(SimulatedCarrier::new());
+        let outbox = Arc::new(Outbox::in_dir(data.outbox_dir()));
+        let plan_queue = Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY));
+        let send_queue = Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY));
+        let files = Arc::new(DirFileStore::new(data.files_dir()));
+        let ports = Ports::new(table.clone(), options.clock, Arc::new(RandomIds))
+            .with_sms(carrier.clone())
+            .with_email(outbox.clone())
+            .with_plan_queue(plan_queue.clone())
+            .with_send_queue(send_queue.clone())
+            .with_files(files.clone());
+        let wiring = Wiring {
+            region: options.region,
+            send: SendSettings { claim_lease: QUEUE_VISIBILITY, ..SendSettings::default() },
+            default_district: default_district(),
+            ..Wiring::default()
+        };
+        let services = Services::new(ports, wiring);
+        let mounted = Mounted {
+            api: ApiState::new(&services, Arc::clone(&auth))?,
+            broadcasts: services.broadcasts()?,
+            imports: services.imports()?,
+            replies: services.replies()?,
+            runner: services.task_runner()?,
+        };
+        Ok(Self { table, carrier, outbox, plan_queue, send_queue, files, services, mounted, auth })
     }
 
     /// The region that resolves national phone numbers.
     pub fn region(&self) -> Region {
-        self.region
+        self.services.wiring().region
+    }
+
+    /// The clock every service reads.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.services.ports().clock)
     }
 
     /// Every function's routes, `/healthz`, and JSON fallbacks.
     pub fn router(&self) -> Router {
-        let people = PeopleService::new(PeopleStore::new(self.table.clone()), self.region);
-        let imports = crate::import_cmd::service(self);
-        let api = schoolbell_api::routes(ApiState {
-            people,
-            cleanup: schoolbell::services::CleanupService::new(self.table.clone()),
-            imports,
-            lists: self.list_service(),
-            roles: schoolbell::services::roles::RoleService::new(
-                self.table.clone(),
-                Arc::new(schoolbell::ports::SystemClock),
-            ),
-            broadcasts: self.broadcast_service(),
-            personal: schoolbell::services::PersonalMessageService::new(
-                self.broadcast_service(),
-                PeopleStore::new(self.table.clone()),
-            ),
-            auth: Arc::clone(&self.auth),
-        });
+        let api = schoolbell_api::routes(self.mounted.api.clone());
         Router::new()
             .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .merge(api)
@@ -93,69 +134,40 @@ impl LocalGateway {
     }
 
     /// The preference service over the gateway's table.
-    pub fn preference_service(&self) -> schoolbell::services::PreferenceService {
-        schoolbell::services::PreferenceService::new(
-            self.table.clone(),
-            schoolbell::domain::PreferenceDefaults::default(),
-            Arc::new(schoolbell::ports::SystemClock),
-            Arc::new(schoolbell::ports::RandomIds),
-        )
-        .with_lists(Arc::new(self.list_service()))
+    pub fn preference_service(&self) -> PreferenceService {
+        self.services.preferences()
     }
 
     /// The broadcast service: plan tasks go to the plan queue.
-    pub fn broadcast_service(&self) -> schoolbell::services::BroadcastService {
-        schoolbell::services::BroadcastService::new(
-            self.table.clone(),
-            self.list_service(),
-            self.plan_queue.clone(),
-            Arc::new(schoolbell::ports::SystemClock),
-            Arc::new(schoolbell::ports::RandomIds),
-        )
+    pub fn broadcast_service(&self) -> BroadcastService {
+        self.mounted.broadcasts.clone()
+    }
+
+    /// The import service over the gateway's store and files.
+    pub fn import_service(&self) -> ImportService {
+        self.mounted.imports.clone()
     }
 
     /// Runs plan and send tasks over the local adapters.
-    pub fn task_runner(&self) -> schoolbell::services::TaskRunner {
-        self.task_runner_with(SendSettings { claim_lease: QUEUE_VISIBILITY, ..SendSettings::default() })
+    pub fn task_runner(&self) -> TaskRunner {
+        self.mounted.runner.clone()
     }
 
     /// [`Self::task_runner`] with other send settings (benchmarks, fault tests).
-    pub fn task_runner_with(&self, settings: SendSettings) -> schoolbell::services::TaskRunner {
-        let clock = Arc::new(schoolbell::ports::SystemClock);
-        let fanout = schoolbell::services::FanoutService::new(
-            self.table.clone(),
-            self.list_service(),
-            self.send_queue.clone(),
-            clock.clone(),
-        );
-        let send = schoolbell::services::SendService::new(
-            self.table.clone(),
-            self.carrier.clone(),
-            self.outbox.clone(),
-            clock,
-            settings,
-        );
-        schoolbell::services::TaskRunner::new(fanout, send)
+    pub fn task_runner_with(&self, settings: SendSettings) -> anyhow::Result<TaskRunner> {
+        Ok(self.services.clone().with_send_settings(settings).task_runner()?)
     }
 
     /// Handles SMS replies; confirmations go out through the simulated
     /// carrier. Replies to a number no district lists go to the district
     /// named by `SCHOOLBELL_DEFAULT_DISTRICT`, if set.
-    pub fn reply_service(&self) -> schoolbell::services::ReplyService {
-        let default_district = std::env::var("SCHOOLBELL_DEFAULT_DISTRICT")
-            .ok()
-            .and_then(|d| schoolbell::domain::DistrictId::parse(d).ok());
-        schoolbell::services::ReplyService::new(
-            self.table.clone(),
-            self.carrier.clone(),
-            Arc::new(schoolbell::ports::SystemClock),
-            default_district,
-        )
+    pub fn reply_service(&self) -> ReplyService {
+        self.mounted.replies.clone()
     }
 
     /// Applies receipts to deliveries and contact statuses.
-    pub fn receipt_service(&self) -> schoolbell::services::ReceiptService {
-        schoolbell::services::ReceiptService::new(self.table.clone(), Arc::new(schoolbell::ports::SystemClock))
+    pub fn receipt_service(&self) -> ReceiptService {
+        self.services.receipts()
     }
 
     /// Runs both queues to empty in this task (see [`crate::workers::drain`]).
@@ -163,13 +175,18 @@ impl LocalGateway {
         crate::workers::drain(&self.plan_queue, &self.send_queue, &self.task_runner()).await
     }
 
+    /// Queues the broadcasts whose time has come on the gateway's clock
+    /// (what the scheduler tick does), then drains both queues; answers how
+    /// many broadcasts were due.
+    pub async fn release_due(&self) -> anyhow::Result<usize> {
+        let due = self.broadcast_service().run_due().await?;
+        self.drain().await;
+        Ok(due)
+    }
+
     /// The list service over the gateway's table.
-    pub fn list_service(&self) -> schoolbell::services::ListService {
-        schoolbell::services::ListService::new(
-            self.table.clone(),
-            Arc::new(schoolbell::ports::SystemClock),
-            Arc::new(schoolbell::ports::RandomIds),
-        )
+    pub fn list_service(&self) -> ListService {
+        self.services.lists()
     }
 
     fn preferences_routes(&self) -> Router {
@@ -189,7 +206,7 @@ impl LocalGateway {
     ) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, "schoolbell local gateway listening");
-        let scheduler = tokio::spawn(run_scheduler(crate::import_cmd::service(&self)));
+        let scheduler = tokio::spawn(run_scheduler(self.import_service()));
         let workers = crate::workers::Workers::start(&self);
         let served = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
         scheduler.abort();
@@ -207,6 +224,12 @@ impl LocalGateway {
 /// How often the local gateway looks for scheduled imports that are due
 /// (the EventBridge rule's rate on AWS).
 pub const SCHEDULER_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `SCHOOLBELL_DEFAULT_DISTRICT`, if set and valid: the district that takes
+/// replies to numbers no district lists.
+fn default_district() -> Option<DistrictId> {
+    std::env::var("SCHOOLBELL_DEFAULT_DISTRICT").ok().and_then(|d| DistrictId::parse(d).ok())
+}
 
 async fn run_scheduler(imports: schoolbell::services::ImportService) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use schoolbell::domain::{DistrictId, ImportId, ImportMethod, ImportRun, ImportTrigger, RunState};
-use schoolbell::ports::{FileStore, RandomIds, SystemClock};
+use schoolbell::ports::FileStore;
 use schoolbell::services::{ImportService, NewImport, ServiceError, counts_json, upload_key};
 use serde_json::json;
 
@@ -51,7 +51,7 @@ pub async fn run(gateway: &LocalGateway, request: &ImportRequest, path: &Path) -
     let district = DistrictId::parse(request.district.clone())?;
     let import = ImportId::parse(request.name.clone())
         .map_err(|e| anyhow::anyhow!("--name: {e} (give --name when the file name is not a valid id)"))?;
-    let service = service(gateway);
+    let service = gateway.import_service();
     let mapping = match &request.mapping {
         Some(m) if Path::new(m).is_file() => Some(std::fs::read_to_string(m)?),
         other => other.clone(),
@@ -73,7 +73,7 @@ pub async fn run(gateway: &LocalGateway, request: &ImportRequest, path: &Path) -
     } else {
         (std::fs::read(path)?, path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
     };
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f").to_string();
+    let stamp = gateway.clock().now().format("%Y%m%dT%H%M%S%.3f").to_string();
     let key = upload_key(&district, &import, &format!("{stamp}-{}", sanitize(&file_name)));
     gateway.files.put(&key, Bytes::from(content)).await?;
     service.file_arrived(&key).await?;
@@ -82,17 +82,6 @@ pub async fn run(gateway: &LocalGateway, request: &ImportRequest, path: &Path) -
 
 fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
-}
-
-/// The import service over the gateway's store and files.
-pub fn service(gateway: &LocalGateway) -> ImportService {
-    ImportService::new(
-        gateway.table.clone(),
-        gateway.files.clone(),
-        Arc::new(SystemClock),
-        Arc::new(RandomIds),
-        gateway.region(),
-    )
 }
 
 /// The run as the CLI contract prints it.

@@ -25,4 +25,4 @@ pub mod token;
 pub mod workers;
 
 pub use data_dir::{DataDir, DataDirError};
-pub use gateway::LocalGateway;
+pub use gateway::{GatewayOptions, LocalGateway};

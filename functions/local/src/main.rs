@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use schoolbell::domain::Region;
 use schoolbell_local::token::{TokenRequest, mint};
-use schoolbell_local::{DataDir, LocalGateway};
+use schoolbell_local::{DataDir, GatewayOptions, LocalGateway};
 
 #[derive(Parser)]
 #[command(name = "schoolbell", version, about = "schoolbell's local gateway and tools")]
@@ -258,7 +258,7 @@ async fn import(
             .map(|n| n.to_string_lossy().into_owned())
             .context("give --name: the path has no base name")?,
     };
-    let gateway = LocalGateway::open(&DataDir::open(data)?, Region::US)?;
+    let gateway = LocalGateway::open(&DataDir::open(data)?, GatewayOptions::default())?;
     let spinner = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let bar = indicatif::ProgressBar::new_spinner().with_message(format!("importing {}", path.display()));
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
@@ -310,7 +310,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { data, addr, phone_region } => {
             let region = Region::parse(&phone_region).context("--phone-region")?;
             let data = DataDir::open(data)?;
-            let gateway = LocalGateway::open(&data, region)?;
+            let gateway = LocalGateway::open(&data, GatewayOptions { region, ..GatewayOptions::default() })?;
             let listener =
                 tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             gateway.serve(listener, shutdown_signal()).await

@@ -61,7 +61,7 @@ pub fn webhook_routes(gateway: &LocalGateway) -> axum::Router {
         });
     match built {
         Ok(webhooks) => {
-            let clock = Arc::new(schoolbell::ports::SystemClock);
+            let clock = gateway.clock();
             let webhooks = Arc::new(webhooks);
             let state = ReceiptsState {
                 receipts: gateway.receipt_service(),

@@ -32,6 +32,24 @@ named_enum!(
     }
 );
 
+impl BroadcastChannel {
+    /// Whether quiet hours hold this channel back. The rules behind them
+    /// (TCPA's calling window, a district's dialing window) are about calls
+    /// and texts, which ring or buzz a phone at night; an email wakes nobody,
+    /// so it goes at once.
+    pub fn waits_for_quiet_hours(self) -> bool {
+        match self {
+            BroadcastChannel::Text => true,
+            BroadcastChannel::Email => false,
+        }
+    }
+
+    /// The broadcast channel a delivery's contact channel belongs to.
+    pub fn of(channel: super::Channel) -> Self {
+        if channel.is_email() { BroadcastChannel::Email } else { BroadcastChannel::Text }
+    }
+}
+
 named_enum!(
     /// Where a broadcast is in its life.
     BroadcastState, "broadcast state" {
@@ -39,7 +57,8 @@ named_enum!(
         Scheduled => "scheduled",
         /// Queued for planning.
         Queued => "queued",
-        /// Reached the district's quiet hours; planned when they end.
+        /// Reached the district's quiet hours: its texts wait for their end
+        /// (its email, if any, is already planned).
         Deferred => "deferred",
         /// Planned: every delivery is queued, sent or skipped.
         Sending => "sending",
@@ -154,9 +173,13 @@ pub struct Broadcast {
     pub created_at: DateTime<Utc>,
     /// Where it is.
     pub state: BroadcastState,
-    /// Set when planning deferred it to the end of quiet hours.
+    /// Set when planning deferred part of it to the end of quiet hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deferred_until: Option<DateTime<Utc>>,
+    /// The channels still waiting for `deferred_until` (texts at night);
+    /// empty once every channel is planned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred_channels: Vec<BroadcastChannel>,
     /// What planning found, once planned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanSummary>,

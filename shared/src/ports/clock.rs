@@ -31,6 +31,22 @@ impl FixedClock {
         Self(Mutex::new(at))
     }
 
+    /// Today (the system's UTC date) at 17:00 UTC: noon in New York in
+    /// winter, 13:00 in summer, daytime in every US zone, outside any
+    /// default quiet hours. Tests start here and move the clock on purpose;
+    /// the date stays near the real one so time-to-live items are still
+    /// alive for the store's own expiry.
+    pub fn midday_today() -> Self {
+        let today = Utc::now().date_naive();
+        Self::new(today.and_time(chrono::NaiveTime::MIN).and_utc() + chrono::Duration::hours(17))
+    }
+
+    /// Moves the clock by `by` (negative moves it back).
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *now += by;
+    }
+
     /// Moves the clock to `at`.
     pub fn set(&self, at: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;

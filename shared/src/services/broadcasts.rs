@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::domain::roles::Grants;
 use crate::domain::{
-    Broadcast, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery, DeliveryState,
+    Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery, DeliveryState,
     DistrictId, DistrictSettings, DomainError, EmailAddress, ListInput, PersonId, PersonRole, PhoneNumber, Principal,
     SchoolId, Task, ValidBroadcast,
 };
@@ -70,10 +70,23 @@ pub struct BroadcastReport {
     /// `scheduled`, `queued`, `deferred`, `sending`, or `complete` once
     /// nothing is queued or in flight.
     pub progress: String,
+    /// Where each channel is: `deferred` (with `until`) while it waits
+    /// for quiet hours to end, otherwise as `progress` says for what is planned.
+    pub parts: BTreeMap<BroadcastChannel, PartProgress>,
     /// By channel (`text`, `email`) and `people` (person-level skips).
     pub counts: BTreeMap<String, ChannelCounts>,
     /// Over everything.
     pub totals: Totals,
+}
+
+/// Where one channel of a broadcast is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartProgress {
+    /// `scheduled`, `queued`, `deferred`, `sending` or `complete`.
+    pub progress: String,
+    /// When a deferred part goes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One delivery as the API shows it.
@@ -131,10 +144,11 @@ fn not_found(id: &str) -> ServiceError {
 }
 
 impl BroadcastService {
-    /// The service over the table; plan tasks go to `plan_queue`.
+    /// The service over the table; plan tasks go to `plan_queue`; `roles` answers who may send.
     pub fn new(
         table: Arc<dyn Table>,
         lists: ListService,
+        roles: RoleService,
         plan_queue: Arc<dyn WorkQueue>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn Ids>,
@@ -143,7 +157,7 @@ impl BroadcastService {
             store: BroadcastStore::new(Arc::clone(&table)),
             index: RosterIndex::new(Arc::clone(&table)),
             people: PeopleStore::new(Arc::clone(&table)),
-            roles: RoleService::new(Arc::clone(&table), Arc::clone(&clock)),
+            roles,
             table,
             lists,
             plan_queue,
@@ -205,6 +219,7 @@ impl BroadcastService {
             created_at: now,
             state: if scheduled { BroadcastState::Scheduled } else { BroadcastState::Queued },
             deferred_until: None,
+            deferred_channels: Vec::new(),
             plan: None,
         };
         let district = &caller.district;
@@ -486,9 +501,24 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
         }
     }
     totals.queued = broadcast.plan.map_or(0, |plan| plan.queued.saturating_sub(picked_up));
+    let planned_progress = if totals.queued == 0 { "complete" } else { "sending" };
     let progress = match (broadcast.state, broadcast.plan) {
-        (BroadcastState::Sending, Some(_)) if totals.queued == 0 => "complete".to_string(),
+        (BroadcastState::Sending, Some(_)) => planned_progress.to_string(),
         (state, _) => state.as_str().to_string(),
     };
-    BroadcastReport { broadcast, progress, counts, totals }
+    let parts = broadcast
+        .channels
+        .iter()
+        .map(|channel| {
+            let part = if broadcast.deferred_channels.contains(channel) {
+                PartProgress { progress: "deferred".into(), until: broadcast.deferred_until }
+            } else if broadcast.plan.is_some() {
+                PartProgress { progress: planned_progress.into(), until: None }
+            } else {
+                PartProgress { progress: progress.clone(), until: None }
+            };
+            (*channel, part)
+        })
+        .collect();
+    BroadcastReport { broadcast, progress, parts, counts, totals }
 }

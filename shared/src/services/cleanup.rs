@@ -104,11 +104,11 @@ pub struct CleanupService {
 
 impl CleanupService {
     /// A service over the table.
-    pub fn new(table: Arc<dyn Table>) -> Self {
+    pub fn new(table: Arc<dyn Table>, roles: crate::services::roles::RoleService) -> Self {
         Self {
             people: PeopleStore::new(Arc::clone(&table)),
             statuses: SmsStatusStore::new(Arc::clone(&table)),
-            roles: crate::services::roles::RoleService::new(Arc::clone(&table), Arc::new(crate::ports::SystemClock)),
+            roles,
             table,
         }
     }

@@ -1,7 +1,9 @@
 //! Fan-out: turns a broadcast into send chunks.
 //!
-//! 1. Quiet hours: a non-emergency broadcast planned inside the district's
-//!    window is deferred to its end (the scheduler queues it again then).
+//! 1. Quiet hours: inside the district's window, a non-emergency
+//!    broadcast plans only the channels quiet hours do not govern (email)
+//!    and defers the rest (texts) to the window's end; the scheduler queues
+//!    the plan again then, and that run plans the channels left.
 //! 2. The audience is resolved to people ([`RecipientResolver`]).
 //! 3. Each person's contact points that are On for the broadcast's reason
 //!    become messages, one per number or address ([`plan_deliveries`], a
@@ -20,7 +22,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::recipients::{Recipient, RecipientResolver, Recipients};
 use crate::domain::{
@@ -29,7 +31,7 @@ use crate::domain::{
     SmsStatus, Task, person_point,
 };
 use crate::ports::{Clock, QUEUE_BATCH, Table, WorkQueue};
-use crate::services::{ListService, ServiceError};
+use crate::services::ServiceError;
 use crate::store::{BroadcastStore, EmailStatusStore, PreferenceStore, SmsStatusStore, StoreError};
 
 /// Messages per send task.
@@ -42,7 +44,8 @@ pub enum PlanOutcome {
     Planned(PlanSummary),
     /// An earlier run finished the plan; nothing was done.
     AlreadyPlanned,
-    /// Inside quiet hours: deferred to their end.
+    /// Inside quiet hours: the texts wait until this instant (the email
+    /// part, if any, is planned).
     Deferred(chrono::DateTime<Utc>),
     /// Its `send_at` has not come; the scheduler will queue it.
     NotDue,
@@ -86,7 +89,13 @@ fn email_skip(status: EmailStatus) -> Option<SkipReason> {
     }
 }
 
-fn skip(point: String, channel: Option<Channel>, people: Vec<PersonId>, reason: SkipReason) -> Delivery {
+fn skip(
+    point: String,
+    channel: Option<Channel>,
+    people: Vec<PersonId>,
+    reason: SkipReason,
+    now: DateTime<Utc>,
+) -> Delivery {
     Delivery {
         point,
         channel,
@@ -98,7 +107,7 @@ fn skip(point: String, channel: Option<Channel>, people: Vec<PersonId>, reason: 
         encoding: None,
         raw_code: None,
         attempts: 0,
-        updated_at: Utc::now(),
+        updated_at: now,
     }
 }
 
@@ -110,6 +119,7 @@ pub fn plan_deliveries(
     reason: ContactReason,
     defaults: &PreferenceDefaults,
     suppressions: &Suppressions,
+    now: DateTime<Utc>,
 ) -> Plan {
     let mut messages: BTreeMap<String, PlannedDelivery> = BTreeMap::new();
     let mut skips: BTreeMap<String, Delivery> = BTreeMap::new();
@@ -136,7 +146,7 @@ pub fn plan_deliveries(
                 ContactValue::Email(_) => suppressions.email.get(&to).copied().and_then(email_skip),
             };
             if let Some(reason) = suppressed {
-                let record = skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason));
+                let record = skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason, now));
                 record.people.push(person.id.clone());
                 continue;
             }
@@ -162,7 +172,7 @@ pub fn plan_deliveries(
         if !any_on {
             let reason = if has_point { SkipReason::PreferencesOff } else { SkipReason::NoContactPoint };
             let point = person_point(&person.id);
-            skips.insert(point.clone(), skip(point, None, vec![person.id.clone()], reason));
+            skips.insert(point.clone(), skip(point, None, vec![person.id.clone()], reason, now));
         }
     }
     for (ids, reason) in
@@ -170,7 +180,7 @@ pub fn plan_deliveries(
     {
         for id in ids {
             let point = person_point(id);
-            skips.insert(point.clone(), skip(point, None, vec![id.clone()], reason));
+            skips.insert(point.clone(), skip(point, None, vec![id.clone()], reason, now));
         }
     }
     let mut messages: Vec<PlannedDelivery> = messages.into_values().collect();
@@ -197,13 +207,13 @@ impl FanoutService {
     /// A fan-out over the table that queues send tasks on `send_queue`.
     pub fn new(
         table: Arc<dyn Table>,
-        lists: ListService,
+        resolver: RecipientResolver,
         send_queue: Arc<dyn WorkQueue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             broadcasts: BroadcastStore::new(Arc::clone(&table)),
-            resolver: RecipientResolver::new(Arc::clone(&table), lists),
+            resolver,
             preferences: PreferenceStore::new(Arc::clone(&table)),
             sms_status: SmsStatusStore::new(Arc::clone(&table)),
             email_status: EmailStatusStore::new(table),
@@ -223,52 +233,88 @@ impl FanoutService {
     }
 
     /// Plans the broadcast: resolves, dedupes, suppresses, queues chunks.
-    /// Safe to run again after a crash at any point (see the module docs).
+    /// Inside quiet hours it plans only the channels they do not govern and
+    /// defers the others. Safe to run again after a crash at any point (see
+    /// the module docs).
     pub async fn plan(&self, district: &DistrictId, id: &BroadcastId) -> Result<PlanOutcome, ServiceError> {
         let Some(mut broadcast) = self.broadcasts.get(district, id).await? else {
             return Ok(PlanOutcome::Missing);
         };
-        if broadcast.plan.is_some() {
-            return Ok(PlanOutcome::AlreadyPlanned);
-        }
+        let pending = match broadcast.plan {
+            None => broadcast.channels.clone(),
+            Some(_) if broadcast.deferred_channels.is_empty() => return Ok(PlanOutcome::AlreadyPlanned),
+            Some(_) => broadcast.deferred_channels.clone(),
+        };
         let now = self.clock.now();
         if broadcast.send_at > now + chrono::Duration::seconds(1) {
             return Ok(PlanOutcome::NotDue);
         }
-        if !broadcast.emergency {
+        let quiet_until = if broadcast.emergency {
+            None
+        } else {
             let settings = self.broadcasts.settings(district).await?;
-            if let Some(end) = settings.quiet_hours.deferral(now, settings.zone()) {
+            settings.quiet_hours.deferral(now, settings.zone())
+        };
+        let (go_now, wait): (Vec<BroadcastChannel>, Vec<BroadcastChannel>) =
+            pending.iter().partition(|channel| quiet_until.is_none() || !channel.waits_for_quiet_hours());
+        if !go_now.is_empty() {
+            let summary = self.plan_now(district, &broadcast, &go_now, now).await?;
+            broadcast.plan = Some(summary);
+            tracing::info!(
+                %district, broadcast = %id, channels = ?go_now, recipients = summary.recipients,
+                queued = summary.queued, skipped = summary.skipped, chunks = summary.chunks, "broadcast planned"
+            );
+        }
+        match quiet_until.filter(|_| !wait.is_empty()) {
+            Some(end) => {
                 broadcast.state = BroadcastState::Deferred;
                 broadcast.deferred_until = Some(end);
+                broadcast.deferred_channels = wait;
                 self.broadcasts.schedule(district, id, end).await?;
                 self.broadcasts.save(district, &broadcast).await?;
-                tracing::info!(%district, broadcast = %id, until = %end, "broadcast deferred to the end of quiet hours");
-                return Ok(PlanOutcome::Deferred(end));
+                tracing::info!(
+                    %district, broadcast = %id, channels = ?broadcast.deferred_channels, until = %end,
+                    "deferred to the end of quiet hours"
+                );
+                Ok(PlanOutcome::Deferred(end))
+            }
+            None => {
+                broadcast.state = BroadcastState::Sending;
+                broadcast.deferred_channels.clear();
+                self.broadcasts.save(district, &broadcast).await?;
+                Ok(PlanOutcome::Planned(broadcast.plan.unwrap_or_default()))
             }
         }
-        let summary = self.plan_now(district, &broadcast).await?;
-        broadcast.state = BroadcastState::Sending;
-        broadcast.plan = Some(summary);
-        self.broadcasts.save(district, &broadcast).await?;
-        tracing::info!(
-            %district, broadcast = %id, recipients = summary.recipients, queued = summary.queued,
-            skipped = summary.skipped, chunks = summary.chunks, "broadcast planned"
-        );
-        Ok(PlanOutcome::Planned(summary))
     }
 
-    async fn plan_now(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<PlanSummary, ServiceError> {
+    /// Plans the messages of `channels` (and, the first time, the
+    /// person-level skips) and adds them to what earlier parts planned.
+    async fn plan_now(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+        channels: &[BroadcastChannel],
+        now: DateTime<Utc>,
+    ) -> Result<PlanSummary, ServiceError> {
         let recipients = self.resolver.resolve(district, &broadcast.audience, &broadcast.schools).await?;
         let defaults = self.preferences.defaults(district).await?.unwrap_or_else(|| self.defaults.clone());
         let suppressions = self.suppressions(district).await?;
-        let plan = plan_deliveries(&recipients, &broadcast.channels, broadcast.reason, &defaults, &suppressions);
+        // The whole plan, every channel, so a person is judged on all of them;
+        // only this part's messages and skips are kept.
+        let plan = plan_deliveries(&recipients, &broadcast.channels, broadcast.reason, &defaults, &suppressions, now);
+        let first_part = broadcast.plan.is_none();
+        let in_part = |channel: Option<Channel>| {
+            channel.map_or(first_part, |channel| channels.contains(&BroadcastChannel::of(channel)))
+        };
+        let messages: Vec<&PlannedDelivery> = plan.messages.iter().filter(|m| in_part(Some(m.channel))).collect();
+        let skips: Vec<Delivery> = plan.skips.into_iter().filter(|s| in_part(s.channel)).collect();
         let recipient_count = recipients.people.len() as u64;
         drop(recipients);
 
         let done = self.broadcasts.planned_chunks(district, &broadcast.id).await?;
         let already =
             |point: &str| done.values().any(|(first, last)| first.as_str() <= point && point <= last.as_str());
-        let fresh: Vec<&PlannedDelivery> = plan.messages.iter().filter(|m| !already(&m.point())).collect();
+        let fresh: Vec<&PlannedDelivery> = messages.iter().copied().filter(|m| !already(&m.point())).collect();
         let mut next_chunk = done.keys().next_back().map_or(0, |n| n + 1);
         let chunks: Vec<(u64, Vec<PlannedDelivery>)> = fresh
             .chunks(CHUNK_SIZE)
@@ -302,13 +348,14 @@ impl FanoutService {
                 .collect();
             self.broadcasts.checkpoint_chunks(district, &broadcast.id, &ranges).await?;
         }
-        self.broadcasts.put_deliveries(district, &broadcast.id, &plan.skips).await?;
+        self.broadcasts.put_deliveries(district, &broadcast.id, &skips).await?;
+        let before = broadcast.plan.unwrap_or_default();
         Ok(PlanSummary {
             recipients: recipient_count,
-            queued: plan.messages.len() as u64,
-            skipped: plan.skips.len() as u64,
+            queued: before.queued + messages.len() as u64,
+            skipped: before.skipped + skips.len() as u64,
             chunks: next_chunk,
-            planned_at: self.clock.now(),
+            planned_at: now,
         })
     }
 }
@@ -343,7 +390,7 @@ mod tests {
         let setting = crate::domain::Setting {
             on: true,
             source: crate::domain::PreferenceSource::SelfSet,
-            updated_at: Utc::now(),
+            updated_at: DateTime::UNIX_EPOCH,
             by: "me".into(),
         };
         let defaults = PreferenceDefaults::default();
@@ -366,7 +413,14 @@ mod tests {
 
     fn plan(recipients: &Recipients, suppressions: &Suppressions) -> Plan {
         let channels = [BroadcastChannel::Text, BroadcastChannel::Email];
-        plan_deliveries(recipients, &channels, ContactReason::Emergency, &PreferenceDefaults::default(), suppressions)
+        plan_deliveries(
+            recipients,
+            &channels,
+            ContactReason::Emergency,
+            &PreferenceDefaults::default(),
+            suppressions,
+            DateTime::UNIX_EPOCH,
+        )
     }
 
     #[test]
@@ -442,6 +496,7 @@ mod tests {
             ContactReason::Emergency,
             &PreferenceDefaults::default(),
             &Suppressions::default(),
+            DateTime::UNIX_EPOCH,
         );
         assert_eq!(plan.skips[0].reason.as_deref(), Some("no_contact_point"));
     }

@@ -25,7 +25,7 @@ mod send;
 mod tasks;
 
 pub use broadcasts::{
-    BroadcastReport, BroadcastService, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
+    BroadcastReport, BroadcastService, ChannelCounts, PartProgress, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
     MAX_DELIVERIES_PAGE, Totals, build_report,
 };
 pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, cleanup_csv};

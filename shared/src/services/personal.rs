@@ -9,6 +9,8 @@
 //! student under 13 (403 either way: it is a rule about who may be
 //! written to, not a malformed request).
 
+use std::sync::Arc;
+
 use chrono::{Datelike as _, NaiveDate};
 use serde::Deserialize;
 
@@ -16,6 +18,7 @@ use crate::domain::Broadcast;
 use crate::domain::{
     Audience, BroadcastContent, BroadcastInput, BroadcastKind, ListTarget, PersonId, PersonRole, Principal, SchoolId,
 };
+use crate::ports::Clock;
 use crate::services::{BroadcastService, ServiceError, read_contactable};
 use crate::store::PeopleStore;
 
@@ -55,6 +58,7 @@ pub fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
 pub struct PersonalMessageService {
     broadcasts: BroadcastService,
     people: PeopleStore,
+    clock: Arc<dyn Clock>,
 }
 
 fn forbidden(message: impl Into<String>) -> ServiceError {
@@ -62,9 +66,10 @@ fn forbidden(message: impl Into<String>) -> ServiceError {
 }
 
 impl PersonalMessageService {
-    /// The service over the broadcast service and the people store.
-    pub fn new(broadcasts: BroadcastService, people: PeopleStore) -> Self {
-        Self { broadcasts, people }
+    /// The service over the broadcast service and the people store; `clock`
+    /// tells a student's age today.
+    pub fn new(broadcasts: BroadcastService, people: PeopleStore, clock: Arc<dyn Clock>) -> Self {
+        Self { broadcasts, people, clock }
     }
 
     /// Checks who may write to whom, then submits the message.
@@ -94,7 +99,7 @@ impl PersonalMessageService {
                     .ok_or_else(|| {
                         forbidden("the student's birth date is unknown: only students 13 or over can be written to")
                     })?;
-                let age = age_on(birth, chrono::Utc::now().date_naive());
+                let age = age_on(birth, self.clock.now().date_naive());
                 if age < MIN_STUDENT_AGE {
                     return Err(forbidden("the student is under 13: write to their family instead"));
                 }

@@ -200,11 +200,17 @@ fn corrupt(e: impl std::fmt::Display) -> ServiceError {
 
 impl PreferenceService {
     /// A service over the table; `defaults` serve districts that set none.
-    pub fn new(table: Arc<dyn Table>, defaults: PreferenceDefaults, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
+    pub fn new(
+        table: Arc<dyn Table>,
+        defaults: PreferenceDefaults,
+        roles: crate::services::roles::RoleService,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn Ids>,
+    ) -> Self {
         Self {
             people: PeopleStore::new(Arc::clone(&table)),
             store: PreferenceStore::new(Arc::clone(&table)),
-            roles: crate::services::roles::RoleService::new(Arc::clone(&table), Arc::clone(&clock)),
+            roles,
             table,
             defaults,
             clock,

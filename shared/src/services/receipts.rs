@@ -249,12 +249,13 @@ mod tests {
     use super::*;
     use crate::adapters::local::EmbeddedTable;
     use crate::domain::{BroadcastId, Channel, Delivery, DistrictId};
-    use crate::ports::SystemClock;
+    use crate::ports::FixedClock;
 
     #[tokio::test]
     async fn a_receipt_that_beat_its_message_is_applied_once_the_message_is_recorded() -> Result<(), ServiceError> {
         let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?);
-        let service = ReceiptService::new(table.clone(), Arc::new(SystemClock));
+        let clock = Arc::new(FixedClock::midday_today());
+        let service = ReceiptService::new(table.clone(), clock.clone());
         let event = ReceiptEvent {
             provider_message_id: "m-1".into(),
             kind: ReceiptKind::Sms,
@@ -280,7 +281,7 @@ mod tests {
             encoding: None,
             raw_code: None,
             attempts: 1,
-            updated_at: Utc::now(),
+            updated_at: clock.now(),
         };
         let store = BroadcastStore::new(table.clone());
         store.put_deliveries(&district, &broadcast, &[sent]).await?;

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::domain::{
     Audience, ContactPoint, DistrictId, ListTarget, PersonId, PersonRole, PreferenceRecord, RecipientList, SchoolId,
 };
-use crate::ports::{Query, SortKey, Table};
+use crate::ports::{Clock, Query, SortKey, Table};
 use crate::services::{ListService, ServiceError};
 use crate::store::keys::person_pk;
 use crate::store::keys::{CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK};
@@ -136,6 +136,7 @@ pub struct RecipientResolver {
     table: Arc<dyn Table>,
     lists: ListService,
     list_store: ListStore,
+    clock: Arc<dyn Clock>,
 }
 
 /// Whom the audience parts reach, before anyone is read.
@@ -151,8 +152,8 @@ struct Wanted {
 
 impl RecipientResolver {
     /// A resolver over the table.
-    pub fn new(table: Arc<dyn Table>, lists: ListService) -> Self {
-        Self { lists, list_store: ListStore::new(Arc::clone(&table)), table }
+    pub fn new(table: Arc<dyn Table>, lists: ListService, clock: Arc<dyn Clock>) -> Self {
+        Self { lists, list_store: ListStore::new(Arc::clone(&table)), table, clock }
     }
 
     /// Reads many people's partitions, 128 queries at a time
@@ -212,7 +213,7 @@ impl RecipientResolver {
             }
         }
         if let Some(rule) = &audience.rule {
-            let now = chrono::Utc::now();
+            let now = self.clock.now();
             lists.push(RecipientList {
                 id: crate::domain::ListId::parse("broadcast-rule").map_err(ServiceError::Invalid)?,
                 name: "broadcast rule".into(),

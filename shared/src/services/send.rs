@@ -45,7 +45,7 @@ use crate::domain::{
     Broadcast, BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber,
     PlannedDelivery, SmsStatus,
 };
-use crate::ports::{Clock, EmailGateway, GatewayError, OutboundEmail, OutboundSms, SmsGateway, Table};
+use crate::ports::{Clock, EmailGateway, Ids, GatewayError, OutboundEmail, OutboundSms, SmsGateway, Table};
 use crate::services::ServiceError;
 use crate::store::{
     BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError,
@@ -102,6 +102,7 @@ pub struct SendService {
     sms_status: SmsStatusStore,
     email_status: EmailStatusStore,
     clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
     limiter: Arc<RateLimiter>,
     settings: SendSettings,
 }
@@ -146,6 +147,7 @@ impl SendService {
         sms: Arc<dyn SmsGateway>,
         email: Arc<dyn EmailGateway>,
         clock: Arc<dyn Clock>,
+        ids: Arc<dyn Ids>,
         settings: SendSettings,
     ) -> Self {
         Self {
@@ -155,6 +157,7 @@ impl SendService {
             sms_status: SmsStatusStore::new(Arc::clone(&table)),
             email_status: EmailStatusStore::new(table),
             clock,
+            ids,
             limiter: Arc::new(RateLimiter::new(settings.per_second)),
             settings,
         }
@@ -353,7 +356,7 @@ impl SendService {
         let to = delivery.point.split_once(':').map(|(_, to)| to).unwrap_or_default();
         let now = self.clock.now();
         let event = format!("send:{}", failure_reason(error));
-        let event_id = uuid::Uuid::new_v4().to_string();
+        let event_id = self.ids.next_id();
         if channel == Channel::Text {
             let status = match error {
                 GatewayError::OptedOut => SmsStatus::OptOut,

@@ -10,13 +10,15 @@ mod ses;
 mod sns;
 mod sqs;
 mod sqs_event;
+mod wiring;
 
 pub use dynamo_table::{DynamoTable, classify as classify_dynamo_error, create_table};
 pub use s3::S3FileStore;
 pub use ses::{EmailOptions, SesEmailGateway};
-pub use sns::{SmsOptions, SnsSmsGateway, reply_service_from_env};
+pub use sns::{SmsOptions, SnsSmsGateway};
 pub use sqs::{MAX_BODY_BYTES, SqsWorkQueue, create_queue_with_dead_letter};
 pub use sqs_event::run_sqs_event;
+pub use wiring::{WiringError, ports_from_env, services_from_env, wiring_from_env};
 
 /// Loads the SDK configuration the Lambda environment provides (region,
 /// role credentials; `AWS_ENDPOINT_URL` for emulators).

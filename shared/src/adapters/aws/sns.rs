@@ -27,26 +27,6 @@ impl SmsOptions {
     }
 }
 
-/// The reply rule on AWS: keyword answers through SNS with the options of
-/// [`SmsOptions::from_env`], replies to unlisted numbers to
-/// `SCHOOLBELL_DEFAULT_DISTRICT` (optional). What every function that
-/// receives SMS replies builds the same way.
-pub fn reply_service_from_env<F: Fn(&str) -> Option<String>>(
-    env: &crate::config::Env<F>,
-    sdk: &aws_config::SdkConfig,
-    table: std::sync::Arc<dyn crate::ports::Table>,
-) -> Result<crate::services::ReplyService, crate::domain::DomainError> {
-    let default_district =
-        env.optional("SCHOOLBELL_DEFAULT_DISTRICT").map(crate::domain::DistrictId::parse).transpose()?;
-    let gateway = std::sync::Arc::new(SnsSmsGateway::new(aws_sdk_sns::Client::new(sdk), SmsOptions::from_env(env)));
-    Ok(crate::services::ReplyService::new(
-        table,
-        gateway,
-        std::sync::Arc::new(crate::ports::SystemClock),
-        default_district,
-    ))
-}
-
 /// Sends texts through SNS. Every text is `Transactional`: school messages
 /// are time-sensitive and SNS routes transactional traffic for reliability.
 #[derive(Debug, Clone)]

@@ -15,11 +15,10 @@ use crate::domain::{
     BroadcastInput, Channel, ContactInput, ContactReason, Person, PersonInput, PreferenceDefaults, PreferenceRecord,
     PreferenceSource, Principal, Region, Role, Setting, TextConsent,
 };
-use crate::ports::{GatewayError, RandomIds, SentSms, SystemClock, WorkQueue};
+use crate::ports::{FixedClock, GatewayError, RandomIds, SentSms, WorkQueue};
+use crate::root::{Ports, Services, Wiring};
 use crate::receipts::{ReceiptKind, ReceiptStatus};
-use crate::services::{
-    BroadcastService, FanoutService, ListService, ReceiptEvent, ReceiptService, SendService, SendSettings, TaskRunner,
-};
+use crate::services::{BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
 use crate::store::{PREFS_SK, PeopleStore};
 
 const NUMBER: &str = "+16175552345";
@@ -70,6 +69,7 @@ struct World {
     replies: ReplyService,
     receipts: ReceiptService,
     carrier: Arc<RecordingCarrier>,
+    clock: Arc<FixedClock>,
     admin: Principal,
 }
 
@@ -86,7 +86,8 @@ async fn world() -> World {
     };
     let ana = Person::from_input(&input, Region::US).unwrap_or_else(|e| panic!("{e}"));
     PeopleStore::new(table.clone()).create(&district, &ana).await.unwrap_or_else(|e| panic!("{e}"));
-    let now = Utc::now();
+    let clock = Arc::new(FixedClock::midday_today());
+    let now = clock.now();
     let mut prefs = PreferenceRecord {
         text_consent: Some(TextConsent { source: "self".into(), at: now, recorded_by: "g-1".into() }),
         ..PreferenceRecord::default()
@@ -97,28 +98,23 @@ async fn world() -> World {
         .unwrap_or_else(|e| panic!("{e}"));
     table.put(item, Condition::None).await.unwrap_or_else(|e| panic!("{e}"));
 
-    let clock = Arc::new(SystemClock);
     let carrier = Arc::new(RecordingCarrier::default());
     let (plan, send) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
-    let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
-    let broadcasts =
-        BroadcastService::new(table.clone(), lists.clone(), plan.clone(), clock.clone(), Arc::new(RandomIds));
-    let fanout = FanoutService::new(table.clone(), lists, send.clone(), clock.clone());
-    let sender = SendService::new(
-        table.clone(),
-        carrier.clone(),
-        Arc::new(Outbox::in_memory()),
-        clock.clone(),
-        SendSettings::default(),
-    );
+    let ports = Ports::new(table, clock.clone(), Arc::new(RandomIds))
+        .with_sms(carrier.clone())
+        .with_email(Arc::new(Outbox::in_memory()))
+        .with_plan_queue(plan.clone())
+        .with_send_queue(send.clone());
+    let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
     World {
-        broadcasts,
-        runner: TaskRunner::new(fanout, sender),
+        broadcasts: services.broadcasts().unwrap_or_else(|e| panic!("{e}")),
+        runner: services.task_runner().unwrap_or_else(|e| panic!("{e}")),
         plan,
         send,
-        replies: ReplyService::new(table.clone(), carrier.clone(), clock.clone(), Some(district.clone())),
-        receipts: ReceiptService::new(table, clock),
+        replies: services.replies().unwrap_or_else(|e| panic!("{e}")),
+        receipts: services.receipts(),
         carrier,
+        clock,
         admin: Principal { subject: "admin".into(), district, roles: vec![Role::DistrictAdmin], schools: vec![] },
     }
 }
@@ -160,7 +156,7 @@ async fn run(events: Vec<Event>) {
                     from: from.clone(),
                     to: "+18005550123".into(),
                     body: text.into(),
-                    received_at: Utc::now(),
+                    received_at: world.clock.now(),
                 };
                 assert_eq!(world.replies.handle(&inbound).await.ok(), Some(ReplyOutcome::OptedOut));
                 opted_out = true;
@@ -173,7 +169,7 @@ async fn run(events: Vec<Event>) {
                     from: from.clone(),
                     to: "+18005550123".into(),
                     body: "START".into(),
-                    received_at: Utc::now(),
+                    received_at: world.clock.now(),
                 };
                 assert_eq!(world.replies.handle(&inbound).await.ok(), Some(ReplyOutcome::OptedIn));
                 opted_out = false;
@@ -188,7 +184,7 @@ async fn run(events: Vec<Event>) {
                         status,
                         is_final: true,
                         raw_code: None,
-                        occurred_at: Some(Utc::now() + chrono::Duration::minutes(minutes_late)),
+                        occurred_at: Some(world.clock.now() + chrono::Duration::minutes(minutes_late)),
                         source: "test".into(),
                     };
                     world.receipts.apply(&receipt).await.unwrap_or_else(|e| panic!("{e}"));

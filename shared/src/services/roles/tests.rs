@@ -7,7 +7,7 @@ use super::*;
 use crate::adapters::local::EmbeddedTable;
 use crate::domain::roles::Permissions;
 use crate::domain::{ContactReason, DistrictId, Person};
-use crate::ports::SystemClock;
+use crate::ports::FixedClock;
 use crate::store::PeopleStore;
 use crate::store::keys::schools_pk;
 
@@ -60,7 +60,7 @@ async fn service() -> Result<(Arc<EmbeddedTable>, RoleService), ServiceError> {
         };
         people.create(&district(), &person).await?;
     }
-    Ok((table.clone(), RoleService::new(table, Arc::new(SystemClock))))
+    Ok((table.clone(), RoleService::new(table, Arc::new(FixedClock::midday_today()))))
 }
 
 fn role_input(id: &str, permissions: &[&str]) -> RoleInput {

@@ -1,0 +1,300 @@
+//! The composition root: the one place that turns ports into services.
+//!
+//! Every Lambda `main.rs`, the local gateway, the benchmarks and the tests
+//! hand [`Ports`] (and [`Wiring`]) to [`Services`] and take the services
+//! they mount from it. No service builds another service, a clock or an id
+//! generator: what a service needs comes from here, so a test that hands in
+//! a [`crate::ports::FixedClock`] decides what time it is for every rule at
+//! once (quiet hours, schedules, ages, audit stamps, TTLs).
+//!
+//! A function that runs without some port (the API sends no texts) leaves it
+//! `None`; asking for a service that needs it answers [`MissingPort`] at
+//! start-up, never a half-wired service at the first request.
+
+use std::sync::Arc;
+
+use crate::domain::{DistrictId, PreferenceDefaults, Region};
+use crate::ports::{Clock, EmailGateway, FileStore, Ids, SmsGateway, Table, WorkQueue};
+use crate::services::roles::RoleService;
+use crate::services::{
+    BroadcastService, CleanupService, FanoutService, ImportService, ListService, PeopleService,
+    PersonalMessageService, PreferenceService, ReceiptService, RecipientResolver, ReplyService, SendService,
+    SendSettings, TaskRunner,
+};
+use crate::store::PeopleStore;
+
+/// The outside world a deployment runs on: the AWS adapters on Lambda, the
+/// local ones in `schoolbell serve`, fixed ones in tests.
+#[derive(Clone)]
+pub struct Ports {
+    /// The store's table.
+    pub table: Arc<dyn Table>,
+    /// What time it is, for every service.
+    pub clock: Arc<dyn Clock>,
+    /// Fresh identifiers (broadcasts, lists, runs, events).
+    pub ids: Arc<dyn Ids>,
+    /// Texts out (send worker, keyword answers).
+    pub sms: Option<Arc<dyn SmsGateway>>,
+    /// Email out (send worker).
+    pub email: Option<Arc<dyn EmailGateway>>,
+    /// Plan tasks: the API and the scheduler queue broadcasts here.
+    pub plan_queue: Option<Arc<dyn WorkQueue>>,
+    /// Send tasks: fan-out queues chunks here.
+    pub send_queue: Option<Arc<dyn WorkQueue>>,
+    /// Import files.
+    pub files: Option<Arc<dyn FileStore>>,
+}
+
+impl Ports {
+    /// The three ports every function has; the rest are added with the `with_` methods.
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
+        Self { table, clock, ids, sms: None, email: None, plan_queue: None, send_queue: None, files: None }
+    }
+
+    /// Adds the SMS gateway.
+    #[must_use]
+    pub fn with_sms(mut self, sms: Arc<dyn SmsGateway>) -> Self {
+        self.sms = Some(sms);
+        self
+    }
+
+    /// Adds the email gateway.
+    #[must_use]
+    pub fn with_email(mut self, email: Arc<dyn EmailGateway>) -> Self {
+        self.email = Some(email);
+        self
+    }
+
+    /// Adds the plan queue.
+    #[must_use]
+    pub fn with_plan_queue(mut self, queue: Arc<dyn WorkQueue>) -> Self {
+        self.plan_queue = Some(queue);
+        self
+    }
+
+    /// Adds the send queue.
+    #[must_use]
+    pub fn with_send_queue(mut self, queue: Arc<dyn WorkQueue>) -> Self {
+        self.send_queue = Some(queue);
+        self
+    }
+
+    /// Adds the file store.
+    #[must_use]
+    pub fn with_files(mut self, files: Arc<dyn FileStore>) -> Self {
+        self.files = Some(files);
+        self
+    }
+}
+
+/// Deployment settings the services are built with (not ports: plain values).
+#[derive(Debug, Clone)]
+pub struct Wiring {
+    /// Region that resolves national phone numbers.
+    pub region: Region,
+    /// Rate, lease and retries of the send step.
+    pub send: SendSettings,
+    /// Takes SMS replies to numbers no district lists.
+    pub default_district: Option<DistrictId>,
+    /// Preferences of districts that set no defaults.
+    pub preference_defaults: PreferenceDefaults,
+}
+
+impl Default for Wiring {
+    fn default() -> Self {
+        Self {
+            region: Region::US,
+            send: SendSettings::default(),
+            default_district: None,
+            preference_defaults: PreferenceDefaults::default(),
+        }
+    }
+}
+
+/// A service was asked for whose port this process was not given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this process has no {0} port; it cannot run the services that need one")]
+pub struct MissingPort(pub &'static str);
+
+impl MissingPort {
+    /// Never: a missing port is a deployment mistake, fixed by configuration.
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+fn need<T: ?Sized>(port: &Option<Arc<T>>, name: &'static str) -> Result<Arc<T>, MissingPort> {
+    port.clone().ok_or(MissingPort(name))
+}
+
+/// Builds every service from the ports. Cheap to call again: services are
+/// handles over the shared ports.
+#[derive(Clone)]
+pub struct Services {
+    ports: Ports,
+    wiring: Wiring,
+}
+
+impl Services {
+    /// The root over `ports`, with `wiring`.
+    pub fn new(ports: Ports, wiring: Wiring) -> Self {
+        Self { ports, wiring }
+    }
+
+    /// The same root with other send settings (the send worker's, a benchmark's).
+    #[must_use]
+    pub fn with_send_settings(mut self, send: SendSettings) -> Self {
+        self.wiring.send = send;
+        self
+    }
+
+    /// The ports it was given.
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// The settings it was given.
+    pub fn wiring(&self) -> &Wiring {
+        &self.wiring
+    }
+
+    /// People and their contact points.
+    pub fn people(&self) -> PeopleService {
+        PeopleService::new(self.people_store(), self.wiring.region)
+    }
+
+    /// The people store (services that read people, tests that look behind the API).
+    pub fn people_store(&self) -> PeopleStore {
+        PeopleStore::new(Arc::clone(&self.ports.table))
+    }
+
+    /// Roles, custom roles and assignments; the grants every check reads.
+    pub fn roles(&self) -> RoleService {
+        RoleService::new(Arc::clone(&self.ports.table), Arc::clone(&self.ports.clock))
+    }
+
+    /// Saved recipient lists.
+    pub fn lists(&self) -> ListService {
+        ListService::new(Arc::clone(&self.ports.table), Arc::clone(&self.ports.clock), Arc::clone(&self.ports.ids))
+    }
+
+    /// The contact clean-up list.
+    pub fn cleanup(&self) -> CleanupService {
+        CleanupService::new(Arc::clone(&self.ports.table), self.roles())
+    }
+
+    /// Preferences, the batch tool (lists as filters) and the audit trail.
+    pub fn preferences(&self) -> PreferenceService {
+        PreferenceService::new(
+            Arc::clone(&self.ports.table),
+            self.wiring.preference_defaults.clone(),
+            self.roles(),
+            Arc::clone(&self.ports.clock),
+            Arc::clone(&self.ports.ids),
+        )
+        .with_lists(Arc::new(self.lists()))
+    }
+
+    /// Imports: definitions, files, runs (needs the file store).
+    pub fn imports(&self) -> Result<ImportService, MissingPort> {
+        Ok(ImportService::new(
+            Arc::clone(&self.ports.table),
+            need(&self.ports.files, "file store")?,
+            Arc::clone(&self.ports.clock),
+            Arc::clone(&self.ports.ids),
+            self.wiring.region,
+        ))
+    }
+
+    /// Broadcasts, their reports, district settings and the scheduler (needs the plan queue).
+    pub fn broadcasts(&self) -> Result<BroadcastService, MissingPort> {
+        Ok(BroadcastService::new(
+            Arc::clone(&self.ports.table),
+            self.lists(),
+            self.roles(),
+            need(&self.ports.plan_queue, "plan queue")?,
+            Arc::clone(&self.ports.clock),
+            Arc::clone(&self.ports.ids),
+        ))
+    }
+
+    /// Staff members' 1:1 messages (through the broadcast path).
+    pub fn personal(&self) -> Result<PersonalMessageService, MissingPort> {
+        Ok(PersonalMessageService::new(self.broadcasts()?, self.people_store(), Arc::clone(&self.ports.clock)))
+    }
+
+    /// Fan-out: a broadcast into send chunks (needs the send queue).
+    pub fn fanout(&self) -> Result<FanoutService, MissingPort> {
+        Ok(FanoutService::new(
+            Arc::clone(&self.ports.table),
+            RecipientResolver::new(Arc::clone(&self.ports.table), self.lists(), Arc::clone(&self.ports.clock)),
+            need(&self.ports.send_queue, "send queue")?,
+            Arc::clone(&self.ports.clock),
+        ))
+    }
+
+    /// The send step (needs both gateways).
+    pub fn send(&self) -> Result<SendService, MissingPort> {
+        Ok(SendService::new(
+            Arc::clone(&self.ports.table),
+            need(&self.ports.sms, "SMS gateway")?,
+            need(&self.ports.email, "email gateway")?,
+            Arc::clone(&self.ports.clock),
+            Arc::clone(&self.ports.ids),
+            self.wiring.send,
+        ))
+    }
+
+    /// Receipts applied to deliveries and contact statuses.
+    pub fn receipts(&self) -> ReceiptService {
+        ReceiptService::new(Arc::clone(&self.ports.table), Arc::clone(&self.ports.clock))
+    }
+
+    /// SMS replies: keywords answered through the SMS gateway, others kept for staff.
+    pub fn replies(&self) -> Result<ReplyService, MissingPort> {
+        Ok(ReplyService::new(
+            Arc::clone(&self.ports.table),
+            need(&self.ports.sms, "SMS gateway")?,
+            Arc::clone(&self.ports.clock),
+            self.wiring.default_district.clone(),
+        ))
+    }
+
+    /// Runs plan and send tasks (the local gateway).
+    pub fn task_runner(&self) -> Result<TaskRunner, MissingPort> {
+        Ok(TaskRunner::new(self.fanout()?, self.send()?))
+    }
+
+    /// Runs plan tasks only (the fan-out worker).
+    pub fn planner(&self) -> Result<TaskRunner, MissingPort> {
+        Ok(TaskRunner::planner(self.fanout()?))
+    }
+
+    /// Runs send tasks only (the send worker).
+    pub fn sender(&self) -> Result<TaskRunner, MissingPort> {
+        Ok(TaskRunner::sender(self.send()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::local::EmbeddedTable;
+    use crate::ports::{FixedClock, SequentialIds};
+
+    fn bare() -> Services {
+        let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let clock = Arc::new(FixedClock::new(chrono::DateTime::UNIX_EPOCH));
+        Services::new(Ports::new(table, clock, Arc::new(SequentialIds::new("t"))), Wiring::default())
+    }
+
+    #[test]
+    fn a_service_whose_port_is_missing_is_refused_by_name_and_the_others_build() {
+        let services = bare();
+        assert_eq!(services.broadcasts().err(), Some(MissingPort("plan queue")));
+        assert_eq!(services.send().err(), Some(MissingPort("SMS gateway")));
+        assert_eq!(services.imports().err(), Some(MissingPort("file store")));
+        assert_eq!(services.fanout().err(), Some(MissingPort("send queue")));
+        let _ = (services.people(), services.lists(), services.cleanup(), services.preferences(), services.receipts());
+    }
+}
