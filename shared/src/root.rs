@@ -17,9 +17,8 @@ use crate::domain::{DistrictId, PreferenceDefaults, Region};
 use crate::ports::{Clock, EmailGateway, FileStore, Ids, SmsGateway, Table, WorkQueue};
 use crate::services::roles::RoleService;
 use crate::services::{
-    BroadcastService, CleanupService, FanoutService, ImportService, ListService, PeopleService,
-    PersonalMessageService, PreferenceService, ReceiptService, RecipientResolver, ReplyService, SendService,
-    SendSettings, TaskRunner,
+    BroadcastService, CleanupService, FanoutService, ImportService, ListService, PeopleService, PersonalMessageService,
+    PreferenceService, ReceiptService, RecipientResolver, ReplyService, SendService, SendSettings, TaskRunner,
 };
 use crate::store::PeopleStore;
 

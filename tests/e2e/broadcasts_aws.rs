@@ -8,10 +8,9 @@ use schoolbell::adapters::aws::{
     EmailOptions, SesEmailGateway, SmsOptions, SnsSmsGateway, SqsWorkQueue, create_queue_with_dead_letter,
 };
 use schoolbell::domain::{BroadcastInput, DeliveryState, EmailAddress, Principal, Role};
-use schoolbell::ports::{RandomIds, SystemClock, WorkQueue};
-use schoolbell::services::{
-    BroadcastService, FanoutService, ListService, PreferenceService, SendService, SendSettings, TaskRunner,
-};
+use schoolbell::ports::{Clock as _, FixedClock, RandomIds, WorkQueue};
+use schoolbell::root::{Ports, Services, Wiring};
+use schoolbell::services::TaskRunner;
 use schoolbell::store::BroadcastStore;
 use schoolbell_tests::moto;
 use serde_json::{Value, json};
@@ -51,8 +50,9 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
         roles: vec![Role::DistrictAdmin],
         schools: vec![],
     };
-    let clock = Arc::new(SystemClock);
-    let preferences = PreferenceService::new(table.clone(), Default::default(), clock.clone(), Arc::new(RandomIds));
+    let clock = Arc::new(FixedClock::midday_today());
+    let ports = Ports::new(table.clone(), clock, Arc::new(RandomIds));
+    let preferences = Services::new(ports.clone(), Wiring::default()).preferences();
     for guardian in ["c-ana", "c-kim"] {
         let update: schoolbell::services::PreferencesUpdate =
             serde_json::from_value(json!({"channels": {"text": {"emergency": true}},
@@ -68,12 +68,14 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
     let sms =
         SnsSmsGateway::new(aws_sdk_sns::Client::new(&config), SmsOptions { sender_id: None, origination_number: None });
     let (plan_queue, send_queue) = (queue(&config, "plan").await, queue(&config, "send").await);
-    let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
-    let broadcasts =
-        BroadcastService::new(table.clone(), lists.clone(), plan_queue.clone(), clock.clone(), Arc::new(RandomIds));
-    let fanout = FanoutService::new(table.clone(), lists, send_queue.clone(), clock.clone());
-    let send = SendService::new(table.clone(), Arc::new(sms), Arc::new(email), clock, SendSettings::default());
-    let runner = TaskRunner::new(fanout, send);
+    let ports = ports
+        .with_sms(Arc::new(sms))
+        .with_email(Arc::new(email))
+        .with_plan_queue(plan_queue.clone())
+        .with_send_queue(send_queue.clone());
+    let services = Services::new(ports, Wiring::default());
+    let broadcasts = services.broadcasts().unwrap_or_else(|e| panic!("{e}"));
+    let runner = services.task_runner().unwrap_or_else(|e| panic!("{e}"));
 
     let marker = moto::unique_name("closed");
     let input: BroadcastInput = serde_json::from_value(json!({
@@ -115,12 +117,16 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
 async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
     use schoolbell::domain::{BroadcastId, Channel, Delivery, PhoneNumber, SmsStatus};
     use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
-    use schoolbell::services::{Applied, InboundSms, ReceiptEvent, ReceiptService, ReplyService};
+    use schoolbell::services::{Applied, InboundSms, ReceiptEvent};
     use schoolbell::store::SmsStatusStore;
 
     let Some(config) = moto::config("receipts_and_replies_apply_on_dynamodb_through_the_message_index") else { return };
     let (table, district) = schoolbell_tests::aws_district::family_district_on_dynamodb(&config, "district-r").await;
     let broadcast = BroadcastId::parse("b-1").unwrap_or_else(|e| panic!("{e}"));
+    let clock = Arc::new(FixedClock::midday_today());
+    let carrier = Arc::new(schoolbell::adapters::local::SimulatedCarrier::new());
+    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_sms(carrier.clone());
+    let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
     let sent = Delivery {
         point: "sms:+16175552345".into(),
         channel: Some(Channel::Text),
@@ -132,12 +138,11 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
         encoding: None,
         raw_code: None,
         attempts: 1,
-        updated_at: chrono::Utc::now(),
+        updated_at: clock.now(),
     };
     let store = BroadcastStore::new(table.clone());
     store.put_deliveries(&district, &broadcast, &[sent]).await.unwrap_or_else(|e| panic!("{e}"));
-    let clock = Arc::new(SystemClock);
-    let receipts = ReceiptService::new(table.clone(), clock.clone());
+    let receipts = services.receipts();
     let landline = ReceiptEvent {
         provider_message_id: "SM-moto-1".into(),
         kind: ReceiptKind::Sms,
@@ -155,8 +160,7 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
     let not_ok = statuses.not_ok(&district, &[]).await.unwrap_or_default();
     assert_eq!(not_ok.iter().map(|s| s.status).collect::<Vec<_>>(), [SmsStatus::Landline], "the clean-up index");
 
-    let carrier = Arc::new(schoolbell::adapters::local::SimulatedCarrier::new());
-    let replies = ReplyService::new(table.clone(), carrier.clone(), clock, Some(district.clone()));
+    let replies = services.replies().unwrap_or_else(|e| panic!("{e}"));
     let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
     let stop = InboundSms {
         provider: "aws".into(),
@@ -164,7 +168,7 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
         from: number.clone(),
         to: "+18005550123".into(),
         body: "STOP".into(),
-        received_at: chrono::Utc::now(),
+        received_at: clock.now(),
     };
     replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));
     replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use schoolbell::adapters::aws::{DynamoTable, S3FileStore, create_table};
-use schoolbell::domain::{DistrictId, Principal, Region, Role};
-use schoolbell::ports::{FileStore, RandomIds, SystemClock, Table};
-use schoolbell::services::{ImportService, NewImport, upload_key};
+use schoolbell::domain::{DistrictId, Principal, Role};
+use schoolbell::ports::{FileStore, FixedClock, RandomIds, Table};
+use schoolbell::root::{Ports, Services, Wiring};
+use schoolbell::services::{NewImport, upload_key};
 use schoolbell_tests::app::{TestApp, spawn_app};
 use schoolbell_tests::moto;
 use schoolbell_tests::roster_fixture::RosterFixture;
@@ -180,8 +181,12 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
     s3.create_bucket().bucket(&bucket).send().await.unwrap_or_else(|e| panic!("{e}"));
     let table = Arc::new(DynamoTable::new(dynamo, table_name));
     let files = Arc::new(S3FileStore::new(s3, bucket, None));
-    let service =
-        ImportService::new(table.clone(), files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
+    let service = Services::new(
+        Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds)).with_files(files.clone()),
+        Wiring::default(),
+    )
+    .imports()
+    .unwrap_or_else(|e| panic!("{e}"));
     let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
     let admin = Principal {
         subject: "admin".into(),
@@ -231,7 +236,12 @@ async fn an_s3_object_created_event_runs_the_matching_import_and_skips_strangers
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
     let files = Arc::new(DirFileStore::new(dir.path()));
-    let service = ImportService::new(table, files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
+    let service = Services::new(
+        Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds)).with_files(files.clone()),
+        Wiring::default(),
+    )
+    .imports()
+    .unwrap_or_else(|e| panic!("{e}"));
     let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
     let new = NewImport {
         name: "sis".into(),
@@ -307,7 +317,12 @@ async fn a_scheduled_import_runs_once_per_slot_when_it_has_a_file() {
     ));
     let files = Arc::new(DirFileStore::new(dir.path()));
     let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
-    let service = ImportService::new(table, files.clone(), clock.clone(), Arc::new(RandomIds), Region::US);
+    let service = Services::new(
+        Ports::new(table, clock.clone(), Arc::new(RandomIds)).with_files(files.clone()),
+        Wiring::default(),
+    )
+    .imports()
+    .unwrap_or_else(|e| panic!("{e}"));
     let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
     let new = |schedule: Option<&str>| NewImport {
         name: "nightly".into(),

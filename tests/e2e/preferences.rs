@@ -215,20 +215,17 @@ async fn school_scope_limits_who_may_read_change_and_batch() {
 async fn the_batch_tool_runs_the_same_on_dynamodb() {
     use std::sync::Arc;
 
-    use schoolbell::domain::{PreferenceDefaults, Principal, Role};
-    use schoolbell::ports::{RandomIds, SystemClock, Table};
-    use schoolbell::services::{BatchRequest, PreferenceService};
+    use schoolbell::domain::{Principal, Role};
+    use schoolbell::ports::{FixedClock, RandomIds, Table};
+    use schoolbell::root::{Ports, Services, Wiring};
+    use schoolbell::services::BatchRequest;
     use schoolbell_tests::moto;
 
     let Some(config) = moto::config("the_batch_tool_runs_the_same_on_dynamodb") else { return };
     let (table, district) = schoolbell_tests::aws_district::family_district_on_dynamodb(&config, D).await;
 
-    let preferences = PreferenceService::new(
-        table.clone(),
-        PreferenceDefaults::default(),
-        Arc::new(SystemClock),
-        Arc::new(RandomIds),
-    );
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds));
+    let preferences = Services::new(ports, Wiring::default()).preferences();
     let admin = Principal { subject: "admin".into(), district, roles: vec![Role::DistrictAdmin], schools: vec![] };
     let request: BatchRequest = serde_json::from_value(
         json!({"mode": "student_contacts", "cells": {"staff": {"household_phone": "on", "cell_phone": "on"}}}),

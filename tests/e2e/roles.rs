@@ -4,11 +4,8 @@
 //! rejected rows, and refusals (403 without manage-roles, 4xx for bad input).
 
 use std::io::Write as _;
-use std::sync::Arc;
 
 use schoolbell::domain::{DistrictId, Principal, Role, SchoolId};
-use schoolbell::ports::SystemClock;
-use schoolbell::services::roles::RoleService;
 use schoolbell_local::token::{TokenRequest, mint};
 use schoolbell_tests::app::{TestApp, spawn_app};
 use serde_json::{Value, json};
@@ -178,7 +175,7 @@ async fn a_custom_role_can_grant_personal_messages() {
 #[tokio::test]
 async fn a_revoked_role_takes_effect_at_once() {
     let (app, admin) = district().await;
-    let roles = RoleService::new(app.table.clone(), Arc::new(SystemClock));
+    let roles = app.services.roles();
     let t2 = Principal {
         subject: "t-2".into(),
         district: DistrictId::parse(DISTRICT).unwrap_or_else(|e| panic!("{e}")),

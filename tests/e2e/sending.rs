@@ -13,8 +13,11 @@ use schoolbell::domain::{
     Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastId, BroadcastKind, BroadcastState, Channel,
     ContactReason, DeliveryState, DistrictId, ListTarget, PersonId, PlannedDelivery, Task,
 };
-use schoolbell::ports::{GatewayError, OutboundSms, SentSms, SmsGateway, SystemClock, WorkQueue};
-use schoolbell::services::{SendService, SendSettings, TaskRunner};
+use schoolbell::ports::{
+    FixedClock, GatewayError, OutboundSms, RandomIds, SentSms, SmsGateway, SystemClock, WorkQueue,
+};
+use schoolbell::root::{Ports, Services, Wiring};
+use schoolbell::services::SendSettings;
 use schoolbell::store::BroadcastStore;
 
 /// Takes texts like a carrier, except that the call after the `die_after`th
@@ -51,11 +54,11 @@ fn broadcast() -> Broadcast {
         content: BroadcastContent { sms: Some("Shelter in place.".into()), email: None },
         audience: Audience { lists: vec![], rule: None, people: vec![], target: ListTarget::Guardians },
         schools: vec![],
-        send_at: chrono::Utc::now(),
+        send_at: chrono::DateTime::UNIX_EPOCH,
         emergency: true,
         created_by: "admin".into(),
         sender_name: None,
-        created_at: chrono::Utc::now(),
+        created_at: chrono::DateTime::UNIX_EPOCH,
         state: BroadcastState::Sending,
         deferred_until: None,
         deferred_channels: Vec::new(),
@@ -76,14 +79,12 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
         backoff: Duration::from_millis(1),
         ..SendSettings::default()
     };
-    let sender = SendService::new(
-        table.clone(),
-        carrier.clone(),
-        Arc::new(Outbox::in_memory()),
-        Arc::new(SystemClock),
-        settings,
-    );
-    let runner = TaskRunner::sender(sender);
+    // Leases run out in real time here: the system clock, on purpose.
+    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds))
+        .with_sms(carrier.clone())
+        .with_email(Arc::new(Outbox::in_memory()));
+    let runner =
+        Services::new(ports, Wiring::default()).with_send_settings(settings).sender().unwrap_or_else(|e| panic!("{e}"));
     let queue = LocalQueue::new().with_visibility_timeout(Duration::from_millis(250)).with_max_receives(20);
 
     let planned: Vec<PlannedDelivery> = (0..messages)
@@ -147,7 +148,6 @@ async fn with_sends_in_flight_a_crash_loses_nothing_and_repeats_at_most_the_mess
 async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
     use schoolbell::domain::{ContactInput, Person, PersonInput, Region};
     use schoolbell::ports::RandomIds;
-    use schoolbell::services::{BroadcastService, FanoutService, ListService};
     use schoolbell::store::PeopleStore;
 
     let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
@@ -169,12 +169,13 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
             .unwrap_or_else(|e| panic!("{e}"));
         ids.push(format!("g-{n:03}"));
     }
-    let clock = Arc::new(SystemClock);
     let (plan_queue, send_queue) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
-    let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
-    let broadcasts =
-        BroadcastService::new(table.clone(), lists.clone(), plan_queue, clock.clone(), Arc::new(RandomIds));
-    let fanout = FanoutService::new(table.clone(), lists, send_queue.clone(), clock);
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+        .with_plan_queue(plan_queue)
+        .with_send_queue(send_queue.clone());
+    let services = Services::new(ports, Wiring::default());
+    let broadcasts = services.broadcasts().unwrap_or_else(|e| panic!("{e}"));
+    let fanout = services.fanout().unwrap_or_else(|e| panic!("{e}"));
     let admin = schoolbell::domain::Principal {
         subject: "admin".into(),
         district: district.clone(),

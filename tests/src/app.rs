@@ -1,9 +1,18 @@
 //! `spawn_app()`: the local gateway on port 0 over a fresh data directory,
 //! and a client that talks to it over real HTTP.
+//!
+//! The test says what time it is: every service of the gateway reads the
+//! app's [`FixedClock`] (midday in New York unless the test moves it), and
+//! nothing runs in the background. [`TestApp::drain`] runs the queues and
+//! applies the receipts they caused; [`TestApp::tick`] is the scheduler's
+//! tick at the clock's time. What they return from is done: no test waits.
 
-use schoolbell::domain::Region;
+use std::sync::Arc;
+
+use schoolbell::ports::FixedClock;
 use schoolbell_local::token::{TokenRequest, mint};
-use schoolbell_local::{DataDir, LocalGateway};
+use schoolbell_local::workers::Drainer;
+use schoolbell_local::{DataDir, GatewayOptions, LocalGateway};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -17,6 +26,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The gateway's table, for looking behind the API.
     pub table: std::sync::Arc<dyn schoolbell::ports::Table>,
+    /// The clock every service of the gateway reads.
+    pub clock: Arc<FixedClock>,
+    /// The gateway's composition root, for reaching behind the API.
+    pub services: schoolbell::root::Services,
+    workers: Drainer,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow_free::Result>>,
@@ -27,12 +41,22 @@ mod anyhow_free {
     pub type Result = std::result::Result<(), String>;
 }
 
-/// Starts the local gateway on 127.0.0.1:0 over a temporary data directory.
+/// Starts the local gateway on 127.0.0.1:0 over a temporary data directory,
+/// at midday today in New York ([`FixedClock::midday_today`]).
 pub async fn spawn_app() -> TestApp {
+    spawn_app_at(FixedClock::midday_today()).await
+}
+
+/// [`spawn_app`] on a clock the test chose.
+pub async fn spawn_app_at(clock: FixedClock) -> TestApp {
     schoolbell::telemetry::init_for_tests();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let data = DataDir::open(dir.path()).unwrap_or_else(|e| panic!("data dir: {e}"));
-    let gateway = LocalGateway::open(&data, Region::US).unwrap_or_else(|e| panic!("gateway: {e}"));
+    let clock = Arc::new(clock);
+    let options = GatewayOptions { clock: clock.clone(), background_workers: false, ..GatewayOptions::default() };
+    let gateway = LocalGateway::open(&data, options).unwrap_or_else(|e| panic!("gateway: {e}"));
+    let workers = gateway.drainer();
+    let services = gateway.services.clone();
     let table: std::sync::Arc<dyn schoolbell::ports::Table> = gateway.table.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let address = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
@@ -45,7 +69,18 @@ pub async fn spawn_app() -> TestApp {
             .await
             .map_err(|e| e.to_string())
     });
-    TestApp { address, data, client: reqwest::Client::new(), table, _dir: dir, stop: Some(stop), server: Some(server) }
+    TestApp {
+        address,
+        data,
+        client: reqwest::Client::new(),
+        table,
+        clock,
+        services,
+        workers,
+        _dir: dir,
+        stop: Some(stop),
+        server: Some(server),
+    }
 }
 
 /// A gateway holding the family fixture (`crate::family_fixture`) in
@@ -64,6 +99,19 @@ pub async fn spawn_family_district(district: &str) -> (TestApp, String) {
 }
 
 impl TestApp {
+    /// Runs the plan and send queues to empty and applies every receipt
+    /// the simulated carrier and the outbox gave; answers tasks run.
+    pub async fn drain(&self) -> usize {
+        self.workers.drain().await
+    }
+
+    /// The scheduler's tick at the app's clock: queues what is due (a
+    /// `send_at` reached, quiet hours over), then drains; answers how many
+    /// broadcasts were due.
+    pub async fn tick(&self) -> usize {
+        self.workers.tick().await.unwrap_or_else(|e| panic!("scheduler tick: {e}"))
+    }
+
     /// A token for the district with one role (and schools).
     pub fn token(&self, district: &str, role: &str, schools: &[&str]) -> String {
         let request = TokenRequest {

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use schoolbell::adapters::aws::{DynamoTable, S3FileStore, create_table};
-use schoolbell::domain::{DistrictId, Region};
-use schoolbell::ports::{FileStore, RandomIds, SystemClock};
-use schoolbell::services::{ImportService, NewImport, upload_key};
+use schoolbell::domain::DistrictId;
+use schoolbell::ports::{FileStore, FixedClock, RandomIds};
+use schoolbell::root::{Ports, Services, Wiring};
+use schoolbell::services::{NewImport, upload_key};
 
 use crate::family_fixture::{CSV, MAPPING};
 use crate::moto;
@@ -22,8 +23,12 @@ pub async fn family_district_on_dynamodb(config: &SdkConfig, district: &str) -> 
     s3.create_bucket().bucket(&bucket).send().await.unwrap_or_else(|e| panic!("{e}"));
     let table = Arc::new(DynamoTable::new(dynamo, table_name));
     let files = Arc::new(S3FileStore::new(s3, bucket, None));
-    let imports =
-        ImportService::new(table.clone(), files.clone(), Arc::new(SystemClock), Arc::new(RandomIds), Region::US);
+    let imports = Services::new(
+        Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds)).with_files(files.clone()),
+        Wiring::default(),
+    )
+    .imports()
+    .unwrap_or_else(|e| panic!("{e}"));
     let district = DistrictId::parse(district).unwrap_or_else(|e| panic!("{e}"));
     let new = NewImport {
         name: "families".into(),

@@ -10,8 +10,8 @@ use schoolbell::adapters::local::{EmbeddedTable, SimulatedCarrier};
 use schoolbell::domain::{
     BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber, SmsStatus,
 };
-use schoolbell::ports::{SystemClock, Table};
-use schoolbell::services::{ReceiptService, ReplyService};
+use schoolbell::ports::{RandomIds, SystemClock, Table};
+use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::{BroadcastStore, EmailStatusStore, SmsStatusStore};
 use serde_json::json;
 
@@ -51,11 +51,10 @@ async fn world(sent: &[(&str, Channel, &str)]) -> World {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let carrier = Arc::new(SimulatedCarrier::new());
-    let clock = Arc::new(SystemClock);
-    let handlers = Handlers {
-        receipts: ReceiptService::new(table.clone(), clock.clone()),
-        replies: ReplyService::new(table.clone(), carrier.clone(), clock, Some(district())),
-    };
+    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(carrier.clone());
+    let services = Services::new(ports, Wiring { default_district: Some(district()), ..Wiring::default() });
+    let handlers =
+        Handlers { receipts: services.receipts(), replies: services.replies().unwrap_or_else(|e| panic!("{e}")) };
     World { handlers, table, carrier }
 }
 

@@ -47,20 +47,21 @@ mod tests {
     use std::sync::Arc;
 
     use schoolbell::adapters::local::{EmbeddedTable, LocalQueue};
-    use schoolbell::ports::{RandomIds, SystemClock, Table, WorkQueue};
-    use schoolbell::services::{FanoutService, ListService};
+    use schoolbell::ports::{FixedClock, RandomIds, Table, WorkQueue};
+    use schoolbell::root::{Ports, Services, Wiring};
 
     use super::*;
 
     fn worker() -> (TaskRunner, BroadcastService, ReceiptService, Arc<LocalQueue>) {
         let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
-        let clock = Arc::new(SystemClock);
-        let lists = ListService::new(table.clone(), clock.clone(), Arc::new(RandomIds));
         let queue = Arc::new(LocalQueue::new());
-        let runner =
-            TaskRunner::planner(FanoutService::new(table.clone(), lists.clone(), queue.clone(), clock.clone()));
-        let broadcasts = BroadcastService::new(table.clone(), lists, queue.clone(), clock.clone(), Arc::new(RandomIds));
-        (runner, broadcasts, ReceiptService::new(table, clock), queue)
+        let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+            .with_plan_queue(queue.clone())
+            .with_send_queue(queue.clone());
+        let services = Services::new(ports, Wiring::default());
+        let runner = services.planner().unwrap_or_else(|e| panic!("{e}"));
+        let broadcasts = services.broadcasts().unwrap_or_else(|e| panic!("{e}"));
+        (runner, broadcasts, services.receipts(), queue)
     }
 
     fn event(name: &str) -> Value {

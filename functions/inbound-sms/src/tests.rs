@@ -7,7 +7,8 @@ use axum::body::Body;
 use axum::http::Request;
 use schoolbell::adapters::local::{EmbeddedTable, SimulatedCarrier};
 use schoolbell::domain::{DistrictId, PhoneNumber, SmsStatus};
-use schoolbell::ports::{SystemClock, Table};
+use schoolbell::ports::{RandomIds, SystemClock, Table};
+use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::SmsStatusStore;
 use schoolbell::webhook_auth::sign_twilio;
 use schoolbell::webhook_auth::sns::DirCertificates;
@@ -24,7 +25,9 @@ fn app(token: Option<&str>) -> (Router, Arc<dyn Table>, Arc<SimulatedCarrier>) {
     let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
     let carrier = Arc::new(SimulatedCarrier::new());
     let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
-    let replies = ReplyService::new(table.clone(), carrier.clone(), Arc::new(SystemClock), Some(district));
+    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(carrier.clone());
+    let services = Services::new(ports, Wiring { default_district: Some(district), ..Wiring::default() });
+    let replies = services.replies().unwrap_or_else(|e| panic!("{e}"));
     let config = WebhookConfig {
         public_url: Some(BASE.into()),
         twilio_auth_token: token.map(str::to_string),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use schoolbell::domain::{BroadcastId, Channel, Delivery, DeliveryState, DistrictId, PhoneNumber, Region};
+use schoolbell::domain::{BroadcastId, Channel, Delivery, DeliveryState, DistrictId, PhoneNumber};
 use schoolbell::ports::Table;
 use schoolbell::ports::table::BATCH_CHUNK;
 use schoolbell::store::BroadcastStore;

@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use schoolbell::domain::{BroadcastInput, DistrictId, DistrictSettings, SmsStatus};
 use schoolbell::services::BroadcastReport;
@@ -18,7 +17,6 @@ use serde::Serialize;
 
 use crate::bench_fanout::{admin_of, consent_everyone};
 use crate::import_cmd::{ImportRequest, run};
-use crate::workers::{apply_events, carrier_event, email_event};
 
 /// The demo's district id.
 pub const DEMO_DISTRICT: &str = "demo";
@@ -56,9 +54,7 @@ pub async fn run_demo(data_path: &Path) -> anyhow::Result<DemoSummary> {
     let data = crate::DataDir::open(data_path)?;
     let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default())?;
     let district = DistrictId::parse(DEMO_DISTRICT)?;
-    let receipts = gateway.receipt_service();
-    let sms_receipts = tokio::spawn(apply_events(gateway.carrier.subscribe(), receipts.clone(), carrier_event));
-    let email_receipts = tokio::spawn(apply_events(gateway.outbox.subscribe(), receipts, email_event));
+    let drainer = gateway.drainer();
 
     let folder = data_path.join("demo-district");
     let options = crate::gen_district::GenOptions { students: DEMO_STUDENTS, seed: 1, reachable: false };
@@ -76,7 +72,7 @@ pub async fn run_demo(data_path: &Path) -> anyhow::Result<DemoSummary> {
         mapping: None,
     };
     let imported = run(&gateway, &request, &folder).await?;
-    println!("imported: {}", crate::import_cmd::report(&imported)["counts"]);
+    println!("imported: {}", schoolbell::services::counts_json(&imported.counts));
     let consented = consent_everyone(&gateway, &district).await?;
     println!("recorded text consent for {consented} messenger guardians");
 
@@ -102,20 +98,10 @@ pub async fn run_demo(data_path: &Path) -> anyhow::Result<DemoSummary> {
     let mut reports: Vec<BroadcastReport> = Vec::new();
     for input in [&emergency, &general] {
         let id = broadcasts.create(&admin, input).await?.id;
-        gateway.drain().await;
-        // Receipts arrive on their own; wait until none is outstanding.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let report = loop {
-            let report = broadcasts.report(&admin, id.as_str()).await?;
-            if report.totals.sent == 0 || Instant::now() > deadline {
-                break report;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        reports.push(report);
+        // Plans, sends, and applies every receipt the carrier and the outbox gave.
+        drainer.drain().await;
+        reports.push(broadcasts.report(&admin, id.as_str()).await?);
     }
-    sms_receipts.abort();
-    email_receipts.abort();
 
     let mut summary = DemoSummary { broadcasts: reports.len() as u64, ..DemoSummary::default() };
     for report in &reports {

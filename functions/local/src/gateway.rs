@@ -33,11 +33,14 @@ pub struct GatewayOptions {
     pub clock: Arc<dyn Clock>,
     /// Keep the store in memory instead of the data directory (benchmarks).
     pub in_memory: bool,
+    /// `serve` runs the queues, receipts and scheduler in the background;
+    /// off, whoever holds a [`LocalGateway::drainer`] runs them (tests).
+    pub background_workers: bool,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        Self { region: Region::US, clock: Arc::new(SystemClock), in_memory: false }
+        Self { region: Region::US, clock: Arc::new(SystemClock), in_memory: false, background_workers: true }
     }
 }
 
@@ -61,6 +64,7 @@ pub struct LocalGateway {
     pub services: Services,
     mounted: Mounted,
     auth: Arc<Authenticator>,
+    background_workers: bool,
 }
 
 /// The services that need optional ports, built once at open (the local
@@ -108,7 +112,8 @@ impl LocalGateway {
             replies: services.replies()?,
             runner: services.task_runner()?,
         };
-        Ok(Self { table, carrier, outbox, plan_queue, send_queue, files, services, mounted, auth })
+        let background_workers = options.background_workers;
+        Ok(Self { table, carrier, outbox, plan_queue, send_queue, files, services, mounted, auth, background_workers })
     }
 
     /// The region that resolves national phone numbers.
@@ -170,18 +175,10 @@ impl LocalGateway {
         self.services.receipts()
     }
 
-    /// Runs both queues to empty in this task (see [`crate::workers::drain`]).
-    pub async fn drain(&self) -> usize {
-        crate::workers::drain(&self.plan_queue, &self.send_queue, &self.task_runner()).await
-    }
-
-    /// Queues the broadcasts whose time has come on the gateway's clock
-    /// (what the scheduler tick does), then drains both queues; answers how
-    /// many broadcasts were due.
-    pub async fn release_due(&self) -> anyhow::Result<usize> {
-        let due = self.broadcast_service().run_due().await?;
-        self.drain().await;
-        Ok(due)
+    /// The background work run by hand, for the demo and tests (see
+    /// [`crate::workers::Drainer`]); make it before sending anything.
+    pub fn drainer(&self) -> crate::workers::Drainer {
+        crate::workers::Drainer::new(self)
     }
 
     /// The list service over the gateway's table.
@@ -206,11 +203,14 @@ impl LocalGateway {
     ) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, "schoolbell local gateway listening");
-        let scheduler = tokio::spawn(run_scheduler(self.import_service()));
-        let workers = crate::workers::Workers::start(&self);
+        let background = self
+            .background_workers
+            .then(|| (tokio::spawn(run_scheduler(self.import_service())), crate::workers::Workers::start(&self)));
         let served = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
-        scheduler.abort();
-        workers.stop();
+        if let Some((scheduler, workers)) = background {
+            scheduler.abort();
+            workers.stop();
+        }
         served?;
         tracing::info!(stats = ?self.table_stats(), "schoolbell local gateway stopped");
         Ok(())

@@ -4,12 +4,11 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use schoolbell::domain::{DistrictId, ImportId, ImportMethod, ImportRun, ImportTrigger, RunState};
 use schoolbell::ports::FileStore;
-use schoolbell::services::{ImportService, NewImport, ServiceError, counts_json, upload_key};
+use schoolbell::services::{NewImport, ServiceError, counts_json, upload_key};
 use serde_json::json;
 
 use crate::LocalGateway;

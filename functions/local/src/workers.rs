@@ -9,10 +9,13 @@
 //! - the scheduler tick for broadcasts waiting for `send_at` or the end of
 //!   quiet hours.
 //!
-//! [`drain`] runs the queues to empty in the caller's task, for the demo,
-//! benchmarks and tests that want fan-out to be deterministic.
+//! [`drain`] runs the queues to empty in the caller's task, for benchmarks.
+//! [`Drainer`] does all of the above by hand, in the caller's task, for the
+//! demo and the tests: queues to empty, every receipt the simulated carrier
+//! and the outbox produced applied, the scheduler's tick at the clock's time.
+//! Nothing waits: what it returns from is done.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt as _};
@@ -22,6 +25,7 @@ use schoolbell::ports::{QUEUE_BATCH, WorkQueue};
 use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
 use schoolbell::services::{Applied, BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
 use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinHandle;
 
 /// How often waiting broadcasts are looked at.
@@ -176,6 +180,77 @@ pub async fn run_broadcast_scheduler(broadcasts: BroadcastService, receipts: Rec
         if let Err(error) = receipts.reapply_unmatched().await {
             tracing::error!(%error, "kept receipts not applied again");
         }
+    }
+}
+
+/// The background work of `serve`, run by hand (see the module docs). It
+/// subscribes to the carrier's and the outbox's receipts when it is made,
+/// so make it before sending anything.
+pub struct Drainer {
+    plan_queue: Arc<LocalQueue>,
+    send_queue: Arc<LocalQueue>,
+    runner: TaskRunner,
+    broadcasts: BroadcastService,
+    receipts: ReceiptService,
+    carrier: Mutex<broadcast::Receiver<CarrierReceipt>>,
+    outbox: Mutex<broadcast::Receiver<EmailEvent>>,
+}
+
+/// Takes what a subscription holds now, without waiting.
+fn take_now<T: Clone>(events: &Mutex<broadcast::Receiver<T>>, to_event: fn(&T) -> ReceiptEvent) -> Vec<ReceiptEvent> {
+    let mut events = events.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut taken = Vec::new();
+    loop {
+        match events.try_recv() {
+            Ok(event) => taken.push(to_event(&event)),
+            Err(TryRecvError::Lagged(missed)) => tracing::warn!(missed, "receipts lost: the drainer fell behind"),
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return taken,
+        }
+    }
+}
+
+impl Drainer {
+    /// A drainer over the gateway's queues, services and receipt sources.
+    pub fn new(gateway: &crate::LocalGateway) -> Self {
+        Self {
+            plan_queue: Arc::clone(&gateway.plan_queue),
+            send_queue: Arc::clone(&gateway.send_queue),
+            runner: gateway.task_runner(),
+            broadcasts: gateway.broadcast_service(),
+            receipts: gateway.receipt_service(),
+            carrier: Mutex::new(gateway.carrier.subscribe()),
+            outbox: Mutex::new(gateway.outbox.subscribe()),
+        }
+    }
+
+    /// Runs both queues to empty and applies every receipt they caused,
+    /// until neither has anything left; answers how many tasks ran.
+    pub async fn drain(&self) -> usize {
+        let mut ran = 0;
+        loop {
+            let tasks = drain(&self.plan_queue, &self.send_queue, &self.runner).await;
+            let mut events = take_now(&self.carrier, carrier_event);
+            events.extend(take_now(&self.outbox, email_event));
+            for event in &events {
+                if let Err(error) = self.receipts.apply(event).await {
+                    tracing::error!(%error, "receipt not applied");
+                }
+            }
+            ran += tasks;
+            if tasks == 0 && events.is_empty() {
+                return ran;
+            }
+        }
+    }
+
+    /// The scheduler's tick at the clock's time: queues the broadcasts whose
+    /// time has come, applies kept receipts again, then drains; answers how
+    /// many broadcasts were due.
+    pub async fn tick(&self) -> Result<usize, schoolbell::services::ServiceError> {
+        let due = self.broadcasts.run_due().await?;
+        self.receipts.reapply_unmatched().await?;
+        self.drain().await;
+        Ok(due)
     }
 }
 

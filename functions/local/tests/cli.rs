@@ -251,6 +251,9 @@ async fn demo_ends_with_the_contract_json_and_serve_shows_what_it_made() {
     let output = schoolbell(&["demo", "--data", &data.to_string_lossy()]).output().unwrap_or_else(|e| panic!("{e}"));
     assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let imported = stdout.lines().find_map(|l| l.strip_prefix("imported: ")).unwrap_or_default();
+    let imported: serde_json::Value = serde_json::from_str(imported).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert!(imported["students"]["added"].as_u64() > Some(0), "the import's counts: {imported}");
     let last = stdout.lines().last().unwrap_or_default();
     let summary: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
     assert_eq!(summary["broadcasts"], 2);

@@ -19,9 +19,9 @@ use serde::Serialize;
 
 use crate::domain::roles::Grants;
 use crate::domain::{
-    Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery, DeliveryState,
-    DistrictId, DistrictSettings, DomainError, EmailAddress, ListInput, PersonId, PersonRole, PhoneNumber, Principal,
-    SchoolId, Task, ValidBroadcast,
+    Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery,
+    DeliveryState, DistrictId, DistrictSettings, DomainError, EmailAddress, ListInput, PersonId, PersonRole,
+    PhoneNumber, Principal, SchoolId, Task, ValidBroadcast,
 };
 use crate::ports::{Clock, Cursor, Ids, Table, WorkQueue};
 use crate::services::roles::RoleService;

@@ -146,7 +146,8 @@ pub fn plan_deliveries(
                 ContactValue::Email(_) => suppressions.email.get(&to).copied().and_then(email_skip),
             };
             if let Some(reason) = suppressed {
-                let record = skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason, now));
+                let record =
+                    skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason, now));
                 record.people.push(person.id.clone());
                 continue;
             }

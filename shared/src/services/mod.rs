@@ -25,8 +25,8 @@ mod send;
 mod tasks;
 
 pub use broadcasts::{
-    BroadcastReport, BroadcastService, ChannelCounts, PartProgress, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
-    MAX_DELIVERIES_PAGE, Totals, build_report,
+    BroadcastReport, BroadcastService, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
+    MAX_DELIVERIES_PAGE, PartProgress, Totals, build_report,
 };
 pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, cleanup_csv};
 pub use error::ServiceError;

@@ -45,7 +45,7 @@ use crate::domain::{
     Broadcast, BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber,
     PlannedDelivery, SmsStatus,
 };
-use crate::ports::{Clock, EmailGateway, Ids, GatewayError, OutboundEmail, OutboundSms, SmsGateway, Table};
+use crate::ports::{Clock, EmailGateway, GatewayError, Ids, OutboundEmail, OutboundSms, SmsGateway, Table};
 use crate::services::ServiceError;
 use crate::store::{
     BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError,

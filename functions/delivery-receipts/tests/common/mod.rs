@@ -12,8 +12,8 @@ use axum::http::Request;
 use chrono::Utc;
 use schoolbell::adapters::local::EmbeddedTable;
 use schoolbell::domain::{BroadcastId, Channel, Delivery, DeliveryState, DistrictId, PhoneNumber, SmsStatus};
-use schoolbell::ports::{SystemClock, Table};
-use schoolbell::services::ReceiptService;
+use schoolbell::ports::{RandomIds, SystemClock, Table};
+use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::{BroadcastStore, SmsStatusStore};
 use schoolbell::webhook_auth::{CertificateSource, VerifyError};
 use schoolbell_delivery_receipts::{ConfirmError, ReceiptsState, SubscriptionConfirmer, WebhookConfig, Webhooks};
@@ -119,13 +119,10 @@ pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: 
     let confirmer = Arc::new(RecordingConfirmer::default());
     let webhooks =
         Webhooks::with_sns_parts(config, Arc::new(certificates), confirmer.clone()).unwrap_or_else(|e| panic!("{e}"));
+    // Webhook signatures carry the signer's real time: the system clock.
     let clock = Arc::new(SystemClock);
-    let state = ReceiptsState {
-        receipts: ReceiptService::new(table.clone(), clock.clone()),
-        webhooks: Arc::new(webhooks),
-        clock,
-        replies: None,
-    };
+    let services = Services::new(Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)), Wiring::default());
+    let state = ReceiptsState { receipts: services.receipts(), webhooks: Arc::new(webhooks), clock, replies: None };
     World { router: schoolbell_delivery_receipts::router(state), table, confirmer }
 }
 

@@ -7,9 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{
-    DynamoTable, EmailOptions, S3FileStore, SesEmailGateway, SmsOptions, SnsSmsGateway, SqsWorkQueue,
-};
+use super::{DynamoTable, EmailOptions, S3FileStore, SesEmailGateway, SmsOptions, SnsSmsGateway, SqsWorkQueue};
 use crate::config::{ConfigError, Env, LambdaConfig};
 use crate::domain::{DistrictId, DomainError, EmailAddress};
 use crate::ports::{RandomIds, SystemClock};

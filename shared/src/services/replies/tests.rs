@@ -16,8 +16,8 @@ use crate::domain::{
     PreferenceSource, Principal, Region, Role, Setting, TextConsent,
 };
 use crate::ports::{FixedClock, GatewayError, RandomIds, SentSms, WorkQueue};
-use crate::root::{Ports, Services, Wiring};
 use crate::receipts::{ReceiptKind, ReceiptStatus};
+use crate::root::{Ports, Services, Wiring};
 use crate::services::{BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
 use crate::store::{PREFS_SK, PeopleStore};
 
