@@ -4,11 +4,11 @@
 //! CSV, and personal messages with the 13-and-over rule.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Datelike as _;
 
 use schoolbell::domain::{DistrictId, EmailAddress, EmailStatus, PhoneNumber, SmsStatus};
+use schoolbell::ports::{Clock as _, FixedClock};
 use schoolbell::store::{EmailStatusStore, NumberStatus, SmsStatusStore};
 use schoolbell_tests::app::TestApp;
 use serde_json::{Value, json};
@@ -16,7 +16,12 @@ use serde_json::{Value, json};
 const D: &str = "district-a";
 
 async fn district() -> (TestApp, String) {
-    let (app, admin) = schoolbell_tests::app::spawn_family_district(D).await;
+    district_at(FixedClock::midday_today()).await
+}
+
+/// The family district on a gateway whose clock starts at `clock`.
+async fn district_at(clock: FixedClock) -> (TestApp, String) {
+    let (app, admin) = schoolbell_tests::app::spawn_family_district_at(D, clock).await;
     for guardian in ["c-ana", "c-kim"] {
         let consent = json!({"channels": {"text": {"emergency": true, "general": true}},
             "consent": {"source": "paper form", "at": "2026-09-01T12:00:00Z"}});
@@ -42,20 +47,18 @@ async fn send(app: &TestApp, token: &str, body: &Value) -> String {
     created["id"].as_str().unwrap_or_default().to_string()
 }
 
-/// Polls the report until the broadcast is complete or deferred.
+/// Runs the queues and the receipts to the end, then answers the report.
 async fn settled(app: &TestApp, token: &str, id: &str) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..400 {
-        let (status, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(token)).await;
-        last = report.clone();
-        assert_eq!(status, 200, "{report}");
-        let delivered_or_failed = report["totals"]["sent"] == 0;
-        if (report["progress"] == "complete" && delivered_or_failed) || report["progress"] == "deferred" {
-            return report;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("broadcast {id} did not settle: {last}");
+    app.drain().await;
+    let (status, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(token)).await;
+    assert_eq!(status, 200, "{report}");
+    report
+}
+
+/// 03:30 UTC tomorrow: 22:30 in New York in winter, 23:30 in summer,
+/// inside the default quiet hours (21:00–07:00 New York) either way.
+fn tonight() -> FixedClock {
+    FixedClock::new(FixedClock::midday_today().now() + chrono::Duration::minutes(10 * 60 + 30))
 }
 
 fn district_id() -> DistrictId {
@@ -90,7 +93,7 @@ async fn an_emergency_reaches_each_messenger_guardian_once_naming_all_their_chil
 #[tokio::test]
 async fn suppressed_numbers_and_addresses_are_skipped_with_their_reason() {
     let (app, admin) = district().await;
-    let at = chrono::Utc::now();
+    let at = app.clock.now();
     let sms = SmsStatusStore::new(Arc::clone(&app.table));
     let kim_cell = PhoneNumber::parse_e164("+16175552347").unwrap_or_else(|e| panic!("{e}"));
     let blocked =
@@ -120,7 +123,7 @@ async fn suppressed_numbers_and_addresses_are_skipped_with_their_reason() {
 #[tokio::test]
 async fn opted_out_inactive_and_people_with_nothing_on_are_explained() {
     let (app, admin) = district().await;
-    let at = chrono::Utc::now();
+    let at = app.clock.now();
     let sms = SmsStatusStore::new(Arc::clone(&app.table));
     for (number, status) in [("+16175552347", SmsStatus::OptOut), ("+16175552345", SmsStatus::Inactive)] {
         let number = PhoneNumber::parse_e164(number).unwrap_or_else(|e| panic!("{e}"));
@@ -129,10 +132,7 @@ async fn opted_out_inactive_and_people_with_nothing_on_are_explained() {
     }
     let id = send(&app, &admin, &broadcast("general", false, &["text"])).await;
     let report = settled(&app, &admin, &id).await;
-    if report["progress"] == "deferred" {
-        // Run in the district's quiet hours: nothing to check about sending here.
-        return app.stop().await;
-    }
+    assert_eq!(report["progress"], "complete", "midday: nothing waits for quiet hours: {report}");
     assert_eq!(report["counts"]["text"]["skipped"], json!({"inactive": 1, "opt_out": 1}), "{report}");
 
     let id = send(&app, &admin, &broadcast("behavior", true, &["text"])).await;
@@ -146,24 +146,99 @@ async fn opted_out_inactive_and_people_with_nothing_on_are_explained() {
 }
 
 #[tokio::test]
-async fn a_non_emergency_in_quiet_hours_is_deferred_and_an_emergency_goes_now() {
+async fn a_district_window_defers_texts_until_it_ends_while_email_goes_at_once() {
     let (app, admin) = district().await;
-    let now = chrono::Utc::now();
+    let now = app.clock.now();
     let start = (now - chrono::Duration::hours(1)).format("%H:%M").to_string();
     let end = (now + chrono::Duration::hours(1)).format("%H:%M").to_string();
     let settings = json!({"time_zone": "UTC", "quiet_hours": {"start": start, "end": end}});
     let (status, body) = app.put_json("/v1/settings", &admin, &settings.to_string()).await;
     assert_eq!(status, 200, "{body}");
 
-    let id = send(&app, &admin, &broadcast("general", false, &["email"])).await;
+    let id = send(&app, &admin, &broadcast("general", false, &["text"])).await;
     let report = settled(&app, &admin, &id).await;
     assert_eq!(report["progress"], "deferred", "{report}");
     assert!(report["deferred_until"].as_str().is_some_and(|t| t.contains(&end)), "{report}");
     assert_eq!(report["totals"]["delivered"], 0);
 
-    let id = send(&app, &admin, &broadcast("emergency", true, &["email"])).await;
+    let id = send(&app, &admin, &broadcast("general", false, &["email"])).await;
     let report = settled(&app, &admin, &id).await;
-    assert_eq!((report["progress"].as_str(), report["totals"]["delivered"].as_u64()), (Some("complete"), Some(2)));
+    assert_eq!(report["progress"], "complete", "quiet hours do not hold email: {report}");
+    assert_eq!(report["totals"]["delivered"], 2, "{report}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn at_night_a_non_emergency_emails_at_once_and_texts_when_quiet_hours_end() {
+    let (app, admin) = district_at(tonight()).await;
+    let id = send(&app, &admin, &broadcast("general", false, &["text", "email"])).await;
+    let report = settled(&app, &admin, &id).await;
+    assert_eq!(report["progress"], "deferred", "{report}");
+    assert_eq!(report["parts"]["email"], json!({"progress": "complete"}), "{report}");
+    assert_eq!(report["parts"]["text"]["progress"], "deferred", "{report}");
+    assert_eq!(report["parts"]["text"]["until"], report["deferred_until"], "{report}");
+    let until: chrono::DateTime<chrono::Utc> =
+        report["deferred_until"].as_str().and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("{report}"));
+    let seven_in_new_york = ["11:00:00", "12:00:00"]; // 07:00 EDT, 07:00 EST
+    assert!(seven_in_new_york.contains(&until.format("%H:%M:%S").to_string().as_str()), "{until}");
+    assert!(until > app.clock.now() && until - app.clock.now() < chrono::Duration::hours(10), "{until}");
+    assert_eq!(report["counts"]["email"]["delivered"], 2, "the email went at once: {report}");
+    assert_eq!(report["counts"]["text"], Value::Null, "no text at night: {report}");
+
+    app.clock.set(until - chrono::Duration::minutes(1));
+    assert_eq!(app.tick().await, 0, "a minute before the end, nothing is due");
+    app.clock.set(until + chrono::Duration::seconds(30));
+    assert_eq!(app.tick().await, 1, "the texts are due when quiet hours end");
+    let report = settled(&app, &admin, &id).await;
+    assert_eq!(report["progress"], "complete", "{report}");
+    assert_eq!(report["parts"]["text"], json!({"progress": "complete"}), "{report}");
+    assert_eq!(report["counts"]["text"]["delivered"], 2, "Ana and Kim, once each: {report}");
+    assert_eq!(report["counts"]["email"]["delivered"], 2, "no email twice: {report}");
+    assert_eq!(app.tick().await, 0, "nothing left to release");
+    let mails = std::fs::read_dir(app.data.outbox_dir()).map(|d| d.count()).unwrap_or_default();
+    assert_eq!(mails, 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn at_night_an_emergency_and_a_personal_email_go_at_once() {
+    let (app, admin) = district_at(tonight()).await;
+    let id = send(&app, &admin, &broadcast("emergency", true, &["text", "email"])).await;
+    let report = settled(&app, &admin, &id).await;
+    assert_eq!(report["progress"], "complete", "{report}");
+    assert_eq!(
+        (report["counts"]["text"]["delivered"].as_u64(), report["counts"]["email"]["delivered"].as_u64()),
+        (Some(2), Some(2))
+    );
+
+    let school_admin = app.token(D, "school_admin", &["sch-1"]);
+    let message = json!({"to": "c-ana", "channels": ["email"],
+        "content": {"email": {"subject": "Leo's project", "text": "Leo did great."}}});
+    let (status, sent) = app.post("/v1/personal-messages", Some(&school_admin), &message.to_string()).await;
+    assert_eq!(status, 202, "{sent}");
+    let report = settled(&app, &school_admin, sent["id"].as_str().unwrap_or_default()).await;
+    assert_eq!((report["progress"].as_str(), report["totals"]["delivered"].as_u64()), (Some("complete"), Some(1)));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_broadcast_for_later_is_released_when_its_time_comes() {
+    let (app, admin) = district().await;
+    let at = app.clock.now() + chrono::Duration::hours(2);
+    let mut later = broadcast("general", false, &["text", "email"]);
+    later["send_at"] = json!(at.to_rfc3339());
+    let id = send(&app, &admin, &later).await;
+    let report = settled(&app, &admin, &id).await;
+    assert_eq!((report["progress"].as_str(), report["totals"]["delivered"].as_u64()), (Some("scheduled"), Some(0)));
+    assert_eq!(report["parts"]["text"], json!({"progress": "scheduled"}), "{report}");
+
+    app.clock.advance(chrono::Duration::minutes(119));
+    assert_eq!(app.tick().await, 0, "not yet");
+    app.clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(app.tick().await, 1, "its time has come");
+    let report = settled(&app, &admin, &id).await;
+    assert_eq!(report["progress"], "complete", "{report}");
+    assert_eq!(report["totals"]["delivered"], 4, "two texts and two emails: {report}");
     app.stop().await;
 }
 
@@ -266,7 +341,7 @@ school = "school"
 birth_date = "born"
 email = "email"
 "#;
-    let today = chrono::Utc::now().date_naive();
+    let today = app.clock.now().date_naive();
     let born = |years: i32| today.with_year(today.year() - years).unwrap_or(today).format("%Y-%m-%d").to_string();
     let csv = format!(
         "sid,first,last,grade,school,born,email\r\n\

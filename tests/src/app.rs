@@ -86,8 +86,13 @@ pub async fn spawn_app_at(clock: FixedClock) -> TestApp {
 /// A gateway holding the family fixture (`crate::family_fixture`) in
 /// `district`, imported through the API; answers it with a district admin's token.
 pub async fn spawn_family_district(district: &str) -> (TestApp, String) {
+    spawn_family_district_at(district, FixedClock::midday_today()).await
+}
+
+/// [`spawn_family_district`] on a clock the test chose.
+pub async fn spawn_family_district_at(district: &str, clock: FixedClock) -> (TestApp, String) {
     use crate::family_fixture::{CSV, MAPPING};
-    let app = spawn_app().await;
+    let app = spawn_app_at(clock).await;
     let admin = app.token(district, "district_admin", &[]);
     let definition = serde_json::json!({"name": "families", "method": "mapped", "mapping": MAPPING});
     assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
