@@ -168,7 +168,7 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
         from: number.clone(),
         to: "+18005550123".into(),
         body: "STOP".into(),
-        received_at: clock.now(),
+        received_at: Some(clock.now()),
     };
     replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));
     replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));

@@ -136,7 +136,7 @@ async fn reply(handlers: &Handlers, message: &[u8], report: &mut EventsReport) -
         from,
         to: inbound.to,
         body: inbound.body,
-        received_at: inbound.received_at.unwrap_or_else(chrono::Utc::now),
+        received_at: inbound.received_at,
     };
     handlers.replies.handle(&sms).await?;
     report.replies += 1;

@@ -30,7 +30,7 @@ pub(crate) async fn reply_if_inbound(state: &ReceiptsState, provider: Provider, 
         from,
         to,
         body,
-        received_at: received_at.unwrap_or_else(|| state.clock.now()),
+        received_at,
     };
     let outcome = replies.handle(&inbound).await?;
     tracing::debug!(provider = provider.name(), outcome = ?outcome, "inbound text handled");

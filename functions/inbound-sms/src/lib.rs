@@ -64,7 +64,7 @@ async fn twilio_inbound_route(
         from,
         to: text.to,
         body: text.body,
-        received_at: text.received_at.unwrap_or_else(chrono::Utc::now),
+        received_at: text.received_at,
     };
     let outcome = state.replies.handle(&inbound).await?;
     tracing::debug!(provider = "twilio", outcome = ?outcome, "inbound text handled");

@@ -42,8 +42,9 @@ pub struct InboundSms {
     pub to: String,
     /// What they wrote. Never logged.
     pub body: String,
-    /// When it arrived.
-    pub received_at: DateTime<Utc>,
+    /// When it arrived, if the provider says; otherwise when it is handled
+    /// (the service's clock, never the machine's).
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 /// What handling a reply did.
@@ -95,6 +96,7 @@ impl ReplyService {
     /// Handles one inbound text (see the module docs). Safe to repeat.
     pub async fn handle(&self, inbound: &InboundSms) -> Result<ReplyOutcome, ServiceError> {
         let now = self.clock.now();
+        let received_at = inbound.received_at.unwrap_or(now);
         let seen = record_item(
             "SYSTEM#INBOUND".into(),
             format!("{}#{}", inbound.provider, inbound.provider_message_id),
@@ -109,7 +111,7 @@ impl ReplyService {
             None => match &self.default_district {
                 Some(district) => district.clone(),
                 None => {
-                    self.keep("SYSTEM#UNROUTED_REPLIES".into(), inbound, now).await?;
+                    self.keep("SYSTEM#UNROUTED_REPLIES".into(), inbound, received_at, now).await?;
                     tracing::warn!(provider = %inbound.provider, "reply to a number no district sends from");
                     return Ok(ReplyOutcome::Unrouted);
                 }
@@ -119,16 +121,16 @@ impl ReplyService {
         let settings = self.settings.settings(&district).await?;
         let outcome = match intent {
             ReplyIntent::OptOut => {
-                self.set_status(&district, inbound, SmsStatus::OptOut, "STOP").await?;
+                self.set_status(&district, inbound, SmsStatus::OptOut, "STOP", received_at).await?;
                 ReplyOutcome::OptedOut
             }
             ReplyIntent::OptIn => {
-                self.set_status(&district, inbound, SmsStatus::Ok, "START").await?;
+                self.set_status(&district, inbound, SmsStatus::Ok, "START", received_at).await?;
                 ReplyOutcome::OptedIn
             }
             ReplyIntent::Help => ReplyOutcome::Helped,
             ReplyIntent::None => {
-                self.keep(format!("D#{district}#REPLIES"), inbound, now).await?;
+                self.keep(format!("D#{district}#REPLIES"), inbound, received_at, now).await?;
                 tracing::info!(%district, provider = %inbound.provider, "reply stored for staff");
                 return Ok(ReplyOutcome::Stored);
             }
@@ -150,11 +152,12 @@ impl ReplyService {
         inbound: &InboundSms,
         status: SmsStatus,
         keyword: &str,
+        received_at: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         let record = NumberStatus {
             number: inbound.from.clone(),
             status,
-            last_event_at: inbound.received_at,
+            last_event_at: received_at,
             last_event: format!("{REPLY_EVENT_PREFIX}{keyword}"),
         };
         let event_id = format!("{}#{}", inbound.provider, inbound.provider_message_id);
@@ -168,12 +171,18 @@ impl ReplyService {
         }
     }
 
-    async fn keep(&self, pk: String, inbound: &InboundSms, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    async fn keep(
+        &self,
+        pk: String,
+        inbound: &InboundSms,
+        received_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
         let body = json!({
             "from": inbound.from, "to": inbound.to, "body": inbound.body, "provider": inbound.provider,
-            "received_at": inbound.received_at, "expires_at": now.timestamp() + 365 * 24 * 3600,
+            "received_at": received_at, "expires_at": now.timestamp() + 365 * 24 * 3600,
         });
-        let sk = format!("{}#{}", inbound.received_at.format("%Y%m%dT%H%M%S%.6fZ"), inbound.provider_message_id);
+        let sk = format!("{}#{}", received_at.format("%Y%m%dT%H%M%S%.6fZ"), inbound.provider_message_id);
         self.table.put(record_item(pk, sk, &body)?, Condition::None).await.map_err(StoreError::from)?;
         Ok(())
     }
