@@ -282,7 +282,7 @@ mod tests {
     use crate::ports::{FixedClock, SequentialIds};
 
     fn bare() -> Services {
-        let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let table = Arc::new(EmbeddedTable::in_memory().unwrap());
         let clock = Arc::new(FixedClock::new(chrono::DateTime::UNIX_EPOCH));
         Services::new(Ports::new(table, clock, Arc::new(SequentialIds::new("t"))), Wiring::default())
     }

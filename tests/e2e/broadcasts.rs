@@ -62,7 +62,7 @@ fn tonight() -> FixedClock {
 }
 
 fn district_id() -> DistrictId {
-    DistrictId::parse(D).unwrap_or_else(|e| panic!("{e}"))
+    DistrictId::parse(D).unwrap()
 }
 
 #[tokio::test]
@@ -95,22 +95,19 @@ async fn suppressed_numbers_and_addresses_are_skipped_with_their_reason() {
     let (app, admin) = district().await;
     let at = app.clock.now();
     let sms = SmsStatusStore::new(Arc::clone(&app.table));
-    let kim_cell = PhoneNumber::parse_e164("+16175552347").unwrap_or_else(|e| panic!("{e}"));
+    let kim_cell = PhoneNumber::parse_e164("+16175552347").unwrap();
     let blocked =
         NumberStatus { number: kim_cell, status: SmsStatus::Blocked, last_event_at: at, last_event: "t".into() };
-    sms.record(&district_id(), &blocked, "e1").await.unwrap_or_else(|e| panic!("{e}"));
-    let ana_cell = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    sms.record(&district_id(), &blocked, "e1").await.unwrap();
+    let ana_cell = PhoneNumber::parse_e164("+16175552345").unwrap();
     let landline =
         NumberStatus { number: ana_cell, status: SmsStatus::Landline, last_event_at: at, last_event: "t".into() };
-    sms.record(&district_id(), &landline, "e2").await.unwrap_or_else(|e| panic!("{e}"));
+    sms.record(&district_id(), &landline, "e2").await.unwrap();
     let email = EmailStatusStore::new(Arc::clone(&app.table));
-    let ana = EmailAddress::parse("ana@example.org").unwrap_or_else(|e| panic!("{e}"));
-    email.record(&district_id(), &ana, EmailStatus::Complaint, (at, "t", "e3")).await.unwrap_or_else(|e| panic!("{e}"));
-    let kim = EmailAddress::parse("kim@example.org").unwrap_or_else(|e| panic!("{e}"));
-    email
-        .record(&district_id(), &kim, EmailStatus::BouncedPermanent, (at, "t", "e4"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let ana = EmailAddress::parse("ana@example.org").unwrap();
+    email.record(&district_id(), &ana, EmailStatus::Complaint, (at, "t", "e3")).await.unwrap();
+    let kim = EmailAddress::parse("kim@example.org").unwrap();
+    email.record(&district_id(), &kim, EmailStatus::BouncedPermanent, (at, "t", "e4")).await.unwrap();
 
     let id = send(&app, &admin, &broadcast("emergency", true, &["text", "email"])).await;
     let report = settled(&app, &admin, &id).await;
@@ -126,9 +123,9 @@ async fn opted_out_inactive_and_people_with_nothing_on_are_explained() {
     let at = app.clock.now();
     let sms = SmsStatusStore::new(Arc::clone(&app.table));
     for (number, status) in [("+16175552347", SmsStatus::OptOut), ("+16175552345", SmsStatus::Inactive)] {
-        let number = PhoneNumber::parse_e164(number).unwrap_or_else(|e| panic!("{e}"));
+        let number = PhoneNumber::parse_e164(number).unwrap();
         let record = NumberStatus { number, status, last_event_at: at, last_event: "t".into() };
-        sms.record(&district_id(), &record, "e").await.unwrap_or_else(|e| panic!("{e}"));
+        sms.record(&district_id(), &record, "e").await.unwrap();
     }
     let id = send(&app, &admin, &broadcast("general", false, &["text"])).await;
     let report = settled(&app, &admin, &id).await;
@@ -290,7 +287,7 @@ async fn the_deliveries_download_as_csv_and_hide_numbers_from_teachers() {
         .header("accept", "text/csv")
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let csv = response.text().await.unwrap_or_default();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.first().copied(), Some("channel,to,people,state,reason,provider_message_id,segments,updated_at"));

@@ -17,9 +17,8 @@ use serde_json::{Value, json};
 
 async fn queue(config: &aws_config::SdkConfig, name: &str) -> Arc<SqsWorkQueue> {
     let client = aws_sdk_sqs::Client::new(config);
-    let (url, _dead) = create_queue_with_dead_letter(&client, &moto::unique_name(name), 5, Duration::from_secs(30))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (url, _dead) =
+        create_queue_with_dead_letter(&client, &moto::unique_name(name), 5, Duration::from_secs(30)).await.unwrap();
     Arc::new(SqsWorkQueue::new(client, url))
 }
 
@@ -27,13 +26,13 @@ async fn queue(config: &aws_config::SdkConfig, name: &str) -> Arc<SqsWorkQueue> 
 async fn drain(queue: &SqsWorkQueue, runner: &TaskRunner) -> usize {
     let mut ran = 0;
     loop {
-        let messages = queue.receive(10, Duration::from_millis(200)).await.unwrap_or_else(|e| panic!("{e}"));
+        let messages = queue.receive(10, Duration::from_millis(200)).await.unwrap();
         if messages.is_empty() {
             return ran;
         }
         for message in messages {
-            runner.run(&message.body).await.unwrap_or_else(|e| panic!("{e}"));
-            queue.ack(&message.receipt).await.unwrap_or_else(|e| panic!("{e}"));
+            runner.run(&message.body).await.unwrap();
+            queue.ack(&message.receipt).await.unwrap();
             ran += 1;
         }
     }
@@ -57,13 +56,13 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
         let update: schoolbell::services::PreferencesUpdate =
             serde_json::from_value(json!({"channels": {"text": {"emergency": true}},
             "consent": {"source": "paper form", "at": "2026-09-01T12:00:00Z"}}))
-            .unwrap_or_else(|e| panic!("{e}"));
-        preferences.update(&admin, guardian, &update).await.unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
+        preferences.update(&admin, guardian, &update).await.unwrap();
     }
 
     let ses = aws_sdk_sesv2::Client::new(&config);
     ses.create_email_identity().email_identity("district.example.org").send().await.unwrap_or_else(|e| panic!("{e:?}"));
-    let from = EmailAddress::parse("office@district.example.org").unwrap_or_else(|e| panic!("{e}"));
+    let from = EmailAddress::parse("office@district.example.org").unwrap();
     let email = SesEmailGateway::new(ses, EmailOptions { from, configuration_set: None });
     let sms =
         SnsSmsGateway::new(aws_sdk_sns::Client::new(&config), SmsOptions { sender_id: None, origination_number: None });
@@ -74,8 +73,8 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
         .with_plan_queue(plan_queue.clone())
         .with_send_queue(send_queue.clone());
     let services = Services::new(ports, Wiring::default());
-    let broadcasts = services.broadcasts().unwrap_or_else(|e| panic!("{e}"));
-    let runner = services.task_runner().unwrap_or_else(|e| panic!("{e}"));
+    let broadcasts = services.broadcasts().unwrap();
+    let runner = services.task_runner().unwrap();
 
     let marker = moto::unique_name("closed");
     let input: BroadcastInput = serde_json::from_value(json!({
@@ -84,8 +83,8 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
                     "email": {"subject": format!("Closed today ({marker})"), "text": "Closed for {{children}}."}},
         "audience": {"rule": {}, "target": "guardians"}
     }))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let broadcast = broadcasts.create(&admin, &input).await.unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let broadcast = broadcasts.create(&admin, &input).await.unwrap();
     assert_eq!(drain(&plan_queue, &runner).await, 1, "one plan task");
     assert_eq!(drain(&send_queue, &runner).await, 1, "four messages fit one chunk");
 
@@ -122,7 +121,7 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
 
     let Some(config) = moto::config("receipts_and_replies_apply_on_dynamodb_through_the_message_index") else { return };
     let (table, district) = schoolbell_tests::aws_district::family_district_on_dynamodb(&config, "district-r").await;
-    let broadcast = BroadcastId::parse("b-1").unwrap_or_else(|e| panic!("{e}"));
+    let broadcast = BroadcastId::parse("b-1").unwrap();
     let clock = Arc::new(FixedClock::midday_today());
     let carrier = Arc::new(schoolbell::adapters::local::SimulatedCarrier::new());
     let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_sms(carrier.clone());
@@ -141,7 +140,7 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
         updated_at: clock.now(),
     };
     let store = BroadcastStore::new(table.clone());
-    store.put_deliveries(&district, &broadcast, &[sent]).await.unwrap_or_else(|e| panic!("{e}"));
+    store.put_deliveries(&district, &broadcast, &[sent]).await.unwrap();
     let receipts = services.receipts();
     let landline = ReceiptEvent {
         provider_message_id: "SM-moto-1".into(),
@@ -160,8 +159,8 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
     let not_ok = statuses.not_ok(&district, &[]).await.unwrap_or_default();
     assert_eq!(not_ok.iter().map(|s| s.status).collect::<Vec<_>>(), [SmsStatus::Landline], "the clean-up index");
 
-    let replies = services.replies().unwrap_or_else(|e| panic!("{e}"));
-    let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    let replies = services.replies().unwrap();
+    let number = PhoneNumber::parse_e164("+16175552345").unwrap();
     let stop = InboundSms {
         provider: "aws".into(),
         provider_message_id: moto::unique_name("in"),
@@ -170,8 +169,8 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
         body: "STOP".into(),
         received_at: Some(clock.now()),
     };
-    replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));
-    replies.handle(&stop).await.unwrap_or_else(|e| panic!("{e}"));
+    replies.handle(&stop).await.unwrap();
+    replies.handle(&stop).await.unwrap();
     let status = statuses.get(&district, &number).await.unwrap_or_default().map(|s| s.status);
     assert_eq!(status, Some(SmsStatus::OptOut));
     assert_eq!(carrier.sent().len(), 1, "one confirmation for a reply delivered twice");

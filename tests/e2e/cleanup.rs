@@ -12,19 +12,19 @@ use serde_json::{Value, json};
 const D: &str = "district-a";
 
 fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).unwrap_or_else(|e| panic!("{e}"))
+    DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).unwrap()
 }
 
 async fn mark(app: &TestApp, number: &str, status: SmsStatus, when: &str) -> bool {
     let store = SmsStatusStore::new(app.table.clone());
-    let district = DistrictId::parse(D).unwrap_or_else(|e| panic!("{e}"));
+    let district = DistrictId::parse(D).unwrap();
     let event = NumberStatus {
-        number: PhoneNumber::parse_e164(number).unwrap_or_else(|e| panic!("{e}")),
+        number: PhoneNumber::parse_e164(number).unwrap(),
         status,
         last_event_at: at(when),
         last_event: format!("test:{status}"),
     };
-    store.record(&district, &event, &uuid::Uuid::new_v4().to_string()).await.unwrap_or_else(|e| panic!("{e}"))
+    store.record(&district, &event, &uuid::Uuid::new_v4().to_string()).await.unwrap()
 }
 
 async fn district() -> (TestApp, String) {

@@ -175,10 +175,10 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
     let Some(config) = moto::config("the_same_import_runs_on_dynamodb_and_s3") else { return };
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
     let table_name = moto::unique_name("imports");
-    create_table(&dynamo, &table_name).await.unwrap_or_else(|e| panic!("{e}"));
+    create_table(&dynamo, &table_name).await.unwrap();
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
     let bucket = moto::unique_name("imports");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap_or_else(|e| panic!("{e}"));
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let table = Arc::new(DynamoTable::new(dynamo, table_name));
     let files = Arc::new(S3FileStore::new(s3, bucket, None));
     let service = Services::new(
@@ -186,8 +186,8 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
         Wiring::default(),
     )
     .imports()
-    .unwrap_or_else(|e| panic!("{e}"));
-    let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let district = DistrictId::parse("district-a").unwrap();
     let admin = Principal {
         subject: "admin".into(),
         district: district.clone(),
@@ -196,35 +196,33 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
     };
     let new = NewImport {
         name: "sis".into(),
-        method: "oneroster".parse().unwrap_or_else(|e| panic!("{e}")),
-        trigger: "on_upload".parse().unwrap_or_else(|e| panic!("{e}")),
+        method: "oneroster".parse().unwrap(),
+        trigger: "on_upload".parse().unwrap(),
         schedule: None,
         mapping: None,
         hold_threshold_percent: None,
     };
-    service.create(&admin, new).await.unwrap_or_else(|e| panic!("{e}"));
+    service.create(&admin, new).await.unwrap();
 
-    let key = upload_key(&district, &"sis".parse().unwrap_or_else(|e| panic!("{e}")), "first.zip");
-    files.put(&key, RosterFixture::district(5).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
-    let (_, run) = service.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
+    let key = upload_key(&district, &"sis".parse().unwrap(), "first.zip");
+    files.put(&key, RosterFixture::district(5).zip().into()).await.unwrap();
+    let (_, run) = service.file_arrived(&key).await.unwrap();
     let run = run.unwrap_or_else(|| panic!("an on-upload import runs"));
     assert_eq!(run.counts.students.added, 5);
     assert_eq!(run.counts.relationships.added, 5);
 
     let writes_before = table.stats().items_written;
-    let key = upload_key(&district, &"sis".parse().unwrap_or_else(|e| panic!("{e}")), "second.zip");
-    files.put(&key, RosterFixture::district(5).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
-    let (_, run) = service.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
+    let key = upload_key(&district, &"sis".parse().unwrap(), "second.zip");
+    files.put(&key, RosterFixture::district(5).zip().into()).await.unwrap();
+    let (_, run) = service.file_arrived(&key).await.unwrap();
     assert_eq!(run.map(|r| r.counts.students.unchanged), Some(5));
     let roster_writes = table.stats().items_written - writes_before;
     assert_eq!(
         roster_writes, 3,
         "an unchanged re-import writes only its run, the definition's file date and its status"
     );
-    let parent = schoolbell::store::PeopleStore::new(table.clone())
-        .get(&district, &"pa-2".parse().unwrap_or_else(|e| panic!("{e}")))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let parent =
+        schoolbell::store::PeopleStore::new(table.clone()).get(&district, &"pa-2".parse().unwrap()).await.unwrap();
     assert_eq!(parent.map(|p| p.contacts.len()), Some(2));
 }
 
@@ -233,27 +231,27 @@ async fn an_s3_object_created_event_runs_the_matching_import_and_skips_strangers
     use aws_lambda_events::event::s3::S3Event;
     use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
 
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let dir = tempfile::tempdir().unwrap();
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
     let files = Arc::new(DirFileStore::new(dir.path()));
     let service = Services::new(
         Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds)).with_files(files.clone()),
         Wiring::default(),
     )
     .imports()
-    .unwrap_or_else(|e| panic!("{e}"));
-    let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let district = DistrictId::parse("district-a").unwrap();
     let new = NewImport {
         name: "sis".into(),
-        method: "oneroster".parse().unwrap_or_else(|e| panic!("{e}")),
-        trigger: "on_upload".parse().unwrap_or_else(|e| panic!("{e}")),
+        method: "oneroster".parse().unwrap(),
+        trigger: "on_upload".parse().unwrap(),
         schedule: None,
         mapping: None,
         hold_threshold_percent: None,
     };
-    service.create_in(&district, new).await.unwrap_or_else(|e| panic!("{e}"));
+    service.create_in(&district, new).await.unwrap();
     let key = "imports/district-a/sis/2026 roster.zip";
-    files.put(key, RosterFixture::district(3).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
+    files.put(key, RosterFixture::district(3).zip().into()).await.unwrap();
 
     let recorded: Value =
         serde_json::from_str(include_str!("../../functions/import-ingest/events/object-created.json"))
@@ -268,12 +266,12 @@ async fn an_s3_object_created_event_runs_the_matching_import_and_skips_strangers
         record_for("exports/cleanup.csv"),
         record_for("imports/district-a/unknown/x.zip"),
     ]});
-    let event: S3Event = serde_json::from_value(event).unwrap_or_else(|e| panic!("{e}"));
-    let report = schoolbell_import_ingest::handle(&service, event).await.unwrap_or_else(|e| panic!("{e}"));
+    let event: S3Event = serde_json::from_value(event).unwrap();
+    let report = schoolbell_import_ingest::handle(&service, event).await.unwrap();
     assert_eq!(report.handled, [key]);
     assert_eq!(report.skipped.len(), 2);
     let admin = Principal { subject: "a".into(), district, roles: vec![Role::DistrictAdmin], schools: vec![] };
-    let runs = service.runs(&admin, "sis", 10).await.unwrap_or_else(|e| panic!("{e}"));
+    let runs = service.runs(&admin, "sis", 10).await.unwrap();
     assert_eq!(runs.first().map(|r| r.counts.students.added), Some(3));
 }
 
@@ -297,7 +295,7 @@ async fn a_mapped_flat_file_imports_students_contacts_and_plus_data() {
         .table
         .get(&schoolbell::ports::table::Key::new("D#district-a#P#s-1", "#PERSON"))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .unwrap_or_default();
     assert_eq!(profile["plus"]["bus_route"], "Route 7", "{profile:?}");
     assert_eq!(profile["grade"], "05");
@@ -309,44 +307,38 @@ async fn a_scheduled_import_runs_once_per_slot_when_it_has_a_file() {
     use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
     use schoolbell::ports::FixedClock;
 
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T01:00:00Z")
-            .map(|t| t.to_utc())
-            .unwrap_or_else(|e| panic!("{e}")),
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T01:00:00Z").map(|t| t.to_utc()).unwrap(),
     ));
     let files = Arc::new(DirFileStore::new(dir.path()));
-    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
     let service = Services::new(
         Ports::new(table, clock.clone(), Arc::new(RandomIds)).with_files(files.clone()),
         Wiring::default(),
     )
     .imports()
-    .unwrap_or_else(|e| panic!("{e}"));
-    let district = DistrictId::parse("district-a").unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let district = DistrictId::parse("district-a").unwrap();
     let new = |schedule: Option<&str>| NewImport {
         name: "nightly".into(),
-        method: "oneroster".parse().unwrap_or_else(|e| panic!("{e}")),
-        trigger: "scheduled".parse().unwrap_or_else(|e| panic!("{e}")),
+        method: "oneroster".parse().unwrap(),
+        trigger: "scheduled".parse().unwrap(),
         schedule: schedule.map(str::to_string),
         mapping: None,
         hold_threshold_percent: None,
     };
     assert!(service.create_in(&district, new(Some("at 2am"))).await.is_err(), "a malformed schedule is refused");
     assert!(service.create_in(&district, new(None)).await.is_err(), "a scheduled import needs a schedule");
-    service.create_in(&district, new(Some("daily 02:00"))).await.unwrap_or_else(|e| panic!("{e}"));
-    assert!(service.run_due().await.unwrap_or_else(|e| panic!("{e}")).is_empty(), "no file yet");
+    service.create_in(&district, new(Some("daily 02:00"))).await.unwrap();
+    assert!(service.run_due().await.unwrap().is_empty(), "no file yet");
 
-    let key = upload_key(&district, &"nightly".parse().unwrap_or_else(|e| panic!("{e}")), "roster.zip");
-    files.put(&key, RosterFixture::district(2).zip().into()).await.unwrap_or_else(|e| panic!("{e}"));
-    let (_, ran) = service.file_arrived(&key).await.unwrap_or_else(|e| panic!("{e}"));
+    let key = upload_key(&district, &"nightly".parse().unwrap(), "roster.zip");
+    files.put(&key, RosterFixture::district(2).zip().into()).await.unwrap();
+    let (_, ran) = service.file_arrived(&key).await.unwrap();
     assert!(ran.is_none(), "a scheduled import waits for its slot");
-    clock.set(
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T02:05:00Z")
-            .map(|t| t.to_utc())
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
-    let runs = service.run_due().await.unwrap_or_else(|e| panic!("{e}"));
+    clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-23T02:05:00Z").map(|t| t.to_utc()).unwrap());
+    let runs = service.run_due().await.unwrap();
     assert_eq!(runs.iter().map(|r| r.counts.students.added).collect::<Vec<_>>(), [2]);
-    assert!(service.run_due().await.unwrap_or_else(|e| panic!("{e}")).is_empty(), "a slot runs once");
+    assert!(service.run_due().await.unwrap().is_empty(), "a slot runs once");
 }

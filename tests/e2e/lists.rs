@@ -123,10 +123,10 @@ impl ListFixture {
     fn zip(&self) -> Vec<u8> {
         let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         for (name, content) in self.files() {
-            writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-            writer.write_all(content.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            writer.write_all(content.as_bytes()).unwrap();
         }
-        writer.finish().unwrap_or_else(|e| panic!("{e}")).into_inner()
+        writer.finish().unwrap().into_inner()
     }
 }
 

@@ -1,4 +1,7 @@
 //! schoolbell's end-to-end tests: one binary, one module per area.
+// A test crate through and through: its helpers unwrap as its tests do
+// (clippy.toml allows it inside `#[test]` functions only).
+#![allow(clippy::unwrap_used)]
 mod api;
 mod broadcasts;
 mod broadcasts_aws;

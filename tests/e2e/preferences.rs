@@ -230,8 +230,8 @@ async fn the_batch_tool_runs_the_same_on_dynamodb() {
     let request: BatchRequest = serde_json::from_value(
         json!({"mode": "student_contacts", "cells": {"staff": {"household_phone": "on", "cell_phone": "on"}}}),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let result = preferences.batch(&admin, &request).await.unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let result = preferences.batch(&admin, &request).await.unwrap();
     let grid = serde_json::to_value(&result.grid).unwrap_or_default();
     assert_eq!(
         (result.matched_people, grid["staff"]["household_phone"].as_u64(), grid["staff"]["cell_phone"].as_u64()),
@@ -239,9 +239,9 @@ async fn the_batch_tool_runs_the_same_on_dynamodb() {
         "{grid}"
     );
     let writes = table.stats().items_written;
-    let again = preferences.batch(&admin, &request).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = preferences.batch(&admin, &request).await.unwrap();
     assert_eq!((again.people_changed, table.stats().items_written), (0, writes));
-    let view = preferences.view(&admin, "c-luis").await.unwrap_or_else(|e| panic!("{e}"));
+    let view = preferences.view(&admin, "c-luis").await.unwrap();
     assert!(view.channels[&schoolbell::domain::Channel::HouseholdPhone][&schoolbell::domain::ContactReason::Staff].on);
 }
 

@@ -63,7 +63,7 @@ async fn post_twilio(app: &TestApp, token: &str, params: &[(&str, &str)]) -> (u1
 /// Posts a form to a Twilio webhook path, signed with `token`.
 async fn post_twilio_to(app: &TestApp, path: &str, token: &str, params: &[(&str, &str)]) -> (u16, String) {
     let url = format!("{}{path}", app.address);
-    let signature = sign_twilio(token, &url, params).unwrap_or_else(|e| panic!("{e}"));
+    let signature = sign_twilio(token, &url, params).unwrap();
     let body: Vec<String> =
         params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "+"))).collect();
     let response = app
@@ -74,7 +74,7 @@ async fn post_twilio_to(app: &TestApp, path: &str, token: &str, params: &[(&str,
         .body(body.join("&"))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let status = response.status().as_u16();
     (status, response.text().await.unwrap_or_default())
 }
@@ -98,7 +98,7 @@ async fn cleanup_statuses(app: &TestApp, admin: &str, number: &str) -> Vec<Strin
 async fn a_signed_twilio_receipt_marks_the_delivery_landline_and_lists_the_number_for_clean_up() {
     let (app, admin, broadcast) = district_with_a_sent_broadcast().await;
     let token = local_webhook_config(&app.data)
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .twilio_auth_token
         .unwrap_or_else(|| panic!("the local gateway has a Twilio token"));
     let before = text_to(&app, &admin, &broadcast, ANA_CELL).await;
@@ -159,7 +159,7 @@ async fn a_stop_reply_opts_the_number_out_of_every_later_broadcast_until_start()
     let settings = json!({"name": "Maple ISD", "sms_numbers": ["+18005550123"]});
     assert_eq!(app.put_json("/v1/settings", &admin, &settings.to_string()).await.0, 200);
     let token = local_webhook_config(&app.data)
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .twilio_auth_token
         .unwrap_or_else(|| panic!("the local gateway has a Twilio token"));
     let reply = |id: &'static str, body: &'static str| {

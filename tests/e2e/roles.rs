@@ -53,10 +53,10 @@ fn roster_zip() -> Vec<u8> {
     ];
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, content) in files {
-        writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-        writer.write_all(content.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer.write_all(content.as_bytes()).unwrap();
     }
-    writer.finish().unwrap_or_else(|e| panic!("{e}")).into_inner()
+    writer.finish().unwrap().into_inner()
 }
 
 /// The gateway with the roster imported, and a district admin's token.
@@ -93,7 +93,7 @@ async fn post_csv(app: &TestApp, token: &str, body: &str) -> (u16, Value) {
         .body(body.to_string())
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
@@ -112,7 +112,7 @@ fn permissions_at(grants: &Value, school: &str) -> Vec<String> {
 }
 
 fn school(id: &str) -> SchoolId {
-    SchoolId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+    SchoolId::parse(id).unwrap()
 }
 
 #[tokio::test]
@@ -178,7 +178,7 @@ async fn a_revoked_role_takes_effect_at_once() {
     let roles = app.services.roles();
     let t2 = Principal {
         subject: "t-2".into(),
-        district: DistrictId::parse(DISTRICT).unwrap_or_else(|e| panic!("{e}")),
+        district: DistrictId::parse(DISTRICT).unwrap(),
         roles: vec![Role::Teacher],
         schools: vec![school("sch-1")],
     };
@@ -188,14 +188,14 @@ async fn a_revoked_role_takes_effect_at_once() {
 
     let (status, answer) = assign(&app, &admin, "t-2", "sch-1", "school_admin").await;
     assert_eq!(status, 201, "{answer}");
-    let grants = roles.grants(&t2).await.unwrap_or_else(|e| panic!("{e}"));
+    let grants = roles.grants(&t2).await.unwrap();
     assert!(grants.may_manage_roles(&school("sch-1")) && grants.may_send_personal(&school("sch-1")));
     let (status, answer) = assign(&app, &token, "t-1", "sch-1", "teacher").await;
     assert_eq!(status, 201, "a school admin by assignment manages roles: {answer}");
 
     let (status, answer) = app.delete("/v1/roles/assignments?staff=t-2&school=sch-1&role=school_admin", &admin).await;
     assert_eq!(status, 204, "{answer}");
-    let grants = roles.grants(&t2).await.unwrap_or_else(|e| panic!("{e}"));
+    let grants = roles.grants(&t2).await.unwrap();
     assert!(!grants.may_manage_roles(&school("sch-1")) && !grants.may_send_personal(&school("sch-1")));
     let (status, refused) = assign(&app, &token, "t-3", "sch-1", "teacher").await;
     assert_eq!(status, 403, "the revoked role no longer counts: {refused}");

@@ -42,7 +42,7 @@ impl SmsGateway for DyingCarrier {
 }
 
 fn id<T>(parse: impl Fn(String) -> Result<T, schoolbell::domain::DomainError>, value: &str) -> T {
-    parse(value.to_string()).unwrap_or_else(|e| panic!("{e}"))
+    parse(value.to_string()).unwrap()
 }
 
 fn broadcast() -> Broadcast {
@@ -68,10 +68,10 @@ fn broadcast() -> Broadcast {
 
 /// Runs the fault scenario; answers (provider calls, distinct numbers called, deliveries marked sent).
 async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize) -> (usize, usize, usize) {
-    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
     let district = id(DistrictId::parse, "d-fault");
     let store = BroadcastStore::new(table.clone());
-    store.create(&district, &broadcast()).await.unwrap_or_else(|e| panic!("{e}"));
+    store.create(&district, &broadcast()).await.unwrap();
     let carrier = Arc::new(DyingCarrier { calls: Mutex::new(Vec::new()), die_after, died: AtomicBool::new(false) });
     let settings = SendSettings {
         concurrency,
@@ -83,8 +83,7 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
     let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds))
         .with_sms(carrier.clone())
         .with_email(Arc::new(Outbox::in_memory()));
-    let runner =
-        Services::new(ports, Wiring::default()).with_send_settings(settings).sender().unwrap_or_else(|e| panic!("{e}"));
+    let runner = Services::new(ports, Wiring::default()).with_send_settings(settings).sender().unwrap();
     let queue = LocalQueue::new().with_visibility_timeout(Duration::from_millis(250)).with_max_receives(20);
 
     let planned: Vec<PlannedDelivery> = (0..messages)
@@ -107,7 +106,7 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
         // The task and three redeliveries of it.
         bodies.extend(std::iter::repeat_n(task.to_body(), 4));
     }
-    queue.send(bodies).await.unwrap_or_else(|e| panic!("{e}"));
+    queue.send(bodies).await.unwrap();
 
     for _ in 0..400 {
         if queue.is_empty() {
@@ -119,7 +118,7 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
             let body = message.body.clone();
             // A panic inside the task is the worker dying: no acknowledgement.
             if let Ok(Ok(())) = tokio::spawn(async move { runner.run(&body).await }).await {
-                queue.ack(&message.receipt).await.unwrap_or_else(|e| panic!("{e}"));
+                queue.ack(&message.receipt).await.unwrap();
             }
         }
     }
@@ -150,7 +149,7 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
     use schoolbell::ports::RandomIds;
     use schoolbell::store::PeopleStore;
 
-    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
     let district = id(DistrictId::parse, "d-plan");
     let people = PeopleStore::new(table.clone());
     let mut ids = Vec::new();
@@ -163,10 +162,7 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
             schools: vec![],
             contacts: vec![ContactInput { channel: "email".into(), value: format!("family{n}@example.org") }],
         };
-        people
-            .create(&district, &Person::from_input(&input, Region::US).unwrap_or_else(|e| panic!("{e}")))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        people.create(&district, &Person::from_input(&input, Region::US).unwrap()).await.unwrap();
         ids.push(format!("g-{n:03}"));
     }
     let (plan_queue, send_queue) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
@@ -174,8 +170,8 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
         .with_plan_queue(plan_queue)
         .with_send_queue(send_queue.clone());
     let services = Services::new(ports, Wiring::default());
-    let broadcasts = services.broadcasts().unwrap_or_else(|e| panic!("{e}"));
-    let fanout = services.fanout().unwrap_or_else(|e| panic!("{e}"));
+    let broadcasts = services.broadcasts().unwrap();
+    let fanout = services.fanout().unwrap();
     let admin = schoolbell::domain::Principal {
         subject: "admin".into(),
         district: district.clone(),
@@ -186,9 +182,9 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
         "reason": "emergency", "emergency": true, "channels": ["email"],
         "content": {"email": {"subject": "Closed", "text": "Closed today."}}, "audience": {"people": ids}
     }))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let created = broadcasts.create(&admin, &input).await.unwrap_or_else(|e| panic!("{e}"));
-    fanout.plan(&district, &created.id).await.unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let created = broadcasts.create(&admin, &input).await.unwrap();
+    fanout.plan(&district, &created.id).await.unwrap();
     assert_eq!(send_queue.len(), 3, "250 messages in chunks of 100");
 
     // The worker died after queueing its chunks but before saving the plan.
@@ -196,8 +192,8 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
     let mut stored = store.get(&district, &created.id).await.unwrap_or_default().unwrap_or_else(|| panic!("stored"));
     stored.plan = None;
     stored.state = BroadcastState::Queued;
-    store.save(&district, &stored).await.unwrap_or_else(|e| panic!("{e}"));
-    let again = fanout.plan(&district, &created.id).await.unwrap_or_else(|e| panic!("{e}"));
+    store.save(&district, &stored).await.unwrap();
+    let again = fanout.plan(&district, &created.id).await.unwrap();
     assert_eq!(send_queue.len(), 3, "nothing planned twice: {again:?}");
     let saved = store.get(&district, &created.id).await.unwrap_or_default().and_then(|b| b.plan);
     assert_eq!(saved.map(|p| p.queued), Some(250));

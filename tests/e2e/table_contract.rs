@@ -64,14 +64,14 @@ contract!(
 
 #[tokio::test]
 async fn the_embedded_table_keeps_its_data_across_reopening() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.redb");
     {
-        let table = EmbeddedTable::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let table = EmbeddedTable::open(&path).unwrap();
         let item = table::item(serde_json::json!({"pk": "keep", "sk": "1", "gsi1pk": "K", "gsi1sk": "1"}));
-        table.put(item, Condition::None).await.unwrap_or_else(|e| panic!("{e}"));
+        table.put(item, Condition::None).await.unwrap();
     }
-    let reopened = EmbeddedTable::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let reopened = EmbeddedTable::open(&path).unwrap();
     assert!(reopened.get(&Key::new("keep", "1")).await.ok().flatten().is_some());
     table::small_pages_return_every_item_exactly_once(&reopened).await;
 }

@@ -139,15 +139,15 @@ mod tests {
     const SECRET: &[u8] = b"a-local-secret-of-thirty-two-byte";
 
     fn app() -> Router {
-        let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let table = Arc::new(EmbeddedTable::in_memory().unwrap());
         let files =
             Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
         let ports = Ports::new(table, Arc::new(SystemClock), Arc::new(RandomIds))
             .with_files(files)
             .with_plan_queue(Arc::new(schoolbell::adapters::local::LocalQueue::new()));
         let services = Services::new(ports, Wiring::default());
-        let auth = Arc::new(Authenticator::hs256(SECRET).unwrap_or_else(|e| panic!("{e}")));
-        router(ApiState::new(&services, auth).unwrap_or_else(|e| panic!("{e}")))
+        let auth = Arc::new(Authenticator::hs256(SECRET).unwrap());
+        router(ApiState::new(&services, auth).unwrap())
     }
 
     fn uuid_like() -> String {
@@ -164,7 +164,7 @@ mod tests {
             iat: None,
             iss: None,
         };
-        mint_hs256(SECRET, &claims).unwrap_or_else(|e| panic!("{e}"))
+        mint_hs256(SECRET, &claims).unwrap()
     }
 
     use axum::http::StatusCode;
@@ -181,7 +181,7 @@ mod tests {
             .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     }
 
     #[tokio::test]
@@ -194,7 +194,7 @@ mod tests {
         let get = Request::get("/v1/people/g-1")
             .header("authorization", format!("Bearer {}", token("district_admin")))
             .body(Body::empty())
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert_eq!(call(&app, get).await, (StatusCode::OK, created));
     }
 
@@ -232,7 +232,7 @@ mod tests {
         let app = app();
         let body = r#"{"id":"g-1","role":"guardian","given_name":"A","family_name":"B"}"#;
         assert_eq!(call(&app, post_person(&token("school_viewer"), body)).await.0, StatusCode::FORBIDDEN);
-        let anonymous = Request::get("/v1/people/g-1").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        let anonymous = Request::get("/v1/people/g-1").body(Body::empty()).unwrap();
         let (status, error) = call(&app, anonymous).await;
         assert_eq!((status, error["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
     }
@@ -240,9 +240,9 @@ mod tests {
     #[tokio::test]
     async fn unknown_routes_and_methods_answer_in_json() {
         let app = app();
-        let missing = Request::get("/v1/nothing").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        let missing = Request::get("/v1/nothing").body(Body::empty()).unwrap();
         assert_eq!(call(&app, missing).await.1["code"], "not_found");
-        let wrong = Request::delete("/v1/people").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        let wrong = Request::delete("/v1/people").body(Body::empty()).unwrap();
         assert_eq!(call(&app, wrong).await.0, StatusCode::METHOD_NOT_ALLOWED);
     }
 }

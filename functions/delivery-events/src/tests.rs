@@ -18,7 +18,7 @@ use serde_json::json;
 use super::*;
 
 fn district() -> DistrictId {
-    DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"))
+    DistrictId::parse("d-1").unwrap()
 }
 
 struct World {
@@ -28,7 +28,7 @@ struct World {
 }
 
 async fn world(sent: &[(&str, Channel, &str)]) -> World {
-    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
     let deliveries: Vec<Delivery> = sent
         .iter()
         .map(|(point, channel, id)| Delivery {
@@ -45,16 +45,12 @@ async fn world(sent: &[(&str, Channel, &str)]) -> World {
             updated_at: chrono::Utc::now(),
         })
         .collect();
-    let broadcast = BroadcastId::parse("b-1").unwrap_or_else(|e| panic!("{e}"));
-    BroadcastStore::new(table.clone())
-        .put_deliveries(&district(), &broadcast, &deliveries)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let broadcast = BroadcastId::parse("b-1").unwrap();
+    BroadcastStore::new(table.clone()).put_deliveries(&district(), &broadcast, &deliveries).await.unwrap();
     let carrier = Arc::new(SimulatedCarrier::new());
     let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(carrier.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district()), ..Wiring::default() });
-    let handlers =
-        Handlers { receipts: services.receipts(), replies: services.replies().unwrap_or_else(|e| panic!("{e}")) };
+    let handlers = Handlers { receipts: services.receipts(), replies: services.replies().unwrap() };
     World { handlers, table, carrier }
 }
 
@@ -80,12 +76,12 @@ async fn an_ses_bounce_through_sns_fails_the_delivery_and_bounces_the_address() 
         "timestamp": "2026-11-02T08:00:05.000Z", "feedbackId": "fb-1"},
         "mail": {"timestamp": "2026-11-02T08:00:00.000Z", "messageId": "0100018d-ses-0001",
         "source": "news@district.example", "destination": ["parent.one@example.org"]}}"#;
-    let report = handle_event(&world.handlers, sns_event(bounce)).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = handle_event(&world.handlers, sns_event(bounce)).await.unwrap();
     assert_eq!((report.recorded, report.unreadable), (1, 0), "{report:?}");
-    let address = EmailAddress::parse("parent.one@example.org").unwrap_or_else(|e| panic!("{e}"));
+    let address = EmailAddress::parse("parent.one@example.org").unwrap();
     let status = EmailStatusStore::new(world.table.clone()).get(&district(), &address).await.unwrap_or_default();
     assert_eq!(status.map(|s| s.status), Some(EmailStatus::BouncedPermanent));
-    let again = handle_event(&world.handlers, sns_event(bounce)).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = handle_event(&world.handlers, sns_event(bounce)).await.unwrap();
     assert_eq!((again.recorded, again.unchanged), (0, 1), "a replay changes nothing");
 }
 
@@ -105,12 +101,12 @@ async fn an_sms_delivery_log_through_cloudwatch_logs_sets_the_numbers_status() {
         "logEvents": [{"id": "1", "timestamp": 1_793_000_000_000_i64, "message": record.to_string()}]
     });
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gzip.write_all(data.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    let zipped = gzip.finish().unwrap_or_else(|e| panic!("{e}"));
+    gzip.write_all(data.to_string().as_bytes()).unwrap();
+    let zipped = gzip.finish().unwrap();
     let event = json!({"awslogs": {"data": base64::engine::general_purpose::STANDARD.encode(zipped)}});
-    let report = handle_event(&world.handlers, event).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = handle_event(&world.handlers, event).await.unwrap();
     assert_eq!(report.recorded, 1, "{report:?}");
-    let number = PhoneNumber::parse_e164("+12025550166").unwrap_or_else(|e| panic!("{e}"));
+    let number = PhoneNumber::parse_e164("+12025550166").unwrap();
     let status = SmsStatusStore::new(world.table.clone()).get(&district(), &number).await.unwrap_or_default();
     assert_eq!(status.map(|s| s.status), Some(SmsStatus::Blocked));
 }
@@ -121,10 +117,10 @@ async fn a_two_way_stop_opts_the_number_out_and_answers_once() {
     let stop = r#"{"originationNumber": "+16175552345", "destinationNumber": "+18005550123",
         "messageKeyword": "KEYWORD_123456789012", "messageBody": "Stop", "inboundMessageId": "in-1",
         "previousPublishedMessageId": "out-1"}"#;
-    let report = handle_event(&world.handlers, sns_event(stop)).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = handle_event(&world.handlers, sns_event(stop)).await.unwrap();
     assert_eq!(report.replies, 1);
-    handle_event(&world.handlers, sns_event(stop)).await.unwrap_or_else(|e| panic!("{e}"));
-    let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    handle_event(&world.handlers, sns_event(stop)).await.unwrap();
+    let number = PhoneNumber::parse_e164("+16175552345").unwrap();
     let status = SmsStatusStore::new(world.table.clone()).get(&district(), &number).await.unwrap_or_default();
     assert_eq!(status.map(|s| s.status), Some(SmsStatus::OptOut));
     assert_eq!(world.carrier.sent().len(), 1, "one confirmation, even when SNS delivers the reply twice");
@@ -134,7 +130,6 @@ async fn a_two_way_stop_opts_the_number_out_and_answers_once() {
 async fn other_events_are_refused_and_unknown_messages_skipped() {
     let world = world(&[]).await;
     assert!(handle_event(&world.handlers, json!({"detail-type": "Scheduled Event"})).await.is_err());
-    let report =
-        handle_event(&world.handlers, sns_event(r#"{"hello": "world"}"#)).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = handle_event(&world.handlers, sns_event(r#"{"hello": "world"}"#)).await.unwrap();
     assert_eq!(report.unreadable, 1);
 }

@@ -24,14 +24,7 @@ pub(crate) async fn reply_if_inbound(state: &ReceiptsState, provider: Provider, 
     };
     let Some(InboundText { provider_message_id, from, to, body, received_at }) = text else { return Ok(false) };
     let Ok(from) = PhoneNumber::parse_e164(&from) else { return Ok(false) };
-    let inbound = InboundSms {
-        provider: provider.name().into(),
-        provider_message_id,
-        from,
-        to,
-        body,
-        received_at,
-    };
+    let inbound = InboundSms { provider: provider.name().into(), provider_message_id, from, to, body, received_at };
     let outcome = replies.handle(&inbound).await?;
     tracing::debug!(provider = provider.name(), outcome = ?outcome, "inbound text handled");
     Ok(true)

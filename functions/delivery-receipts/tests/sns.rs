@@ -2,6 +2,9 @@
 //! certificates made at test time (rcgen): SignatureVersion 1 and 2
 //! notifications are applied, tampered or foreign ones refused, and only
 //! allowed topics are heard or have their subscription confirmed.
+// A test crate through and through: its helpers unwrap as its tests do
+// (clippy.toml allows it inside `#[test]` functions only).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -39,8 +42,8 @@ fn make_key() -> Result<Key, Box<dyn std::error::Error>> {
     Ok(Key { private, certificate: certificate.pem() })
 }
 
-static KEY: LazyLock<Key> = LazyLock::new(|| make_key().unwrap_or_else(|e| panic!("{e}")));
-static OTHER_KEY: LazyLock<Key> = LazyLock::new(|| make_key().unwrap_or_else(|e| panic!("{e}")));
+static KEY: LazyLock<Key> = LazyLock::new(|| make_key().unwrap());
+static OTHER_KEY: LazyLock<Key> = LazyLock::new(|| make_key().unwrap());
 
 fn certificates() -> MapCertificates {
     MapCertificates { pems: [(CERT_URL.to_string(), KEY.certificate.clone().into_bytes())].into() }
@@ -90,7 +93,7 @@ fn confirmation(topic: &str, subscribe_url: &str) -> SnsMessage {
 }
 
 fn signed(mut message: SnsMessage, key: &Key) -> SnsMessage {
-    let canonical = canonical_string(&message).unwrap_or_else(|e| panic!("{e}"));
+    let canonical = canonical_string(&message).unwrap();
     let signature = match message.signature_version.as_str() {
         "1" => SigningKey::<sha1::Sha1>::new(key.private.clone()).sign(canonical.as_bytes()).to_vec(),
         _ => SigningKey::<sha2::Sha256>::new(key.private.clone()).sign(canonical.as_bytes()).to_vec(),
@@ -100,12 +103,12 @@ fn signed(mut message: SnsMessage, key: &Key) -> SnsMessage {
 }
 
 fn post(message: &SnsMessage) -> Request<Body> {
-    let body = serde_json::to_string_pretty(message).unwrap_or_else(|e| panic!("{e}"));
+    let body = serde_json::to_string_pretty(message).unwrap();
     Request::post("/webhooks/sns")
         .header("content-type", "text/plain; charset=UTF-8")
         .header("x-amz-sns-message-type", message.kind.as_str())
         .body(Body::from(body))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -146,7 +149,7 @@ async fn tampered_foreign_or_unsigned_sns_messages_are_refused_and_change_nothin
         assert_eq!(status, 403, "{what}: {answer}");
         assert!(answer.contains("invalid_signature"), "{what}: {answer}");
     }
-    let not_json = Request::post("/webhooks/sns").body(Body::from("hello")).unwrap_or_else(|e| panic!("{e}"));
+    let not_json = Request::post("/webhooks/sns").body(Body::from("hello")).unwrap();
     assert_eq!(world.call(not_json).await.0, 403);
     assert_eq!(world.delivery(MESSAGE_ID).await.0, DeliveryState::Sent);
     assert_eq!(world.sms_status(NUMBER).await, None);

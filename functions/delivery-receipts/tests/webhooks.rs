@@ -2,6 +2,9 @@
 //! correctly signed request and refuses tampered or foreign ones before
 //! anything changes; replays, unknown ids, bodies that are not receipts and
 //! providers that are off get their documented answers.
+// A test crate through and through: its helpers unwrap as its tests do
+// (clippy.toml allows it inside `#[test]` functions only).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -68,12 +71,12 @@ fn twilio_request(body: &str, signature: &str) -> Request<Body> {
         .header("content-type", "application/x-www-form-urlencoded")
         .header("x-twilio-signature", signature)
         .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 fn twilio_signed(params: &[(&str, &str)], token: &str) -> (String, String) {
     let url = format!("{PUBLIC_URL}/webhooks/twilio/status");
-    (form_encode(params), sign_twilio(token, &url, params).unwrap_or_else(|e| panic!("{e}")))
+    (form_encode(params), sign_twilio(token, &url, params).unwrap())
 }
 
 #[tokio::test]
@@ -81,8 +84,7 @@ async fn a_recorded_twilio_callback_signed_over_the_public_url_is_applied() {
     let world = every_provider_world().await;
     let params = recorded_twilio_params();
     let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let signature = sign_twilio(TWILIO_TOKEN, &format!("{PUBLIC_URL}/webhooks/twilio/status"), &params)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let signature = sign_twilio(TWILIO_TOKEN, &format!("{PUBLIC_URL}/webhooks/twilio/status"), &params).unwrap();
     let (status, body) = world.call(twilio_request(TWILIO_DELIVERED, &signature)).await;
     assert_eq!((status, body.as_str()), (200, "{}"));
     assert_eq!(world.delivery(TWILIO_SID).await.0, DeliveryState::Delivered);
@@ -157,7 +159,7 @@ fn telnyx_request(body: &str, key: &SigningKey, timestamp: i64) -> Request<Body>
         .header("telnyx-signature-ed25519", signature)
         .header("telnyx-timestamp", timestamp.to_string())
         .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -168,9 +170,7 @@ async fn telnyx_takes_a_signed_recorded_event_and_refuses_tampering_other_keys_a
     let mut tampered = telnyx_request(TELNYX_FINALIZED, &telnyx_key(), now);
     *tampered.body_mut() = Body::from(TELNYX_FINALIZED.replace("\"delivered\"", "\"delivery_failed\""));
     let mut forged = telnyx_request(TELNYX_FINALIZED, &telnyx_key(), now);
-    forged
-        .headers_mut()
-        .insert("telnyx-signature-ed25519", STANDARD.encode([1_u8; 64]).parse().unwrap_or_else(|e| panic!("{e}")));
+    forged.headers_mut().insert("telnyx-signature-ed25519", STANDARD.encode([1_u8; 64]).parse().unwrap());
     for (request, what) in [
         (tampered, "tampered body"),
         (forged, "tampered signature"),
@@ -187,12 +187,12 @@ async fn telnyx_takes_a_signed_recorded_event_and_refuses_tampering_other_keys_a
 }
 
 fn vonage_request(body: &str, secret: &str) -> Request<Body> {
-    let token = sign_vonage(secret.as_bytes(), body.as_bytes(), Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+    let token = sign_vonage(secret.as_bytes(), body.as_bytes(), Utc::now()).unwrap();
     Request::post("/webhooks/vonage/status")
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))
         .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -203,7 +203,7 @@ async fn vonage_takes_a_signed_recorded_receipt_and_refuses_tampering_and_other_
     let mut forged = vonage_request(VONAGE_DELIVERED, VONAGE_SECRET);
     let header = forged.headers().get("authorization").and_then(|h| h.to_str().ok()).unwrap_or_default();
     let forged_header = format!("{}x", header.trim_end_matches(|c: char| c != '.'));
-    forged.headers_mut().insert("authorization", forged_header.parse().unwrap_or_else(|e| panic!("{e}")));
+    forged.headers_mut().insert("authorization", forged_header.parse().unwrap());
     for (request, what) in [
         (tampered, "tampered body"),
         (forged, "tampered signature"),
@@ -221,7 +221,7 @@ fn bandwidth_request(body: &str, user: &str, password: &str) -> Request<Body> {
         .header("content-type", "application/json")
         .header("authorization", format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))))
         .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -246,14 +246,10 @@ async fn bandwidth_takes_its_basic_credentials_and_nothing_else() {
 async fn kannel_takes_its_token_in_the_query_or_a_header_by_get_or_post() {
     let world = every_provider_world().await;
     let dlr = "id=k-1&status=2&answer=id%3Ak-1+stat%3AUNDELIV+err%3A001&to=%2B16175552345&smsc=a";
-    let get = |token: &str| {
-        Request::get(format!("/webhooks/kannel/dlr?token={token}&{dlr}"))
-            .body(Body::empty())
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let get =
+        |token: &str| Request::get(format!("/webhooks/kannel/dlr?token={token}&{dlr}")).body(Body::empty()).unwrap();
     assert_eq!(world.call(get("wrong")).await.0, 403);
-    let unsigned =
-        Request::get(format!("/webhooks/kannel/dlr?{dlr}")).body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+    let unsigned = Request::get(format!("/webhooks/kannel/dlr?{dlr}")).body(Body::empty()).unwrap();
     assert_eq!(world.call(unsigned).await.0, 403);
     assert_eq!(world.delivery(KANNEL_ID).await.0, DeliveryState::Sent);
     assert_eq!(world.call(get(KANNEL_TOKEN)).await, (200, "{}".to_string()));
@@ -263,7 +259,7 @@ async fn kannel_takes_its_token_in_the_query_or_a_header_by_get_or_post() {
         .header("content-type", "application/x-www-form-urlencoded")
         .header("x-webhook-token", KANNEL_TOKEN)
         .body(Body::from("id=k-1&status=1&to=%2B16175552345"))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(world.call(post).await.0, 200);
     assert_eq!(world.delivery(KANNEL_ID).await.0, DeliveryState::Delivered, "a later final answer replaces it");
 }
@@ -275,7 +271,7 @@ async fn jasmin_is_answered_ack_jasmin_once_its_token_checks_out() {
         Request::post(format!("/webhooks/jasmin/dlr?token={token}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(format!("id={JASMIN_ID}&message_status=UNDELIV&level=2&err=001&donedate=2402011201")))
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
     };
     assert_eq!(world.call(request(KANNEL_TOKEN)).await.0, 403, "Kannel's token is not Jasmin's");
     assert_eq!(world.delivery(JASMIN_ID).await.0, DeliveryState::Sent);
@@ -295,12 +291,12 @@ async fn a_provider_without_a_secret_answers_404_not_configured() {
         ("POST", "/webhooks/jasmin/dlr"),
         ("POST", "/webhooks/sns"),
     ] {
-        let request = Request::builder().method(method).uri(path).body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+        let request = Request::builder().method(method).uri(path).body(Body::empty()).unwrap();
         let (status, answer) = world.call(request).await;
         assert_eq!(status, 404, "{path}");
         assert!(answer.contains("\"code\":\"not_configured\""), "{answer}");
     }
-    let wrong_method = Request::get("/webhooks/twilio/status").body(Body::empty()).unwrap_or_else(|e| panic!("{e}"));
+    let wrong_method = Request::get("/webhooks/twilio/status").body(Body::empty()).unwrap();
     assert_eq!(world.call(wrong_method).await.0, 405);
     assert!(world.confirmer.confirmed.lock().is_ok_and(|c| c.is_empty()));
 }

@@ -53,29 +53,27 @@ mod tests {
     use super::*;
 
     fn worker() -> (TaskRunner, BroadcastService, ReceiptService, Arc<LocalQueue>) {
-        let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
         let queue = Arc::new(LocalQueue::new());
         let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
             .with_plan_queue(queue.clone())
             .with_send_queue(queue.clone());
         let services = Services::new(ports, Wiring::default());
-        let runner = services.planner().unwrap_or_else(|e| panic!("{e}"));
-        let broadcasts = services.broadcasts().unwrap_or_else(|e| panic!("{e}"));
+        let runner = services.planner().unwrap();
+        let broadcasts = services.broadcasts().unwrap();
         (runner, broadcasts, services.receipts(), queue)
     }
 
     fn event(name: &str) -> Value {
         let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+        serde_json::from_str(&text).unwrap()
     }
 
     #[tokio::test]
     async fn a_plan_task_for_a_missing_broadcast_and_an_unreadable_body_are_both_acknowledged() {
         let (runner, broadcasts, receipts, queue) = worker();
-        let answer = handle_event(&runner, &broadcasts, &receipts, event("plan-task.json"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let answer = handle_event(&runner, &broadcasts, &receipts, event("plan-task.json")).await.unwrap();
         assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "nothing a retry could fix: {answer}");
         assert!(queue.receive(1, std::time::Duration::ZERO).await.unwrap_or_default().is_empty(), "no send task");
     }
@@ -83,9 +81,7 @@ mod tests {
     #[tokio::test]
     async fn the_schedule_queues_waiting_broadcasts_and_other_events_are_refused() {
         let (runner, broadcasts, receipts, _) = worker();
-        let answer = handle_event(&runner, &broadcasts, &receipts, event("scheduled.json"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let answer = handle_event(&runner, &broadcasts, &receipts, event("scheduled.json")).await.unwrap();
         assert_eq!(answer, serde_json::json!({"queued": 0, "receipts_applied": 0}));
         assert!(handle_event(&runner, &broadcasts, &receipts, serde_json::json!({"hello": 1})).await.is_err());
     }

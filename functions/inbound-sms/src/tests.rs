@@ -22,20 +22,20 @@ const BASE: &str = "https://hooks.district.example";
 const BODY: &str = "MessageSid=SM1&From=%2B16175552345&To=%2B18005550123&Body=STOP";
 
 fn app(token: Option<&str>) -> (Router, Arc<dyn Table>, Arc<SimulatedCarrier>) {
-    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
     let carrier = Arc::new(SimulatedCarrier::new());
-    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
+    let district = DistrictId::parse("d-1").unwrap();
     let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(carrier.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district), ..Wiring::default() });
-    let replies = services.replies().unwrap_or_else(|e| panic!("{e}"));
+    let replies = services.replies().unwrap();
     let config = WebhookConfig {
         public_url: Some(BASE.into()),
         twilio_auth_token: token.map(str::to_string),
         ..WebhookConfig::default()
     };
-    let confirmer = Arc::new(HttpConfirmer::new().unwrap_or_else(|e| panic!("{e}")));
-    let webhooks = Webhooks::with_sns_parts(&config, Arc::new(DirCertificates::new("/nonexistent")), confirmer)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let confirmer = Arc::new(HttpConfirmer::new().unwrap());
+    let webhooks =
+        Webhooks::with_sns_parts(&config, Arc::new(DirCertificates::new("/nonexistent")), confirmer).unwrap();
     (router(InboundState { replies, webhooks: Arc::new(webhooks) }), table, carrier)
 }
 
@@ -51,20 +51,19 @@ fn request(body: &str, signature: &str) -> Request<Body> {
         .header("content-type", "application/x-www-form-urlencoded")
         .header("x-twilio-signature", signature)
         .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_signed_stop_opts_the_number_out_and_answers_once() {
     let (app, table, carrier) = app(Some(TOKEN));
-    let signature =
-        sign_twilio(TOKEN, &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap_or_else(|e| panic!("{e}"));
-    let response = app.clone().oneshot(request(BODY, &signature)).await.unwrap_or_else(|e| panic!("{e}"));
+    let signature = sign_twilio(TOKEN, &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap();
+    let response = app.clone().oneshot(request(BODY, &signature)).await.unwrap();
     assert_eq!(response.status(), 200);
-    let again = app.oneshot(request(BODY, &signature)).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = app.oneshot(request(BODY, &signature)).await.unwrap();
     assert_eq!(again.status(), 200, "Twilio retried: acknowledged, nothing twice");
-    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
-    let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    let district = DistrictId::parse("d-1").unwrap();
+    let number = PhoneNumber::parse_e164("+16175552345").unwrap();
     let status = SmsStatusStore::new(table).get(&district, &number).await.unwrap_or_default();
     assert_eq!(status.map(|s| s.status), Some(SmsStatus::OptOut));
     assert_eq!(carrier.sent().len(), 1, "one confirmation");
@@ -73,16 +72,14 @@ async fn a_signed_stop_opts_the_number_out_and_answers_once() {
 #[tokio::test]
 async fn a_tampered_body_a_wrong_key_and_a_missing_token_change_nothing() {
     let (app, table, carrier) = app(Some(TOKEN));
-    let signature =
-        sign_twilio(TOKEN, &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap_or_else(|e| panic!("{e}"));
+    let signature = sign_twilio(TOKEN, &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap();
     let tampered = BODY.replace("STOP", "START");
-    let response = app.clone().oneshot(request(&tampered, &signature)).await.unwrap_or_else(|e| panic!("{e}"));
+    let response = app.clone().oneshot(request(&tampered, &signature)).await.unwrap();
     assert_eq!(response.status(), 403);
-    let wrong = sign_twilio("another-token", &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let wrong = sign_twilio("another-token", &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap();
     assert_eq!(app.oneshot(request(BODY, &wrong)).await.map(|r| r.status().as_u16()).ok(), Some(403));
-    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
-    let number = PhoneNumber::parse_e164("+16175552345").unwrap_or_else(|e| panic!("{e}"));
+    let district = DistrictId::parse("d-1").unwrap();
+    let number = PhoneNumber::parse_e164("+16175552345").unwrap();
     assert_eq!(SmsStatusStore::new(table).get(&district, &number).await.ok(), Some(None));
     assert!(carrier.sent().is_empty());
     let (unconfigured, _, _) = self::app(None);

@@ -1,14 +1,17 @@
 //! The `schoolbell` binary as a person runs it: `token`, then `serve`,
 //! a write and a read with curl's equivalent, SIGTERM, and a restart that
 //! still has the data.
+// A test crate through and through: its helpers unwrap as its tests do
+// (clippy.toml allows it inside `#[test]` functions only).
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    listener.local_addr().unwrap_or_else(|e| panic!("{e}")).port()
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
 
 fn schoolbell(args: &[&str]) -> Command {
@@ -61,7 +64,7 @@ impl Server {
 
 #[tokio::test]
 async fn a_token_from_the_cli_lets_curl_write_and_read_and_data_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let admin = token(&data, "district_admin");
     let client = reqwest::Client::new();
@@ -74,19 +77,14 @@ async fn a_token_from_the_cli_lets_curl_write_and_read_and_data_survives_a_resta
         .body(r#"{"id":"g-1","role":"guardian","given_name":"Ana","family_name":"Diaz","contacts":[{"channel":"cell_phone","value":"(617) 555-0199"}]}"#)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(created.status().as_u16(), 201);
-    let anonymous = client.get(format!("{}/v1/people/g-1", server.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let anonymous = client.get(format!("{}/v1/people/g-1", server.base)).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
     server.terminate();
 
     let server = Server::start(&data).await;
-    let read = client
-        .get(format!("{}/v1/people/g-1", server.base))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let read = client.get(format!("{}/v1/people/g-1", server.base)).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(read.status().as_u16(), 200);
     let body = read.text().await.unwrap_or_default();
     assert!(body.contains("+16175550199"), "{body}");
@@ -95,17 +93,17 @@ async fn a_token_from_the_cli_lets_curl_write_and_read_and_data_survives_a_resta
 
 #[test]
 fn token_refuses_an_unknown_role_with_a_message() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let output =
         schoolbell(&["token", "--data", &dir.path().to_string_lossy(), "--district", "d-1", "--role", "wizard"])
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role `wizard`"));
 }
 
 fn run_json(args: &[&str]) -> (bool, serde_json::Value, String) {
-    let output = schoolbell(args).output().unwrap_or_else(|e| panic!("{e}"));
+    let output = schoolbell(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let json = serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null);
     (output.status.success(), json, String::from_utf8_lossy(&output.stderr).to_string())
@@ -113,7 +111,7 @@ fn run_json(args: &[&str]) -> (bool, serde_json::Value, String) {
 
 #[test]
 fn import_prints_the_contract_json_and_an_unchanged_reimport_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let district = dir.path().join("district");
     let data = dir.path().join("data");
     let (ok, summary, _) = run_json(&["gen-district", "--students", "40", "--seed", "3", &district.to_string_lossy()]);
@@ -159,7 +157,7 @@ fn import_prints_the_contract_json_and_an_unchanged_reimport_changes_nothing() {
 
 #[test]
 fn a_run_that_would_remove_most_students_is_held_and_says_why() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let (big, small, data) = (dir.path().join("big"), dir.path().join("small"), dir.path().join("data"));
     assert!(run_json(&["gen-district", "--students", "40", "--seed", "3", &big.to_string_lossy()]).0);
     assert!(run_json(&["gen-district", "--students", "5", "--seed", "3", &small.to_string_lossy()]).0);
@@ -185,10 +183,10 @@ fn a_run_that_would_remove_most_students_is_held_and_says_why() {
 
 #[test]
 fn a_file_that_cannot_be_imported_exits_non_zero_with_its_problems() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken");
-    std::fs::create_dir_all(&broken).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(broken.join("users.csv"), "sourcedId,role\r\nu-1,student\r\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("users.csv"), "sourcedId,role\r\nu-1,student\r\n").unwrap();
     let data = dir.path().join("data");
     let (ok, json, stderr) = run_json(&[
         "import",
@@ -216,7 +214,7 @@ fn replies_classify_prints_one_word_per_the_inbound_rule() {
         ("HELP", "help"),
         ("see you at 3", "none"),
     ] {
-        let output = schoolbell(&["replies", "classify", text]).output().unwrap_or_else(|e| panic!("{e}"));
+        let output = schoolbell(&["replies", "classify", text]).output().unwrap();
         assert!(output.status.success());
         assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), word, "{text}");
     }
@@ -224,20 +222,20 @@ fn replies_classify_prints_one_word_per_the_inbound_rule() {
 
 #[test]
 fn receipts_parse_prints_normalized_receipts_and_refuses_garbage() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("twilio.txt");
     std::fs::write(
         &body,
         "MessageSid=SM123&MessageStatus=undelivered&ErrorCode=30006&To=%2B16175550100&From=%2B16175550000",
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     let (ok, json, stderr) = run_json(&["receipts", "parse", "--dialect", "twilio", &body.to_string_lossy()]);
     assert!(ok, "{stderr}");
     assert_eq!(json[0]["provider_message_id"], "SM123", "{json}");
     assert_eq!(json[0]["status"], "landline");
     assert_eq!(json[0]["final"], true);
     assert_eq!(json[0]["raw_code"], "30006");
-    std::fs::write(&body, "not json at all").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&body, "not json at all").unwrap();
     let (ok, _, _) = run_json(&["receipts", "parse", "--dialect", "telnyx", &body.to_string_lossy()]);
     assert!(!ok, "a malformed body exits non-zero");
     let (ok, _, stderr) = run_json(&["receipts", "parse", "--dialect", "carrier-pigeon", &body.to_string_lossy()]);
@@ -246,9 +244,9 @@ fn receipts_parse_prints_normalized_receipts_and_refuses_garbage() {
 
 #[tokio::test]
 async fn demo_ends_with_the_contract_json_and_serve_shows_what_it_made() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let output = schoolbell(&["demo", "--data", &data.to_string_lossy()]).output().unwrap_or_else(|e| panic!("{e}"));
+    let output = schoolbell(&["demo", "--data", &data.to_string_lossy()]).output().unwrap();
     assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let imported = stdout.lines().find_map(|l| l.strip_prefix("imported: ")).unwrap_or_default();
@@ -268,7 +266,7 @@ async fn demo_ends_with_the_contract_json_and_serve_shows_what_it_made() {
     let output =
         schoolbell(&["token", "--data", &data.to_string_lossy(), "--district", "demo", "--role", "district_admin"])
             .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
     let admin = String::from_utf8_lossy(&output.stdout).trim().to_string();
     let server = Server::start(&data).await;
     let listed: serde_json::Value = reqwest::Client::new()
@@ -276,10 +274,10 @@ async fn demo_ends_with_the_contract_json_and_serve_shows_what_it_made() {
         .bearer_auth(&admin)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .json()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(listed["broadcasts"].as_array().map(Vec::len), Some(2), "{listed}");
     server.terminate();
 }
@@ -293,12 +291,11 @@ struct SnsSigner {
 
 fn sns_signer() -> SnsSigner {
     use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap_or_else(|e| panic!("{e}"));
-    let pkcs8 = key.to_pkcs8_pem(LineEnding::LF).unwrap_or_else(|e| panic!("{e}"));
-    let pair =
-        rcgen::KeyPair::from_pem_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).unwrap_or_else(|e| panic!("{e}"));
-    let params = rcgen::CertificateParams::new(vec!["sns.amazonaws.com".to_string()]).unwrap_or_else(|e| panic!("{e}"));
-    let certificate = params.self_signed(&pair).unwrap_or_else(|e| panic!("{e}"));
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    let pkcs8 = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+    let pair = rcgen::KeyPair::from_pem_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).unwrap();
+    let params = rcgen::CertificateParams::new(vec!["sns.amazonaws.com".to_string()]).unwrap();
+    let certificate = params.self_signed(&pair).unwrap();
     SnsSigner { key, certificate: certificate.pem() }
 }
 
@@ -321,7 +318,7 @@ fn signed_sns_notification(signer: &SnsSigner, version: &str) -> schoolbell::web
         signing_cert_url: SNS_CERT_URL.into(),
         unsubscribe_url: Some("https://sns.us-east-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x".into()),
     };
-    let canonical = schoolbell::webhook_auth::canonical_string(&message).unwrap_or_else(|e| panic!("{e}"));
+    let canonical = schoolbell::webhook_auth::canonical_string(&message).unwrap();
     let signature = match version {
         "1" => rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(signer.key.clone()).sign(canonical.as_bytes()).to_vec(),
         _ => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(signer.key.clone()).sign(canonical.as_bytes()).to_vec(),
@@ -345,26 +342,25 @@ fn verify_sns_file(file: &Path, cert_dir: Option<&Path>) -> (Option<i32>, String
 
 #[test]
 fn receipts_verify_accepts_signed_sns_messages_and_says_why_it_refuses_others() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let certs = dir.path().join("certs");
-    std::fs::create_dir_all(&certs).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&certs).unwrap();
     let signer = sns_signer();
-    std::fs::write(certs.join("SimpleNotificationService-cli.pem"), &signer.certificate)
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(certs.join("SimpleNotificationService-cli.pem"), &signer.certificate).unwrap();
     let file = dir.path().join("message.json");
     for version in ["1", "2"] {
         let message = signed_sns_notification(&signer, version);
-        let json = serde_json::to_string_pretty(&message).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(&file, &json).unwrap_or_else(|e| panic!("{e}"));
+        let json = serde_json::to_string_pretty(&message).unwrap();
+        std::fs::write(&file, &json).unwrap();
         let (code, stdout, stderr) = verify_sns_file(&file, Some(&certs));
         assert_eq!((code, stdout.as_str()), (Some(0), "valid"), "version {version}: {stderr}");
 
         let lambda = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": message}]});
         let lambda = lambda.to_string().replace("SigningCertURL", "SigningCertUrl");
-        std::fs::write(&file, lambda).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, lambda).unwrap();
         assert_eq!(verify_sns_file(&file, Some(&certs)).1, "valid", "a Lambda SNS event, version {version}");
 
-        std::fs::write(&file, json.replace("TEXT_DELIVERED", "TEXT_BLOCKED")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&file, json.replace("TEXT_DELIVERED", "TEXT_BLOCKED")).unwrap();
         let (code, stdout, _) = verify_sns_file(&file, Some(&certs));
         assert_eq!(code, Some(1), "a tampered message fails");
         assert!(stdout.contains("do not match"), "{stdout}");
@@ -373,22 +369,21 @@ fn receipts_verify_accepts_signed_sns_messages_and_says_why_it_refuses_others() 
     let mut untrusted = signed_sns_notification(&signer, "2");
     untrusted.signing_cert_url =
         "https://sns.us-east-2.amazonaws.com.evil.example/SimpleNotificationService-cli.pem".into();
-    std::fs::write(&file, serde_json::to_string(&untrusted).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, serde_json::to_string(&untrusted).unwrap()).unwrap();
     let (code, stdout, _) = verify_sns_file(&file, Some(&certs));
     assert_eq!(code, Some(1));
     assert!(stdout.contains("not trusted"), "{stdout}");
 
-    std::fs::write(&file, "not an SNS message").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, "not an SNS message").unwrap();
     assert_eq!(verify_sns_file(&file, Some(&certs)).0, Some(1));
 }
 
 #[test]
 fn receipts_verify_checks_a_published_aws_message_with_its_expired_certificate_from_the_directory() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let name = "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
     let certificate = include_str!("../../../shared/src/webhook_auth/sns/aws_sns_2021.pem");
-    std::fs::write(dir.path().join(name), certificate).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join(name), certificate).unwrap();
     // aws/aws-sdk-ruby@039d3fec:gems/aws-sdk-sns/spec/message_verifier_spec.rb, SignatureVersion 1, as
     // an HTTP request with its headers.
     let message = format!(
@@ -401,9 +396,9 @@ fn receipts_verify_checks_a_published_aws_message_with_its_expired_certificate_f
          \"UnsubscribeURL\":\"https://sns.us-east-2.amazonaws.com/?Action=Unsubscribe\"}}"
     );
     let file = dir.path().join("published.txt");
-    std::fs::write(&file, &message).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, &message).unwrap();
     let (code, stdout, stderr) = verify_sns_file(&file, Some(dir.path()));
     assert_eq!((code, stdout.as_str()), (Some(0), "valid"), "{stderr}");
-    std::fs::write(&file, message.replace("Hello world", "Hello world!")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, message.replace("Hello world", "Hello world!")).unwrap();
     assert_eq!(verify_sns_file(&file, Some(dir.path())).0, Some(1));
 }

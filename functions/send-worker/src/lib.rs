@@ -40,7 +40,7 @@ mod tests {
     fn settings_come_from_the_environment_and_bad_numbers_are_refused() {
         let settings =
             send_settings(&env(&[("SCHOOLBELL_SMS_PER_SECOND", "20"), ("SCHOOLBELL_CLAIM_LEASE_SECONDS", "360")]));
-        let settings = settings.unwrap_or_else(|e| panic!("{e}"));
+        let settings = settings.unwrap();
         assert_eq!((settings.per_second, settings.claim_lease), (Some(20), Duration::from_secs(360)));
         assert!(send_settings(&env(&[("SCHOOLBELL_SMS_PER_SECOND", "fast")])).is_err());
         assert_eq!(send_settings(&env(&[])).map(|s| s.per_second), Ok(None));

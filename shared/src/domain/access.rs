@@ -87,14 +87,14 @@ mod tests {
     fn principal(roles: &[Role], schools: &[&str]) -> Principal {
         Principal {
             subject: "u-1".into(),
-            district: DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}")),
+            district: DistrictId::parse("d-1").unwrap(),
             roles: roles.to_vec(),
-            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect(),
+            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap()).collect(),
         }
     }
 
     fn schools(ids: &[&str]) -> Vec<SchoolId> {
-        ids.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect()
+        ids.iter().map(|s| SchoolId::parse(*s).unwrap()).collect()
     }
 
     #[test]

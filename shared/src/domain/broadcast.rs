@@ -301,7 +301,7 @@ mod tests {
     use super::*;
 
     fn input(json: &str) -> BroadcastInput {
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"))
+        serde_json::from_str(json).unwrap()
     }
 
     const TEXT_TO_PEOPLE: &str = r#"{"reason": "general", "channels": ["text"],
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn a_valid_request_keeps_its_channels_and_deduplicates_people() {
-        let valid = input(TEXT_TO_PEOPLE).validate().unwrap_or_else(|e| panic!("{e}"));
+        let valid = input(TEXT_TO_PEOPLE).validate().unwrap();
         assert_eq!(valid.channels, [BroadcastChannel::Text]);
         assert_eq!(valid.audience.people.len(), 2);
         assert_eq!(valid.audience.target, ListTarget::Guardians);
@@ -330,7 +330,7 @@ mod tests {
         assert!(request.validate().is_err());
         request.content.email =
             Some(EmailContent { subject: "Closed".into(), text: "Closed today".into(), html: None });
-        let valid = request.validate().unwrap_or_else(|e| panic!("{e}"));
+        let valid = request.validate().unwrap();
         assert_eq!(valid.content.sms, None);
     }
 

@@ -171,13 +171,13 @@ mod tests {
     #[test]
     fn a_task_survives_the_queue_and_names_its_version() {
         let task = Task::SendV1 {
-            district: DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}")),
-            broadcast: BroadcastId::parse("b-1").unwrap_or_else(|e| panic!("{e}")),
+            district: DistrictId::parse("d-1").unwrap(),
+            broadcast: BroadcastId::parse("b-1").unwrap(),
             chunk: 3,
             deliveries: vec![PlannedDelivery {
                 channel: Channel::Text,
                 to: "+16175550142".into(),
-                people: vec![PersonId::parse("g-1").unwrap_or_else(|e| panic!("{e}"))],
+                people: vec![PersonId::parse("g-1").unwrap()],
                 first_name: Some("Ana".into()),
                 children: vec!["Ben".into()],
             }],

@@ -473,7 +473,7 @@ mod tests {
     use crate::domain::DistrictId;
 
     fn input(value: serde_json::Value) -> ListInput {
-        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+        serde_json::from_value(value).unwrap()
     }
 
     fn error_of(value: serde_json::Value) -> String {
@@ -485,7 +485,7 @@ mod tests {
 
     fn profile(grade: Option<&str>, language: Option<&str>, plus: &[(&str, &str)]) -> MemberProfile {
         MemberProfile {
-            id: PersonId::parse("st-1").unwrap_or_else(|e| panic!("{e}")),
+            id: PersonId::parse("st-1").unwrap(),
             role: PersonRole::Student,
             given_name: "Kid".into(),
             family_name: "One".into(),
@@ -500,9 +500,9 @@ mod tests {
     fn principal(roles: &[Role], schools: &[&str]) -> Principal {
         Principal {
             subject: "u-1".into(),
-            district: DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}")),
+            district: DistrictId::parse("d-1").unwrap(),
             roles: roles.to_vec(),
-            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect(),
+            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap()).collect(),
         }
     }
 
@@ -514,7 +514,7 @@ mod tests {
             "includes": ["p-2", "p-1", "p-2"]
         }))
         .validate()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
         assert_eq!(definition.name, "Fifth grade");
         assert_eq!(definition.rule.grades, ["05", "KG"]);
         assert_eq!(definition.rule.schools.iter().map(SchoolId::as_str).collect::<Vec<_>>(), ["s-1", "s-2"]);
@@ -605,7 +605,7 @@ mod tests {
             "conditions": [{"field": "meal", "op": "in", "values": ["free", "reduced"]}, {"field": "locker", "op": "exists"}]
         }}))
         .validate()
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
         .rule;
         let matching =
             profile(Some("05"), Some("es"), &[("bus_route", "Route 7 "), ("meal", "Free"), ("locker", "12")]);
@@ -650,9 +650,7 @@ mod tests {
         let Some(school) = ListScope::of(&principal(&[Role::Teacher], &["s-1"])) else {
             panic!("teachers build lists")
         };
-        let ids = |ids: &[&str]| {
-            ids.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect::<Vec<_>>()
-        };
+        let ids = |ids: &[&str]| ids.iter().map(|s| SchoolId::parse(*s).unwrap()).collect::<Vec<_>>();
         assert!(school.covers(&ids(&["s-1"])));
         assert!(!school.covers(&ids(&["s-1", "s-2"])));
         assert!(!school.covers(&[]), "a whole-district list is not a school's");

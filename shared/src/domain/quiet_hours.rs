@@ -187,15 +187,15 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|e| panic!("{e}"))
+        DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap()
     }
 
     fn zone(name: &str) -> Tz {
-        parse_time_zone(name).unwrap_or_else(|e| panic!("{e}"))
+        parse_time_zone(name).unwrap()
     }
 
     fn window(start: &str, end: &str) -> QuietHours {
-        QuietHours::parse(start, end).unwrap_or_else(|e| panic!("{e}"))
+        QuietHours::parse(start, end).unwrap()
     }
 
     #[test]
@@ -309,9 +309,9 @@ mod tests {
 
     #[test]
     fn quiet_hours_serialize_as_hh_mm_strings() {
-        let json = serde_json::to_string(&QuietHours::default()).unwrap_or_else(|e| panic!("{e}"));
+        let json = serde_json::to_string(&QuietHours::default()).unwrap();
         assert_eq!(json, r#"{"start":"21:00","end":"07:00"}"#);
-        let back: QuietHours = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        let back: QuietHours = serde_json::from_str(&json).unwrap();
         assert_eq!(back, QuietHours::default());
         assert!(serde_json::from_str::<QuietHours>(r#"{"start":"08:00","end":"08:00"}"#).is_err());
     }

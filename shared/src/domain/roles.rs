@@ -482,13 +482,13 @@ mod tests {
     use crate::domain::DistrictId;
 
     fn school(id: &str) -> SchoolId {
-        SchoolId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+        SchoolId::parse(id).unwrap()
     }
 
     fn principal(roles: &[Role], schools: &[&str]) -> Principal {
         Principal {
             subject: "t-1".into(),
-            district: DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}")),
+            district: DistrictId::parse("d-1").unwrap(),
             roles: roles.to_vec(),
             schools: schools.iter().map(|s| school(s)).collect(),
         }
@@ -496,7 +496,7 @@ mod tests {
 
     fn assignment(school_id: Option<&str>, role: &str) -> Assignment {
         Assignment {
-            staff_id: PersonId::parse("t-1").unwrap_or_else(|e| panic!("{e}")),
+            staff_id: PersonId::parse("t-1").unwrap(),
             school: school_id.map(school),
             role: role.into(),
             assigned_by: "admin".into(),
@@ -508,10 +508,10 @@ mod tests {
         RoleInput {
             id: None,
             name: format!("Role {id}"),
-            permissions: Permissions::parse(permissions.iter().copied()).unwrap_or_else(|e| panic!("{e}")),
+            permissions: Permissions::parse(permissions.iter().copied()).unwrap(),
         }
         .validate(id, Utc::now())
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap()
     }
 
     #[test]
@@ -617,7 +617,7 @@ mod tests {
         assert!(error("a#b", input(None, "n")).is_some_and(|e| e.contains("role id")));
         assert!(error("x", input(None, " ")).is_some_and(|e| e.contains("name")));
         assert!(error("x", input(Some("y"), "n")).is_some_and(|e| e.contains("differs")));
-        let made = input(Some("x"), " Helper ").validate("x", Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+        let made = input(Some("x"), " Helper ").validate("x", Utc::now()).unwrap();
         assert_eq!((made.name.as_str(), made.built_in), ("Helper", false));
     }
 }

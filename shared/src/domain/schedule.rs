@@ -47,7 +47,7 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|e| panic!("{e}"))
+        DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap()
     }
 
     #[test]

@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn encodings_serialize_in_snake_case() {
-        let json = serde_json::to_string(&count_segments("hi")).unwrap_or_else(|e| panic!("{e}"));
+        let json = serde_json::to_string(&count_segments("hi")).unwrap();
         assert_eq!(json, r#"{"encoding":"gsm7","segments":1,"units":2}"#);
     }
 

@@ -369,7 +369,7 @@ mod tests {
 
     fn person(id: &str, name: &str, contacts: &[(Channel, &str)]) -> Contactable {
         Contactable {
-            id: PersonId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+            id: PersonId::parse(id).unwrap(),
             role: PersonRole::Guardian,
             given_name: name.into(),
             family_name: "Diaz".into(),
@@ -378,9 +378,7 @@ mod tests {
             birth_date: None,
             contacts: contacts
                 .iter()
-                .map(|(channel, value)| {
-                    ContactPoint::parse(*channel, value, Region::US).unwrap_or_else(|e| panic!("{e}"))
-                })
+                .map(|(channel, value)| ContactPoint::parse(*channel, value, Region::US).unwrap())
                 .collect(),
             preferences: PreferenceRecord::default(),
             guardians: vec![],

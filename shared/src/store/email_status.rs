@@ -160,8 +160,8 @@ mod tests {
     #[tokio::test]
     async fn three_transient_bounces_in_a_row_make_an_address_permanently_bounced() -> Result<(), StoreError> {
         let store = EmailStatusStore::new(Arc::new(EmbeddedTable::in_memory()?));
-        let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
-        let address = EmailAddress::parse("ana@example.org").unwrap_or_else(|e| panic!("{e}"));
+        let district = DistrictId::parse("d-1").unwrap();
+        let address = EmailAddress::parse("ana@example.org").unwrap();
         let transient = EmailStatus::BouncedTransient;
         assert_eq!(store.record(&district, &address, transient, (at(1), "ses", "e1")).await?, Some(transient));
         assert_eq!(store.record(&district, &address, transient, (at(2), "ses", "e2")).await?, Some(transient));
@@ -175,8 +175,8 @@ mod tests {
     #[tokio::test]
     async fn a_delivery_resets_the_count_and_an_older_event_changes_nothing() -> Result<(), StoreError> {
         let store = EmailStatusStore::new(Arc::new(EmbeddedTable::in_memory()?));
-        let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
-        let address = EmailAddress::parse("ana@example.org").unwrap_or_else(|e| panic!("{e}"));
+        let district = DistrictId::parse("d-1").unwrap();
+        let address = EmailAddress::parse("ana@example.org").unwrap();
         let transient = EmailStatus::BouncedTransient;
         store.record(&district, &address, transient, (at(1), "ses", "e1")).await?;
         store.record(&district, &address, transient, (at(2), "ses", "e2")).await?;

@@ -225,12 +225,12 @@ mod tests {
     use serde_json::json;
 
     fn district() -> DistrictId {
-        DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"))
+        DistrictId::parse("d-1").unwrap()
     }
 
     fn list(id: &str, version: u64) -> RecipientList {
         RecipientList {
-            id: ListId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+            id: ListId::parse(id).unwrap(),
             name: "Fifth grade".into(),
             target: ListTarget::Students,
             rule: ListRule::default(),
@@ -245,7 +245,7 @@ mod tests {
     }
 
     fn table() -> Arc<EmbeddedTable> {
-        Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")))
+        Arc::new(EmbeddedTable::in_memory().unwrap())
     }
 
     #[tokio::test]
@@ -279,7 +279,7 @@ mod tests {
         }
         table.batch_write(ops).await?;
         let index = RosterIndex::new(table.clone());
-        let school = SchoolId::parse("s-1").unwrap_or_else(|e| panic!("{e}"));
+        let school = SchoolId::parse("s-1").unwrap();
         let before = table.stats();
         let fifth = index.school_members(&district(), &school, PersonRole::Student, Some("05")).await?;
         assert_eq!(fifth.iter().map(PersonId::as_str).collect::<Vec<_>>(), ["st-1", "st-3"]);

@@ -258,15 +258,15 @@ mod tests {
             schools: vec![school.into()],
             contacts: vec![ContactInput { channel: "cell_phone".into(), value: cell.into() }],
         };
-        Person::from_input(&input, Region::US).unwrap_or_else(|e| panic!("{e}"))
+        Person::from_input(&input, Region::US).unwrap()
     }
 
     fn store() -> PeopleStore {
-        PeopleStore::new(Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}"))))
+        PeopleStore::new(Arc::new(EmbeddedTable::in_memory().unwrap()))
     }
 
     fn district(id: &str) -> DistrictId {
-        DistrictId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+        DistrictId::parse(id).unwrap()
     }
 
     #[tokio::test]
@@ -294,7 +294,7 @@ mod tests {
         store.create(&district("d-1"), &person("g-1", "s-1", "617-555-0199")).await?;
         let again = store.create(&district("d-1"), &person("g-1", "s-2", "617-555-0142")).await;
         assert!(matches!(again, Err(StoreError::AlreadyExists)));
-        let kept = store.get(&district("d-1"), &PersonId::parse("g-1").unwrap_or_else(|e| panic!("{e}"))).await?;
+        let kept = store.get(&district("d-1"), &PersonId::parse("g-1").unwrap()).await?;
         assert_eq!(kept.map(|p| p.contacts[0].value.as_raw().to_string()), Some("+16175550199".to_string()));
         Ok(())
     }
@@ -309,7 +309,7 @@ mod tests {
         let shared_phone = person("x", "s-1", "617-555-0199").contacts[0].value.clone();
         let ids: Vec<String> = store.people_at(&d, &shared_phone).await?.iter().map(|i| i.to_string()).collect();
         assert_eq!(ids, ["g-1", "g-2"]);
-        let school = SchoolId::parse("s-1").unwrap_or_else(|e| panic!("{e}"));
+        let school = SchoolId::parse("s-1").unwrap();
         assert_eq!(store.school_people(&d, &school, PersonRole::Guardian).await?.len(), 2);
         assert!(store.school_people(&d, &school, PersonRole::Student).await?.is_empty());
         Ok(())

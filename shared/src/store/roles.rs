@@ -198,15 +198,15 @@ mod tests {
     use crate::domain::roles::{Permissions, RoleInput};
 
     fn district() -> DistrictId {
-        DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"))
+        DistrictId::parse("d-1").unwrap()
     }
 
     fn staff(id: &str) -> PersonId {
-        PersonId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+        PersonId::parse(id).unwrap()
     }
 
     fn school(id: &str) -> SchoolId {
-        SchoolId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+        SchoolId::parse(id).unwrap()
     }
 
     fn assignment(who: &str, at: Option<&str>, role: &str) -> Assignment {
@@ -220,14 +220,12 @@ mod tests {
     }
 
     fn role(id: &str, permissions: &[&str]) -> RoleDefinition {
-        let permissions = Permissions::parse(permissions.iter().copied()).unwrap_or_else(|e| panic!("{e}"));
-        RoleInput { id: None, name: "Counselor".into(), permissions }
-            .validate(id, chrono::Utc::now())
-            .unwrap_or_else(|e| panic!("{e}"))
+        let permissions = Permissions::parse(permissions.iter().copied()).unwrap();
+        RoleInput { id: None, name: "Counselor".into(), permissions }.validate(id, chrono::Utc::now()).unwrap()
     }
 
     fn store() -> (Arc<EmbeddedTable>, RoleStore) {
-        let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+        let table = Arc::new(EmbeddedTable::in_memory().unwrap());
         (table.clone(), RoleStore::new(table))
     }
 
@@ -250,7 +248,7 @@ mod tests {
         assert!(store.unassign(&district(), &staff("t-1"), Some(&school("s-1")), "teacher").await?);
         assert!(!store.unassign(&district(), &staff("t-1"), Some(&school("s-1")), "teacher").await?);
         assert_eq!(store.assignments_of(&district(), &staff("t-1")).await?.len(), 2);
-        let other = DistrictId::parse("d-2").unwrap_or_else(|e| panic!("{e}"));
+        let other = DistrictId::parse("d-2").unwrap();
         assert!(store.assignments_of(&other, &staff("t-1")).await?.is_empty(), "districts never mix");
         Ok(())
     }

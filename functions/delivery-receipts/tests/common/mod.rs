@@ -78,7 +78,7 @@ pub struct RecordingConfirmer {
 #[async_trait]
 impl SubscriptionConfirmer for RecordingConfirmer {
     async fn confirm(&self, subscribe_url: &str) -> Result<(), ConfirmError> {
-        self.confirmed.lock().unwrap_or_else(|e| panic!("{e}")).push(subscribe_url.to_string());
+        self.confirmed.lock().unwrap().push(subscribe_url.to_string());
         Ok(())
     }
 }
@@ -96,7 +96,7 @@ pub struct World {
 
 /// Builds the world for `config`, with SNS certificates from `certificates`.
 pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: &[(&str, &str)]) -> World {
-    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
     // One broadcast each, so that several messages may go to one number.
     let store = BroadcastStore::new(table.clone());
     for (n, (id, number)) in sent.iter().enumerate() {
@@ -113,12 +113,11 @@ pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: 
             attempts: 1,
             updated_at: Utc::now() - chrono::Duration::minutes(5),
         };
-        let broadcast = BroadcastId::parse(format!("b-{n}")).unwrap_or_else(|e| panic!("{e}"));
-        store.put_deliveries(&district(), &broadcast, &[delivery]).await.unwrap_or_else(|e| panic!("{e}"));
+        let broadcast = BroadcastId::parse(format!("b-{n}")).unwrap();
+        store.put_deliveries(&district(), &broadcast, &[delivery]).await.unwrap();
     }
     let confirmer = Arc::new(RecordingConfirmer::default());
-    let webhooks =
-        Webhooks::with_sns_parts(config, Arc::new(certificates), confirmer.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let webhooks = Webhooks::with_sns_parts(config, Arc::new(certificates), confirmer.clone()).unwrap();
     // Webhook signatures carry the signer's real time: the system clock.
     let clock = Arc::new(SystemClock);
     let services = Services::new(Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)), Wiring::default());
@@ -127,15 +126,15 @@ pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: 
 }
 
 fn district() -> DistrictId {
-    DistrictId::parse(DISTRICT).unwrap_or_else(|e| panic!("{e}"))
+    DistrictId::parse(DISTRICT).unwrap()
 }
 
 impl World {
     /// Sends a request; answers (status, body text).
     pub async fn call(&self, request: Request<Body>) -> (u16, String) {
-        let response = self.router.clone().oneshot(request).await.unwrap_or_else(|e| panic!("{e}"));
+        let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap_or_else(|e| panic!("{e}"));
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
@@ -144,18 +143,14 @@ impl World {
         let found = BroadcastStore::new(self.table.clone())
             .by_provider_message(message_id)
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap()
             .unwrap_or_else(|| panic!("no delivery {message_id}"));
         (found.2.state, found.2.reason, found.2.raw_code)
     }
 
     /// The number's SMS status, if any was recorded.
     pub async fn sms_status(&self, number: &str) -> Option<SmsStatus> {
-        let number = PhoneNumber::parse_e164(number).unwrap_or_else(|e| panic!("{e}"));
-        SmsStatusStore::new(self.table.clone())
-            .get(&district(), &number)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .map(|s| s.status)
+        let number = PhoneNumber::parse_e164(number).unwrap();
+        SmsStatusStore::new(self.table.clone()).get(&district(), &number).await.unwrap().map(|s| s.status)
     }
 }

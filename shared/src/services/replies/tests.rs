@@ -74,8 +74,8 @@ struct World {
 }
 
 async fn world() -> World {
-    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
-    let district = DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"));
+    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
+    let district = DistrictId::parse("d-1").unwrap();
     let input = PersonInput {
         id: "g-1".into(),
         role: "guardian".into(),
@@ -84,8 +84,8 @@ async fn world() -> World {
         schools: vec![],
         contacts: vec![ContactInput { channel: "cell_phone".into(), value: NUMBER.into() }],
     };
-    let ana = Person::from_input(&input, Region::US).unwrap_or_else(|e| panic!("{e}"));
-    PeopleStore::new(table.clone()).create(&district, &ana).await.unwrap_or_else(|e| panic!("{e}"));
+    let ana = Person::from_input(&input, Region::US).unwrap();
+    PeopleStore::new(table.clone()).create(&district, &ana).await.unwrap();
     let clock = Arc::new(FixedClock::midday_today());
     let now = clock.now();
     let mut prefs = PreferenceRecord {
@@ -94,9 +94,8 @@ async fn world() -> World {
     };
     let on = Setting { on: true, source: PreferenceSource::SelfSet, updated_at: now, by: "g-1".into() };
     prefs.set(&PreferenceDefaults::default(), Channel::Text, ContactReason::General, on);
-    let item = record_item(crate::store::keys::person_pk(&district, &ana.id), PREFS_SK.into(), &prefs)
-        .unwrap_or_else(|e| panic!("{e}"));
-    table.put(item, Condition::None).await.unwrap_or_else(|e| panic!("{e}"));
+    let item = record_item(crate::store::keys::person_pk(&district, &ana.id), PREFS_SK.into(), &prefs).unwrap();
+    table.put(item, Condition::None).await.unwrap();
 
     let carrier = Arc::new(RecordingCarrier::default());
     let (plan, send) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
@@ -107,11 +106,11 @@ async fn world() -> World {
         .with_send_queue(send.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
     World {
-        broadcasts: services.broadcasts().unwrap_or_else(|e| panic!("{e}")),
-        runner: services.task_runner().unwrap_or_else(|e| panic!("{e}")),
+        broadcasts: services.broadcasts().unwrap(),
+        runner: services.task_runner().unwrap(),
         plan,
         send,
-        replies: services.replies().unwrap_or_else(|e| panic!("{e}")),
+        replies: services.replies().unwrap(),
         receipts: services.receipts(),
         carrier,
         clock,
@@ -125,8 +124,8 @@ async fn drain(queue: &LocalQueue, runner: &TaskRunner) {
             return;
         }
         for message in messages {
-            runner.run(&message.body).await.unwrap_or_else(|e| panic!("{e}"));
-            queue.ack(&message.receipt).await.unwrap_or_else(|e| panic!("{e}"));
+            runner.run(&message.body).await.unwrap();
+            queue.ack(&message.receipt).await.unwrap();
         }
     }
 }
@@ -137,15 +136,15 @@ async fn run(events: Vec<Event>) {
         "reason": "general", "emergency": true, "channels": ["text"],
         "content": {"sms": "Picture day is Friday."}, "audience": {"people": ["g-1"]}
     }))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let from = PhoneNumber::parse_e164(NUMBER).unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let from = PhoneNumber::parse_e164(NUMBER).unwrap();
     let mut opted_out = false;
     for (n, event) in events.into_iter().enumerate() {
         let before = world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).len();
         let mut expect_new = None;
         match event {
             Event::Broadcast => {
-                world.broadcasts.create(&world.admin, &broadcast).await.unwrap_or_else(|e| panic!("{e}"));
+                world.broadcasts.create(&world.admin, &broadcast).await.unwrap();
                 drain(&world.plan, &world.runner).await;
                 drain(&world.send, &world.runner).await;
             }
@@ -187,7 +186,7 @@ async fn run(events: Vec<Event>) {
                         occurred_at: Some(world.clock.now() + chrono::Duration::minutes(minutes_late)),
                         source: "test".into(),
                     };
-                    world.receipts.apply(&receipt).await.unwrap_or_else(|e| panic!("{e}"));
+                    world.receipts.apply(&receipt).await.unwrap();
                 }
             }
         }
@@ -210,7 +209,7 @@ proptest! {
     #[test]
     fn after_stop_a_number_gets_nothing_but_the_confirmation(events in proptest::collection::vec(event(), 1..14)) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         runtime.block_on(run(events));
     }
 }
@@ -218,7 +217,7 @@ proptest! {
 #[tokio::test]
 async fn the_same_inbound_message_twice_is_handled_once_and_other_text_is_stored_not_answered() {
     let world = world().await;
-    let from = PhoneNumber::parse_e164(NUMBER).unwrap_or_else(|e| panic!("{e}"));
+    let from = PhoneNumber::parse_e164(NUMBER).unwrap();
     let inbound = |id: &str, body: &str| InboundSms {
         provider: "twilio".into(),
         provider_message_id: id.into(),

@@ -12,11 +12,11 @@ use crate::store::PeopleStore;
 use crate::store::keys::schools_pk;
 
 fn district() -> DistrictId {
-    DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}"))
+    DistrictId::parse("d-1").unwrap()
 }
 
 fn school(id: &str) -> SchoolId {
-    SchoolId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+    SchoolId::parse(id).unwrap()
 }
 
 fn principal(subject: &str, roles: &[Role], schools: &[&str]) -> Principal {
@@ -38,7 +38,7 @@ fn input(staff: &str, at: &str, role: &str) -> AssignmentInput {
 
 /// Schools s-1 and s-2; staff t-1, t-2 (s-1) and t-3 (s-2); guardian g-1.
 async fn service() -> Result<(Arc<EmbeddedTable>, RoleService), ServiceError> {
-    let table = Arc::new(EmbeddedTable::in_memory().unwrap_or_else(|e| panic!("{e}")));
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
     for id in ["s-1", "s-2"] {
         let item = json!({"pk": schools_pk(&district()), "sk": id, "id": id, "name": "School"});
         table.put(item.as_object().cloned().unwrap_or_default(), Default::default()).await.map_err(StoreError::from)?;
@@ -51,7 +51,7 @@ async fn service() -> Result<(Arc<EmbeddedTable>, RoleService), ServiceError> {
         ("g-1", PersonRole::Guardian, "s-1"),
     ] {
         let person = Person {
-            id: PersonId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+            id: PersonId::parse(id).unwrap(),
             role,
             given_name: "Given".into(),
             family_name: "Family".into(),
@@ -67,7 +67,7 @@ fn role_input(id: &str, permissions: &[&str]) -> RoleInput {
     RoleInput {
         id: Some(id.into()),
         name: format!("Role {id}"),
-        permissions: Permissions::parse(permissions.iter().copied()).unwrap_or_else(|e| panic!("{e}")),
+        permissions: Permissions::parse(permissions.iter().copied()).unwrap(),
     }
 }
 
