@@ -20,7 +20,7 @@ use crate::services::{
     BroadcastService, CleanupService, FanoutService, ImportService, ListService, PeopleService, PersonalMessageService,
     PreferenceService, ReceiptService, RecipientResolver, ReplyService, SendService, SendSettings, TaskRunner,
 };
-use crate::store::PeopleStore;
+use crate::store::{PeopleStore, Stores};
 
 /// The outside world a deployment runs on: the AWS adapters on Lambda, the
 /// local ones in `schoolbell serve`, fixed ones in tests.
@@ -132,12 +132,14 @@ fn need<T: ?Sized>(port: &Option<Arc<T>>, name: &'static str) -> Result<Arc<T>, 
 pub struct Services {
     ports: Ports,
     wiring: Wiring,
+    stores: Stores,
 }
 
 impl Services {
     /// The root over `ports`, with `wiring`.
     pub fn new(ports: Ports, wiring: Wiring) -> Self {
-        Self { ports, wiring }
+        let stores = Stores::new(Arc::clone(&ports.table));
+        Self { ports, wiring, stores }
     }
 
     /// The same root with other send settings (the send worker's, a benchmark's).
@@ -164,28 +166,33 @@ impl Services {
 
     /// The people store (services that read people, tests that look behind the API).
     pub fn people_store(&self) -> PeopleStore {
-        PeopleStore::new(Arc::clone(&self.ports.table))
+        self.stores.people.clone()
+    }
+
+    /// Every typed store over the table (benchmarks and tests that look behind the services).
+    pub fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     /// Roles, custom roles and assignments; the grants every check reads.
     pub fn roles(&self) -> RoleService {
-        RoleService::new(Arc::clone(&self.ports.table), Arc::clone(&self.ports.clock))
+        RoleService::new(&self.stores, Arc::clone(&self.ports.clock))
     }
 
     /// Saved recipient lists.
     pub fn lists(&self) -> ListService {
-        ListService::new(Arc::clone(&self.ports.table), Arc::clone(&self.ports.clock), Arc::clone(&self.ports.ids))
+        ListService::new(&self.stores, Arc::clone(&self.ports.clock), Arc::clone(&self.ports.ids))
     }
 
     /// The contact clean-up list.
     pub fn cleanup(&self) -> CleanupService {
-        CleanupService::new(Arc::clone(&self.ports.table), self.roles())
+        CleanupService::new(&self.stores, self.roles())
     }
 
     /// Preferences, the batch tool (lists as filters) and the audit trail.
     pub fn preferences(&self) -> PreferenceService {
         PreferenceService::new(
-            Arc::clone(&self.ports.table),
+            &self.stores,
             self.wiring.preference_defaults.clone(),
             self.roles(),
             Arc::clone(&self.ports.clock),
@@ -197,7 +204,7 @@ impl Services {
     /// Imports: definitions, files, runs (needs the file store).
     pub fn imports(&self) -> Result<ImportService, MissingPort> {
         Ok(ImportService::new(
-            Arc::clone(&self.ports.table),
+            &self.stores,
             need(&self.ports.files, "file store")?,
             Arc::clone(&self.ports.clock),
             Arc::clone(&self.ports.ids),
@@ -208,7 +215,7 @@ impl Services {
     /// Broadcasts, their reports, district settings and the scheduler (needs the plan queue).
     pub fn broadcasts(&self) -> Result<BroadcastService, MissingPort> {
         Ok(BroadcastService::new(
-            Arc::clone(&self.ports.table),
+            &self.stores,
             self.lists(),
             self.roles(),
             need(&self.ports.plan_queue, "plan queue")?,
@@ -225,8 +232,8 @@ impl Services {
     /// Fan-out: a broadcast into send chunks (needs the send queue).
     pub fn fanout(&self) -> Result<FanoutService, MissingPort> {
         Ok(FanoutService::new(
-            Arc::clone(&self.ports.table),
-            RecipientResolver::new(Arc::clone(&self.ports.table), self.lists(), Arc::clone(&self.ports.clock)),
+            &self.stores,
+            RecipientResolver::new(&self.stores, self.lists(), Arc::clone(&self.ports.clock)),
             need(&self.ports.send_queue, "send queue")?,
             Arc::clone(&self.ports.clock),
         ))
@@ -235,7 +242,7 @@ impl Services {
     /// The send step (needs both gateways).
     pub fn send(&self) -> Result<SendService, MissingPort> {
         Ok(SendService::new(
-            Arc::clone(&self.ports.table),
+            &self.stores,
             need(&self.ports.sms, "SMS gateway")?,
             need(&self.ports.email, "email gateway")?,
             Arc::clone(&self.ports.clock),
@@ -246,13 +253,13 @@ impl Services {
 
     /// Receipts applied to deliveries and contact statuses.
     pub fn receipts(&self) -> ReceiptService {
-        ReceiptService::new(Arc::clone(&self.ports.table), Arc::clone(&self.ports.clock))
+        ReceiptService::new(&self.stores, Arc::clone(&self.ports.clock))
     }
 
     /// SMS replies: keywords answered through the SMS gateway, others kept for staff.
     pub fn replies(&self) -> Result<ReplyService, MissingPort> {
         Ok(ReplyService::new(
-            Arc::clone(&self.ports.table),
+            &self.stores,
             need(&self.ports.sms, "SMS gateway")?,
             Arc::clone(&self.ports.clock),
             self.wiring.default_district.clone(),

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use schoolbell::adapters::local::EmbeddedTable;
+use schoolbell::domain::{DistrictId, PersonId, SchoolId};
 use schoolbell::ports::table::{BatchOp, Condition, Index, Item, Key, Query, SortKey, Table, WriteOp};
+use schoolbell::store::keys::{PERSON_SK, person_pk, school_people_pk};
 use serde_json::{Value, json};
 
 /// Figures of one run.
@@ -28,15 +30,24 @@ pub struct TableBenchReport {
     pub stats: schoolbell::ports::TableStats,
 }
 
-fn person(i: usize) -> Item {
+/// The bench district's keys, built by the store's own key functions.
+fn person_key(i: usize) -> anyhow::Result<String> {
+    Ok(person_pk(&DistrictId::parse("bench")?, &PersonId::parse(format!("p{i:07}"))?))
+}
+
+fn school_key(school: usize) -> anyhow::Result<String> {
+    Ok(school_people_pk(&DistrictId::parse("bench")?, &SchoolId::parse(format!("s{school}"))?))
+}
+
+fn person(i: usize) -> anyhow::Result<Item> {
     let value = json!({
-        "pk": format!("D#bench#P#{i:07}"), "sk": "#PERSON",
-        "gsi2pk": format!("D#bench#S#{}", i % 20), "gsi2sk": format!("ROLE#student#P#{i:07}"),
+        "pk": person_key(i)?, "sk": PERSON_SK,
+        "gsi2pk": school_key(i % 20)?, "gsi2sk": format!("ROLE#student#P#p{i:07}"),
         "given_name": "Given", "family_name": "Family", "grade": format!("{:02}", i % 13), "version": 1
     });
     match value {
-        Value::Object(map) => map,
-        _ => Item::new(),
+        Value::Object(map) => Ok(map),
+        _ => Ok(Item::new()),
     }
 }
 
@@ -54,13 +65,14 @@ pub async fn table(items: usize, dir: Option<&Path>) -> anyhow::Result<TableBenc
 
     let started = Instant::now();
     for chunk in (0..items).collect::<Vec<_>>().chunks(1000) {
-        table.batch_write(chunk.iter().map(|i| BatchOp::Put(person(*i))).collect()).await?;
+        let ops = chunk.iter().map(|i| person(*i).map(BatchOp::Put)).collect::<anyhow::Result<Vec<_>>>()?;
+        table.batch_write(ops).await?;
     }
     let batch_put_items_per_s = rate(items, started);
 
     let started = Instant::now();
     for i in 0..items {
-        table.get(&Key::new(format!("D#bench#P#{i:07}"), "#PERSON")).await?;
+        table.get(&Key::new(person_key(i)?, PERSON_SK)).await?;
     }
     let gets_per_s = rate(items, started);
 
@@ -69,7 +81,7 @@ pub async fn table(items: usize, dir: Option<&Path>) -> anyhow::Result<TableBenc
     for school in 0..20 {
         let mut cursor = None;
         loop {
-            let query = Query::on(Index::Gsi2, format!("D#bench#S#{school}"))
+            let query = Query::on(Index::Gsi2, school_key(school)?)
                 .sort(SortKey::BeginsWith("ROLE#student#".into()))
                 .limit(100)
                 .after(cursor);
@@ -87,7 +99,7 @@ pub async fn table(items: usize, dir: Option<&Path>) -> anyhow::Result<TableBenc
     let singles = items.min(2_000);
     let started = Instant::now();
     for i in 0..singles {
-        let mut item = person(i);
+        let mut item = person(i)?;
         item.insert("version".into(), json!(2));
         table.put(item, Condition::AttributeEquals("version".into(), json!(1))).await?;
     }
@@ -97,8 +109,8 @@ pub async fn table(items: usize, dir: Option<&Path>) -> anyhow::Result<TableBenc
     let started = Instant::now();
     for t in 0..transactions {
         let ops = (0..10)
-            .map(|k| WriteOp::Put { item: person(items + t * 10 + k), condition: Condition::NotExists })
-            .collect();
+            .map(|k| Ok(WriteOp::Put { item: person(items + t * 10 + k)?, condition: Condition::NotExists }))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         table.transact_write(ops).await?;
     }
     let transactions_per_s = rate(transactions, started);

@@ -23,10 +23,10 @@ use crate::domain::{
     DeliveryState, DistrictId, DistrictSettings, DomainError, EmailAddress, ListInput, PersonId, PersonRole,
     PhoneNumber, Principal, SchoolId, Task, ValidBroadcast,
 };
-use crate::ports::{Clock, Cursor, Ids, Table, WorkQueue};
+use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::roles::RoleService;
 use crate::services::{ListService, ServiceError};
-use crate::store::{BroadcastStore, PeopleStore, RosterIndex, StoreError};
+use crate::store::{BroadcastStore, PeopleStore, ReplyStore, RosterIndex, StoreError, StoredReply, Stores};
 
 /// Deliveries per page when the caller names no limit.
 pub const DEFAULT_DELIVERIES_PAGE: u32 = 100;
@@ -124,8 +124,8 @@ pub struct DeliveriesPage {
 /// The broadcast use cases behind the API and the scheduler.
 #[derive(Clone)]
 pub struct BroadcastService {
-    table: Arc<dyn Table>,
     store: BroadcastStore,
+    replies: ReplyStore,
     lists: ListService,
     index: RosterIndex,
     people: PeopleStore,
@@ -144,9 +144,9 @@ fn not_found(id: &str) -> ServiceError {
 }
 
 impl BroadcastService {
-    /// The service over the table; plan tasks go to `plan_queue`; `roles` answers who may send.
+    /// The service over the stores; plan tasks go to `plan_queue`; `roles` answers who may send.
     pub fn new(
-        table: Arc<dyn Table>,
+        stores: &Stores,
         lists: ListService,
         roles: RoleService,
         plan_queue: Arc<dyn WorkQueue>,
@@ -154,11 +154,11 @@ impl BroadcastService {
         ids: Arc<dyn Ids>,
     ) -> Self {
         Self {
-            store: BroadcastStore::new(Arc::clone(&table)),
-            index: RosterIndex::new(Arc::clone(&table)),
-            people: PeopleStore::new(Arc::clone(&table)),
+            store: stores.broadcasts.clone(),
+            replies: stores.replies.clone(),
+            index: stores.roster.clone(),
+            people: stores.people.clone(),
             roles,
-            table,
             lists,
             plan_queue,
             clock,
@@ -394,23 +394,12 @@ impl BroadcastService {
     /// The newest SMS replies stored for staff (texts that were no keyword),
     /// newest first: `{from, to, body, provider, received_at}`. For district
     /// admins and staff who may see the clean-up list (they hold numbers).
-    pub async fn replies(&self, caller: &Principal, limit: u32) -> Result<Vec<serde_json::Value>, ServiceError> {
+    pub async fn replies(&self, caller: &Principal, limit: u32) -> Result<Vec<StoredReply>, ServiceError> {
         let grants = self.grants(caller).await?;
         if !grants.is_district_admin() && !grants.schools().iter().any(|s| grants.may_view_cleanup(s)) {
             return Err(ServiceError::Forbidden("your role may not read SMS replies".into()));
         }
-        let query = crate::ports::Query::partition(format!("D#{}#REPLIES", caller.district))
-            .descending()
-            .limit(limit.clamp(1, 500));
-        let page = self.table.query(&query).await.map_err(StoreError::from)?;
-        Ok(page
-            .items
-            .into_iter()
-            .map(|mut item| {
-                item.retain(|name, _| matches!(name.as_str(), "from" | "to" | "body" | "provider" | "received_at"));
-                serde_json::Value::Object(item)
-            })
-            .collect())
+        Ok(self.replies.recent(&caller.district, limit.clamp(1, 500)).await?)
     }
 
     /// The district's settings (any staff member of the district may read them).

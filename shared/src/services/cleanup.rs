@@ -7,23 +7,16 @@
 //! number's status becomes Ok and it leaves the index.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
+use crate::domain::{
+    ContactValue, DistrictId, DomainError, EnrollmentRole, MemberProfile, PersonId, PersonRole, Principal, SchoolId,
+    Severity, SmsStatus,
+};
+use crate::services::ServiceError;
+use crate::store::{NumberStatus, PeopleStore, RosterIndex, SmsStatusStore, StoreError, Stores};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use crate::domain::{
-    ContactValue, DistrictId, DomainError, PersonId, PersonRole, Principal, SchoolId, Severity, SmsStatus,
-};
-use crate::ports::Table;
-use crate::ports::table::{Query, SortKey};
-use crate::services::ServiceError;
-use crate::store::keys::{
-    ENROLLMENT_SK_PREFIX, PERSON_SK, SECTION_SK_PREFIX, STUDENT_SK_PREFIX, person_pk, schools_pk, section_pk,
-};
-use crate::store::{NumberStatus, PeopleStore, SmsStatusStore, StoreError};
 
 /// Filters of the clean-up list.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -89,52 +82,41 @@ struct Profile {
     active: bool,
 }
 
-fn text(item: &crate::ports::Item, name: &str) -> String {
-    item.get(name).and_then(Value::as_str).unwrap_or_default().to_string()
+impl Profile {
+    fn of(profile: MemberProfile) -> Self {
+        Self {
+            name: format!("{} {}", profile.given_name, profile.family_name).trim().to_string(),
+            grade: profile.grade.unwrap_or_default(),
+            id: profile.id,
+            role: profile.role,
+            schools: profile.schools,
+            active: profile.active,
+        }
+    }
 }
 
 /// The clean-up list use case.
 #[derive(Clone)]
 pub struct CleanupService {
-    table: Arc<dyn Table>,
     people: PeopleStore,
+    roster: RosterIndex,
     statuses: SmsStatusStore,
     roles: crate::services::roles::RoleService,
 }
 
 impl CleanupService {
-    /// A service over the table.
-    pub fn new(table: Arc<dyn Table>, roles: crate::services::roles::RoleService) -> Self {
+    /// A service over the stores; `roles` answers who may see the list where.
+    pub fn new(stores: &Stores, roles: crate::services::roles::RoleService) -> Self {
         Self {
-            people: PeopleStore::new(Arc::clone(&table)),
-            statuses: SmsStatusStore::new(Arc::clone(&table)),
+            people: stores.people.clone(),
+            roster: stores.roster.clone(),
+            statuses: stores.sms_status.clone(),
             roles,
-            table,
         }
     }
 
     async fn profile(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Profile>, ServiceError> {
-        let item = self
-            .table
-            .get(&crate::ports::Key::new(person_pk(district, id), PERSON_SK))
-            .await
-            .map_err(StoreError::from)?;
-        Ok(item.map(|item| Profile {
-            id: id.clone(),
-            role: text(&item, "role").parse().unwrap_or(PersonRole::Guardian),
-            name: format!("{} {}", text(&item, "given_name"), text(&item, "family_name")).trim().to_string(),
-            grade: text(&item, "grade"),
-            schools: item
-                .get("schools")
-                .and_then(Value::as_array)
-                .map(|list| list.iter().filter_map(Value::as_str).filter_map(|s| SchoolId::parse(s).ok()).collect())
-                .unwrap_or_default(),
-            active: item.get("active") != Some(&Value::Bool(false)),
-        }))
-    }
-
-    async fn query_all(&self, query: Query) -> Result<Vec<crate::ports::Item>, ServiceError> {
-        Ok(crate::store::query_all(self.table.as_ref(), query).await?)
+        Ok(self.roster.profile(district, id).await?.map(Profile::of))
     }
 
     /// Students in a teacher's sections.
@@ -142,21 +124,12 @@ impl CleanupService {
         &self,
         district: &DistrictId,
         teacher: &PersonId,
-    ) -> Result<BTreeSet<String>, ServiceError> {
-        let sections = self
-            .query_all(
-                Query::partition(person_pk(district, teacher)).sort(SortKey::BeginsWith(SECTION_SK_PREFIX.into())),
-            )
-            .await?;
+    ) -> Result<BTreeSet<PersonId>, ServiceError> {
         let mut students = BTreeSet::new();
-        for section in sections {
-            let id = text(&section, "section");
-            let enrolled = self
-                .query_all(
-                    Query::partition(section_pk(district, &id)).sort(SortKey::BeginsWith(ENROLLMENT_SK_PREFIX.into())),
-                )
-                .await?;
-            students.extend(enrolled.iter().filter(|e| text(e, "role") == "student").map(|e| text(e, "person")));
+        for (section, _) in self.roster.sections_of(district, teacher).await? {
+            let enrolled = self.roster.enrolled(district, &section).await?;
+            students
+                .extend(enrolled.into_iter().filter(|(_, role)| *role == EnrollmentRole::Student).map(|(id, _)| id));
         }
         Ok(students)
     }
@@ -200,12 +173,7 @@ impl CleanupService {
         };
         let grade = filter.grade.as_deref().map(crate::domain::uniform_grade);
         let name = filter.student.as_deref().map(str::to_lowercase);
-        let school_names: BTreeMap<String, String> = self
-            .query_all(Query::partition(schools_pk(district)))
-            .await?
-            .iter()
-            .map(|item| (text(item, "sk"), text(item, "name")))
-            .collect();
+        let school_names = self.roster.school_names(district).await?;
         let scope = |schools: &[SchoolId]| grants.is_district_admin() || schools.iter().any(|s| visible.contains(s));
 
         let mut items = Vec::new();
@@ -218,17 +186,7 @@ impl CleanupService {
                 let students: Vec<(PersonId, String)> = match contact.role {
                     PersonRole::Student => vec![(contact.id.clone(), "self".into())],
                     PersonRole::Staff => continue,
-                    PersonRole::Guardian => self
-                        .query_all(
-                            Query::partition(person_pk(district, &contact.id))
-                                .sort(SortKey::BeginsWith(STUDENT_SK_PREFIX.into())),
-                        )
-                        .await?
-                        .iter()
-                        .filter_map(|link| {
-                            PersonId::parse(text(link, "student")).ok().map(|id| (id, text(link, "kind")))
-                        })
-                        .collect(),
+                    PersonRole::Guardian => self.people.students_with_relationship(district, &contact.id).await?,
                 };
                 for (student_id, relationship) in students {
                     let Some(student) = self.profile(district, &student_id).await? else { continue };
@@ -237,7 +195,7 @@ impl CleanupService {
                         && school.as_ref().is_none_or(|s| student.schools.contains(s))
                         && grade.as_ref().is_none_or(|g| &student.grade == g)
                         && name.as_ref().is_none_or(|n| student.name.to_lowercase().contains(n))
-                        && teacher_students.as_ref().is_none_or(|set| set.contains(student.id.as_str()));
+                        && teacher_students.as_ref().is_none_or(|set| set.contains(&student.id));
                     if keep {
                         items.push(row(&student, &contact, relationship, &number, &school_names));
                     }
@@ -270,12 +228,12 @@ fn row(
     contact: &Profile,
     relationship: String,
     number: &NumberStatus,
-    names: &BTreeMap<String, String>,
+    names: &BTreeMap<SchoolId, String>,
 ) -> CleanupItem {
     let school = student
         .schools
         .first()
-        .map(|s| names.get(s.as_str()).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| s.to_string()))
+        .map(|s| names.get(s).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| s.to_string()))
         .unwrap_or_default();
     CleanupItem {
         student_id: student.id.clone(),

@@ -30,9 +30,9 @@ use crate::domain::{
     DeliveryState, DistrictId, EmailStatus, PersonId, PlanSummary, PlannedDelivery, PreferenceDefaults, SkipReason,
     SmsStatus, Task, person_point,
 };
-use crate::ports::{Clock, QUEUE_BATCH, Table, WorkQueue};
+use crate::ports::{Clock, QUEUE_BATCH, WorkQueue};
 use crate::services::ServiceError;
-use crate::store::{BroadcastStore, EmailStatusStore, PreferenceStore, SmsStatusStore, StoreError};
+use crate::store::{BroadcastStore, EmailStatusStore, PreferenceStore, SmsStatusStore, StoreError, Stores};
 
 /// Messages per send task.
 pub const CHUNK_SIZE: usize = 100;
@@ -205,19 +205,19 @@ pub struct FanoutService {
 }
 
 impl FanoutService {
-    /// A fan-out over the table that queues send tasks on `send_queue`.
+    /// A fan-out over the stores that queues send tasks on `send_queue`.
     pub fn new(
-        table: Arc<dyn Table>,
+        stores: &Stores,
         resolver: RecipientResolver,
         send_queue: Arc<dyn WorkQueue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            broadcasts: BroadcastStore::new(Arc::clone(&table)),
+            broadcasts: stores.broadcasts.clone(),
             resolver,
-            preferences: PreferenceStore::new(Arc::clone(&table)),
-            sms_status: SmsStatusStore::new(Arc::clone(&table)),
-            email_status: EmailStatusStore::new(table),
+            preferences: stores.preferences.clone(),
+            sms_status: stores.sms_status.clone(),
+            email_status: stores.email_status.clone(),
             send_queue,
             clock,
             defaults: PreferenceDefaults::default(),
@@ -376,6 +376,7 @@ mod tests {
             schools: vec![],
             active: true,
             birth_date: None,
+            household: None,
             contacts: contacts
                 .iter()
                 .map(|(channel, value)| ContactPoint::parse(*channel, value, Region::US).unwrap())

@@ -22,9 +22,9 @@ use crate::domain::{
 use crate::import::CsvFiles;
 use crate::import::mapped::{Mapping, read_mapped};
 use crate::import::oneroster::read_oneroster;
-use crate::ports::{Clock, FileStore, Ids, Table};
+use crate::ports::{Clock, FileStore, Ids};
 use crate::services::ServiceError;
-use crate::store::{ImportStore, RosterWriter, StoreError};
+use crate::store::{ImportStore, StoreError, Stores};
 
 /// What a caller gives to define an import.
 #[derive(Debug, Clone, Deserialize)]
@@ -192,7 +192,7 @@ fn students_without_messenger(roster: &Roster) -> u64 {
 /// The import use cases.
 #[derive(Clone)]
 pub struct ImportService {
-    table: Arc<dyn Table>,
+    stores: Stores,
     files: Arc<dyn FileStore>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
@@ -222,16 +222,15 @@ pub fn parse_upload_key(key: &str) -> Option<(DistrictId, ImportId)> {
 }
 
 impl ImportService {
-    /// A service over the table and file store.
+    /// A service over the stores and the file store.
     pub fn new(
-        table: Arc<dyn Table>,
+        stores: &Stores,
         files: Arc<dyn FileStore>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn Ids>,
         region: Region,
     ) -> Self {
-        let store = ImportStore::new(Arc::clone(&table));
-        Self { table, files, clock, ids, region, store }
+        Self { stores: stores.clone(), files, clock, ids, region, store: stores.imports.clone() }
     }
 
     fn require(caller: &Principal) -> Result<(), ServiceError> {
@@ -567,7 +566,7 @@ impl ImportService {
         removals: &[String],
         previous: &Snapshot,
     ) -> Result<(), ServiceError> {
-        let mut writer = RosterWriter::new(Arc::clone(&self.table), district.clone(), import.clone());
+        let mut writer = self.stores.roster_writer(district.clone(), import.clone());
         for key in upserts {
             let Some((_, record)) = records.records.get(key) else { continue };
             let replace = previous.0.contains_key(key);
@@ -622,7 +621,7 @@ impl ImportService {
         if dry_run {
             return Ok(plan);
         }
-        let mut writer = RosterWriter::new(Arc::clone(&self.table), district.clone(), definition.id.clone());
+        let mut writer = self.stores.roster_writer(district.clone(), definition.id.clone());
         let mut ordered = only_mine.clone();
         ordered.sort_by_key(|key| {
             std::cmp::Reverse(RecordKind::of_key(key).and_then(|k| RecordKind::ALL.iter().position(|x| *x == k)))

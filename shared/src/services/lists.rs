@@ -37,9 +37,9 @@ use crate::domain::{
     DistrictId, DomainError, EnrollmentRole, ListDefinition, ListId, ListInput, ListScope, ListTarget, MemberProfile,
     PersonId, PersonRole, Principal, RecipientList, SchoolId,
 };
-use crate::ports::{Clock, Ids, Table};
+use crate::ports::{Clock, Ids};
 use crate::services::ServiceError;
-use crate::store::{ListStore, PeopleStore, RosterIndex, StoreError};
+use crate::store::{ListStore, PeopleStore, RosterIndex, StoreError, Stores};
 
 /// Members per page when the caller names no limit.
 pub const DEFAULT_MEMBERS_PAGE: u32 = 50;
@@ -165,15 +165,9 @@ fn not_found(id: &str) -> ServiceError {
 }
 
 impl ListService {
-    /// A service over the table; `ids` names new lists.
-    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
-        Self {
-            store: ListStore::new(Arc::clone(&table)),
-            index: RosterIndex::new(Arc::clone(&table)),
-            people: PeopleStore::new(table),
-            clock,
-            ids,
-        }
+    /// A service over the stores; `ids` names new lists.
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
+        Self { store: stores.lists.clone(), index: stores.roster.clone(), people: stores.people.clone(), clock, ids }
     }
 
     /// Checks a definition against the caller's scope and the roster, and

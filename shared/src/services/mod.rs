@@ -40,7 +40,7 @@ pub use preferences::{
     PreferencesUpdate, PreferencesView,
 };
 pub use receipts::{Applied, ReceiptEvent, ReceiptService};
-pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients, read_contactable};
+pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients};
 pub use replies::{InboundSms, ReplyOutcome, ReplyService};
 pub use send::{ChunkReport, SendService, SendSettings};
 pub use tasks::{TaskError, TaskRunner};

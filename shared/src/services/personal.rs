@@ -19,7 +19,7 @@ use crate::domain::{
     Audience, BroadcastContent, BroadcastInput, BroadcastKind, ListTarget, PersonId, PersonRole, Principal, SchoolId,
 };
 use crate::ports::Clock;
-use crate::services::{BroadcastService, ServiceError, read_contactable};
+use crate::services::{BroadcastService, ServiceError};
 use crate::store::PeopleStore;
 
 /// Youngest age a student may be written to directly.
@@ -78,7 +78,9 @@ impl PersonalMessageService {
         let grants = self.broadcasts.grants(caller).await?;
         let may = |schools: &[SchoolId]| schools.iter().any(|s| grants.may_send_personal(s));
         let to = PersonId::parse(input.to.clone()).map_err(|_| ServiceError::NotFound("no such person".into()))?;
-        let person = read_contactable(&self.people, district, &to)
+        let person = self
+            .people
+            .contactable(district, &to)
             .await?
             .filter(|p| p.active)
             .ok_or_else(|| ServiceError::NotFound(format!("no person `{to}`")))?;
@@ -112,7 +114,7 @@ impl PersonalMessageService {
                 }
                 let mut found = None;
                 for (student, _) in students {
-                    let Some(profile) = read_contactable(&self.people, district, &student).await? else { continue };
+                    let Some(profile) = self.people.contactable(district, &student).await? else { continue };
                     if profile.active && may(&profile.schools) {
                         found = Some(profile.schools);
                         break;

@@ -14,17 +14,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::domain::{
-    CellAction, CellOutcome, Channel, ContactPoint, ContactReason, DistrictId, DomainError, Effective, PersonId,
-    PreferenceDefaults, PreferenceRecord, PreferenceSource, Principal, Role, SchoolId, Setting, TextConsent,
-    batch_outcome, channels_of,
+    CellAction, CellOutcome, Channel, ContactReason, DistrictId, DomainError, Effective, PersonId, PreferenceDefaults,
+    PreferenceRecord, PreferenceSource, Principal, Role, SchoolId, Setting, TextConsent, batch_outcome, channels_of,
 };
-use crate::ports::table::{BatchOp, Query, SortKey};
-use crate::ports::{Clock, Ids, Table};
+use crate::ports::table::BatchOp;
+use crate::ports::{Clock, Ids};
 use crate::services::ServiceError;
-use crate::store::keys::{CONTACT_SK_PREFIX, PERSON_SK, schools_pk};
-use crate::store::{
-    ChangedCell, PREFS_SK, PeopleStore, PreferenceChange, PreferenceStore, StoreError, record_from_item,
-};
+use crate::store::{ChangedCell, PeopleStore, PreferenceChange, PreferenceStore, RosterIndex, StoreError, Stores};
 
 /// Write operations buffered before a batch flushes them.
 const BATCH_FLUSH: usize = 5_000;
@@ -183,8 +179,8 @@ pub trait ListResolver: Send + Sync {
 /// The preference use cases.
 #[derive(Clone)]
 pub struct PreferenceService {
-    table: Arc<dyn Table>,
     people: PeopleStore,
+    roster: RosterIndex,
     store: PreferenceStore,
     /// Who may manage whose preferences (token roles and stored assignments).
     roles: crate::services::roles::RoleService,
@@ -194,24 +190,20 @@ pub struct PreferenceService {
     lists: Option<Arc<dyn ListResolver>>,
 }
 
-fn corrupt(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(e.to_string()))
-}
-
 impl PreferenceService {
-    /// A service over the table; `defaults` serve districts that set none.
+    /// A service over the stores; `defaults` serve districts that set none.
     pub fn new(
-        table: Arc<dyn Table>,
+        stores: &Stores,
         defaults: PreferenceDefaults,
         roles: crate::services::roles::RoleService,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn Ids>,
     ) -> Self {
         Self {
-            people: PeopleStore::new(Arc::clone(&table)),
-            store: PreferenceStore::new(Arc::clone(&table)),
+            people: stores.people.clone(),
+            roster: stores.roster.clone(),
+            store: stores.preferences.clone(),
             roles,
-            table,
             defaults,
             clock,
             ids,
@@ -226,46 +218,16 @@ impl PreferenceService {
         self
     }
 
-    /// Reads what preferences need of a person: the profile and contact
-    /// points (one sort-key range, `#PERSON` to `CP#…`) and the `PREFS`
-    /// item — never the growing audit trail or the links.
+    /// Reads what preferences need of a person (profile, contact points and
+    /// preferences; never the audit trail or the links).
     async fn load(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Loaded>, ServiceError> {
-        let query = Query::partition(crate::store::keys::person_pk(district, id))
-            .sort(SortKey::Between(PERSON_SK.into(), "CP$".into()));
-        let mut items = self.table.query(&query).await.map_err(StoreError::from)?.items;
-        let prefs_key = crate::ports::Key::new(crate::store::keys::person_pk(district, id), PREFS_SK);
-        items.extend(self.table.get(&prefs_key).await.map_err(StoreError::from)?);
-        let mut loaded: Option<Loaded> = None;
-        let mut contacts = Vec::new();
-        let mut record = PreferenceRecord::default();
-        for item in items {
-            let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
-            if sk == PERSON_SK {
-                let schools = item
-                    .get("schools")
-                    .cloned()
-                    .map(serde_json::from_value::<Vec<SchoolId>>)
-                    .transpose()
-                    .map_err(corrupt)?
-                    .unwrap_or_default();
-                loaded = Some(Loaded {
-                    id: id.clone(),
-                    schools,
-                    household: item.get("household").and_then(Value::as_str).map(str::to_string),
-                    active: item.get("active") != Some(&Value::Bool(false)),
-                    channels: Vec::new(),
-                    record: PreferenceRecord::default(),
-                });
-            } else if sk.starts_with(CONTACT_SK_PREFIX) {
-                contacts.push(serde_json::from_value::<ContactPoint>(Value::Object(item)).map_err(corrupt)?);
-            } else if sk == PREFS_SK {
-                record = record_from_item(item)?;
-            }
-        }
-        Ok(loaded.map(|mut person| {
-            person.channels = channels_of(&contacts);
-            person.record = record;
-            person
+        Ok(self.people.with_preferences(district, id).await?.map(|person| Loaded {
+            channels: channels_of(&person.contacts),
+            id: person.id,
+            schools: person.schools,
+            household: person.household,
+            active: person.active,
+            record: person.preferences,
         }))
     }
 
@@ -486,11 +448,7 @@ impl PreferenceService {
     }
 
     async fn all_schools(&self, district: &DistrictId) -> Result<Vec<SchoolId>, ServiceError> {
-        let items = crate::store::query_all(self.table.as_ref(), Query::partition(schools_pk(district))).await?;
-        items
-            .iter()
-            .map(|item| SchoolId::parse(item.get("sk").and_then(Value::as_str).unwrap_or_default()).map_err(corrupt))
-            .collect()
+        Ok(self.roster.schools(district).await?)
     }
 
     async fn batch_people(

@@ -15,16 +15,15 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::domain::{DeliveryState, EmailAddress, EmailStatus, PhoneNumber};
-use crate::ports::{Clock, Condition, Table};
+use crate::ports::Clock;
 use crate::receipts::{Receipt, ReceiptKind, ReceiptStatus, status_supersedes};
 use crate::services::ServiceError;
-use crate::store::{BroadcastStore, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError, record_item};
-
-/// How long a receipt for an unknown message is kept.
-const UNMATCHED_TTL_SECONDS: i64 = 30 * 24 * 3600;
+use crate::store::{
+    BroadcastStore, EmailStatusStore, KeptReceipt, NumberStatus, SmsStatusStore, StoreError, Stores,
+    UnmatchedReceiptStore,
+};
 
 /// One provider event, as applying needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,10 +72,10 @@ pub enum Applied {
 /// Applies receipts to deliveries and contact statuses.
 #[derive(Clone)]
 pub struct ReceiptService {
-    table: Arc<dyn Table>,
     broadcasts: BroadcastStore,
     sms_status: SmsStatusStore,
     email_status: EmailStatusStore,
+    unmatched: UnmatchedReceiptStore,
     clock: Arc<dyn Clock>,
 }
 
@@ -91,13 +90,13 @@ fn final_status(state: DeliveryState, reason: Option<&str>) -> Option<ReceiptSta
 }
 
 impl ReceiptService {
-    /// The service over the table.
-    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>) -> Self {
+    /// The service over the stores; `clock` dates what it records.
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>) -> Self {
         Self {
-            broadcasts: BroadcastStore::new(Arc::clone(&table)),
-            sms_status: SmsStatusStore::new(Arc::clone(&table)),
-            email_status: EmailStatusStore::new(Arc::clone(&table)),
-            table,
+            broadcasts: stores.broadcasts.clone(),
+            sms_status: stores.sms_status.clone(),
+            email_status: stores.email_status.clone(),
+            unmatched: stores.unmatched_receipts.clone(),
             clock,
         }
     }
@@ -139,7 +138,7 @@ impl ReceiptService {
                     let record = NumberStatus { number, status, last_event_at: at, last_event: what };
                     self.sms_status.record_with(&district, &record, &event_id, write_delivery).await.map(|_| ())
                 }
-                _ => self.table.transact_write(write_delivery).await.map_err(StoreError::from),
+                _ => self.broadcasts.put_deliveries(&district, &broadcast, std::slice::from_ref(&delivery)).await,
             },
             ReceiptKind::Email => {
                 let status = match event.status {
@@ -155,7 +154,7 @@ impl ReceiptService {
                         .record_with(&district, &address, status, (at, &what, &event_id), write_delivery)
                         .await
                         .map(|_| ()),
-                    _ => self.table.transact_write(write_delivery).await.map_err(StoreError::from),
+                    _ => self.broadcasts.put_deliveries(&district, &broadcast, std::slice::from_ref(&delivery)).await,
                 }
             }
         };
@@ -175,14 +174,17 @@ impl ReceiptService {
     }
 
     async fn keep_unmatched(&self, event: &ReceiptEvent, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        let body = json!({
-            "provider_message_id": event.provider_message_id, "kind": event.kind, "status": event.status,
-            "final": event.is_final, "raw_code": event.raw_code, "occurred_at": event.occurred_at,
-            "source": event.source, "received_at": now, "expires_at": now.timestamp() + UNMATCHED_TTL_SECONDS,
-        });
-        let sk = format!("{}#{}", event.provider_message_id, event.status.as_str());
-        let item = record_item(unmatched_pk(now), sk, &body)?;
-        self.table.put(item, Condition::None).await.map_err(StoreError::from)?;
+        let kept = KeptReceipt {
+            provider_message_id: event.provider_message_id.clone(),
+            kind: event.kind,
+            status: event.status,
+            is_final: event.is_final,
+            raw_code: event.raw_code.clone(),
+            occurred_at: event.occurred_at,
+            source: event.source.clone(),
+            received_at: now,
+        };
+        self.unmatched.keep(&kept).await?;
         tracing::info!(source = %event.source, "receipt for an unknown message kept");
         Ok(())
     }
@@ -195,53 +197,30 @@ impl ReceiptService {
         let now = self.clock.now();
         let mut applied = 0;
         for hour in [now - chrono::Duration::hours(1), now] {
-            let pk = unmatched_pk(hour);
-            let items =
-                crate::store::query_all(self.table.as_ref(), crate::ports::Query::partition(pk.clone())).await?;
-            for item in items {
-                let sk = item.get("sk").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
-                let text = |name: &str| item.get(name).and_then(serde_json::Value::as_str).map(str::to_string);
-                let (Some(kind), Some(status), Some(id)) =
-                    (field(&item, "kind"), field(&item, "status"), text("provider_message_id"))
-                else {
-                    continue;
-                };
-                let event = ReceiptEvent {
-                    provider_message_id: id,
-                    kind,
-                    status,
-                    is_final: item.get("final").and_then(serde_json::Value::as_bool).unwrap_or(true),
-                    raw_code: text("raw_code"),
-                    occurred_at: field(&item, "occurred_at"),
-                    source: text("source").unwrap_or_default(),
-                };
+            for kept in self.unmatched.kept_in_hour(hour).await? {
                 let Some((district, broadcast, _)) =
-                    self.broadcasts.by_provider_message(&event.provider_message_id).await?
+                    self.broadcasts.by_provider_message(&kept.provider_message_id).await?
                 else {
                     continue;
                 };
                 tracing::debug!(%district, %broadcast, "a kept receipt found its message");
+                let event = ReceiptEvent {
+                    provider_message_id: kept.provider_message_id.clone(),
+                    kind: kept.kind,
+                    status: kept.status,
+                    is_final: kept.is_final,
+                    raw_code: kept.raw_code.clone(),
+                    occurred_at: kept.occurred_at,
+                    source: kept.source.clone(),
+                };
                 if self.apply(&event).await? != Applied::Unmatched {
                     applied += 1;
                 }
-                self.table
-                    .delete(&crate::ports::Key::new(pk.clone(), sk), Condition::None)
-                    .await
-                    .map_err(StoreError::from)?;
+                self.unmatched.forget(&kept).await?;
             }
         }
         Ok(applied)
     }
-}
-
-/// A kept receipt's attribute read back as its type.
-fn field<T: serde::de::DeserializeOwned>(item: &crate::ports::Item, name: &str) -> Option<T> {
-    item.get(name).cloned().and_then(|value| serde_json::from_value(value).ok())
-}
-
-/// Receipts for unknown messages are kept by the hour they arrived.
-fn unmatched_pk(at: DateTime<Utc>) -> String {
-    format!("SYSTEM#UNMATCHED_RECEIPTS#{}", at.format("%Y%m%d%H"))
 }
 
 #[cfg(test)]
@@ -253,9 +232,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_receipt_that_beat_its_message_is_applied_once_the_message_is_recorded() -> Result<(), ServiceError> {
-        let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?);
+        let stores = Stores::new(Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?));
         let clock = Arc::new(FixedClock::midday_today());
-        let service = ReceiptService::new(table.clone(), clock.clone());
+        let service = ReceiptService::new(&stores, clock.clone());
         let event = ReceiptEvent {
             provider_message_id: "m-1".into(),
             kind: ReceiptKind::Sms,
@@ -283,7 +262,7 @@ mod tests {
             attempts: 1,
             updated_at: clock.now(),
         };
-        let store = BroadcastStore::new(table.clone());
+        let store = stores.broadcasts.clone();
         store.put_deliveries(&district, &broadcast, &[sent]).await?;
         assert_eq!(service.reapply_unmatched().await?, 1);
         let recorded = store.delivery(&district, &broadcast, "sms:+16175552345").await?;

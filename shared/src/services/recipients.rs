@@ -12,46 +12,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use crate::domain::{
-    Audience, ContactPoint, DistrictId, ListTarget, PersonId, PersonRole, PreferenceRecord, RecipientList, SchoolId,
-};
-use crate::ports::{Clock, Query, SortKey, Table};
+use crate::domain::{Audience, DistrictId, ListTarget, PersonId, PersonRole, RecipientList, SchoolId};
+use crate::ports::Clock;
 use crate::services::{ListService, ServiceError};
-use crate::store::keys::person_pk;
-use crate::store::keys::{CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK};
-use crate::store::{ListStore, PREFS_SK, PeopleStore, StoreError, query_all, record_from_item};
-
-/// People read per batch of queries.
-const READ_BATCH: usize = 128;
+pub use crate::store::Contactable;
+use crate::store::{CONTACTABLES_PER_BATCH as READ_BATCH, ListStore, PeopleStore, Stores};
 /// Batches in flight.
 const READ_CONCURRENCY: usize = 4;
-
-/// What fan-out reads of one person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contactable {
-    /// The person.
-    pub id: PersonId,
-    /// Student, guardian or staff.
-    pub role: PersonRole,
-    /// Given name.
-    pub given_name: String,
-    /// Family name.
-    pub family_name: String,
-    /// Schools.
-    pub schools: Vec<SchoolId>,
-    /// False once an import found them gone.
-    pub active: bool,
-    /// Birth date as imported (`YYYY-MM-DD`).
-    pub birth_date: Option<String>,
-    /// Contact points.
-    pub contacts: Vec<ContactPoint>,
-    /// Explicit preferences.
-    pub preferences: PreferenceRecord,
-    /// Guardians with their messenger flag (students).
-    pub guardians: Vec<(PersonId, bool)>,
-}
 
 /// A person to reach and the students through whom they are reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,67 +40,10 @@ pub struct Recipients {
     pub inactive: Vec<PersonId>,
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-/// Reads one person's partition into what fan-out needs (`None`: no such person).
-pub async fn read_contactable(
-    people: &PeopleStore,
-    district: &DistrictId,
-    id: &PersonId,
-) -> Result<Option<Contactable>, StoreError> {
-    contactable_from(id, people.partition(district, id).await?)
-}
-
-/// What fan-out needs of a person, from their partition's items.
-fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Option<Contactable>, StoreError> {
-    let mut found: Option<Contactable> = None;
-    let mut contacts = Vec::new();
-    let mut preferences = PreferenceRecord::default();
-    let mut guardians = Vec::new();
-    for item in items {
-        let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
-        let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
-        if sk == PERSON_SK {
-            let role = serde_json::from_value(item.get("role").cloned().unwrap_or_default()).map_err(corrupt)?;
-            let schools = match item.get("schools") {
-                Some(value) => serde_json::from_value(value.clone()).map_err(corrupt)?,
-                None => Vec::new(),
-            };
-            found = Some(Contactable {
-                id: id.clone(),
-                role,
-                given_name: text("given_name").unwrap_or_default(),
-                family_name: text("family_name").unwrap_or_default(),
-                schools,
-                active: item.get("active") != Some(&Value::Bool(false)),
-                birth_date: text("birth_date"),
-                contacts: Vec::new(),
-                preferences: PreferenceRecord::default(),
-                guardians: Vec::new(),
-            });
-        } else if sk.starts_with(CONTACT_SK_PREFIX) {
-            contacts.push(serde_json::from_value::<ContactPoint>(Value::Object(item)).map_err(corrupt)?);
-        } else if sk == PREFS_SK {
-            preferences = record_from_item(item)?;
-        } else if sk.starts_with(GUARDIAN_SK_PREFIX) {
-            let guardian = PersonId::parse(text("guardian").unwrap_or_default()).map_err(corrupt)?;
-            guardians.push((guardian, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)));
-        }
-    }
-    Ok(found.map(|mut person| {
-        person.contacts = contacts;
-        person.preferences = preferences;
-        person.guardians = guardians;
-        person
-    }))
-}
-
 /// Resolves broadcast audiences.
 #[derive(Clone)]
 pub struct RecipientResolver {
-    table: Arc<dyn Table>,
+    people: PeopleStore,
     lists: ListService,
     list_store: ListStore,
     clock: Arc<dyn Clock>,
@@ -152,8 +62,8 @@ struct Wanted {
 
 impl RecipientResolver {
     /// A resolver over the table.
-    pub fn new(table: Arc<dyn Table>, lists: ListService, clock: Arc<dyn Clock>) -> Self {
-        Self { lists, list_store: ListStore::new(Arc::clone(&table)), table, clock }
+    pub fn new(stores: &Stores, lists: ListService, clock: Arc<dyn Clock>) -> Self {
+        Self { people: stores.people.clone(), lists, list_store: stores.lists.clone(), clock }
     }
 
     /// Reads many people's partitions, 128 queries at a time
@@ -167,34 +77,10 @@ impl RecipientResolver {
         let mut read: Vec<(PersonId, Option<Contactable>)> = Vec::with_capacity(ids.len());
         let batches: Vec<&[PersonId]> = ids.chunks(READ_BATCH).collect();
         for group in batches.chunks(READ_CONCURRENCY) {
-            let reads = group.iter().map(|batch| self.read_batch(district, batch));
+            let reads = group.iter().map(|batch| self.people.contactables(district, batch));
             read.extend(futures::future::try_join_all(reads).await?.into_iter().flatten());
         }
         read.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(read)
-    }
-
-    async fn read_batch(
-        &self,
-        district: &DistrictId,
-        ids: &[PersonId],
-    ) -> Result<Vec<(PersonId, Option<Contactable>)>, ServiceError> {
-        // Profile, contact points, guardian links and preferences sort from
-        // `#PERSON` to `PREFS`; memberships, sections and students after them
-        // are not needed (the audit trail between is usually empty).
-        let range = || SortKey::Between(PERSON_SK.into(), PREFS_SK.into());
-        let queries: Vec<Query> =
-            ids.iter().map(|id| Query::partition(person_pk(district, id)).sort(range())).collect();
-        let pages = self.table.query_many(&queries).await.map_err(StoreError::from)?;
-        let mut read = Vec::with_capacity(ids.len());
-        for ((id, query), page) in ids.iter().zip(queries).zip(pages) {
-            let mut items = page.items;
-            if page.cursor.is_some() {
-                // A partition past one page (a long preference history): read the rest.
-                items.extend(query_all(self.table.as_ref(), query.after(page.cursor)).await?);
-            }
-            read.push((id.clone(), contactable_from(id, items)?));
-        }
         Ok(read)
     }
 

@@ -19,15 +19,13 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::domain::{DistrictId, PhoneNumber, ReplyIntent, SmsStatus, classify_reply};
-use crate::ports::{Clock, Condition, OutboundSms, SmsGateway, Table, TableError};
+use crate::ports::{Clock, OutboundSms, SmsGateway};
 use crate::services::ServiceError;
-use crate::store::{BroadcastStore, NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, StoreError, record_item};
-
-/// How long an inbound message id is remembered against redelivery.
-const INBOUND_TTL_SECONDS: i64 = 7 * 24 * 3600;
+use crate::store::{
+    BroadcastStore, NumberStatus, REPLY_EVENT_PREFIX, ReplyStore, SmsStatusStore, StoreError, StoredReply, Stores,
+};
 
 /// A text a person sent us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,9 +65,9 @@ pub enum ReplyOutcome {
 /// Handles inbound texts.
 #[derive(Clone)]
 pub struct ReplyService {
-    table: Arc<dyn Table>,
     settings: BroadcastStore,
     sms_status: SmsStatusStore,
+    replies: ReplyStore,
     sms: Arc<dyn SmsGateway>,
     clock: Arc<dyn Clock>,
     default_district: Option<DistrictId>,
@@ -78,15 +76,15 @@ pub struct ReplyService {
 impl ReplyService {
     /// The service; `default_district` takes replies to numbers no district lists.
     pub fn new(
-        table: Arc<dyn Table>,
+        stores: &Stores,
         sms: Arc<dyn SmsGateway>,
         clock: Arc<dyn Clock>,
         default_district: Option<DistrictId>,
     ) -> Self {
         Self {
-            settings: BroadcastStore::new(Arc::clone(&table)),
-            sms_status: SmsStatusStore::new(Arc::clone(&table)),
-            table,
+            settings: stores.broadcasts.clone(),
+            sms_status: stores.sms_status.clone(),
+            replies: stores.replies.clone(),
             sms,
             clock,
             default_district,
@@ -97,21 +95,15 @@ impl ReplyService {
     pub async fn handle(&self, inbound: &InboundSms) -> Result<ReplyOutcome, ServiceError> {
         let now = self.clock.now();
         let received_at = inbound.received_at.unwrap_or(now);
-        let seen = record_item(
-            "SYSTEM#INBOUND".into(),
-            format!("{}#{}", inbound.provider, inbound.provider_message_id),
-            &json!({"expires_at": now.timestamp() + INBOUND_TTL_SECONDS}),
-        )?;
-        match self.table.put(seen, Condition::NotExists).await {
-            Err(TableError::ConditionFailed { .. }) => return Ok(ReplyOutcome::Duplicate),
-            other => other.map_err(StoreError::from)?,
+        if !self.replies.first_sight(&inbound.provider, &inbound.provider_message_id, now).await? {
+            return Ok(ReplyOutcome::Duplicate);
         }
         let district = match self.settings.district_of_number(&inbound.to).await? {
             Some(district) => district,
             None => match &self.default_district {
                 Some(district) => district.clone(),
                 None => {
-                    self.keep("SYSTEM#UNROUTED_REPLIES".into(), inbound, received_at, now).await?;
+                    self.keep(None, inbound, received_at, now).await?;
                     tracing::warn!(provider = %inbound.provider, "reply to a number no district sends from");
                     return Ok(ReplyOutcome::Unrouted);
                 }
@@ -130,7 +122,7 @@ impl ReplyService {
             }
             ReplyIntent::Help => ReplyOutcome::Helped,
             ReplyIntent::None => {
-                self.keep(format!("D#{district}#REPLIES"), inbound, received_at, now).await?;
+                self.keep(Some(&district), inbound, received_at, now).await?;
                 tracing::info!(%district, provider = %inbound.provider, "reply stored for staff");
                 return Ok(ReplyOutcome::Stored);
             }
@@ -173,18 +165,19 @@ impl ReplyService {
 
     async fn keep(
         &self,
-        pk: String,
+        district: Option<&DistrictId>,
         inbound: &InboundSms,
         received_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        let body = json!({
-            "from": inbound.from, "to": inbound.to, "body": inbound.body, "provider": inbound.provider,
-            "received_at": received_at, "expires_at": now.timestamp() + 365 * 24 * 3600,
-        });
-        let sk = format!("{}#{}", received_at.format("%Y%m%dT%H%M%S%.6fZ"), inbound.provider_message_id);
-        self.table.put(record_item(pk, sk, &body)?, Condition::None).await.map_err(StoreError::from)?;
-        Ok(())
+        let reply = StoredReply {
+            from: inbound.from.as_e164().to_string(),
+            to: inbound.to.clone(),
+            body: inbound.body.clone(),
+            provider: inbound.provider.clone(),
+            received_at,
+        };
+        Ok(self.replies.keep(district, &reply, &inbound.provider_message_id, now).await?)
     }
 }
 

@@ -24,10 +24,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::roles::{Assignment, Grants, RoleDefinition, RoleInput, find_role};
 use crate::domain::{DomainError, PersonId, PersonRole, Principal, Role, SchoolId};
-use crate::ports::{Clock, Table};
+use crate::ports::Clock;
 use crate::services::ServiceError;
 use crate::store::roles::RoleStore;
-use crate::store::{RosterIndex, StoreError};
+use crate::store::{RosterIndex, StoreError, Stores};
 
 mod csv_rows;
 
@@ -186,9 +186,9 @@ pub struct RoleService {
 }
 
 impl RoleService {
-    /// A service over the table; `clock` dates assignments and role changes.
-    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>) -> Self {
-        Self { store: RoleStore::new(Arc::clone(&table)), index: RosterIndex::new(table), clock }
+    /// A service over the stores; `clock` dates assignments and role changes.
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>) -> Self {
+        Self { store: stores.roles.clone(), index: stores.roster.clone(), clock }
     }
 
     /// What the caller may do and where: their token's roles plus the roles

@@ -45,10 +45,10 @@ use crate::domain::{
     Broadcast, BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber,
     PlannedDelivery, SmsStatus,
 };
-use crate::ports::{Clock, EmailGateway, GatewayError, Ids, OutboundEmail, OutboundSms, SmsGateway, Table};
+use crate::ports::{Clock, EmailGateway, GatewayError, Ids, OutboundEmail, OutboundSms, SmsGateway};
 use crate::services::ServiceError;
 use crate::store::{
-    BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError,
+    BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError, Stores,
 };
 
 /// How a send worker behaves.
@@ -143,7 +143,7 @@ fn failure_reason(error: &GatewayError) -> &'static str {
 impl SendService {
     /// A sender over the table and the two gateways.
     pub fn new(
-        table: Arc<dyn Table>,
+        stores: &Stores,
         sms: Arc<dyn SmsGateway>,
         email: Arc<dyn EmailGateway>,
         clock: Arc<dyn Clock>,
@@ -151,11 +151,11 @@ impl SendService {
         settings: SendSettings,
     ) -> Self {
         Self {
-            broadcasts: BroadcastStore::new(Arc::clone(&table)),
+            broadcasts: stores.broadcasts.clone(),
             sms,
             email,
-            sms_status: SmsStatusStore::new(Arc::clone(&table)),
-            email_status: EmailStatusStore::new(table),
+            sms_status: stores.sms_status.clone(),
+            email_status: stores.email_status.clone(),
             clock,
             ids,
             limiter: Arc::new(RateLimiter::new(settings.per_second)),

@@ -10,7 +10,7 @@
 //! gsi2 `D#d#S#s`, a section's item and enrollments, a person's sections,
 //! a person's profile item, and the district's schools.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt as _, TryStreamExt as _};
@@ -107,16 +107,22 @@ impl RosterIndex {
         Self { table }
     }
 
-    /// Ids of the district's schools (the `D#d#SCHOOLS` partition).
-    pub async fn schools(&self, district: &DistrictId) -> Result<Vec<SchoolId>, StoreError> {
+    /// The district's schools with their names (the `D#d#SCHOOLS` partition).
+    pub async fn school_names(&self, district: &DistrictId) -> Result<BTreeMap<SchoolId, String>, StoreError> {
         let items = query_all(self.table.as_ref(), Query::partition(schools_pk(district))).await?;
         items
             .iter()
             .map(|item| {
                 let id = item.get("sk").and_then(Value::as_str).unwrap_or_default();
-                SchoolId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
+                let name = item.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                Ok((SchoolId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?, name))
             })
             .collect()
+    }
+
+    /// Ids of the district's schools (the `D#d#SCHOOLS` partition).
+    pub async fn schools(&self, district: &DistrictId) -> Result<Vec<SchoolId>, StoreError> {
+        Ok(self.school_names(district).await?.into_keys().collect())
     }
 
     /// Ids of a school's active people with the role, in index order; with

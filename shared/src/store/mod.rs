@@ -4,13 +4,22 @@
 //!
 //! - `keys`: every key and index key, and the layout table.
 //! - `people`: people, contact points, school memberships.
+//! - `contactable`: the one reader of what fan-out, personal messages and
+//!   preferences need of a person.
 //! - `roster`: what an import writes and removes, record by record.
 //! - `imports`: import definitions and their runs.
 //! - `sms_status`: each number's SMS status, history, and the not-Ok index.
 //! - `broadcasts`: broadcasts, deliveries, plan checkpoints, the schedule, district settings.
 //! - `lists`: list definitions, and the roster indexes list membership reads.
+//! - `preferences`: preference records, their audit trail, district defaults.
+//! - `email_status`: each address's email status and the not-Ok index.
+//! - `roles`: custom roles and role assignments.
+//! - `replies`: inbound markers and replies kept for staff or the operator.
+//! - `unmatched_receipts`: receipts kept until their message is recorded.
+//! - `stores`: every store over one table, as the composition root hands them out.
 
 mod broadcasts;
+mod contactable;
 mod email_status;
 mod error;
 mod imports;
@@ -19,14 +28,18 @@ pub mod keys;
 mod lists;
 mod people;
 mod preferences;
+mod replies;
 pub mod roles;
 mod roster;
 mod sms_status;
+mod stores;
+mod unmatched_receipts;
 
 pub use broadcasts::{
     BroadcastStore, ChunkClaim, ChunkState, DELIVERY_SK_PREFIX, DeliveryPage, DueBroadcast, SCHEDULED_BROADCASTS_PK,
     broadcast_pk,
 };
+pub use contactable::{CONTACTABLES_PER_BATCH, Contactable};
 pub use email_status::{AddressStatus, EmailStatusStore, TRANSIENT_BOUNCES_TO_PERMANENT};
 pub use error::StoreError;
 pub use imports::ImportStore;
@@ -34,5 +47,8 @@ pub use items::{query_all, record_from, record_item};
 pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};
+pub use replies::{ReplyStore, StoredReply};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
 pub use sms_status::{NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, not_ok_pk};
+pub use stores::Stores;
+pub use unmatched_receipts::{KeptReceipt, UnmatchedReceiptStore};

@@ -45,7 +45,7 @@ fn to_value<T: Serialize>(record: &T) -> Result<Value, StoreError> {
 /// Reads and writes people.
 #[derive(Clone)]
 pub struct PeopleStore {
-    table: Arc<dyn Table>,
+    pub(super) table: Arc<dyn Table>,
 }
 
 impl PeopleStore {
@@ -157,7 +157,8 @@ impl PeopleStore {
         district: &DistrictId,
         student: &PersonId,
     ) -> Result<Vec<(PersonId, bool)>, StoreError> {
-        self.links(district, student, super::keys::GUARDIAN_SK_PREFIX, "guardian").await
+        let links = self.links(district, student, super::keys::GUARDIAN_SK_PREFIX, "guardian").await?;
+        Ok(links.into_iter().map(|(id, messenger, _)| (id, messenger)).collect())
     }
 
     /// Students of a guardian with the messenger flag of each link.
@@ -166,7 +167,19 @@ impl PeopleStore {
         district: &DistrictId,
         guardian: &PersonId,
     ) -> Result<Vec<(PersonId, bool)>, StoreError> {
-        self.links(district, guardian, super::keys::STUDENT_SK_PREFIX, "student").await
+        let links = self.links(district, guardian, super::keys::STUDENT_SK_PREFIX, "student").await?;
+        Ok(links.into_iter().map(|(id, messenger, _)| (id, messenger)).collect())
+    }
+
+    /// Students of a guardian with the kind of each relationship (`parent`,
+    /// `guardian` ... as imported), in id order.
+    pub async fn students_with_relationship(
+        &self,
+        district: &DistrictId,
+        guardian: &PersonId,
+    ) -> Result<Vec<(PersonId, String)>, StoreError> {
+        let links = self.links(district, guardian, super::keys::STUDENT_SK_PREFIX, "student").await?;
+        Ok(links.into_iter().map(|(id, _, kind)| (id, kind)).collect())
     }
 
     async fn links(
@@ -175,7 +188,7 @@ impl PeopleStore {
         person: &PersonId,
         prefix: &str,
         other: &str,
-    ) -> Result<Vec<(PersonId, bool)>, StoreError> {
+    ) -> Result<Vec<(PersonId, bool, String)>, StoreError> {
         let query = Query::partition(person_pk(district, person)).sort(SortKey::BeginsWith(prefix.into()));
         query_all(self.table.as_ref(), query)
             .await?
@@ -183,7 +196,9 @@ impl PeopleStore {
             .map(|item| {
                 let id = PersonId::parse(item.get(other).and_then(Value::as_str).unwrap_or_default())
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((id, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)))
+                let messenger = item.get("messenger").and_then(Value::as_bool).unwrap_or(false);
+                let kind = item.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+                Ok((id, messenger, kind))
             })
             .collect()
     }

@@ -15,11 +15,12 @@ use crate::domain::{
     BroadcastInput, Channel, ContactInput, ContactReason, Person, PersonInput, PreferenceDefaults, PreferenceRecord,
     PreferenceSource, Principal, Region, Role, Setting, TextConsent,
 };
+use crate::ports::{Condition, Table};
 use crate::ports::{FixedClock, GatewayError, RandomIds, SentSms, WorkQueue};
 use crate::receipts::{ReceiptKind, ReceiptStatus};
 use crate::root::{Ports, Services, Wiring};
 use crate::services::{BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
-use crate::store::{PREFS_SK, PeopleStore};
+use crate::store::{PREFS_SK, PeopleStore, record_item};
 
 const NUMBER: &str = "+16175552345";
 

@@ -7,8 +7,9 @@ use super::*;
 use crate::adapters::local::EmbeddedTable;
 use crate::domain::roles::Permissions;
 use crate::domain::{ContactReason, DistrictId, Person};
-use crate::ports::FixedClock;
+use crate::ports::{FixedClock, Table as _};
 use crate::store::PeopleStore;
+use crate::store::Stores;
 use crate::store::keys::schools_pk;
 
 fn district() -> DistrictId {
@@ -60,7 +61,7 @@ async fn service() -> Result<(Arc<EmbeddedTable>, RoleService), ServiceError> {
         };
         people.create(&district(), &person).await?;
     }
-    Ok((table.clone(), RoleService::new(table, Arc::new(FixedClock::midday_today()))))
+    Ok((table.clone(), RoleService::new(&Stores::new(table), Arc::new(FixedClock::midday_today()))))
 }
 
 fn role_input(id: &str, permissions: &[&str]) -> RoleInput {

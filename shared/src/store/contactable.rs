@@ -1,0 +1,138 @@
+//! The one reader of a person's partition for the use cases that need
+//! more than the profile: fan-out (profile, contact points, guardian links,
+//! preferences), personal messages and the preference service. Every
+//! decoding of the profile item for them lives here.
+
+use serde_json::Value;
+
+use super::keys::{CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK, person_pk};
+use super::{PREFS_SK, PeopleStore, StoreError, query_all, record_from_item};
+use crate::domain::{ContactPoint, DistrictId, PersonId, PersonRole, PreferenceRecord, SchoolId};
+use crate::ports::{Key, Query, SortKey};
+
+/// People read per batch of queries ([`PeopleStore::contactables`]).
+pub const CONTACTABLES_PER_BATCH: usize = 128;
+
+/// What fan-out reads of one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contactable {
+    /// The person.
+    pub id: PersonId,
+    /// Student, guardian or staff.
+    pub role: PersonRole,
+    /// Given name.
+    pub given_name: String,
+    /// Family name.
+    pub family_name: String,
+    /// Schools.
+    pub schools: Vec<SchoolId>,
+    /// False once an import found them gone.
+    pub active: bool,
+    /// Birth date as imported (`YYYY-MM-DD`).
+    pub birth_date: Option<String>,
+    /// The household whose shared phone settings reach them, if any.
+    pub household: Option<String>,
+    /// Contact points.
+    pub contacts: Vec<ContactPoint>,
+    /// Explicit preferences.
+    pub preferences: PreferenceRecord,
+    /// Guardians with their messenger flag (students).
+    pub guardians: Vec<(PersonId, bool)>,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// What fan-out needs of a person, from their partition's items.
+fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Option<Contactable>, StoreError> {
+    let mut found: Option<Contactable> = None;
+    let mut contacts = Vec::new();
+    let mut preferences = PreferenceRecord::default();
+    let mut guardians = Vec::new();
+    for item in items {
+        let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
+        if sk == PERSON_SK {
+            let role = serde_json::from_value(item.get("role").cloned().unwrap_or_default()).map_err(corrupt)?;
+            let schools = match item.get("schools") {
+                Some(value) => serde_json::from_value(value.clone()).map_err(corrupt)?,
+                None => Vec::new(),
+            };
+            found = Some(Contactable {
+                id: id.clone(),
+                role,
+                given_name: text("given_name").unwrap_or_default(),
+                family_name: text("family_name").unwrap_or_default(),
+                schools,
+                active: item.get("active") != Some(&Value::Bool(false)),
+                birth_date: text("birth_date"),
+                household: text("household"),
+                contacts: Vec::new(),
+                preferences: PreferenceRecord::default(),
+                guardians: Vec::new(),
+            });
+        } else if sk.starts_with(CONTACT_SK_PREFIX) {
+            contacts.push(serde_json::from_value::<ContactPoint>(Value::Object(item)).map_err(corrupt)?);
+        } else if sk == PREFS_SK {
+            preferences = record_from_item(item)?;
+        } else if sk.starts_with(GUARDIAN_SK_PREFIX) {
+            let guardian = PersonId::parse(text("guardian").unwrap_or_default()).map_err(corrupt)?;
+            guardians.push((guardian, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)));
+        }
+    }
+    Ok(found.map(|mut person| {
+        person.contacts = contacts;
+        person.preferences = preferences;
+        person.guardians = guardians;
+        person
+    }))
+}
+
+impl PeopleStore {
+    /// Everything fan-out needs of a person, from their whole partition
+    /// (`None`: no such person).
+    pub async fn contactable(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Contactable>, StoreError> {
+        contactable_from(id, self.partition(district, id).await?)
+    }
+
+    /// [`Self::contactable`] for many people in one request (up to
+    /// [`CONTACTABLES_PER_BATCH`]): each partition only from the profile to
+    /// the preferences — contact points and guardian links sort between them;
+    /// memberships, sections and students after them are not read.
+    pub async fn contactables(
+        &self,
+        district: &DistrictId,
+        ids: &[PersonId],
+    ) -> Result<Vec<(PersonId, Option<Contactable>)>, StoreError> {
+        let range = || SortKey::Between(PERSON_SK.into(), PREFS_SK.into());
+        let queries: Vec<Query> =
+            ids.iter().map(|id| Query::partition(person_pk(district, id)).sort(range())).collect();
+        let pages = self.table.query_many(&queries).await?;
+        let mut read = Vec::with_capacity(ids.len());
+        for ((id, query), page) in ids.iter().zip(queries).zip(pages) {
+            let mut items = page.items;
+            if page.cursor.is_some() {
+                // A partition past one page (a long preference history): read the rest.
+                items.extend(query_all(self.table.as_ref(), query.after(page.cursor)).await?);
+            }
+            read.push((id.clone(), contactable_from(id, items)?));
+        }
+        Ok(read)
+    }
+
+    /// What the preference service needs of a person: the profile and
+    /// contact points (one range, `#PERSON` to `CP#…`) and the preferences
+    /// item — never the growing audit trail or the links.
+    pub async fn with_preferences(
+        &self,
+        district: &DistrictId,
+        id: &PersonId,
+    ) -> Result<Option<Contactable>, StoreError> {
+        let pk = person_pk(district, id);
+        let query = Query::partition(pk.clone()).sort(SortKey::Between(PERSON_SK.into(), "CP$".into()));
+        let mut items = self.table.query(&query).await?.items;
+        items.extend(self.table.get(&Key::new(pk, PREFS_SK)).await?);
+        contactable_from(id, items)
+    }
+}

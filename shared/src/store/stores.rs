@@ -1,0 +1,65 @@
+//! Every typed store over one table: what the composition root hands the
+//! services, so that no service holds the table itself.
+
+use std::sync::Arc;
+
+use super::{
+    BroadcastStore, EmailStatusStore, ImportStore, ListStore, PeopleStore, PreferenceStore, ReplyStore, RosterIndex,
+    SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
+};
+use crate::domain::{DistrictId, ImportId};
+use crate::ports::Table;
+use crate::store::RosterWriter;
+
+/// The typed stores, each a cheap handle over the same table.
+#[derive(Clone)]
+pub struct Stores {
+    /// People, contact points, links and what fan-out reads of a person.
+    pub people: PeopleStore,
+    /// Schools, memberships, sections and profiles, as lists read them.
+    pub roster: RosterIndex,
+    /// Saved lists.
+    pub lists: ListStore,
+    /// Broadcasts, deliveries, plan checkpoints, the schedule, district settings.
+    pub broadcasts: BroadcastStore,
+    /// Preferences, their audit trail and the district's defaults.
+    pub preferences: PreferenceStore,
+    /// Numbers' SMS statuses.
+    pub sms_status: SmsStatusStore,
+    /// Addresses' email statuses.
+    pub email_status: EmailStatusStore,
+    /// Import definitions and runs.
+    pub imports: ImportStore,
+    /// Custom roles and assignments.
+    pub roles: RoleStore,
+    /// Inbound markers and kept replies.
+    pub replies: ReplyStore,
+    /// Receipts kept until their message is recorded.
+    pub unmatched_receipts: UnmatchedReceiptStore,
+    table: Arc<dyn Table>,
+}
+
+impl Stores {
+    /// Every store over `table`.
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self {
+            people: PeopleStore::new(Arc::clone(&table)),
+            roster: RosterIndex::new(Arc::clone(&table)),
+            lists: ListStore::new(Arc::clone(&table)),
+            broadcasts: BroadcastStore::new(Arc::clone(&table)),
+            preferences: PreferenceStore::new(Arc::clone(&table)),
+            sms_status: SmsStatusStore::new(Arc::clone(&table)),
+            email_status: EmailStatusStore::new(Arc::clone(&table)),
+            imports: ImportStore::new(Arc::clone(&table)),
+            roles: RoleStore::new(Arc::clone(&table)),
+            replies: ReplyStore::new(Arc::clone(&table)),
+            unmatched_receipts: UnmatchedReceiptStore::new(Arc::clone(&table)),
+            table,
+        }
+    }
+
+    /// A writer for one import run's records (buffers and batches its writes).
+    pub fn roster_writer(&self, district: DistrictId, import: ImportId) -> RosterWriter {
+        RosterWriter::new(Arc::clone(&self.table), district, import)
+    }
+}
