@@ -114,7 +114,7 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
 
 #[tokio::test]
 async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
-    use schoolbell::domain::{BroadcastId, Channel, Delivery, PhoneNumber, SmsStatus};
+    use schoolbell::domain::{BroadcastId, Channel, Delivery, DeliveryPoint, PhoneNumber, SmsStatus};
     use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
     use schoolbell::services::{Applied, InboundSms, ReceiptEvent};
     use schoolbell::store::SmsStatusStore;
@@ -127,7 +127,7 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
     let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_sms(carrier.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
     let sent = Delivery {
-        point: "sms:+16175552345".into(),
+        point: DeliveryPoint::parse("sms:+16175552345").unwrap(),
         channel: Some(Channel::Text),
         people: vec![],
         state: DeliveryState::Sent,
@@ -153,7 +153,10 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
     };
     assert_eq!(receipts.apply(&landline).await.ok(), Some(Applied::Recorded));
     assert_eq!(receipts.apply(&landline).await.ok(), Some(Applied::Unchanged), "a replay");
-    let recorded = store.delivery(&district, &broadcast, "sms:+16175552345").await.unwrap_or_default();
+    let recorded = store
+        .delivery(&district, &broadcast, &DeliveryPoint::parse("sms:+16175552345").unwrap())
+        .await
+        .unwrap_or_default();
     assert_eq!(recorded.map(|d| (d.state, d.raw_code)), Some((DeliveryState::Failed, Some("30006".into()))));
     let statuses = SmsStatusStore::new(table.clone());
     let not_ok = statuses.not_ok(&district, &[]).await.unwrap_or_default();

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use schoolbell::adapters::local::{EmbeddedTable, LocalQueue, Outbox};
 use schoolbell::domain::{
     Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastId, BroadcastKind, BroadcastState, Channel,
-    ContactReason, DeliveryState, DistrictId, ListTarget, PersonId, PlannedDelivery, Task,
+    ContactReason, ContactValue, DeliveryState, DistrictId, ListTarget, PersonId, PhoneNumber, PlannedDelivery, Task,
 };
 use schoolbell::ports::{
     FixedClock, GatewayError, OutboundSms, RandomIds, SentSms, SmsGateway, SystemClock, WorkQueue,
@@ -89,7 +89,7 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
     let planned: Vec<PlannedDelivery> = (0..messages)
         .map(|n| PlannedDelivery {
             channel: Channel::Text,
-            to: format!("+1617555{:04}", 2000 + n),
+            to: ContactValue::Phone(PhoneNumber::parse_e164(&format!("+1617555{:04}", 2000 + n)).unwrap()),
             people: vec![id(PersonId::parse, &format!("g-{n}"))],
             first_name: None,
             children: vec![],

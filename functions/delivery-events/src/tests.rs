@@ -8,7 +8,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use schoolbell::adapters::local::{EmbeddedTable, SimulatedCarrier};
 use schoolbell::domain::{
-    BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber, SmsStatus,
+    BroadcastId, Channel, Delivery, DeliveryPoint, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber,
+    SmsStatus,
 };
 use schoolbell::ports::{RandomIds, SystemClock, Table};
 use schoolbell::root::{Ports, Services, Wiring};
@@ -32,7 +33,7 @@ async fn world(sent: &[(&str, Channel, &str)]) -> World {
     let deliveries: Vec<Delivery> = sent
         .iter()
         .map(|(point, channel, id)| Delivery {
-            point: (*point).into(),
+            point: DeliveryPoint::parse(point).unwrap(),
             channel: Some(*channel),
             people: vec![],
             state: DeliveryState::Sent,

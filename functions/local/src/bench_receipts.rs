@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use schoolbell::domain::{BroadcastId, Channel, Delivery, DeliveryState, DistrictId, PhoneNumber};
+use schoolbell::domain::{BroadcastId, Channel, Delivery, DeliveryPoint, DeliveryState, DistrictId, PhoneNumber};
 use schoolbell::ports::Table;
 use schoolbell::ports::table::BATCH_CHUNK;
 use schoolbell::store::BroadcastStore;
@@ -122,20 +122,22 @@ async fn sent_deliveries(table: Arc<dyn Table>, numbers: &[String]) -> anyhow::R
     let deliveries: Vec<Delivery> = numbers
         .iter()
         .enumerate()
-        .map(|(i, number)| Delivery {
-            point: format!("sms:{number}"),
-            channel: Some(Channel::Text),
-            people: vec![],
-            state: DeliveryState::Sent,
-            reason: None,
-            provider_message_id: Some(message_id(i)),
-            segments: Some(1),
-            encoding: None,
-            raw_code: None,
-            attempts: 1,
-            updated_at: now,
+        .map(|(i, number)| -> anyhow::Result<Delivery> {
+            Ok(Delivery {
+                point: DeliveryPoint::Sms(PhoneNumber::parse_e164(number)?),
+                channel: Some(Channel::Text),
+                people: vec![],
+                state: DeliveryState::Sent,
+                reason: None,
+                provider_message_id: Some(message_id(i)),
+                segments: Some(1),
+                encoding: None,
+                raw_code: None,
+                attempts: 1,
+                updated_at: now,
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let writes = deliveries.chunks(BATCH_CHUNK).map(|chunk| store.put_deliveries(&district, &broadcast, chunk));
     let results: Vec<_> = futures::stream::iter(writes).buffer_unordered(64).collect().await;
     results.into_iter().collect::<Result<Vec<()>, _>>()?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ReceiptError;
-use crate::domain::{EmailStatus, SmsStatus};
+use crate::domain::{DeliveryReason, EmailStatus, SmsStatus};
 
 /// One provider event about one message to one recipient.
 ///
@@ -100,6 +100,31 @@ impl ReceiptStatus {
         ReceiptStatus::BouncedTransient,
         ReceiptStatus::Complaint,
     ];
+
+    /// The reason a failed delivery records for this status (`None` for
+    /// `Delivered` and `Pending`, which are no failure).
+    pub fn failure_reason(self) -> Option<DeliveryReason> {
+        Some(match self {
+            ReceiptStatus::Delivered | ReceiptStatus::Pending => return None,
+            ReceiptStatus::Landline => DeliveryReason::Landline,
+            ReceiptStatus::TurnedOff => DeliveryReason::TurnedOff,
+            ReceiptStatus::Unconfirmed => DeliveryReason::Unconfirmed,
+            ReceiptStatus::Blocked => DeliveryReason::Blocked,
+            ReceiptStatus::Inactive => DeliveryReason::Inactive,
+            ReceiptStatus::OptOut => DeliveryReason::OptOut,
+            ReceiptStatus::SenderError => DeliveryReason::SenderError,
+            ReceiptStatus::BouncedPermanent => DeliveryReason::BouncedPermanent,
+            ReceiptStatus::BouncedTransient => DeliveryReason::BouncedTransient,
+            ReceiptStatus::Complaint => DeliveryReason::Complaint,
+        })
+    }
+
+    /// The status a failed delivery's reason stands for, when a receipt
+    /// could have recorded it (a refusal at send time that is no receipt
+    /// status, such as `throttled`, stands for none).
+    pub fn of_failure(reason: DeliveryReason) -> Option<ReceiptStatus> {
+        ReceiptStatus::ALL.iter().copied().find(|status| status.failure_reason() == Some(reason))
+    }
 
     /// The status's name in the contract (`turned_off`, `opt_out` ...).
     pub fn as_str(self) -> &'static str {

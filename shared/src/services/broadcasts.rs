@@ -20,8 +20,8 @@ use serde::Serialize;
 use crate::domain::roles::Grants;
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery,
-    DeliveryState, DistrictId, DistrictSettings, DomainError, EmailAddress, ListInput, PersonId, PersonRole,
-    PhoneNumber, Principal, SchoolId, Task, ValidBroadcast,
+    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, DistrictSettings, DomainError, ListInput, PersonId,
+    PersonRole, Principal, ReportGroup, SchoolId, Task, ValidBroadcast,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::roles::RoleService;
@@ -41,9 +41,9 @@ pub struct ChannelCounts {
     /// Confirmed delivered.
     pub delivered: u64,
     /// Failed, by reason.
-    pub failed: BTreeMap<String, u64>,
+    pub failed: BTreeMap<DeliveryReason, u64>,
     /// Skipped, by reason.
-    pub skipped: BTreeMap<String, u64>,
+    pub skipped: BTreeMap<DeliveryReason, u64>,
 }
 
 /// Totals over every channel.
@@ -74,7 +74,7 @@ pub struct BroadcastReport {
     /// for quiet hours to end, otherwise as `progress` says for what is planned.
     pub parts: BTreeMap<BroadcastChannel, PartProgress>,
     /// By channel (`text`, `email`) and `people` (person-level skips).
-    pub counts: BTreeMap<String, ChannelCounts>,
+    pub counts: BTreeMap<ReportGroup, ChannelCounts>,
     /// Over everything.
     pub totals: Totals,
 }
@@ -101,7 +101,7 @@ pub struct DeliveryView {
     /// Where it is.
     pub state: DeliveryState,
     /// Why skipped or failed.
-    pub reason: Option<String>,
+    pub reason: Option<DeliveryReason>,
     /// The provider's id.
     pub provider_message_id: Option<String>,
     /// SMS segments.
@@ -367,7 +367,7 @@ impl BroadcastService {
                     v.to.as_str(),
                     people.as_str(),
                     v.state.as_str(),
-                    v.reason.as_deref().unwrap_or_default(),
+                    v.reason.map(DeliveryReason::as_str).unwrap_or_default(),
                     v.provider_message_id.as_deref().unwrap_or_default(),
                     &v.segments.map(|s| s.to_string()).unwrap_or_default(),
                     &v.updated_at.to_rfc3339(),
@@ -434,19 +434,19 @@ impl BroadcastService {
 }
 
 fn view(delivery: &Delivery, sees_contacts: bool) -> DeliveryView {
-    let (kind, raw) = delivery.point.split_once(':').unwrap_or(("person", delivery.point.as_str()));
-    let to = match kind {
-        "person" => raw.to_string(),
-        _ if sees_contacts => raw.to_string(),
-        "sms" => PhoneNumber::parse_e164(raw).map(|n| n.to_string()).unwrap_or_else(|_| "***".into()),
-        _ => EmailAddress::parse(raw).map(|a| a.to_string()).unwrap_or_else(|_| "***".into()),
+    let to = match (delivery.point.contact(), &delivery.point) {
+        (None, DeliveryPoint::Person(person)) => person.to_string(),
+        (None, _) => String::new(),
+        (Some(contact), _) if sees_contacts => contact.as_raw().to_string(),
+        // Masked: the number's or address's own `Display`.
+        (Some(contact), _) => contact.to_string(),
     };
     DeliveryView {
         channel: delivery.channel.map_or_else(|| "person".to_string(), |c| c.as_str().to_string()),
         to,
         people: delivery.people.clone(),
         state: delivery.state,
-        reason: delivery.reason.clone(),
+        reason: delivery.reason,
         provider_message_id: delivery.provider_message_id.clone(),
         segments: delivery.segments,
         raw_code: delivery.raw_code.clone(),
@@ -456,17 +456,12 @@ fn view(delivery: &Delivery, sees_contacts: bool) -> DeliveryView {
 
 /// Counts a broadcast's deliveries (pure).
 pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastReport {
-    let mut counts: BTreeMap<String, ChannelCounts> = BTreeMap::new();
+    let mut counts: BTreeMap<ReportGroup, ChannelCounts> = BTreeMap::new();
     let mut totals = Totals::default();
     let mut picked_up = 0u64;
     for delivery in deliveries {
-        let group = match delivery.channel {
-            None => "people",
-            Some(channel) if channel.is_email() => "email",
-            Some(_) => "text",
-        };
-        let entry = counts.entry(group.to_string()).or_default();
-        let reason = delivery.reason.clone().unwrap_or_else(|| "unknown".into());
+        let entry = counts.entry(ReportGroup::of(delivery)).or_default();
+        let reason = delivery.reason.unwrap_or(DeliveryReason::Unknown);
         match delivery.state {
             DeliveryState::Skipped => {
                 *entry.skipped.entry(reason).or_default() += 1;

@@ -27,8 +27,8 @@ use chrono::{DateTime, Utc};
 use super::recipients::{Recipient, RecipientResolver, Recipients};
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastState, Channel, ContactReason, ContactValue, Delivery,
-    DeliveryState, DistrictId, EmailStatus, PersonId, PlanSummary, PlannedDelivery, PreferenceDefaults, SkipReason,
-    SmsStatus, Task, person_point,
+    DeliveryPoint, DeliveryState, DistrictId, EmailAddress, EmailStatus, PersonId, PhoneNumber, PlanSummary,
+    PlannedDelivery, PreferenceDefaults, SkipReason, SmsStatus, Task,
 };
 use crate::ports::{Clock, QUEUE_BATCH, WorkQueue};
 use crate::services::ServiceError;
@@ -53,13 +53,13 @@ pub enum PlanOutcome {
     Missing,
 }
 
-/// Suppression states known to the district, by raw number or address.
+/// Suppression states known to the district, by number or address.
 #[derive(Debug, Clone, Default)]
 pub struct Suppressions {
     /// Numbers whose SMS status is not Ok.
-    pub sms: HashMap<String, SmsStatus>,
+    pub sms: HashMap<PhoneNumber, SmsStatus>,
     /// Addresses whose email status is not Ok.
-    pub email: HashMap<String, EmailStatus>,
+    pub email: HashMap<EmailAddress, EmailStatus>,
 }
 
 /// What [`plan_deliveries`] decided.
@@ -90,7 +90,7 @@ fn email_skip(status: EmailStatus) -> Option<SkipReason> {
 }
 
 fn skip(
-    point: String,
+    point: DeliveryPoint,
     channel: Option<Channel>,
     people: Vec<PersonId>,
     reason: SkipReason,
@@ -101,7 +101,7 @@ fn skip(
         channel,
         people,
         state: DeliveryState::Skipped,
-        reason: Some(reason.as_str().to_string()),
+        reason: Some(reason.into()),
         provider_message_id: None,
         segments: None,
         encoding: None,
@@ -121,8 +121,8 @@ pub fn plan_deliveries(
     suppressions: &Suppressions,
     now: DateTime<Utc>,
 ) -> Plan {
-    let mut messages: BTreeMap<String, PlannedDelivery> = BTreeMap::new();
-    let mut skips: BTreeMap<String, Delivery> = BTreeMap::new();
+    let mut messages: BTreeMap<DeliveryPoint, PlannedDelivery> = BTreeMap::new();
+    let mut skips: BTreeMap<DeliveryPoint, Delivery> = BTreeMap::new();
     for Recipient { person, children } in &recipients.people {
         let mut has_point = false;
         let mut any_on = false;
@@ -139,11 +139,10 @@ pub fn plan_deliveries(
                 continue;
             }
             any_on = true;
-            let to = contact.value.as_raw().to_string();
-            let point = crate::domain::point_of(channel, &to);
+            let Some(point) = DeliveryPoint::of(channel, &contact.value) else { continue };
             let suppressed = match &contact.value {
-                ContactValue::Phone(_) => suppressions.sms.get(&to).copied().and_then(sms_skip),
-                ContactValue::Email(_) => suppressions.email.get(&to).copied().and_then(email_skip),
+                ContactValue::Phone(number) => suppressions.sms.get(number).copied().and_then(sms_skip),
+                ContactValue::Email(address) => suppressions.email.get(address).copied().and_then(email_skip),
             };
             if let Some(reason) = suppressed {
                 let record =
@@ -153,7 +152,7 @@ pub fn plan_deliveries(
             }
             let message = messages.entry(point).or_insert_with(|| PlannedDelivery {
                 channel,
-                to,
+                to: contact.value.clone(),
                 people: Vec::new(),
                 first_name: Some(person.given_name.clone()),
                 children: Vec::new(),
@@ -172,7 +171,7 @@ pub fn plan_deliveries(
         }
         if !any_on {
             let reason = if has_point { SkipReason::PreferencesOff } else { SkipReason::NoContactPoint };
-            let point = person_point(&person.id);
+            let point = DeliveryPoint::Person(person.id.clone());
             skips.insert(point.clone(), skip(point, None, vec![person.id.clone()], reason, now));
         }
     }
@@ -180,7 +179,7 @@ pub fn plan_deliveries(
         [(&recipients.without_guardian, SkipReason::NoGuardian), (&recipients.inactive, SkipReason::InactivePerson)]
     {
         for id in ids {
-            let point = person_point(id);
+            let point = DeliveryPoint::Person(id.clone());
             skips.insert(point.clone(), skip(point, None, vec![id.clone()], reason, now));
         }
     }
@@ -228,8 +227,8 @@ impl FanoutService {
         let sms = self.sms_status.not_ok(district, &[]).await?;
         let email = self.email_status.not_ok(district).await?;
         Ok(Suppressions {
-            sms: sms.into_iter().map(|s| (s.number.as_e164().to_string(), s.status)).collect(),
-            email: email.into_iter().map(|s| (s.address.as_str().to_string(), s.status)).collect(),
+            sms: sms.into_iter().map(|s| (s.number, s.status)).collect(),
+            email: email.into_iter().map(|s| (s.address, s.status)).collect(),
         })
     }
 
@@ -313,8 +312,7 @@ impl FanoutService {
         drop(recipients);
 
         let done = self.broadcasts.planned_chunks(district, &broadcast.id).await?;
-        let already =
-            |point: &str| done.values().any(|(first, last)| first.as_str() <= point && point <= last.as_str());
+        let already = |point: &DeliveryPoint| done.values().any(|(first, last)| first <= point && point <= last);
         let fresh: Vec<&PlannedDelivery> = messages.iter().copied().filter(|m| !already(&m.point())).collect();
         let mut next_chunk = done.keys().next_back().map_or(0, |n| n + 1);
         let chunks: Vec<(u64, Vec<PlannedDelivery>)> = fresh
@@ -339,14 +337,9 @@ impl FanoutService {
                 })
                 .collect();
             self.send_queue.send(bodies).await?;
-            let ranges: Vec<(u64, String, String)> = group
-                .iter()
-                .map(|(n, d)| {
-                    let first = d.first().map(PlannedDelivery::point).unwrap_or_default();
-                    let last = d.last().map(PlannedDelivery::point).unwrap_or_default();
-                    (*n, first, last)
-                })
-                .collect();
+            // Chunks are never empty: each has a first and a last point.
+            let ranges: Vec<(u64, DeliveryPoint, DeliveryPoint)> =
+                group.iter().filter_map(|(n, d)| Some((*n, d.first()?.point(), d.last()?.point()))).collect();
             self.broadcasts.checkpoint_chunks(district, &broadcast.id, &ranges).await?;
         }
         self.broadcasts.put_deliveries(district, &broadcast.id, &skips).await?;
@@ -364,7 +357,7 @@ impl FanoutService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ContactPoint, PersonRole, PreferenceRecord, Region};
+    use crate::domain::{ContactPoint, DeliveryReason, PersonRole, PreferenceRecord, Region};
     use crate::services::{Contactable, Recipient};
 
     fn person(id: &str, name: &str, contacts: &[(Channel, &str)]) -> Contactable {
@@ -463,32 +456,36 @@ mod tests {
         ];
         for (status, reason) in cases {
             let ana = texts_on(person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]));
-            let suppressions =
-                Suppressions { sms: [("+16175552345".to_string(), status)].into(), ..Default::default() };
+            let suppressions = Suppressions {
+                sms: [(PhoneNumber::parse_e164("+16175552345").unwrap(), status)].into(),
+                ..Default::default()
+            };
             let plan = plan(&recipients(vec![(ana, &[])]), &suppressions);
             assert!(plan.messages.is_empty());
             assert_eq!(plan.skips.len(), 1);
-            assert_eq!(plan.skips[0].reason.as_deref(), Some(reason));
+            assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some(reason));
         }
         for (status, reason) in
             [(EmailStatus::BouncedPermanent, "bounced_permanent"), (EmailStatus::Complaint, "complaint")]
         {
             let ana = person("g-1", "Ana", &[(Channel::Email, "ana@example.org")]);
-            let suppressions =
-                Suppressions { email: [("ana@example.org".to_string(), status)].into(), ..Default::default() };
+            let suppressions = Suppressions {
+                email: [(EmailAddress::parse("ana@example.org").unwrap(), status)].into(),
+                ..Default::default()
+            };
             let plan = plan(&recipients(vec![(ana, &[])]), &suppressions);
-            assert_eq!(plan.skips[0].reason.as_deref(), Some(reason));
+            assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some(reason));
         }
         let ana = person("g-1", "Ana", &[(Channel::Email, "ana@example.org")]);
         let transient = Suppressions {
-            email: [("ana@example.org".to_string(), EmailStatus::BouncedTransient)].into(),
+            email: [(EmailAddress::parse("ana@example.org").unwrap(), EmailStatus::BouncedTransient)].into(),
             ..Default::default()
         };
         assert_eq!(plan(&recipients(vec![(ana, &[])]), &transient).messages.len(), 1, "a soft bounce still gets mail");
 
         let texts_off = person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]);
         let plan = plan(&recipients(vec![(texts_off, &[])]), &Suppressions::default());
-        assert_eq!(plan.skips[0].reason.as_deref(), Some("preferences_off"));
+        assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some("preferences_off"));
         let nothing = person("g-2", "Luis", &[(Channel::HomePhone, "617-555-2399")]);
         let plan = super::plan_deliveries(
             &recipients(vec![(nothing, &[])]),
@@ -498,6 +495,6 @@ mod tests {
             &Suppressions::default(),
             DateTime::UNIX_EPOCH,
         );
-        assert_eq!(plan.skips[0].reason.as_deref(), Some("no_contact_point"));
+        assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some("no_contact_point"));
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{DeliveryState, EmailAddress, EmailStatus, PhoneNumber};
+use crate::domain::{DeliveryPoint, DeliveryReason, DeliveryState, EmailStatus};
 use crate::ports::Clock;
 use crate::receipts::{Receipt, ReceiptKind, ReceiptStatus, status_supersedes};
 use crate::services::ServiceError;
@@ -79,12 +79,12 @@ pub struct ReceiptService {
     clock: Arc<dyn Clock>,
 }
 
-fn final_status(state: DeliveryState, reason: Option<&str>) -> Option<ReceiptStatus> {
+/// The final word a delivery holds, as a receipt status (a failure whose
+/// reason no receipt gives counts as `Unconfirmed`).
+fn final_status(state: DeliveryState, reason: Option<DeliveryReason>) -> Option<ReceiptStatus> {
     match state {
         DeliveryState::Delivered => Some(ReceiptStatus::Delivered),
-        DeliveryState::Failed => {
-            ReceiptStatus::ALL.iter().copied().find(|s| Some(s.as_str()) == reason).or(Some(ReceiptStatus::Unconfirmed))
-        }
+        DeliveryState::Failed => reason.and_then(ReceiptStatus::of_failure).or(Some(ReceiptStatus::Unconfirmed)),
         _ => None,
     }
 }
@@ -110,7 +110,7 @@ impl ReceiptService {
             self.keep_unmatched(event, now).await?;
             return Ok(Applied::Unmatched);
         };
-        if !status_supersedes(event.status, event.is_final, final_status(delivery.state, delivery.reason.as_deref())) {
+        if !status_supersedes(event.status, event.is_final, final_status(delivery.state, delivery.reason)) {
             return Ok(Applied::Unchanged);
         }
         if event.status == ReceiptStatus::Pending {
@@ -121,7 +121,7 @@ impl ReceiptService {
         } else {
             delivery.state =
                 if event.status == ReceiptStatus::Delivered { DeliveryState::Delivered } else { DeliveryState::Failed };
-            delivery.reason = (event.status != ReceiptStatus::Delivered).then(|| event.status.as_str().to_string());
+            delivery.reason = event.status.failure_reason();
         }
         delivery.raw_code = event.raw_code.clone();
         delivery.updated_at = now;
@@ -131,10 +131,10 @@ impl ReceiptService {
         let at = event.occurred_at.unwrap_or(now);
         let what = format!("{}:{}", event.source, event.raw_code.as_deref().unwrap_or(event.status.as_str()));
         let event_id = format!("{}#{}", event.provider_message_id, event.status.as_str());
-        let to = delivery.point.split_once(':').map(|(_, to)| to).unwrap_or_default();
         let recorded = match event.kind {
-            ReceiptKind::Sms => match (event.status.sms_status(), PhoneNumber::parse_e164(to)) {
-                (Some(status), Ok(number)) => {
+            ReceiptKind::Sms => match (event.status.sms_status(), &delivery.point) {
+                (Some(status), DeliveryPoint::Sms(number)) => {
+                    let number = number.clone();
                     let record = NumberStatus { number, status, last_event_at: at, last_event: what };
                     self.sms_status.record_with(&district, &record, &event_id, write_delivery).await.map(|_| ())
                 }
@@ -148,10 +148,10 @@ impl ReceiptService {
                     ReceiptStatus::Complaint => Some(EmailStatus::Complaint),
                     _ => None,
                 };
-                match (status, EmailAddress::parse(to)) {
-                    (Some(status), Ok(address)) => self
+                match (status, &delivery.point) {
+                    (Some(status), DeliveryPoint::Email(address)) => self
                         .email_status
-                        .record_with(&district, &address, status, (at, &what, &event_id), write_delivery)
+                        .record_with(&district, address, status, (at, &what, &event_id), write_delivery)
                         .await
                         .map(|_| ()),
                     _ => self.broadcasts.put_deliveries(&district, &broadcast, std::slice::from_ref(&delivery)).await,
@@ -250,7 +250,7 @@ mod tests {
         let district = DistrictId::parse("d-1").map_err(ServiceError::Invalid)?;
         let broadcast = BroadcastId::parse("b-1").map_err(ServiceError::Invalid)?;
         let sent = Delivery {
-            point: "sms:+16175552345".into(),
+            point: DeliveryPoint::parse("sms:+16175552345").map_err(ServiceError::Invalid)?,
             channel: Some(Channel::Text),
             people: vec![],
             state: DeliveryState::Sent,
@@ -265,8 +265,12 @@ mod tests {
         let store = stores.broadcasts.clone();
         store.put_deliveries(&district, &broadcast, &[sent]).await?;
         assert_eq!(service.reapply_unmatched().await?, 1);
-        let recorded = store.delivery(&district, &broadcast, "sms:+16175552345").await?;
-        assert_eq!(recorded.map(|d| (d.state, d.reason)), Some((DeliveryState::Failed, Some("landline".into()))));
+        let point = DeliveryPoint::parse("sms:+16175552345").map_err(ServiceError::Invalid)?;
+        let recorded = store.delivery(&district, &broadcast, &point).await?;
+        assert_eq!(
+            recorded.map(|d| (d.state, d.reason)),
+            Some((DeliveryState::Failed, Some(DeliveryReason::Landline)))
+        );
         assert_eq!(service.reapply_unmatched().await?, 0, "applied once, then gone from the list");
         Ok(())
     }

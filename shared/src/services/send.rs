@@ -42,8 +42,8 @@ use super::rate::RateLimiter;
 use crate::domain::segments::count_segments;
 use crate::domain::template::{TemplateContext, render, render_html};
 use crate::domain::{
-    Broadcast, BroadcastId, Channel, Delivery, DeliveryState, DistrictId, EmailAddress, EmailStatus, PhoneNumber,
-    PlannedDelivery, SmsStatus,
+    Broadcast, BroadcastId, ContactValue, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId,
+    EmailStatus, PlannedDelivery, SmsStatus,
 };
 use crate::ports::{Clock, EmailGateway, GatewayError, Ids, OutboundEmail, OutboundSms, SmsGateway};
 use crate::services::ServiceError;
@@ -130,13 +130,13 @@ fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc
     }
 }
 
-fn failure_reason(error: &GatewayError) -> &'static str {
+fn failure_reason(error: &GatewayError) -> DeliveryReason {
     match error {
-        GatewayError::OptedOut => "opt_out",
-        GatewayError::InvalidRecipient(_) => "invalid_recipient",
-        GatewayError::SenderError(_) => "sender_error",
-        GatewayError::Throttled(_) => "throttled",
-        GatewayError::Unavailable(_) => "provider_unavailable",
+        GatewayError::OptedOut => DeliveryReason::OptOut,
+        GatewayError::InvalidRecipient(_) => DeliveryReason::InvalidRecipient,
+        GatewayError::SenderError(_) => DeliveryReason::SenderError,
+        GatewayError::Throttled(_) => DeliveryReason::Throttled,
+        GatewayError::Unavailable(_) => DeliveryReason::ProviderUnavailable,
     }
 }
 
@@ -184,17 +184,16 @@ impl SendService {
         let pending: Vec<&PlannedDelivery> = if attempts == 1 {
             messages.iter().collect()
         } else {
-            let (first, last) = match (messages.first(), messages.last()) {
-                (Some(first), Some(last)) => (first.point(), last.point()),
-                _ => (String::new(), String::new()),
+            let recorded: std::collections::HashSet<DeliveryPoint> = match (messages.first(), messages.last()) {
+                (Some(first), Some(last)) => self
+                    .broadcasts
+                    .deliveries_between(district, id, &first.point(), &last.point())
+                    .await?
+                    .into_iter()
+                    .map(|d| d.point)
+                    .collect(),
+                _ => std::collections::HashSet::new(),
             };
-            let recorded: std::collections::HashSet<String> = self
-                .broadcasts
-                .deliveries_between(district, id, &first, &last)
-                .await?
-                .into_iter()
-                .map(|d| d.point)
-                .collect();
             report.already_done = recorded.len() as u32;
             messages.iter().filter(|m| !recorded.contains(&m.point())).collect()
         };
@@ -300,7 +299,7 @@ impl SendService {
             return Ok(Outcome::Retry);
         }
         claim.state = DeliveryState::Failed;
-        claim.reason = Some(failure_reason(&error).to_string());
+        claim.reason = Some(failure_reason(&error));
         claim.updated_at = self.clock.now();
         self.note_recipient_error(district, &claim, &error).await?;
         self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&claim)).await?;
@@ -321,7 +320,9 @@ impl SendService {
                 .email
                 .as_ref()
                 .ok_or_else(|| GatewayError::SenderError("broadcast has no email content".into()))?;
-            let to = EmailAddress::parse(&message.to).map_err(|e| GatewayError::InvalidRecipient(e.to_string()))?;
+            let ContactValue::Email(to) = message.to.clone() else {
+                return Err(GatewayError::InvalidRecipient("an email to something that is no address".into()));
+            };
             let email = OutboundEmail {
                 to,
                 subject: render(&content.subject, context),
@@ -335,7 +336,9 @@ impl SendService {
                 .sms
                 .as_deref()
                 .ok_or_else(|| GatewayError::SenderError("broadcast has no SMS content".into()))?;
-            let to = PhoneNumber::parse_e164(&message.to).map_err(|e| GatewayError::InvalidRecipient(e.to_string()))?;
+            let ContactValue::Phone(to) = message.to.clone() else {
+                return Err(GatewayError::InvalidRecipient("a text to something that is no number".into()));
+            };
             let body = render(text, context);
             let segments = count_segments(&body);
             claim.segments = Some(segments.segments);
@@ -352,33 +355,25 @@ impl SendService {
         delivery: &Delivery,
         error: &GatewayError,
     ) -> Result<(), ServiceError> {
-        let Some(channel) = delivery.channel else { return Ok(()) };
-        let to = delivery.point.split_once(':').map(|(_, to)| to).unwrap_or_default();
         let now = self.clock.now();
         let event = format!("send:{}", failure_reason(error));
         let event_id = self.ids.next_id();
-        if channel == Channel::Text {
-            let status = match error {
-                GatewayError::OptedOut => SmsStatus::OptOut,
-                GatewayError::InvalidRecipient(_) => SmsStatus::Inactive,
-                _ => return Ok(()),
-            };
-            let Ok(number) = PhoneNumber::parse_e164(to) else { return Ok(()) };
-            let record = NumberStatus { number, status, last_event_at: now, last_event: event };
-            match self.sms_status.record(district, &record, &event_id).await {
-                Ok(_) | Err(StoreError::AlreadyExists) => Ok(()),
-                Err(other) => Err(other.into()),
+        let recorded = match (&delivery.point, error) {
+            (DeliveryPoint::Sms(number), GatewayError::OptedOut | GatewayError::InvalidRecipient(_)) => {
+                let status =
+                    if matches!(error, GatewayError::OptedOut) { SmsStatus::OptOut } else { SmsStatus::Inactive };
+                let record = NumberStatus { number: number.clone(), status, last_event_at: now, last_event: event };
+                self.sms_status.record(district, &record, &event_id).await.map(|_| ())
             }
-        } else {
-            if !matches!(error, GatewayError::InvalidRecipient(_)) {
-                return Ok(());
+            (DeliveryPoint::Email(address), GatewayError::InvalidRecipient(_)) => {
+                let observed = EmailStatus::BouncedPermanent;
+                self.email_status.record(district, address, observed, (now, &event, &event_id)).await.map(|_| ())
             }
-            let Ok(address) = EmailAddress::parse(to) else { return Ok(()) };
-            let observed = EmailStatus::BouncedPermanent;
-            match self.email_status.record(district, &address, observed, (now, &event, &event_id)).await {
-                Ok(_) | Err(StoreError::AlreadyExists) => Ok(()),
-                Err(other) => Err(other.into()),
-            }
+            _ => Ok(()),
+        };
+        match recorded {
+            Ok(()) | Err(StoreError::AlreadyExists) => Ok(()),
+            Err(other) => Err(other.into()),
         }
     }
 }

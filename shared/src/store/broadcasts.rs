@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::StoreError;
 use super::items::{query_all, record_from, record_item};
-use crate::domain::{Broadcast, BroadcastId, Delivery, DistrictId, DistrictSettings};
+use crate::domain::{Broadcast, BroadcastId, Delivery, DeliveryPoint, DistrictId, DistrictSettings};
 use crate::ports::table::{BatchOp, Condition, Cursor, Index, Item, Key, Query, SortKey, Table, TableError, WriteOp};
 
 /// Sort key of a broadcast's own item.
@@ -73,8 +73,8 @@ pub fn broadcast_pk(district: &DistrictId, broadcast: &BroadcastId) -> String {
     format!("D#{district}#B#{broadcast}")
 }
 
-fn delivery_sk(point: &str) -> String {
-    format!("{DELIVERY_SK_PREFIX}{point}")
+fn delivery_sk(point: &DeliveryPoint) -> String {
+    format!("{DELIVERY_SK_PREFIX}{}", point.key())
 }
 
 fn message_pk(provider_message_id: &str) -> String {
@@ -204,14 +204,15 @@ impl BroadcastStore {
         &self,
         district: &DistrictId,
         id: &BroadcastId,
-    ) -> Result<std::collections::BTreeMap<u64, (String, String)>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<u64, (DeliveryPoint, DeliveryPoint)>, StoreError> {
         let query = Query::partition(broadcast_pk(district, id)).sort(SortKey::BeginsWith(CHUNK_SK_PREFIX.into()));
         let mut chunks = std::collections::BTreeMap::new();
         for item in query_all(self.table.as_ref(), query).await? {
             let text = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
             let number = text("sk").strip_prefix(CHUNK_SK_PREFIX).and_then(|n| n.parse().ok());
             if let Some(number) = number {
-                chunks.insert(number, (text("first"), text("last")));
+                let point = |name: &str| DeliveryPoint::parse(&text(name)).map_err(StoreError::corrupt);
+                chunks.insert(number, (point("first")?, point("last")?));
             }
         }
         Ok(chunks)
@@ -222,12 +223,12 @@ impl BroadcastStore {
         &self,
         district: &DistrictId,
         id: &BroadcastId,
-        chunks: &[(u64, String, String)],
+        chunks: &[(u64, DeliveryPoint, DeliveryPoint)],
     ) -> Result<(), StoreError> {
         let ops = chunks
             .iter()
             .map(|(n, first, last)| {
-                let body = serde_json::json!({"first": first, "last": last});
+                let body = serde_json::json!({"first": first.key(), "last": last.key()});
                 Ok(BatchOp::Put(record_item(broadcast_pk(district, id), format!("{CHUNK_SK_PREFIX}{n:08}"), &body)?))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -325,8 +326,8 @@ impl BroadcastStore {
         &self,
         district: &DistrictId,
         id: &BroadcastId,
-        first: &str,
-        last: &str,
+        first: &DeliveryPoint,
+        last: &DeliveryPoint,
     ) -> Result<Vec<Delivery>, StoreError> {
         let query =
             Query::partition(broadcast_pk(district, id)).sort(SortKey::Between(delivery_sk(first), delivery_sk(last)));
@@ -338,7 +339,7 @@ impl BroadcastStore {
         &self,
         district: &DistrictId,
         id: &BroadcastId,
-        point: &str,
+        point: &DeliveryPoint,
     ) -> Result<Option<Delivery>, StoreError> {
         self.table.get(&Key::new(broadcast_pk(district, id), delivery_sk(point))).await?.map(record_from).transpose()
     }

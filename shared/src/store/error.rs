@@ -17,6 +17,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Stored data that does not read back as what it should hold.
+    pub fn corrupt(error: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Table(e) if e.is_retryable())

@@ -11,7 +11,9 @@ use axum::body::Body;
 use axum::http::Request;
 use chrono::Utc;
 use schoolbell::adapters::local::EmbeddedTable;
-use schoolbell::domain::{BroadcastId, Channel, Delivery, DeliveryState, DistrictId, PhoneNumber, SmsStatus};
+use schoolbell::domain::{
+    BroadcastId, Channel, Delivery, DeliveryPoint, DeliveryState, DistrictId, PhoneNumber, SmsStatus,
+};
 use schoolbell::ports::{RandomIds, SystemClock, Table};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::{BroadcastStore, SmsStatusStore};
@@ -101,7 +103,7 @@ pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: 
     let store = BroadcastStore::new(table.clone());
     for (n, (id, number)) in sent.iter().enumerate() {
         let delivery = Delivery {
-            point: format!("sms:{number}"),
+            point: DeliveryPoint::Sms(PhoneNumber::parse_e164(number).unwrap()),
             channel: Some(Channel::Text),
             people: vec![],
             state: DeliveryState::Sent,
@@ -145,7 +147,7 @@ impl World {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no delivery {message_id}"));
-        (found.2.state, found.2.reason, found.2.raw_code)
+        (found.2.state, found.2.reason.map(|r| r.as_str().to_string()), found.2.raw_code)
     }
 
     /// The number's SMS status, if any was recorded.
