@@ -200,10 +200,6 @@ pub struct PlanSummary {
     pub planned_at: DateTime<Utc>,
 }
 
-fn invalid(message: impl Into<String>) -> DomainError {
-    DomainError::Invalid(message.into())
-}
-
 /// A validated broadcast request: everything of a [`Broadcast`] a caller
 /// decides (the service adds ids, sender, schools and state).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,17 +221,18 @@ pub struct ValidBroadcast {
 /// Parses the channel names; voice and other phone channels get a clear refusal.
 pub fn parse_channels(names: &[String]) -> Result<Vec<BroadcastChannel>, DomainError> {
     if names.is_empty() {
-        return Err(invalid("channels: name at least one of `text`, `email`"));
+        return Err(DomainError::invalid("channels: name at least one of `text`, `email`"));
     }
     let mut channels = Vec::new();
     for name in names {
         let voice = ["voice", "call", "cell_phone", "home_phone", "work_phone", "household_phone"];
         if voice.contains(&name.as_str()) {
-            return Err(invalid(format!(
+            return Err(DomainError::invalid(format!(
                 "channels: `{name}`: voice calls are not available yet; send by `text` and `email`"
             )));
         }
-        let channel: BroadcastChannel = name.parse().map_err(|e: DomainError| invalid(format!("channels: {e}")))?;
+        let channel: BroadcastChannel =
+            name.parse().map_err(|e: DomainError| DomainError::invalid(format!("channels: {e}")))?;
         if !channels.contains(&channel) {
             channels.push(channel);
         }
@@ -245,31 +242,37 @@ pub fn parse_channels(names: &[String]) -> Result<Vec<BroadcastChannel>, DomainE
 
 fn checked_text(path: &str, text: &str, max_chars: usize) -> Result<(), DomainError> {
     if text.trim().is_empty() {
-        return Err(invalid(format!("{path}: must not be empty")));
+        return Err(DomainError::invalid(format!("{path}: must not be empty")));
     }
     if text.chars().count() > max_chars {
-        return Err(invalid(format!("{path}: must be at most {max_chars} characters")));
+        return Err(DomainError::invalid(format!("{path}: must be at most {max_chars} characters")));
     }
-    validate_template(text).map_err(|e| invalid(format!("{path}: {e}")))
+    validate_template(text).map_err(|e| DomainError::invalid(format!("{path}: {e}")))
 }
 
 impl BroadcastInput {
     /// Validates the request: reason, channels, content for each channel
     /// (and only those), template variables, a non-empty audience.
     pub fn validate(&self) -> Result<ValidBroadcast, DomainError> {
-        let reason: ContactReason = self.reason.parse().map_err(|e: DomainError| invalid(format!("reason: {e}")))?;
+        let reason: ContactReason =
+            self.reason.parse().map_err(|e: DomainError| DomainError::invalid(format!("reason: {e}")))?;
         let channels = parse_channels(&self.channels)?;
         let mut content = BroadcastContent::default();
         if channels.contains(&BroadcastChannel::Text) {
-            let sms = self.content.sms.as_deref().ok_or_else(|| invalid("content.sms: required for `text`"))?;
+            let sms =
+                self.content.sms.as_deref().ok_or_else(|| DomainError::invalid("content.sms: required for `text`"))?;
             checked_text("content.sms", sms, MAX_SMS_CHARS)?;
             content.sms = Some(sms.trim().to_string());
         }
         if channels.contains(&BroadcastChannel::Email) {
-            let email = self.content.email.as_ref().ok_or_else(|| invalid("content.email: required for `email`"))?;
+            let email = self
+                .content
+                .email
+                .as_ref()
+                .ok_or_else(|| DomainError::invalid("content.email: required for `email`"))?;
             checked_text("content.email.subject", &email.subject, MAX_SUBJECT_CHARS)?;
             if email.subject.contains(['\r', '\n']) {
-                return Err(invalid("content.email.subject: must be one line"));
+                return Err(DomainError::invalid("content.email.subject: must be one line"));
             }
             checked_text("content.email.text", &email.text, MAX_EMAIL_BYTES)?;
             if let Some(html) = &email.html {
@@ -279,10 +282,10 @@ impl BroadcastInput {
         }
         let audience = &self.audience;
         if audience.lists.is_empty() && audience.rule.is_none() && audience.people.is_empty() {
-            return Err(invalid("audience: name lists, a rule or people"));
+            return Err(DomainError::invalid("audience: name lists, a rule or people"));
         }
         if audience.lists.len() > MAX_AUDIENCE_ENTRIES || audience.people.len() > MAX_AUDIENCE_ENTRIES {
-            return Err(invalid(format!("audience: at most {MAX_AUDIENCE_ENTRIES} lists and people")));
+            return Err(DomainError::invalid(format!("audience: at most {MAX_AUDIENCE_ENTRIES} lists and people")));
         }
         let mut audience = audience.clone();
         audience.lists.sort();
@@ -290,7 +293,8 @@ impl BroadcastInput {
         audience.people.sort();
         audience.people.dedup();
         if let Some(rule) = &audience.rule {
-            audience.rule = Some(rule.validated(audience.target).map_err(|e| invalid(format!("audience.rule: {e}")))?);
+            audience.rule =
+                Some(rule.validated(audience.target).map_err(|e| DomainError::invalid(format!("audience.rule: {e}")))?);
         }
         Ok(ValidBroadcast { reason, channels, content, audience, send_at: self.send_at, emergency: self.emergency })
     }

@@ -34,6 +34,11 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// A value that breaks a rule, with the message the caller reads.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        DomainError::Invalid(message.into())
+    }
+
     /// Domain errors are final: the same input fails the same way.
     pub fn is_retryable(&self) -> bool {
         false

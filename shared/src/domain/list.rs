@@ -220,18 +220,14 @@ pub fn uniform_grade(code: &str) -> String {
     }
 }
 
-fn invalid(message: impl Into<String>) -> DomainError {
-    DomainError::Invalid(message.into())
-}
-
 fn text_value(what: &str, value: &str) -> Result<String, DomainError> {
     let value = value.trim();
     if value.is_empty() {
-        Err(invalid(format!("{what}: must not be blank")))
+        Err(DomainError::invalid(format!("{what}: must not be blank")))
     } else if value.chars().count() > MAX_RULE_VALUE_LEN {
-        Err(invalid(format!("{what}: must be at most {MAX_RULE_VALUE_LEN} characters")))
+        Err(DomainError::invalid(format!("{what}: must be at most {MAX_RULE_VALUE_LEN} characters")))
     } else if value.chars().any(char::is_control) {
-        Err(invalid(format!("{what}: must not hold control characters")))
+        Err(DomainError::invalid(format!("{what}: must not hold control characters")))
     } else {
         Ok(value.to_string())
     }
@@ -253,25 +249,27 @@ impl FieldCondition {
             || field.len() > 64
             || !field.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
         {
-            return Err(invalid(format!(
+            return Err(DomainError::invalid(format!(
                 "{what}.field: must be a plus-data field name of 1 to 64 ASCII letters, digits and _ - ."
             )));
         }
         let (value, values) = match self.op {
             ConditionOp::Equals => {
                 if !self.values.is_empty() {
-                    return Err(invalid(format!("{what}: `equals` takes one `value`, not `values`")));
+                    return Err(DomainError::invalid(format!("{what}: `equals` takes one `value`, not `values`")));
                 }
-                let value =
-                    self.value.as_deref().ok_or_else(|| invalid(format!("{what}: `equals` needs a `value`")))?;
+                let value = self
+                    .value
+                    .as_deref()
+                    .ok_or_else(|| DomainError::invalid(format!("{what}: `equals` needs a `value`")))?;
                 (Some(text_value(&format!("{what}.value"), value)?), Vec::new())
             }
             ConditionOp::In => {
                 if self.value.is_some() {
-                    return Err(invalid(format!("{what}: `in` takes `values` (a list), not `value`")));
+                    return Err(DomainError::invalid(format!("{what}: `in` takes `values` (a list), not `value`")));
                 }
                 if self.values.is_empty() || self.values.len() > MAX_RULE_TERMS {
-                    return Err(invalid(format!("{what}: `in` needs 1 to {MAX_RULE_TERMS} `values`")));
+                    return Err(DomainError::invalid(format!("{what}: `in` needs 1 to {MAX_RULE_TERMS} `values`")));
                 }
                 let values = self
                     .values
@@ -282,7 +280,7 @@ impl FieldCondition {
             }
             ConditionOp::Exists => {
                 if self.value.is_some() || !self.values.is_empty() {
-                    return Err(invalid(format!("{what}: `exists` takes no value")));
+                    return Err(DomainError::invalid(format!("{what}: `exists` takes no value")));
                 }
                 (None, Vec::new())
             }
@@ -339,35 +337,39 @@ impl ListRule {
             ListTarget::Guardians => &[PersonRole::Student, PersonRole::Guardian],
         };
         if !allowed.contains(&role) {
-            return Err(invalid(format!(
+            return Err(DomainError::invalid(format!(
                 "rule.role: a `{target}` list matches {}, not {role}",
                 allowed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(" or ")
             )));
         }
         if self.schools.len() > MAX_RULE_TERMS || self.grades.len() > MAX_RULE_TERMS {
-            return Err(invalid(format!("rule: at most {MAX_RULE_TERMS} schools and {MAX_RULE_TERMS} grades")));
+            return Err(DomainError::invalid(format!(
+                "rule: at most {MAX_RULE_TERMS} schools and {MAX_RULE_TERMS} grades"
+            )));
         }
         if self.conditions.len() > MAX_RULE_TERMS {
-            return Err(invalid(format!("rule.conditions: at most {MAX_RULE_TERMS}")));
+            return Err(DomainError::invalid(format!("rule.conditions: at most {MAX_RULE_TERMS}")));
         }
         let mut grades = Vec::with_capacity(self.grades.len());
         for grade in &self.grades {
             let code = uniform_grade(&text_value("rule.grades", grade)?);
             if code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(invalid("rule.grades: a grade code is 1 to 20 letters, digits and -"));
+                return Err(DomainError::invalid("rule.grades: a grade code is 1 to 20 letters, digits and -"));
             }
             grades.push(code);
         }
         if !grades.is_empty() && role != PersonRole::Student {
-            return Err(invalid(format!("rule.grades: grades select students; this rule matches {role}")));
+            return Err(DomainError::invalid(format!("rule.grades: grades select students; this rule matches {role}")));
         }
         if self.teacher.is_some() && role != PersonRole::Student {
-            return Err(invalid(format!("rule.teacher: a teacher selects their students; this rule matches {role}")));
+            return Err(DomainError::invalid(format!(
+                "rule.teacher: a teacher selects their students; this rule matches {role}"
+            )));
         }
         if let Some(section) = &self.section {
             validate_id("section", section)?;
             if role == PersonRole::Guardian {
-                return Err(invalid("rule.section: a section holds students and teachers, not guardians"));
+                return Err(DomainError::invalid("rule.section: a section holds students and teachers, not guardians"));
             }
         }
         let conditions =
@@ -391,21 +393,21 @@ impl ListInput {
     pub fn validate(&self) -> Result<ListDefinition, DomainError> {
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(invalid("name: must not be blank"));
+            return Err(DomainError::invalid("name: must not be blank"));
         }
         if name.chars().count() > MAX_LIST_NAME_LEN {
-            return Err(invalid(format!("name: must be at most {MAX_LIST_NAME_LEN} characters")));
+            return Err(DomainError::invalid(format!("name: must be at most {MAX_LIST_NAME_LEN} characters")));
         }
         if name.chars().any(char::is_control) {
-            return Err(invalid("name: must not hold control characters"));
+            return Err(DomainError::invalid("name: must not hold control characters"));
         }
         if self.includes.len() > MAX_LIST_PEOPLE || self.excludes.len() > MAX_LIST_PEOPLE {
-            return Err(invalid(format!("includes and excludes: at most {MAX_LIST_PEOPLE} people each")));
+            return Err(DomainError::invalid(format!("includes and excludes: at most {MAX_LIST_PEOPLE} people each")));
         }
         let includes = sorted_unique(&self.includes);
         let excludes = sorted_unique(&self.excludes);
         if let Some(both) = includes.iter().find(|id| excludes.binary_search(id).is_ok()) {
-            return Err(invalid(format!("person `{both}` is both included and excluded")));
+            return Err(DomainError::invalid(format!("person `{both}` is both included and excluded")));
         }
         Ok(ListDefinition {
             name: name.to_string(),

@@ -272,18 +272,14 @@ pub struct RoleInput {
     pub permissions: Permissions,
 }
 
-fn invalid(message: impl Into<String>) -> DomainError {
-    DomainError::Invalid(message.into())
-}
-
 /// Checks a custom role id: a valid id, not a built-in name, not reserved.
 pub fn validate_custom_role_id(id: &str) -> Result<(), DomainError> {
     validate_id("role", id)?;
     if id.parse::<Role>().is_ok() {
-        return Err(invalid(format!("id: `{id}` is a built-in role")));
+        return Err(DomainError::invalid(format!("id: `{id}` is a built-in role")));
     }
     if RESERVED_ROLE_IDS.contains(&id) {
-        return Err(invalid(format!("id: `{id}` is reserved")));
+        return Err(DomainError::invalid(format!("id: `{id}` is reserved")));
     }
     Ok(())
 }
@@ -293,18 +289,18 @@ impl RoleInput {
     /// create, the path's id on replace; a body id must then match it).
     pub fn validate(&self, id: &str, updated_at: DateTime<Utc>) -> Result<RoleDefinition, DomainError> {
         if self.id.as_deref().is_some_and(|given| given != id) {
-            return Err(invalid("id: the body's id differs from the role's id"));
+            return Err(DomainError::invalid("id: the body's id differs from the role's id"));
         }
         validate_custom_role_id(id)?;
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(invalid("name: must not be blank"));
+            return Err(DomainError::invalid("name: must not be blank"));
         }
         if name.chars().count() > MAX_ROLE_NAME_LEN {
-            return Err(invalid(format!("name: must be at most {MAX_ROLE_NAME_LEN} characters")));
+            return Err(DomainError::invalid(format!("name: must be at most {MAX_ROLE_NAME_LEN} characters")));
         }
         if name.chars().any(char::is_control) {
-            return Err(invalid("name: must not hold control characters"));
+            return Err(DomainError::invalid("name: must not hold control characters"));
         }
         Ok(RoleDefinition {
             id: id.to_string(),

@@ -66,6 +66,8 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Store(e) => Self::internal(e, error.is_retryable()),
             ServiceError::Queue(e) => Self::internal(e, error.is_retryable()),
+            ServiceError::Files(e) => Self::internal(e, error.is_retryable()),
+            ServiceError::Internal(e) => Self::internal(e, false),
         }
     }
 }

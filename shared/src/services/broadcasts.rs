@@ -20,8 +20,8 @@ use serde::Serialize;
 use crate::domain::roles::Grants;
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery,
-    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, DistrictSettings, DomainError, ListInput, PersonId,
-    PersonRole, Principal, ReportGroup, SchoolId, Task, ValidBroadcast,
+    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, DistrictSettings, ListInput, PersonId, PersonRole,
+    Principal, ReportGroup, SchoolId, Task, ValidBroadcast,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::roles::RoleService;
@@ -133,10 +133,6 @@ pub struct BroadcastService {
     plan_queue: Arc<dyn WorkQueue>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
-}
-
-fn invalid(message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(DomainError::Invalid(message.into()))
 }
 
 fn not_found(id: &str) -> ServiceError {
@@ -277,7 +273,8 @@ impl BroadcastService {
         let district = &caller.district;
         let profiles = self.index.profiles(district, valid.audience.people.clone()).await?;
         for id in &valid.audience.people {
-            let profile = profiles.get(id).ok_or_else(|| invalid(format!("audience.people: no person `{id}`")))?;
+            let profile =
+                profiles.get(id).ok_or_else(|| ServiceError::invalid(format!("audience.people: no person `{id}`")))?;
             if profile.role == PersonRole::Guardian && profile.schools.is_empty() {
                 let students: Vec<PersonId> =
                     self.people.students_of(district, id).await?.into_iter().map(|(s, _)| s).collect();
@@ -330,7 +327,7 @@ impl BroadcastService {
             .await
             .map_err(|e| match e {
                 StoreError::Table(crate::ports::TableError::Validation(_)) => {
-                    invalid("cursor: not a deliveries cursor")
+                    ServiceError::invalid("cursor: not a deliveries cursor")
                 }
                 other => other.into(),
             })?;
@@ -344,7 +341,7 @@ impl BroadcastService {
     pub async fn deliveries_csv(&self, caller: &Principal, id: &str) -> Result<String, ServiceError> {
         let (broadcast, sees_contacts) = self.readable(caller, id).await?;
         let deliveries = self.store.all_deliveries(&caller.district, &broadcast.id).await?;
-        let corrupt = |e: csv::Error| ServiceError::Store(StoreError::Corrupt(e.to_string()));
+        let corrupt = ServiceError::internal;
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer
             .write_record([
@@ -374,8 +371,8 @@ impl BroadcastService {
                 ])
                 .map_err(corrupt)?;
         }
-        let bytes = writer.into_inner().map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))?;
-        String::from_utf8(bytes).map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))
+        let bytes = writer.into_inner().map_err(ServiceError::internal)?;
+        String::from_utf8(bytes).map_err(ServiceError::internal)
     }
 
     /// The most recent broadcasts the caller may read, newest first.

@@ -13,7 +13,7 @@ use crate::domain::{
     Severity, SmsStatus,
 };
 use crate::services::ServiceError;
-use crate::store::{NumberStatus, PeopleStore, RosterIndex, SmsStatusStore, StoreError, Stores};
+use crate::store::{NumberStatus, PeopleStore, RosterIndex, SmsStatusStore, Stores};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -252,7 +252,7 @@ fn row(
 /// The rows as CSV with a header row (the download).
 pub fn cleanup_csv(items: &[CleanupItem]) -> Result<String, ServiceError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let corrupt = |e: csv::Error| ServiceError::Store(StoreError::Corrupt(e.to_string()));
+    let corrupt = ServiceError::internal;
     writer
         .write_record([
             "student",
@@ -286,6 +286,6 @@ pub fn cleanup_csv(items: &[CleanupItem]) -> Result<String, ServiceError> {
             ])
             .map_err(corrupt)?;
     }
-    let bytes = writer.into_inner().map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))?;
-    String::from_utf8(bytes).map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))
+    let bytes = writer.into_inner().map_err(ServiceError::internal)?;
+    String::from_utf8(bytes).map_err(ServiceError::internal)
 }

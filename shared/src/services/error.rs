@@ -27,14 +27,31 @@ pub enum ServiceError {
     /// The work queue failed; the message is for operators.
     #[error(transparent)]
     Queue(#[from] crate::ports::QueueError),
+    /// The file store failed (unavailable: retryable); for operators.
+    #[error(transparent)]
+    Files(#[from] crate::ports::FileError),
+    /// An output could not be produced (a CSV writer failed); a bug, not the caller's.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ServiceError {
+    /// A request that breaks a rule (422), with the message the caller reads.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ServiceError::Invalid(DomainError::invalid(message))
+    }
+
+    /// An output that could not be produced (CSV writing into memory).
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        ServiceError::Internal(error.to_string())
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
             ServiceError::Store(e) => e.is_retryable(),
             ServiceError::Queue(e) => e.is_retryable(),
+            ServiceError::Files(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -48,5 +65,20 @@ impl From<StoreError> for ServiceError {
             }
             other => ServiceError::Store(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::FileError;
+
+    #[test]
+    fn a_file_store_outage_and_a_lost_race_are_retryable_and_a_bad_key_or_corrupt_data_are_not() {
+        assert!(ServiceError::from(FileError::Unavailable("s3 down".into())).is_retryable());
+        assert!(!ServiceError::from(FileError::InvalidKey("../x".into())).is_retryable());
+        assert!(ServiceError::from(StoreError::Conflict).is_retryable(), "read again and retry");
+        assert!(!ServiceError::from(StoreError::corrupt("bad item")).is_retryable());
+        assert!(!ServiceError::from(StoreError::AlreadyExists).is_retryable());
     }
 }

@@ -332,7 +332,7 @@ impl ImportService {
         let definition = self.definition(&caller.district, id).await?;
         let name = sanitize_file_name(file_name, &self.clock.now().format("%Y%m%dT%H%M%S").to_string());
         let key = upload_key(&caller.district, &definition.id, &name);
-        self.files.put(&key, content).await.map_err(|e| ServiceError::Store(StoreError::Corrupt(e.to_string())))?;
+        self.files.put(&key, content).await?;
         self.file_arrived(&key).await
     }
 
@@ -437,7 +437,7 @@ impl ImportService {
     }
 
     async fn snapshot(&self, district: &DistrictId, import: &ImportId) -> Result<Snapshot, ServiceError> {
-        let bytes = self.files.get(&snapshot_key(district, import)).await.map_err(file_error)?;
+        let bytes = self.files.get(&snapshot_key(district, import)).await?;
         Ok(match bytes {
             Some(bytes) => std::str::from_utf8(&bytes).ok().and_then(Snapshot::decode).unwrap_or_else(|| {
                 tracing::warn!(%district, %import, "import snapshot unreadable: every record counts as new");
@@ -495,8 +495,7 @@ impl ImportService {
         let content = self
             .files
             .get(key)
-            .await
-            .map_err(file_error)?
+            .await?
             .ok_or_else(|| ServiceError::NotFound(format!("the file of import `{}` is gone", definition.id)))?;
         let outcome = match self.read(definition, key, &content) {
             Ok(outcome) => outcome,
@@ -531,10 +530,7 @@ impl ImportService {
         }
         self.apply(district, &definition.id, &records, &changes.upserts, &changes.removals, &previous).await?;
         tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "changes applied");
-        self.files
-            .put(&snapshot_key(district, &definition.id), Bytes::from(changes.next.encode()))
-            .await
-            .map_err(file_error)?;
+        self.files.put(&snapshot_key(district, &definition.id), Bytes::from(changes.next.encode())).await?;
         definition.last_run = Some(self.clock.now());
         self.finish(district, definition, run, clock, ImportStatus::Ok).await
     }
@@ -585,7 +581,7 @@ impl ImportService {
                 RecordKind::Student | RecordKind::Guardian | RecordKind::Staff => {
                     let still_here = PERSON_KINDS.iter().any(|k| records.records.contains_key(&k.key(id)));
                     if !still_here {
-                        let person = PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        let person = PersonId::parse(id).map_err(StoreError::corrupt)?;
                         writer.deactivate_person(&person).await?;
                     }
                 }
@@ -631,7 +627,7 @@ impl ImportService {
             match kind {
                 RecordKind::School => writer.remove_school(id).await?,
                 RecordKind::Student | RecordKind::Guardian | RecordKind::Staff => {
-                    let person = PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let person = PersonId::parse(id).map_err(StoreError::corrupt)?;
                     writer.delete_person(&person).await?;
                 }
                 RecordKind::Relationship => writer.remove_relationship(id).await?,
@@ -640,17 +636,13 @@ impl ImportService {
             }
         }
         writer.flush().await?;
-        self.files.delete(&snapshot_key(district, &definition.id)).await.map_err(file_error)?;
+        self.files.delete(&snapshot_key(district, &definition.id)).await?;
         self.store.remove_schedule(district, &definition.id).await?;
         self.store.delete(district, &definition.id).await?;
         plan.deleted = true;
         tracing::info!(%district, import = %definition.id, removed = only_mine.len(), "import deleted");
         Ok(plan)
     }
-}
-
-fn file_error(error: crate::ports::FileError) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(format!("file store: {error}")))
 }
 
 fn mapping_of(text: &str) -> Result<Mapping, ServiceError> {

@@ -34,8 +34,8 @@ use futures::stream::{self, StreamExt as _, TryStreamExt as _};
 use serde::Serialize;
 
 use crate::domain::{
-    DistrictId, DomainError, EnrollmentRole, ListDefinition, ListId, ListInput, ListScope, ListTarget, MemberProfile,
-    PersonId, PersonRole, Principal, RecipientList, SchoolId,
+    DistrictId, EnrollmentRole, ListDefinition, ListId, ListInput, ListScope, ListTarget, MemberProfile, PersonId,
+    PersonRole, Principal, RecipientList, SchoolId,
 };
 use crate::ports::{Clock, Ids};
 use crate::services::ServiceError;
@@ -150,12 +150,8 @@ fn scope_of(caller: &Principal) -> Result<ListScope, ServiceError> {
         .ok_or_else(|| ServiceError::Forbidden("your role does not build lists (staff of a school or district)".into()))
 }
 
-fn invalid(message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(DomainError::Invalid(message.into()))
-}
-
 fn decode_cursor(token: &str) -> Result<PersonId, ServiceError> {
-    let bad = || invalid("cursor: not a members cursor");
+    let bad = || ServiceError::invalid("cursor: not a members cursor");
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
     PersonId::parse(String::from_utf8(bytes).map_err(|_| bad())?).map_err(|_| bad())
 }
@@ -191,7 +187,9 @@ impl ListService {
         if let Some(section) = &rule.section {
             let school = self.index.section_school(district, section).await?;
             if !school.as_ref().is_some_and(in_list) {
-                return Err(invalid(format!("rule.section: no section `{section}` in the list's schools")));
+                return Err(ServiceError::invalid(format!(
+                    "rule.section: no section `{section}` in the list's schools"
+                )));
             }
         }
         if let Some(teacher) = &rule.teacher {
@@ -200,14 +198,16 @@ impl ListService {
                 p.role == PersonRole::Staff && p.active && (schools.is_empty() || p.schools.iter().any(in_list))
             });
             if !fits {
-                return Err(invalid(format!("rule.teacher: no staff member `{teacher}` in the list's schools")));
+                return Err(ServiceError::invalid(format!(
+                    "rule.teacher: no staff member `{teacher}` in the list's schools"
+                )));
             }
         }
         let found = self.index.profiles(district, definition.includes.clone()).await?;
         if let Some(missing) =
             definition.includes.iter().find(|id| !found.get(*id).is_some_and(|p| scope.sees_person(&p.schools)))
         {
-            return Err(invalid(format!("includes: no person `{missing}` in your schools")));
+            return Err(ServiceError::invalid(format!("includes: no person `{missing}` in your schools")));
         }
         Ok(schools)
     }

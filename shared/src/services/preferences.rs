@@ -415,7 +415,7 @@ impl PreferenceService {
             let change = PreferenceChange { at: now, by: by.to_string(), source, cells: changed };
             match self.store.save(district, id, &record, &change, &self.ids.next_id()).await {
                 Ok(()) => return Ok(()),
-                Err(StoreError::AlreadyExists) => continue,
+                Err(StoreError::Conflict) => continue,
                 Err(other) => return Err(other.into()),
             }
         }

@@ -162,7 +162,7 @@ impl ReceiptService {
             Ok(()) => {}
             // A concurrent event for the same contact won the status; the
             // delivery is still this receipt's to record.
-            Err(StoreError::AlreadyExists) => {
+            Err(StoreError::Conflict) => {
                 self.broadcasts.put_deliveries(&district, &broadcast, std::slice::from_ref(&delivery)).await?;
             }
             Err(other) => return Err(other.into()),

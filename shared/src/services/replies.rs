@@ -156,9 +156,7 @@ impl ReplyService {
         match self.sms_status.record(district, &record, &event_id).await {
             Ok(_) => Ok(()),
             // A concurrent event: the person's word is final, so write it again on top.
-            Err(StoreError::AlreadyExists) => {
-                Ok(self.sms_status.record(district, &record, &event_id).await.map(|_| ())?)
-            }
+            Err(StoreError::Conflict) => Ok(self.sms_status.record(district, &record, &event_id).await.map(|_| ())?),
             Err(other) => Err(other.into()),
         }
     }

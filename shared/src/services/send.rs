@@ -372,7 +372,7 @@ impl SendService {
             _ => Ok(()),
         };
         match recorded {
-            Ok(()) | Err(StoreError::AlreadyExists) => Ok(()),
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
             Err(other) => Err(other.into()),
         }
     }

@@ -81,10 +81,6 @@ fn message_pk(provider_message_id: &str) -> String {
     format!("MSG#{provider_message_id}")
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
 /// A broadcast waiting for its time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueBroadcast {
@@ -154,7 +150,10 @@ impl BroadcastStore {
             .await?
             .items
             .iter()
-            .map(|item| BroadcastId::parse(item.get("id").and_then(Value::as_str).unwrap_or_default()).map_err(corrupt))
+            .map(|item| {
+                BroadcastId::parse(item.get("id").and_then(Value::as_str).unwrap_or_default())
+                    .map_err(StoreError::corrupt)
+            })
             .collect()
     }
 
@@ -185,8 +184,8 @@ impl BroadcastStore {
                 let entry = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
                 let text = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
                 Ok(DueBroadcast {
-                    district: DistrictId::parse(text("district")).map_err(corrupt)?,
-                    broadcast: BroadcastId::parse(text("broadcast")).map_err(corrupt)?,
+                    district: DistrictId::parse(text("district")).map_err(StoreError::corrupt)?,
+                    broadcast: BroadcastId::parse(text("broadcast")).map_err(StoreError::corrupt)?,
                     entry,
                 })
             })
@@ -287,7 +286,7 @@ impl BroadcastStore {
             None => Condition::NotExists,
             Some(previous) => Condition::AttributeEquals(
                 "claimed_at".into(),
-                serde_json::to_value(previous.claimed_at).map_err(corrupt)?,
+                serde_json::to_value(previous.claimed_at).map_err(StoreError::corrupt)?,
             ),
         };
         let item = record_item(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{:08}", claim.chunk), claim)?;
@@ -381,8 +380,8 @@ impl BroadcastStore {
             (Some("D"), Some(district), Some("B"), Some(broadcast)) => (district, broadcast),
             _ => return Err(StoreError::Corrupt(format!("delivery under an unexpected key `{pk}`"))),
         };
-        let district = DistrictId::parse(district).map_err(corrupt)?;
-        let broadcast = BroadcastId::parse(broadcast).map_err(corrupt)?;
+        let district = DistrictId::parse(district).map_err(StoreError::corrupt)?;
+        let broadcast = BroadcastId::parse(broadcast).map_err(StoreError::corrupt)?;
         Ok(Some((district, broadcast, record_from(item)?)))
     }
 
@@ -421,6 +420,6 @@ impl BroadcastStore {
     pub async fn district_of_number(&self, number: &str) -> Result<Option<DistrictId>, StoreError> {
         let Some(item) = self.table.get(&Key::new(SMS_NUMBERS_PK, number)).await? else { return Ok(None) };
         let district = item.get("district").and_then(Value::as_str).unwrap_or_default();
-        Ok(Some(DistrictId::parse(district).map_err(corrupt)?))
+        Ok(Some(DistrictId::parse(district).map_err(StoreError::corrupt)?))
     }
 }

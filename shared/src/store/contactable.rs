@@ -40,10 +40,6 @@ pub struct Contactable {
     pub guardians: Vec<(PersonId, bool)>,
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
 /// What fan-out needs of a person, from their partition's items.
 fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Option<Contactable>, StoreError> {
     let mut found: Option<Contactable> = None;
@@ -54,9 +50,10 @@ fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Opt
         let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
         let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
         if sk == PERSON_SK {
-            let role = serde_json::from_value(item.get("role").cloned().unwrap_or_default()).map_err(corrupt)?;
+            let role =
+                serde_json::from_value(item.get("role").cloned().unwrap_or_default()).map_err(StoreError::corrupt)?;
             let schools = match item.get("schools") {
-                Some(value) => serde_json::from_value(value.clone()).map_err(corrupt)?,
+                Some(value) => serde_json::from_value(value.clone()).map_err(StoreError::corrupt)?,
                 None => Vec::new(),
             };
             found = Some(Contactable {
@@ -73,11 +70,11 @@ fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Opt
                 guardians: Vec::new(),
             });
         } else if sk.starts_with(CONTACT_SK_PREFIX) {
-            contacts.push(serde_json::from_value::<ContactPoint>(Value::Object(item)).map_err(corrupt)?);
+            contacts.push(serde_json::from_value::<ContactPoint>(Value::Object(item)).map_err(StoreError::corrupt)?);
         } else if sk == PREFS_SK {
             preferences = record_from_item(item)?;
         } else if sk.starts_with(GUARDIAN_SK_PREFIX) {
-            let guardian = PersonId::parse(text("guardian").unwrap_or_default()).map_err(corrupt)?;
+            let guardian = PersonId::parse(text("guardian").unwrap_or_default()).map_err(StoreError::corrupt)?;
             guardians.push((guardian, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)));
         }
     }

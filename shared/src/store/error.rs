@@ -8,6 +8,10 @@ pub enum StoreError {
     /// The item to create exists already.
     #[error("it already exists")]
     AlreadyExists,
+    /// The item changed since it was read (a version or timestamp
+    /// condition): someone else wrote first. Read again and retry.
+    #[error("it changed meanwhile")]
+    Conflict,
     /// A stored item does not read back as the type it should hold.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -24,6 +28,10 @@ impl StoreError {
 
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Table(e) if e.is_retryable())
+        match self {
+            StoreError::Table(e) => e.is_retryable(),
+            StoreError::Conflict => true,
+            StoreError::AlreadyExists | StoreError::Corrupt(_) => false,
+        }
     }
 }

@@ -10,7 +10,7 @@ use crate::ports::table::{Item, Query, Table};
 
 /// A record's item: its serialized fields plus the keys.
 pub fn record_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
-    match serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))? {
+    match serde_json::to_value(record).map_err(StoreError::corrupt)? {
         Value::Object(mut map) => {
             map.insert("pk".into(), Value::String(pk));
             map.insert("sk".into(), Value::String(sk));
@@ -22,7 +22,7 @@ pub fn record_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<I
 
 /// A record read back from its item (key attributes are ignored).
 pub fn record_from<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt)
 }
 
 /// Every item of a query, page after page.

@@ -33,7 +33,7 @@ pub fn lists_pk(district: &DistrictId) -> String {
 }
 
 fn person_id(value: Option<&Value>) -> Result<PersonId, StoreError> {
-    PersonId::parse(value.and_then(Value::as_str).unwrap_or_default()).map_err(|e| StoreError::Corrupt(e.to_string()))
+    PersonId::parse(value.and_then(Value::as_str).unwrap_or_default()).map_err(StoreError::corrupt)
 }
 
 /// Reads and writes list definitions.
@@ -115,7 +115,7 @@ impl RosterIndex {
             .map(|item| {
                 let id = item.get("sk").and_then(Value::as_str).unwrap_or_default();
                 let name = item.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-                Ok((SchoolId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?, name))
+                Ok((SchoolId::parse(id).map_err(StoreError::corrupt)?, name))
             })
             .collect()
     }
@@ -146,7 +146,7 @@ impl RosterIndex {
             .map(|item| {
                 let sk = item.get("gsi2sk").and_then(Value::as_str).unwrap_or_default();
                 let id = sk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
-                PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
+                PersonId::parse(id).map_err(StoreError::corrupt)
             })
             .collect()
     }
@@ -157,7 +157,7 @@ impl RosterIndex {
             return Ok(None);
         };
         let school = item.get("school").and_then(Value::as_str).unwrap_or_default();
-        SchoolId::parse(school).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+        SchoolId::parse(school).map(Some).map_err(StoreError::corrupt)
     }
 
     /// The people enrolled in a section with their part in it.

@@ -39,7 +39,7 @@ fn with_keys(pk: &str, sk: &str, body: Value) -> Result<Item, StoreError> {
 }
 
 fn to_value<T: Serialize>(record: &T) -> Result<Value, StoreError> {
-    serde_json::to_value(record).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::to_value(record).map_err(StoreError::corrupt)
 }
 
 /// Reads and writes people.
@@ -104,10 +104,9 @@ impl PeopleStore {
                 let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
                 let value = Value::Object(item);
                 if sk == PERSON_SK {
-                    profile = Some(serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                    profile = Some(serde_json::from_value(value).map_err(StoreError::corrupt)?);
                 } else if sk.starts_with(CONTACT_SK_PREFIX) {
-                    let contact: ContactPoint =
-                        serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let contact: ContactPoint = serde_json::from_value(value).map_err(StoreError::corrupt)?;
                     contacts.push(contact);
                 } else if !sk.starts_with(SCHOOL_SK_PREFIX) {
                     tracing::warn!(item_kind = %sk.split('#').next().unwrap_or_default(), "unknown item in a person's partition");
@@ -139,7 +138,7 @@ impl PeopleStore {
             for item in &page.items {
                 let pk = item.get("pk").and_then(Value::as_str).unwrap_or_default();
                 let id = pk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
-                let id = PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let id = PersonId::parse(id).map_err(StoreError::corrupt)?;
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
@@ -195,7 +194,7 @@ impl PeopleStore {
             .iter()
             .map(|item| {
                 let id = PersonId::parse(item.get(other).and_then(Value::as_str).unwrap_or_default())
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    .map_err(StoreError::corrupt)?;
                 let messenger = item.get("messenger").and_then(Value::as_bool).unwrap_or(false);
                 let kind = item.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
                 Ok((id, messenger, kind))
@@ -211,8 +210,7 @@ impl PeopleStore {
             .iter()
             .filter(|item| item.get("active") != Some(&Value::Bool(false)))
             .map(|item| {
-                PersonId::parse(item.get("id").and_then(Value::as_str).unwrap_or_default())
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+                PersonId::parse(item.get("id").and_then(Value::as_str).unwrap_or_default()).map_err(StoreError::corrupt)
             })
             .collect()
     }
@@ -252,7 +250,7 @@ impl PeopleStore {
             .map(|item| {
                 let sk = item.get("gsi2sk").and_then(Value::as_str).unwrap_or_default();
                 let id = sk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
-                PersonId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
+                PersonId::parse(id).map_err(StoreError::corrupt)
             })
             .collect()
     }

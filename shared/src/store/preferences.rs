@@ -55,10 +55,6 @@ pub struct PreferenceChange {
     pub cells: Vec<ChangedCell>,
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
 /// Reads and writes preference records.
 #[derive(Clone)]
 pub struct PreferenceStore {
@@ -87,7 +83,7 @@ impl PreferenceStore {
     /// The district's own defaults, if its admin set them.
     pub async fn defaults(&self, district: &DistrictId) -> Result<Option<PreferenceDefaults>, StoreError> {
         match self.table.get(&Key::new(settings_pk(district), DEFAULTS_SK)).await? {
-            Some(item) => Ok(Some(serde_json::from_value(Value::Object(item)).map_err(corrupt)?)),
+            Some(item) => Ok(Some(serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt)?)),
             None => Ok(None),
         }
     }
@@ -126,7 +122,7 @@ impl PreferenceStore {
     ) -> Result<(), StoreError> {
         let [BatchOp::Put(prefs), BatchOp::Put(log)] = Self::write_ops(district, person, record, change, change_id)?
         else {
-            return Err(corrupt("unexpected write operations"));
+            return Err(StoreError::corrupt("unexpected write operations"));
         };
         let condition = match record.version {
             0 | 1 => Condition::NotExists,
@@ -137,7 +133,7 @@ impl PreferenceStore {
             crate::ports::WriteOp::Put { item: log, condition: Condition::None },
         ];
         match self.table.transact_write(ops).await {
-            Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
+            Err(TableError::ConditionFailed { .. }) => Err(StoreError::Conflict),
             other => Ok(other?),
         }
     }
@@ -159,6 +155,9 @@ impl PreferenceStore {
             .descending()
             .limit(limit.clamp(1, 500));
         let page = self.table.query(&query).await?;
-        page.items.into_iter().map(|item| serde_json::from_value(Value::Object(item)).map_err(corrupt)).collect()
+        page.items
+            .into_iter()
+            .map(|item| serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt))
+            .collect()
     }
 }

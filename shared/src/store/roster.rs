@@ -132,7 +132,7 @@ impl RosterWriter {
         }
         wanted.push(profile);
         for contact in &person.contacts {
-            let body = serde_json::to_value(contact).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let body = serde_json::to_value(contact).map_err(StoreError::corrupt)?;
             wanted.push(index(
                 item(pk.clone(), contact_sk(contact.channel), body),
                 "gsi1",

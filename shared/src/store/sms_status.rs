@@ -46,10 +46,6 @@ pub fn not_ok_pk(district: &DistrictId) -> String {
     format!("D#{district}#SMSSTATUS")
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
 /// Writes a contact's current status item (with the not-Ok index entry
 /// when `index` is given) and a history entry, with the operations of
 /// `also` (the delivery the event is about), in one transaction that fails
@@ -64,7 +60,7 @@ pub(super) async fn write_status<T: Serialize>(
     (event_at, event_id): (DateTime<Utc>, &str),
     also: Vec<WriteOp>,
 ) -> Result<bool, StoreError> {
-    let mut status = match serde_json::to_value(event).map_err(corrupt)? {
+    let mut status = match serde_json::to_value(event).map_err(StoreError::corrupt)? {
         Value::Object(map) => map,
         _ => Item::new(),
     };
@@ -78,9 +74,10 @@ pub(super) async fn write_status<T: Serialize>(
     }
     history.insert("sk".into(), Value::String(format!("HIST#{}#{event_id}", event_at.format("%Y%m%dT%H%M%S%.6fZ"))));
     let condition = match previous_at {
-        Some(previous) => {
-            Condition::AttributeEquals("last_event_at".into(), serde_json::to_value(previous).map_err(corrupt)?)
-        }
+        Some(previous) => Condition::AttributeEquals(
+            "last_event_at".into(),
+            serde_json::to_value(previous).map_err(StoreError::corrupt)?,
+        ),
         None => Condition::NotExists,
     };
     let mut ops =
@@ -89,7 +86,7 @@ pub(super) async fn write_status<T: Serialize>(
     match table.transact_write(ops).await {
         Ok(()) => Ok(true),
         // Another event landed meanwhile; the caller retries (receipts are redelivered).
-        Err(crate::ports::TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
+        Err(crate::ports::TableError::ConditionFailed { .. }) => Err(StoreError::Conflict),
         Err(other) => Err(other.into()),
     }
 }
@@ -111,7 +108,7 @@ impl SmsStatusStore {
         self.table
             .get(&Key::new(number_pk(district, number), STATUS_SK))
             .await?
-            .map(|item| serde_json::from_value(Value::Object(item)).map_err(corrupt))
+            .map(|item| serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt))
             .transpose()
     }
 
@@ -178,7 +175,7 @@ impl SmsStatusStore {
                 }
                 let page = self.table.query(&query).await?;
                 for item in page.items {
-                    found.push(serde_json::from_value(Value::Object(item)).map_err(corrupt)?);
+                    found.push(serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt)?);
                 }
                 cursor = page.cursor;
                 if cursor.is_none() {
