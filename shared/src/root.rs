@@ -17,8 +17,9 @@ use crate::domain::{DistrictId, PreferenceDefaults, Region};
 use crate::ports::{Clock, EmailGateway, FileStore, Ids, SmsGateway, Table, WorkQueue};
 use crate::services::roles::RoleService;
 use crate::services::{
-    BroadcastService, CleanupService, FanoutService, ImportService, ListService, PeopleService, PersonalMessageService,
-    PreferenceService, ReceiptService, RecipientResolver, ReplyService, SendService, SendSettings, TaskRunner,
+    BroadcastService, CleanupService, FanoutService, ImportService, InboxService, ListService, PeopleService,
+    PersonalMessageService, PreferenceService, ReceiptService, RecipientResolver, ReplyService, SendService,
+    SendSettings, SettingsService, TaskRunner,
 };
 use crate::store::{PeopleStore, Stores};
 
@@ -212,7 +213,17 @@ impl Services {
         ))
     }
 
-    /// Broadcasts, their reports, district settings and the scheduler (needs the plan queue).
+    /// District settings.
+    pub fn settings(&self) -> SettingsService {
+        SettingsService::new(&self.stores, self.roles())
+    }
+
+    /// The replies inbox staff read.
+    pub fn inbox(&self) -> InboxService {
+        InboxService::new(&self.stores, self.roles())
+    }
+
+    /// Broadcasts, their reports and the scheduler (needs the plan queue).
     pub fn broadcasts(&self) -> Result<BroadcastService, MissingPort> {
         Ok(BroadcastService::new(
             &self.stores,

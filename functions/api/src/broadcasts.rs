@@ -83,7 +83,7 @@ pub(crate) async fn settings(
     State(state): State<ApiState>,
     Caller(caller): Caller,
 ) -> Result<Json<DistrictSettings>, ApiError> {
-    Ok(Json(state.broadcasts.settings(&caller).await?))
+    Ok(Json(state.settings.settings(&caller).await?))
 }
 
 /// `PUT /v1/settings`: replaces them (district admins).
@@ -92,7 +92,7 @@ pub(crate) async fn save_settings(
     Caller(caller): Caller,
     JsonBody(input): JsonBody<DistrictSettings>,
 ) -> Result<Json<DistrictSettings>, ApiError> {
-    Ok(Json(state.broadcasts.save_settings(&caller, input).await?))
+    Ok(Json(state.settings.save(&caller, input).await?))
 }
 
 /// `GET /v1/replies?limit=`: SMS replies stored for staff, newest first.
@@ -101,5 +101,5 @@ pub(crate) async fn replies(
     Caller(caller): Caller,
     Query(query): Query<RecentQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"replies": state.broadcasts.replies(&caller, query.limit.unwrap_or(100)).await?})))
+    Ok(Json(json!({"replies": state.inbox.recent(&caller, query.limit.unwrap_or(100)).await?})))
 }

@@ -31,7 +31,8 @@ use schoolbell::http::{no_route, wrong_method};
 use schoolbell::root::{MissingPort, Services};
 use schoolbell::services::roles::RoleService;
 use schoolbell::services::{
-    BroadcastService, CleanupService, ImportService, ListService, PeopleService, PersonalMessageService,
+    BroadcastService, CleanupService, ImportService, InboxService, ListService, PeopleService, PersonalMessageService,
+    SettingsService,
 };
 
 mod broadcasts;
@@ -62,6 +63,10 @@ pub struct ApiState {
     pub broadcasts: BroadcastService,
     /// Personal messages.
     pub personal: PersonalMessageService,
+    /// District settings.
+    pub settings: SettingsService,
+    /// The replies inbox.
+    pub inbox: InboxService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -78,6 +83,8 @@ impl ApiState {
             roles: services.roles(),
             broadcasts: services.broadcasts()?,
             personal: services.personal()?,
+            settings: services.settings(),
+            inbox: services.inbox(),
             auth,
         })
     }

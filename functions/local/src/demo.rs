@@ -79,7 +79,7 @@ pub async fn run_demo(data_path: &Path) -> anyhow::Result<DemoSummary> {
     let admin = admin_of(&district);
     let broadcasts = gateway.broadcast_service();
     let settings = DistrictSettings { name: Some("Demo School District".into()), ..DistrictSettings::default() };
-    broadcasts.save_settings(&admin, settings).await?;
+    gateway.services.settings().save(&admin, settings).await?;
 
     let emergency: BroadcastInput = serde_json::from_value(serde_json::json!({
         "reason": "emergency", "emergency": true, "channels": ["text", "email"],

@@ -1,7 +1,6 @@
 //! Broadcasts: create (permission per reason and school, then a plan task
 //! or a place in the schedule), the delivery report, the deliveries page
-//! and CSV, district settings, and the scheduler's hand-off of broadcasts
-//! whose time has come.
+//! and CSV, and the scheduler's hand-off of broadcasts whose time has come.
 //!
 //! Who may send: the caller's grants (token roles plus stored role
 //! assignments, read on every request) must allow the reason — and, for an
@@ -20,13 +19,13 @@ use serde::Serialize;
 use crate::domain::roles::Grants;
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery,
-    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, DistrictSettings, ListInput, PersonId, PersonRole,
-    Principal, ReportGroup, SchoolId, Task, ValidBroadcast,
+    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, ListInput, PersonId, PersonRole, Principal, ReportGroup,
+    SchoolId, Task, ValidBroadcast,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::roles::RoleService;
 use crate::services::{ListService, ServiceError};
-use crate::store::{BroadcastStore, PeopleStore, ReplyStore, RosterIndex, StoreError, StoredReply, Stores};
+use crate::store::{BroadcastStore, PeopleStore, RosterIndex, StoreError, Stores};
 
 /// Deliveries per page when the caller names no limit.
 pub const DEFAULT_DELIVERIES_PAGE: u32 = 100;
@@ -125,7 +124,6 @@ pub struct DeliveriesPage {
 #[derive(Clone)]
 pub struct BroadcastService {
     store: BroadcastStore,
-    replies: ReplyStore,
     lists: ListService,
     index: RosterIndex,
     people: PeopleStore,
@@ -151,7 +149,6 @@ impl BroadcastService {
     ) -> Self {
         Self {
             store: stores.broadcasts.clone(),
-            replies: stores.replies.clone(),
             index: stores.roster.clone(),
             people: stores.people.clone(),
             roles,
@@ -386,36 +383,6 @@ impl BroadcastService {
             }
         }
         Ok(found)
-    }
-
-    /// The newest SMS replies stored for staff (texts that were no keyword),
-    /// newest first: `{from, to, body, provider, received_at}`. For district
-    /// admins and staff who may see the clean-up list (they hold numbers).
-    pub async fn replies(&self, caller: &Principal, limit: u32) -> Result<Vec<StoredReply>, ServiceError> {
-        let grants = self.grants(caller).await?;
-        if !grants.is_district_admin() && !grants.schools().iter().any(|s| grants.may_view_cleanup(s)) {
-            return Err(ServiceError::Forbidden("your role may not read SMS replies".into()));
-        }
-        Ok(self.replies.recent(&caller.district, limit.clamp(1, 500)).await?)
-    }
-
-    /// The district's settings (any staff member of the district may read them).
-    pub async fn settings(&self, caller: &Principal) -> Result<DistrictSettings, ServiceError> {
-        Ok(self.store.settings(&caller.district).await?)
-    }
-
-    /// Replaces the district's settings (district admins).
-    pub async fn save_settings(
-        &self,
-        caller: &Principal,
-        settings: DistrictSettings,
-    ) -> Result<DistrictSettings, ServiceError> {
-        if !self.grants(caller).await?.is_district_admin() {
-            return Err(ServiceError::Forbidden("only district admins change district settings".into()));
-        }
-        let settings = settings.validate()?;
-        self.store.save_settings(&caller.district, &settings).await?;
-        Ok(settings)
     }
 
     /// Queues the plan of every broadcast whose time has come (their

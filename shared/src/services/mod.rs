@@ -6,12 +6,24 @@
 //! - `imports`: import definitions, files, runs, holds and deletion.
 //! - `lists`: saved recipient lists and their membership, computed on read.
 //! - `preferences`: one person's preferences, the batch tool, the audit trail.
+//! - `roles`: built-in and custom roles, assignments, each caller's grants.
+//! - `broadcasts`: create, report and list broadcasts; the scheduler's hand-off.
+//! - `personal`: a staff member's 1:1 message (through the broadcast path).
+//! - `recipients`: an audience resolved to people, with what fan-out needs.
+//! - `fanout`: a broadcast into send chunks (quiet hours, dedupe, suppression).
+//! - `send`: one chunk through the gateways, exactly once per point.
+//! - `tasks`: the one entry point of the plan and send queues.
+//! - `receipts`: carrier and mail receipts applied to deliveries and statuses.
+//! - `replies`: inbound texts (STOP, START, HELP, others kept).
+//! - `inbox`: the replies kept for staff.
+//! - `settings`: district settings.
 
 mod broadcasts;
 mod cleanup;
 mod error;
 mod fanout;
 mod imports;
+mod inbox;
 mod lists;
 mod people;
 mod personal;
@@ -22,6 +34,7 @@ mod recipients;
 mod replies;
 pub mod roles;
 mod send;
+mod settings;
 mod tasks;
 
 pub use broadcasts::{
@@ -32,6 +45,7 @@ pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, clean
 pub use error::ServiceError;
 pub use fanout::{CHUNK_SIZE, FanoutService, Plan, PlanOutcome, Suppressions, plan_deliveries};
 pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
+pub use inbox::{InboxService, MAX_INBOX_PAGE};
 pub use lists::{DEFAULT_MEMBERS_PAGE, ListMember, ListMembers, ListService, MAX_MEMBERS_PAGE, MembersPage, Reach};
 pub use people::PeopleService;
 pub use personal::{MIN_STUDENT_AGE, PersonalMessageInput, PersonalMessageService, age_on};
@@ -43,4 +57,5 @@ pub use receipts::{Applied, ReceiptEvent, ReceiptService};
 pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients};
 pub use replies::{InboundSms, ReplyOutcome, ReplyService};
 pub use send::{ChunkReport, SendService, SendSettings};
+pub use settings::SettingsService;
 pub use tasks::{TaskError, TaskRunner};
