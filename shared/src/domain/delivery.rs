@@ -33,35 +33,10 @@ named_enum!(
 );
 
 named_enum!(
-    /// Why a point or person was not sent anything.
-    SkipReason, "skip reason" {
-        /// The number is a landline: it cannot take texts.
-        Landline => "landline",
-        /// The carrier or person blocks our texts.
-        Blocked => "blocked",
-        /// The number is out of service.
-        Inactive => "inactive",
-        /// The person replied STOP (or opted out with the carrier).
-        OptOut => "opt_out",
-        /// The address bounced permanently.
-        BouncedPermanent => "bounced_permanent",
-        /// The address marked our mail as spam.
-        Complaint => "complaint",
-        /// The person has no contact point for the broadcast's channels.
-        NoContactPoint => "no_contact_point",
-        /// The person's preferences are Off for this reason on every channel they have.
-        PreferencesOff => "preferences_off",
-        /// A student with no messenger guardian to reach.
-        NoGuardian => "no_guardian",
-        /// The named person is no longer active (or unknown).
-        InactivePerson => "inactive_person",
-    }
-);
-
-named_enum!(
     /// Why a delivery was not sent or not delivered: a skip decided when
-    /// planning ([`SkipReason`]), a provider's refusal at send time, or
-    /// what a receipt reported. One vocabulary, so reports count by it.
+    /// planning (a suppressed number or address, a person with nothing to
+    /// reach), a provider's refusal at send time, or what a receipt
+    /// reported. One vocabulary, so reports count by it.
     DeliveryReason, "delivery reason" {
         /// A landline: cannot take texts.
         Landline => "landline",
@@ -122,23 +97,6 @@ impl ReportGroup {
             None => ReportGroup::People,
             Some(channel) if channel.is_email() => ReportGroup::Email,
             Some(_) => ReportGroup::Text,
-        }
-    }
-}
-
-impl From<SkipReason> for DeliveryReason {
-    fn from(reason: SkipReason) -> Self {
-        match reason {
-            SkipReason::Landline => DeliveryReason::Landline,
-            SkipReason::Blocked => DeliveryReason::Blocked,
-            SkipReason::Inactive => DeliveryReason::Inactive,
-            SkipReason::OptOut => DeliveryReason::OptOut,
-            SkipReason::BouncedPermanent => DeliveryReason::BouncedPermanent,
-            SkipReason::Complaint => DeliveryReason::Complaint,
-            SkipReason::NoContactPoint => DeliveryReason::NoContactPoint,
-            SkipReason::PreferencesOff => DeliveryReason::PreferencesOff,
-            SkipReason::NoGuardian => DeliveryReason::NoGuardian,
-            SkipReason::InactivePerson => DeliveryReason::InactivePerson,
         }
     }
 }
@@ -425,12 +383,5 @@ mod tests {
         let Ok(Task::SendV1 { deliveries, .. }) = Task::from_body(task) else { panic!("{task}") };
         assert_eq!(deliveries[0].point().key(), "email:ana@example.org");
         assert_eq!(deliveries[1].point().key(), "sms:+16175552345");
-    }
-
-    #[test]
-    fn every_skip_reason_is_a_delivery_reason_of_the_same_name() {
-        for skip in SkipReason::ALL {
-            assert_eq!(DeliveryReason::from(*skip).as_str(), skip.as_str());
-        }
     }
 }

@@ -29,7 +29,7 @@ pub use broadcast::{
     EmailContent, MAX_SMS_CHARS, PlanSummary, ValidBroadcast, parse_channels,
 };
 pub use delivery::{
-    Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, SkipReason, Task,
+    Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task,
 };
 pub use email::EmailAddress;
 pub use error::DomainError;

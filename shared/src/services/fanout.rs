@@ -27,8 +27,8 @@ use chrono::{DateTime, Utc};
 use super::recipients::{Recipient, RecipientResolver, Recipients};
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastState, Channel, ContactReason, ContactValue, Delivery,
-    DeliveryPoint, DeliveryState, DistrictId, EmailAddress, EmailStatus, PersonId, PhoneNumber, PlanSummary,
-    PlannedDelivery, PreferenceDefaults, SkipReason, SmsStatus, Task,
+    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, EmailAddress, EmailStatus, PersonId, PhoneNumber,
+    PlanSummary, PlannedDelivery, PreferenceDefaults, SmsStatus, Task,
 };
 use crate::ports::{Clock, QUEUE_BATCH, WorkQueue};
 use crate::services::ServiceError;
@@ -71,20 +71,20 @@ pub struct Plan {
     pub skips: Vec<Delivery>,
 }
 
-fn sms_skip(status: SmsStatus) -> Option<SkipReason> {
+fn sms_skip(status: SmsStatus) -> Option<DeliveryReason> {
     match status {
-        SmsStatus::Landline => Some(SkipReason::Landline),
-        SmsStatus::Blocked => Some(SkipReason::Blocked),
-        SmsStatus::Inactive => Some(SkipReason::Inactive),
-        SmsStatus::OptOut => Some(SkipReason::OptOut),
+        SmsStatus::Landline => Some(DeliveryReason::Landline),
+        SmsStatus::Blocked => Some(DeliveryReason::Blocked),
+        SmsStatus::Inactive => Some(DeliveryReason::Inactive),
+        SmsStatus::OptOut => Some(DeliveryReason::OptOut),
         _ => None,
     }
 }
 
-fn email_skip(status: EmailStatus) -> Option<SkipReason> {
+fn email_skip(status: EmailStatus) -> Option<DeliveryReason> {
     match status {
-        EmailStatus::BouncedPermanent => Some(SkipReason::BouncedPermanent),
-        EmailStatus::Complaint => Some(SkipReason::Complaint),
+        EmailStatus::BouncedPermanent => Some(DeliveryReason::BouncedPermanent),
+        EmailStatus::Complaint => Some(DeliveryReason::Complaint),
         _ => None,
     }
 }
@@ -93,7 +93,7 @@ fn skip(
     point: DeliveryPoint,
     channel: Option<Channel>,
     people: Vec<PersonId>,
-    reason: SkipReason,
+    reason: DeliveryReason,
     now: DateTime<Utc>,
 ) -> Delivery {
     Delivery {
@@ -101,7 +101,7 @@ fn skip(
         channel,
         people,
         state: DeliveryState::Skipped,
-        reason: Some(reason.into()),
+        reason: Some(reason),
         provider_message_id: None,
         segments: None,
         encoding: None,
@@ -170,14 +170,15 @@ pub fn plan_deliveries(
             }
         }
         if !any_on {
-            let reason = if has_point { SkipReason::PreferencesOff } else { SkipReason::NoContactPoint };
+            let reason = if has_point { DeliveryReason::PreferencesOff } else { DeliveryReason::NoContactPoint };
             let point = DeliveryPoint::Person(person.id.clone());
             skips.insert(point.clone(), skip(point, None, vec![person.id.clone()], reason, now));
         }
     }
-    for (ids, reason) in
-        [(&recipients.without_guardian, SkipReason::NoGuardian), (&recipients.inactive, SkipReason::InactivePerson)]
-    {
+    for (ids, reason) in [
+        (&recipients.without_guardian, DeliveryReason::NoGuardian),
+        (&recipients.inactive, DeliveryReason::InactivePerson),
+    ] {
         for id in ids {
             let point = DeliveryPoint::Person(id.clone());
             skips.insert(point.clone(), skip(point, None, vec![id.clone()], reason, now));
@@ -357,7 +358,7 @@ impl FanoutService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ContactPoint, DeliveryReason, PersonRole, PreferenceRecord, Region};
+    use crate::domain::{ContactPoint, PersonRole, PreferenceRecord, Region};
     use crate::services::{Contactable, Recipient};
 
     fn person(id: &str, name: &str, contacts: &[(Channel, &str)]) -> Contactable {
