@@ -19,8 +19,8 @@ pub struct FixtureStudent {
 
 /// A district of one school, one teacher, one section.
 #[derive(Debug, Clone)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct RosterFixture {
-    /// The students.
     pub students: Vec<FixtureStudent>,
 }
 

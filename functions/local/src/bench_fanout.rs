@@ -23,6 +23,7 @@ use crate::import_cmd::{ImportRequest, run};
 
 /// What `bench fanout` prints.
 #[derive(Debug, Clone, Default, Serialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct FanoutBenchReport {
     /// Students generated.
     pub students: usize,
@@ -38,7 +39,6 @@ pub struct FanoutBenchReport {
     pub reads_per_delivery: f64,
     /// Write requests per delivery (batches and transactions count once).
     pub write_requests_per_delivery: f64,
-    /// Items read per delivery.
     pub items_read_per_delivery: f64,
     /// Seconds spent planning (resolve, dedupe, queue the chunks).
     pub plan_seconds: f64,

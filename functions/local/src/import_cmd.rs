@@ -15,8 +15,8 @@ use crate::LocalGateway;
 
 /// What to import.
 #[derive(Debug, Clone)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct ImportRequest {
-    /// District.
     pub district: String,
     /// Import definition name (created on first use).
     pub name: String,

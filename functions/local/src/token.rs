@@ -7,8 +7,8 @@ use crate::DataDir;
 
 /// What a development token says.
 #[derive(Debug, Clone)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct TokenRequest {
-    /// The district.
     pub district: String,
     /// Role names (`district_admin`, `school_admin` ...).
     pub roles: Vec<String>,

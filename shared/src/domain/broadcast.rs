@@ -145,8 +145,8 @@ pub struct BroadcastInput {
 
 /// A stored broadcast.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Broadcast {
-    /// Its id.
     pub id: BroadcastId,
     /// Broadcast or personal message.
     pub kind: BroadcastKind,
@@ -203,6 +203,7 @@ pub struct PlanSummary {
 /// A validated broadcast request: everything of a [`Broadcast`] a caller
 /// decides (the service adds ids, sender, schools and state).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct ValidBroadcast {
     /// The contact reason.
     pub reason: ContactReason,
@@ -214,7 +215,6 @@ pub struct ValidBroadcast {
     pub audience: Audience,
     /// Requested time, if any.
     pub send_at: Option<DateTime<Utc>>,
-    /// Emergency.
     pub emergency: bool,
 }
 

@@ -118,20 +118,15 @@ impl EntityCounts {
 
 /// The counts of a run, per kind of record.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct RunCounts {
-    /// Schools.
     pub schools: EntityCounts,
-    /// Students.
     pub students: EntityCounts,
-    /// Guardians.
     pub guardians: EntityCounts,
-    /// Staff.
     pub staff: EntityCounts,
     /// Student–guardian relationships.
     pub relationships: EntityCounts,
-    /// Sections.
     pub sections: EntityCounts,
-    /// Enrollments.
     pub enrollments: EntityCounts,
 }
 
@@ -165,10 +160,10 @@ impl RunCounts {
 
 /// One run of an import.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct ImportRun {
     /// Sortable id: start time then a random suffix.
     pub id: String,
-    /// The import.
     pub import: ImportId,
     /// When it started.
     pub started_at: DateTime<Utc>,
@@ -297,12 +292,12 @@ impl Snapshot {
 
 /// What a run changes, record by record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Changes {
     /// Keys of new or changed records to write.
     pub upserts: Vec<String>,
     /// Keys of records to remove (or deactivate, for people).
     pub removals: Vec<String>,
-    /// The counts.
     pub counts: RunCounts,
     /// The snapshot after the run.
     pub next: Snapshot,

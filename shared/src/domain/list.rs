@@ -141,14 +141,13 @@ pub struct ListDefinition {
 
 /// A saved list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct RecipientList {
-    /// Its id.
     pub id: ListId,
     /// Name shown to users.
     pub name: String,
     /// Who the list reaches.
     pub target: ListTarget,
-    /// The rule.
     pub rule: ListRule,
     /// People added whatever the rule says.
     pub includes: Vec<PersonId>,
@@ -169,14 +168,13 @@ pub struct RecipientList {
 
 /// What a list's rule reads of a person: the profile item an import writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct MemberProfile {
     /// The person.
     pub id: PersonId,
     /// Student, guardian or staff.
     pub role: PersonRole,
-    /// Given name.
     pub given_name: String,
-    /// Family name.
     pub family_name: String,
     /// Grade code (students).
     #[serde(default)]

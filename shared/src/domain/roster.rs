@@ -50,15 +50,16 @@ impl<T> Batch<T> {
 
 /// A school (a OneRoster org of type `school`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct RosterSchool {
     /// The org's sourcedId.
     pub id: SchoolId,
-    /// Its name.
     pub name: String,
 }
 
 /// A person as the SIS describes them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct RosterPerson {
     /// sourcedId.
     pub id: PersonId,
@@ -66,9 +67,7 @@ pub struct RosterPerson {
     pub role: PersonRole,
     /// The SIS's own role word (`teacher`, `administrator`, `parent`, `relative` ...).
     pub sis_role: String,
-    /// Given name.
     pub given_name: String,
-    /// Family name.
     pub family_name: String,
     /// Schools (orgs) the person belongs to.
     pub schools: Vec<SchoolId>,
@@ -102,10 +101,9 @@ named_enum!(
 
 /// A student–guardian link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Relationship {
-    /// The student.
     pub student: PersonId,
-    /// The guardian.
     pub guardian: PersonId,
     /// Parent, guardian, relative ...
     pub kind: RelationshipKind,
@@ -123,10 +121,10 @@ impl Relationship {
 
 /// A class section with its school.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Section {
     /// The class's sourcedId (validated like other ids).
     pub id: String,
-    /// Its school.
     pub school: SchoolId,
     /// Title (`Algebra I - P3`).
     pub title: String,
@@ -144,12 +142,11 @@ named_enum!(
 
 /// A person enrolled in a section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Enrollment {
     /// The enrollment's id (sourcedId, or `section>person` when the source has none).
     pub id: String,
-    /// The section.
     pub section: String,
-    /// The person.
     pub person: PersonId,
     /// Student or teacher.
     pub role: EnrollmentRole,
@@ -157,14 +154,13 @@ pub struct Enrollment {
 
 /// Everything one import file says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Roster {
-    /// Schools.
     pub schools: Batch<RosterSchool>,
     /// Students, guardians and staff.
     pub people: Batch<RosterPerson>,
     /// Student–guardian links, each once.
     pub relationships: Batch<Relationship>,
-    /// Sections.
     pub sections: Batch<Section>,
     /// Enrollments of students and teachers in sections.
     pub enrollments: Batch<Enrollment>,

@@ -10,8 +10,8 @@ use super::ReceiptStatus::{
 
 /// A classification: the status and the provider value that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Verdict {
-    /// The status.
     pub status: ReceiptStatus,
     /// The error code when it decided, else the provider's status name.
     pub raw_code: Option<String>,

@@ -47,6 +47,7 @@ pub struct ChannelCounts {
 
 /// Totals over every channel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Totals {
     /// Planned and not yet recorded by a send worker.
     pub queued: u64,
@@ -54,7 +55,6 @@ pub struct Totals {
     pub sent: u64,
     /// Confirmed delivered.
     pub delivered: u64,
-    /// Failed.
     pub failed: u64,
     /// Skipped (points and people).
     pub skipped: u64,

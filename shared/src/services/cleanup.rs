@@ -40,12 +40,12 @@ pub struct CleanupFilter {
 
 /// One row: a student, a contact of theirs, and the number's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct CleanupItem {
     /// Student's id.
     pub student_id: PersonId,
     /// Student's name.
     pub student: String,
-    /// Grade.
     pub grade: String,
     /// School (name when known).
     pub school: String,
@@ -53,7 +53,6 @@ pub struct CleanupItem {
     pub contact: String,
     /// What the contact is to the student (`parent`, `self` ...).
     pub relationship: String,
-    /// The number.
     pub number: String,
     /// Its SMS status.
     pub status: SmsStatus,

@@ -50,8 +50,8 @@ const CONCURRENT_READS: usize = 16;
 
 /// Who a list reaches, by role: each sorted, without duplicates.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct ListMembers {
-    /// Students.
     pub students: Vec<PersonId>,
     /// Guardians (messenger guardians of matched students, and included guardians).
     pub guardians: Vec<PersonId>,
@@ -96,18 +96,16 @@ pub struct Reach {
 
 /// One member as the members page shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct ListMember {
     /// The person.
     pub id: PersonId,
     /// Student, guardian or staff.
     pub role: PersonRole,
-    /// Given name.
     pub given_name: String,
-    /// Family name.
     pub family_name: String,
     /// Grade (students).
     pub grade: Option<String>,
-    /// Schools.
     pub schools: Vec<SchoolId>,
 }
 

@@ -83,10 +83,9 @@ fn message_pk(provider_message_id: &str) -> String {
 
 /// A broadcast waiting for its time.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct DueBroadcast {
-    /// The district.
     pub district: DistrictId,
-    /// The broadcast.
     pub broadcast: BroadcastId,
     /// The index entry, to remove once handled.
     pub entry: String,

@@ -15,16 +15,14 @@ pub const CONTACTABLES_PER_BATCH: usize = 128;
 
 /// What fan-out reads of one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct Contactable {
     /// The person.
     pub id: PersonId,
     /// Student, guardian or staff.
     pub role: PersonRole,
-    /// Given name.
     pub given_name: String,
-    /// Family name.
     pub family_name: String,
-    /// Schools.
     pub schools: Vec<SchoolId>,
     /// False once an import found them gone.
     pub active: bool,

@@ -27,8 +27,8 @@ pub const TRANSIENT_BOUNCES_TO_PERMANENT: u32 = 3;
 
 /// An address's current status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct AddressStatus {
-    /// The address.
     pub address: EmailAddress,
     /// What mail servers last said (after the in-a-row rule).
     pub status: EmailStatus,

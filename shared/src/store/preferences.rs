@@ -31,10 +31,9 @@ fn settings_pk(district: &DistrictId) -> String {
 
 /// One changed cell in the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct ChangedCell {
-    /// Channel.
     pub channel: Channel,
-    /// Reason.
     pub reason: ContactReason,
     /// The effective value before.
     pub from: bool,

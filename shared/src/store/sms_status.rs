@@ -26,8 +26,8 @@ const STATUS_SK: &str = "STATUS";
 
 /// A number's current SMS status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct NumberStatus {
-    /// The number.
     pub number: PhoneNumber,
     /// What carriers last said.
     pub status: SmsStatus,

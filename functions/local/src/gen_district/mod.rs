@@ -83,6 +83,7 @@ pub struct PhoneMix {
 
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[allow(missing_docs)] // fields named for what they hold
 pub struct GenSummary {
     /// Schools (orgs of type `school`; the district org is not counted).
     pub schools: usize,
@@ -92,7 +93,6 @@ pub struct GenSummary {
     pub guardians: usize,
     /// Teacher users.
     pub teachers: usize,
-    /// Courses.
     pub courses: usize,
     /// Classes (sections).
     pub sections: usize,
