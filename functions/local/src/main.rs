@@ -1,12 +1,13 @@
 //! `schoolbell`: the local gateway and the command line.
 //!
-//! - `schoolbell serve [--data DIR] [--addr 127.0.0.1:8080]`
-//! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S]`
+//! - `schoolbell serve [--data DIR] [--addr 127.0.0.1:8080] [--phone-region US]`
+//! - `schoolbell demo --data DIR`: the whole flow in a minute
+//! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S] [--hours H]`
 //! - `schoolbell import --district D [--name N] [--format oneroster|mapped] [--mapping F] PATH [--json]`
 //! - `schoolbell gen-district --students N --seed S OUT`
-//! - `schoolbell replies classify "TEXT"`, `schoolbell receipts parse --dialect D FILE`
-//! - `schoolbell bench table [--items N] [--in-memory]`, `schoolbell bench import [--students N]`,
-//!   `schoolbell bench preferences [--students N]`
+//! - `schoolbell replies classify "TEXT"`
+//! - `schoolbell receipts parse --dialect D FILE`, `schoolbell receipts verify ...`
+//! - `schoolbell bench table|import|preferences|fanout|receipts ...` (release build; see the README)
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
