@@ -1,6 +1,9 @@
 //! The API on AWS Lambda: the composition root over the ports the
 //! environment names (DynamoDB, S3, the plan queue), a JWKS for tokens, and
 //! [`schoolbell_api::router`] behind `lambda_http`.
+//!
+//! Built only with the crate's `lambda` feature (on by default): the
+//! Lambda runtime and `schoolbell/aws` come with it.
 
 use std::sync::Arc;
 

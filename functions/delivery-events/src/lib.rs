@@ -14,12 +14,19 @@
 //! logged and skipped (a retry would read it the same way); a store failure
 //! fails the invocation so Lambda's retry of async events runs it again.
 
+#[cfg(feature = "lambda")]
 use aws_lambda_events::event::cloudwatch_logs::LogsEvent;
+#[cfg(feature = "lambda")]
 use aws_lambda_events::event::sns::SnsEvent;
+#[cfg(feature = "lambda")]
 use schoolbell::domain::PhoneNumber;
+#[cfg(feature = "lambda")]
 use schoolbell::receipts::{AwsMessageKind, Dialect, aws_inbound, detect_aws_message, parse};
-use schoolbell::services::{Applied, InboundSms, ReceiptEvent, ReceiptService, ReplyService, ServiceError};
+#[cfg(feature = "lambda")]
+use schoolbell::services::{Applied, InboundSms, ReceiptEvent};
+use schoolbell::services::{ReceiptService, ReplyService, ServiceError};
 use serde::Serialize;
+#[cfg(feature = "lambda")]
 use serde_json::Value;
 
 /// What one invocation did.
@@ -57,6 +64,7 @@ pub struct Handlers {
 }
 
 /// Handles a raw Lambda event (see the crate docs).
+#[cfg(feature = "lambda")]
 pub async fn handle_event(handlers: &Handlers, event: Value) -> Result<EventsReport, EventsError> {
     let mut report = EventsReport::default();
     if event.get("awslogs").is_some() {
@@ -94,6 +102,7 @@ pub async fn handle_event(handlers: &Handlers, event: Value) -> Result<EventsRep
     Err(EventsError::UnknownEvent("expected SNS records or a CloudWatch Logs subscription event".into()))
 }
 
+#[cfg(feature = "lambda")]
 async fn apply_receipts(
     handlers: &Handlers,
     dialect: Dialect,
@@ -118,6 +127,7 @@ async fn apply_receipts(
     Ok(())
 }
 
+#[cfg(feature = "lambda")]
 async fn reply(handlers: &Handlers, message: &[u8], report: &mut EventsReport) -> Result<(), EventsError> {
     let inbound = match aws_inbound(message) {
         Ok(Some(inbound)) => inbound,
@@ -144,4 +154,5 @@ async fn reply(handlers: &Handlers, message: &[u8], report: &mut EventsReport) -
 }
 
 #[cfg(test)]
+#[cfg(feature = "lambda")]
 mod tests;

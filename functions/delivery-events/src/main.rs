@@ -1,5 +1,8 @@
 //! Delivery events on AWS Lambda: the composition root over DynamoDB and
 //! SNS (for keyword answers) → [`schoolbell_delivery_events::handle_event`].
+//!
+//! Built only with the crate's `lambda` feature (on by default): the
+//! Lambda runtime and `schoolbell/aws` come with it.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use schoolbell::adapters::aws::services_from_env;

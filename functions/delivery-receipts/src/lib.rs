@@ -36,14 +36,14 @@
 //!   be fetched, or the store is busy (providers retry), 500 otherwise.
 //!
 //! Logs carry the provider, counts, error kinds and SNS topic ARNs, never a
-//! phone number or an email address. Configuration: [`WebhookConfig`].
-//! [`routes`] is mounted by the local gateway; [`router`] adds JSON
-//! fallbacks for Lambda (`main.rs`).
+//! phone number or an email address. Configuration: [`WebhookConfig`], and
+//! the verifiers it turns on: [`Webhooks`] (both in
+//! [`schoolbell::webhook_auth`], shared with the inbound-SMS function and
+//! re-exported here). [`routes`] is mounted by the local gateway; [`router`]
+//! adds JSON fallbacks for Lambda (`main.rs`, feature `lambda`).
 
-pub mod config;
 mod replies;
 mod sns;
-pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -54,15 +54,16 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use schoolbell::http::{ApiError, no_route, public_request_url, wrong_method};
+use schoolbell::http::{ApiError, no_route, wrong_method};
 use schoolbell::ports::Clock;
 use schoolbell::receipts::{Dialect, ReceiptError, parse};
 use schoolbell::services::{Applied, ReceiptEvent, ReceiptService, ReplyService};
-use schoolbell::webhook_auth::{SharedSecret, VerifyError, verify_twilio_request};
+use schoolbell::webhook_auth::{SharedSecret, VerifyError, verify_twilio_webhook};
 use serde_json::json;
 
-pub use config::WebhookConfig;
-pub use webhooks::{ConfirmError, HttpConfirmer, SetupError, SnsSettings, SubscriptionConfirmer, Webhooks};
+pub use schoolbell::webhook_auth::{
+    ConfirmError, HttpConfirmer, SetupError, SnsSettings, SubscriptionConfirmer, WebhookConfig, Webhooks,
+};
 
 /// What the handlers need.
 #[derive(Clone)]
@@ -128,19 +129,11 @@ impl Provider {
 }
 
 pub(crate) fn not_configured(provider: Provider) -> ApiError {
-    tracing::info!(provider = provider.name(), "webhook called for a provider that is not configured");
-    let message = format!("the {} webhook is not configured on this deployment", provider.name());
-    ApiError::new(StatusCode::NOT_FOUND, "not_configured", message)
+    schoolbell::webhook_auth::not_configured(provider.name())
 }
 
 pub(crate) fn refused(provider: Provider, error: &VerifyError) -> ApiError {
-    if error.is_retryable() {
-        tracing::warn!(provider = provider.name(), reason = %error, "webhook could not be verified yet");
-        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the request cannot be verified now");
-    }
-    tracing::warn!(provider = provider.name(), reason = %error, "webhook refused");
-    let message = format!("the {} request could not be verified: {error}", provider.name());
-    ApiError::new(StatusCode::FORBIDDEN, "invalid_signature", message)
+    schoolbell::webhook_auth::refused(provider.name(), error)
 }
 
 fn accepted() -> Response {
@@ -174,15 +167,6 @@ pub(crate) async fn apply_body(state: &ReceiptsState, provider: Provider, body: 
     }
     tracing::debug!(provider = provider.name(), recorded, unchanged, unmatched, "receipts applied");
     Ok(())
-}
-
-/// Verifies a request to any Twilio webhook (status callbacks here, inbound
-/// texts in the inbound-SMS function): 404 without a token, 403 when the
-/// signature over the public URL does not hold.
-pub fn verify_twilio_webhook(webhooks: &Webhooks, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
-    let token = webhooks.twilio.as_deref().ok_or_else(|| not_configured(Provider::Twilio))?;
-    let url = public_request_url(webhooks.public_url.as_deref(), headers, uri);
-    verify_twilio_request(token, &url, headers, body).map_err(|e| refused(Provider::Twilio, &e))
 }
 
 async fn twilio(

@@ -3,6 +3,9 @@
 //! unless its variable is set), SNS certificates from
 //! `SCHOOLBELL_SNS_CERT_DIR` then AWS over HTTPS, and
 //! [`schoolbell_delivery_receipts::router`] behind API Gateway.
+//!
+//! Built only with the crate's `lambda` feature (on by default): the
+//! Lambda runtime and `schoolbell/aws` come with it.
 
 use std::sync::Arc;
 

@@ -14,9 +14,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use schoolbell::http::ApiError;
-use schoolbell::webhook_auth::{SnsMessage, SnsMessageType, verify_sns};
+use schoolbell::webhook_auth::{SnsMessage, SnsMessageType, is_sns_https_url, verify_sns};
 
-use crate::webhooks::is_sns_https_url;
 use crate::{Provider, ReceiptsState, accepted, apply_body, not_configured, refused};
 
 pub(crate) async fn sns(State(state): State<ReceiptsState>, body: Bytes) -> Result<Response, ApiError> {

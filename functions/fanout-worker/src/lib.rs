@@ -5,9 +5,14 @@
 //! applies again receipts that arrived before their message was recorded.
 //! [`handle_event`] tells the two apart.
 
+#[cfg(feature = "lambda")]
 use aws_lambda_events::event::sqs::SqsEvent;
+#[cfg(feature = "lambda")]
 use schoolbell::adapters::aws::run_sqs_event;
-use schoolbell::services::{BroadcastService, ReceiptService, ServiceError, TaskRunner};
+use schoolbell::services::ServiceError;
+#[cfg(feature = "lambda")]
+use schoolbell::services::{BroadcastService, ReceiptService, TaskRunner};
+#[cfg(feature = "lambda")]
 use serde_json::{Value, json};
 
 /// Why an invocation failed as a whole.
@@ -23,6 +28,7 @@ pub enum WorkerError {
 
 /// Handles a raw Lambda event: SQS records (plan tasks, answered with the
 /// partial batch failures) or an EventBridge `Scheduled Event`.
+#[cfg(feature = "lambda")]
 pub async fn handle_event(
     runner: &TaskRunner,
     broadcasts: &BroadcastService,
@@ -43,6 +49,7 @@ pub async fn handle_event(
 }
 
 #[cfg(test)]
+#[cfg(feature = "lambda")]
 mod tests {
     use std::sync::Arc;
 

@@ -9,9 +9,12 @@
 //! would not help); a store failure fails the invocation so S3's async
 //! invocation retries it.
 
+#[cfg(feature = "lambda")]
 use aws_lambda_events::event::s3::S3Event;
 use percent_encoding::percent_decode_str;
-use schoolbell::services::{ImportService, ServiceError, parse_upload_key};
+use schoolbell::services::ServiceError;
+#[cfg(feature = "lambda")]
+use schoolbell::services::{ImportService, parse_upload_key};
 use serde::Serialize;
 
 /// What one invocation did, per record.
@@ -30,6 +33,7 @@ pub fn decode_key(raw: &str) -> String {
 
 /// Handles a raw Lambda event: S3 notifications (`Records`) or an
 /// EventBridge `Scheduled Event`. Anything else is refused.
+#[cfg(feature = "lambda")]
 pub async fn handle_event(service: &ImportService, event: serde_json::Value) -> Result<serde_json::Value, IngestError> {
     if event.get("Records").is_some() {
         let event: S3Event = serde_json::from_value(event).map_err(|e| IngestError::UnknownEvent(e.to_string()))?;
@@ -56,6 +60,7 @@ pub enum IngestError {
 }
 
 /// Handles every record of the event.
+#[cfg(feature = "lambda")]
 pub async fn handle(service: &ImportService, event: S3Event) -> Result<IngestReport, ServiceError> {
     let mut report = IngestReport::default();
     for record in event.records {
@@ -95,6 +100,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "lambda")]
     fn the_recorded_event_parses() -> Result<(), serde_json::Error> {
         let event: S3Event = serde_json::from_str(include_str!("../events/object-created.json"))?;
         assert_eq!(event.records[0].s3.object.key.as_deref(), Some("imports/district-a/sis/20261122-roster.zip"));

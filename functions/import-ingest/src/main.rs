@@ -1,6 +1,9 @@
 //! The import triggers on AWS Lambda: S3 `ObjectCreated` events on the
 //! imports bucket and the scheduler's EventBridge rule →
 //! [`schoolbell_import_ingest::handle_event`], over the composition root.
+//!
+//! Built only with the crate's `lambda` feature (on by default): the
+//! Lambda runtime and `schoolbell/aws` come with it.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use schoolbell::adapters::aws::services_from_env;

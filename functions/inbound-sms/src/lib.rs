@@ -1,10 +1,11 @@
 //! `schoolbell-inbound-sms`: texts families send back. Twilio posts them to
 //! `POST /webhooks/twilio/inbound` (the number's "a message comes in" URL);
 //! the request is verified like every Twilio webhook (`X-Twilio-Signature`
-//! over the public URL, [`schoolbell_delivery_receipts::Webhooks`]) before
-//! anything is read, then [`schoolbell::services::ReplyService`] applies
-//! the reply rule: STOP opts the number out with one confirmation, START
-//! opts it back in, HELP is answered, anything else is stored for staff.
+//! over the public URL, [`schoolbell::webhook_auth::verify_twilio_webhook`])
+//! before anything is read, then [`schoolbell::services::ReplyService`]
+//! applies the reply rule: STOP opts the number out with one confirmation,
+//! START opts it back in, HELP is answered, anything else is stored for
+//! staff.
 //!
 //! Answers: 200 with an empty TwiML `<Response/>` (the confirmation goes
 //! out through our own gateway, so Twilio sends nothing itself), 403
@@ -27,7 +28,7 @@ use schoolbell::domain::PhoneNumber;
 use schoolbell::http::{ApiError, no_route, wrong_method};
 use schoolbell::receipts::twilio_inbound;
 use schoolbell::services::{InboundSms, ReplyService};
-use schoolbell_delivery_receipts::{Webhooks, verify_twilio_webhook};
+use schoolbell::webhook_auth::{Webhooks, verify_twilio_webhook};
 
 /// What the handler needs.
 #[derive(Clone)]

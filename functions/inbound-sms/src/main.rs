@@ -1,12 +1,15 @@
 //! The inbound-SMS function on AWS Lambda: the composition root over
 //! DynamoDB and SNS (keyword answers), Twilio's token from the environment →
 //! [`schoolbell_inbound_sms::router`].
+//!
+//! Built only with the crate's `lambda` feature (on by default): the
+//! Lambda runtime and `schoolbell/aws` come with it.
 
 use std::sync::Arc;
 
 use schoolbell::adapters::aws::services_from_env;
 use schoolbell::config::process_env;
-use schoolbell_delivery_receipts::{WebhookConfig, Webhooks};
+use schoolbell::webhook_auth::{WebhookConfig, Webhooks};
 use schoolbell_inbound_sms::{InboundState, router};
 
 #[tokio::main]

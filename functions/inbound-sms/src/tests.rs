@@ -10,9 +10,8 @@ use schoolbell::domain::{DistrictId, PhoneNumber, SmsStatus};
 use schoolbell::ports::{RandomIds, SystemClock, Table};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::SmsStatusStore;
-use schoolbell::webhook_auth::sign_twilio;
 use schoolbell::webhook_auth::sns::DirCertificates;
-use schoolbell_delivery_receipts::{HttpConfirmer, WebhookConfig};
+use schoolbell::webhook_auth::{HttpConfirmer, WebhookConfig, sign_twilio};
 use tower::ServiceExt as _;
 
 use super::*;

@@ -30,7 +30,7 @@ pub fn parse_file(dialect: &str, path: &Path) -> anyhow::Result<String> {
 }
 
 /// The local gateway's webhook configuration: the same variables as on
-/// AWS (`schoolbell_delivery_receipts::config`), and for Twilio, Vonage,
+/// AWS (`schoolbell::webhook_auth::config`), and for Twilio, Vonage,
 /// Bandwidth, Kannel and Jasmin, when their variable is unset, development
 /// secrets derived from the data directory's signing secret
 /// ([`WebhookConfig::with_development_secrets`]): whoever can mint tokens

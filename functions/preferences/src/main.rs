@@ -1,5 +1,8 @@
 //! Preferences on AWS Lambda: the composition root over DynamoDB, a JWKS
 //! for tokens, and [`schoolbell_preferences::router`].
+//!
+//! Built only with the crate's `lambda` feature (on by default): the
+//! Lambda runtime and `schoolbell/aws` come with it.
 
 use std::sync::Arc;
 

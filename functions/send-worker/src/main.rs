@@ -2,6 +2,9 @@
 //! and SESv2 (`SCHOOLBELL_EMAIL_FROM` is required), with the send settings
 //! of [`schoolbell_send_worker::send_settings`]; SQS events →
 //! `schoolbell::adapters::aws::run_sqs_event`.
+//!
+//! Built only with the crate's `lambda` feature (on by default): the
+//! Lambda runtime and `schoolbell/aws` come with it.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};

@@ -80,17 +80,23 @@ impl Principal {
     }
 }
 
+/// A principal of district `d-1` with these roles and schools, for tests.
+#[cfg(test)]
+pub(crate) fn test_principal(subject: &str, roles: &[Role], schools: &[&str]) -> Principal {
+    Principal {
+        subject: subject.into(),
+        district: DistrictId::parse("d-1").unwrap_or_else(|e| panic!("{e}")),
+        roles: roles.to_vec(),
+        schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn principal(roles: &[Role], schools: &[&str]) -> Principal {
-        Principal {
-            subject: "u-1".into(),
-            district: DistrictId::parse("d-1").unwrap(),
-            roles: roles.to_vec(),
-            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap()).collect(),
-        }
+        test_principal("u-1", roles, schools)
     }
 
     fn schools(ids: &[&str]) -> Vec<SchoolId> {

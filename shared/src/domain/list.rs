@@ -470,7 +470,6 @@ impl ListScope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::DistrictId;
 
     fn input(value: serde_json::Value) -> ListInput {
         serde_json::from_value(value).unwrap()
@@ -498,12 +497,7 @@ mod tests {
     }
 
     fn principal(roles: &[Role], schools: &[&str]) -> Principal {
-        Principal {
-            subject: "u-1".into(),
-            district: DistrictId::parse("d-1").unwrap(),
-            roles: roles.to_vec(),
-            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap()).collect(),
-        }
+        crate::domain::access::test_principal("u-1", roles, schools)
     }
 
     #[test]

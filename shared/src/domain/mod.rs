@@ -28,9 +28,7 @@ pub use broadcast::{
     Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastInput, BroadcastKind, BroadcastState,
     EmailContent, MAX_SMS_CHARS, PlanSummary, ValidBroadcast, parse_channels,
 };
-pub use delivery::{
-    Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task,
-};
+pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task};
 pub use email::EmailAddress;
 pub use error::DomainError;
 pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};

@@ -475,19 +475,13 @@ pub fn find_role(id: &str, custom: &[RoleDefinition]) -> Option<RoleDefinition> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::DistrictId;
 
     fn school(id: &str) -> SchoolId {
         SchoolId::parse(id).unwrap()
     }
 
     fn principal(roles: &[Role], schools: &[&str]) -> Principal {
-        Principal {
-            subject: "t-1".into(),
-            district: DistrictId::parse("d-1").unwrap(),
-            roles: roles.to_vec(),
-            schools: schools.iter().map(|s| school(s)).collect(),
-        }
+        crate::domain::access::test_principal("t-1", roles, schools)
     }
 
     fn assignment(school_id: Option<&str>, role: &str) -> Assignment {

@@ -85,6 +85,28 @@ pub struct RosterPerson {
     pub plus: BTreeMap<String, String>,
 }
 
+#[cfg(test)]
+impl RosterPerson {
+    /// A person with nothing but an id and a role (and a school), for tests
+    /// to fill in with struct update syntax.
+    pub(crate) fn bare(id: &str, role: PersonRole, schools: &[&str]) -> Self {
+        RosterPerson {
+            id: PersonId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+            role,
+            sis_role: role.to_string(),
+            given_name: "Given".into(),
+            family_name: "Family".into(),
+            schools: schools.iter().map(|s| SchoolId::parse(*s).unwrap_or_else(|e| panic!("{e}"))).collect(),
+            grade: None,
+            household: None,
+            language: None,
+            birth_date: None,
+            contacts: vec![],
+            plus: Default::default(),
+        }
+    }
+}
+
 named_enum!(
     /// What a guardian is to a student.
     RelationshipKind, "relationship kind" {

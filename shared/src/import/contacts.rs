@@ -130,22 +130,14 @@ fn parse_all(values: &[(bool, &str)], region: Region) -> Vec<Result<ContactValue
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{PersonId, PersonRole};
+    use crate::domain::PersonRole;
 
     fn person() -> Result<RosterPerson, DomainError> {
         Ok(RosterPerson {
-            id: PersonId::parse("p1")?,
-            role: PersonRole::Guardian,
             sis_role: "parent".into(),
             given_name: "A".into(),
             family_name: "B".into(),
-            schools: vec![],
-            grade: None,
-            household: None,
-            language: None,
-            birth_date: None,
-            contacts: vec![],
-            plus: Default::default(),
+            ..RosterPerson::bare("p1", PersonRole::Guardian, &[])
         })
     }
 

@@ -224,36 +224,6 @@ impl PeopleStore {
     ) -> Result<Vec<crate::ports::Item>, StoreError> {
         query_all(self.table.as_ref(), Query::partition(person_pk(district, person))).await
     }
-
-    /// Ids of a school's active people with the role (students by grade, then id).
-    pub async fn school_people(
-        &self,
-        district: &DistrictId,
-        school: &SchoolId,
-        role: PersonRole,
-    ) -> Result<Vec<PersonId>, StoreError> {
-        self.school_members(district, school, &format!("ROLE#{role}#")).await
-    }
-
-    /// Ids of a school's people whose index sort key starts with `prefix`
-    /// (`ROLE#student#G#05#` for one grade): one index range, never a scan.
-    pub async fn school_members(
-        &self,
-        district: &DistrictId,
-        school: &SchoolId,
-        prefix: &str,
-    ) -> Result<Vec<PersonId>, StoreError> {
-        let query = Query::on(Index::Gsi2, school_people_pk(district, school)).sort(SortKey::BeginsWith(prefix.into()));
-        query_all(self.table.as_ref(), query)
-            .await?
-            .iter()
-            .map(|item| {
-                let sk = item.get("gsi2sk").and_then(Value::as_str).unwrap_or_default();
-                let id = sk.rsplit_once("#P#").map(|(_, id)| id).unwrap_or_default();
-                PersonId::parse(id).map_err(StoreError::corrupt)
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -323,8 +293,9 @@ mod tests {
         let ids: Vec<String> = store.people_at(&d, &shared_phone).await?.iter().map(|i| i.to_string()).collect();
         assert_eq!(ids, ["g-1", "g-2"]);
         let school = SchoolId::parse("s-1").unwrap();
-        assert_eq!(store.school_people(&d, &school, PersonRole::Guardian).await?.len(), 2);
-        assert!(store.school_people(&d, &school, PersonRole::Student).await?.is_empty());
+        let roster = crate::store::RosterIndex::new(Arc::clone(&store.table));
+        assert_eq!(roster.school_members(&d, &school, PersonRole::Guardian, None).await?.len(), 2);
+        assert!(roster.school_members(&d, &school, PersonRole::Student, None).await?.is_empty());
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Webhook signature checks for every carrier and AWS dialect schoolbell
-//! receives, run on the raw request before anything parses the body.
+//! receives, run on the raw request before anything parses the body, and
+//! the configuration that turns each provider on.
 //!
 //! Each verifier is a pure function or a small struct over the raw parts of
 //! a request (the configured public URL, the headers, the raw body bytes and,
@@ -18,19 +19,36 @@
 //!   signing certificate taken only from an AWS SNS host or a configured
 //!   directory.
 //!
+//! Around them, what every webhook route shares (the delivery-receipts and
+//! inbound-SMS functions, and the local gateway that mounts both):
+//!
+//! - [`config`]: [`WebhookConfig`], which providers are on and with which
+//!   secrets, read once from the environment.
+//! - [`webhooks`]: [`Webhooks`], the verifiers a configuration turns on,
+//!   built once at start-up (with SNS's certificate source and the
+//!   [`SubscriptionConfirmer`]).
+//! - [`answers`]: the 404 / 403 / 503 a route answers before reading
+//!   anything, and [`verify_twilio_webhook`], the request-level Twilio
+//!   check of every Twilio route.
+//!
 //! Error messages never carry secrets, signatures, phone numbers or emails.
 
+pub mod answers;
+pub mod config;
 pub mod shared_secret;
 pub mod sns;
 pub mod telnyx;
 pub mod twilio;
 pub mod vonage;
+pub mod webhooks;
 
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+pub use answers::{not_configured, refused, verify_twilio_webhook};
+pub use config::WebhookConfig;
 pub use shared_secret::SharedSecret;
 pub use sns::{
     CachedCertificates, CertificateSource, DirCertificates, SnsMessage, SnsMessageType, canonical_string,
@@ -39,6 +57,9 @@ pub use sns::{
 pub use telnyx::TelnyxVerifier;
 pub use twilio::{sign_twilio, verify_twilio, verify_twilio_params, verify_twilio_request};
 pub use vonage::{VonageVerifier, sign_vonage};
+pub use webhooks::{
+    ConfirmError, HttpConfirmer, SetupError, SnsSettings, SubscriptionConfirmer, Webhooks, is_sns_https_url,
+};
 
 /// Why a webhook request was refused (or, for certificate fetches, could not
 /// be checked yet).

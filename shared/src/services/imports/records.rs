@@ -207,20 +207,7 @@ mod tests {
     use crate::store::Stores;
 
     fn person(id: &str, role: PersonRole) -> RosterPerson {
-        RosterPerson {
-            id: PersonId::parse(id).unwrap(),
-            role,
-            sis_role: role.to_string(),
-            given_name: "Given".into(),
-            family_name: "Family".into(),
-            schools: vec![SchoolId::parse("s-1").unwrap()],
-            grade: None,
-            household: None,
-            language: None,
-            birth_date: None,
-            contacts: vec![],
-            plus: Default::default(),
-        }
+        RosterPerson::bare(id, role, &["s-1"])
     }
 
     fn link(student: &str, guardian: &str, messenger: bool) -> Relationship {

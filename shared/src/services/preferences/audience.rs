@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{BatchRequest, CONCURRENT_READS, PreferenceService};
-use crate::domain::{DistrictId, DomainError, PersonId, Principal, SchoolId};
+use crate::domain::{DistrictId, DomainError, PersonId, PersonRole, Principal, SchoolId};
 use crate::services::ServiceError;
 use crate::store::StoreError;
 
@@ -127,13 +127,10 @@ impl PreferenceService {
         let mut staff = Vec::new();
         for school in schools {
             if request.mode == BatchMode::Staff {
-                staff.extend(self.people.school_members(district, school, "ROLE#staff#").await?);
+                staff.extend(self.roster.school_members(district, school, PersonRole::Staff, None).await?);
             } else {
-                let prefix = match &grade {
-                    Some(grade) => format!("ROLE#student#G#{grade}#"),
-                    None => "ROLE#student#".into(),
-                };
-                students.extend(self.people.school_members(district, school, &prefix).await?);
+                let members = self.roster.school_members(district, school, PersonRole::Student, grade.as_deref());
+                students.extend(members.await?);
             }
         }
         Ok((students, staff))

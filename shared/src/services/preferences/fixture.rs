@@ -163,21 +163,13 @@ impl World {
 
 fn person(seed: &Seed) -> RosterPerson {
     RosterPerson {
-        id: id(seed.id),
-        role: seed.role,
-        sis_role: seed.role.to_string(),
-        given_name: "Given".into(),
-        family_name: "Family".into(),
-        schools: vec![SchoolId::parse(seed.school).unwrap()],
         grade: seed.grade.map(String::from),
         household: seed.household.map(String::from),
-        language: None,
-        birth_date: None,
         contacts: seed
             .contacts
             .iter()
             .map(|(channel, value)| ContactPoint::parse(*channel, value, Region::US).unwrap())
             .collect(),
-        plus: Default::default(),
+        ..RosterPerson::bare(seed.id, seed.role, &[seed.school])
     }
 }

@@ -1,5 +1,6 @@
 //! [`Webhooks`]: the verifiers a [`WebhookConfig`] turns on, built once at
-//! start-up, plus what SNS needs (its certificate source, its topic
+//! start-up and shared by every webhook route (delivery receipts, inbound
+//! texts), plus what SNS needs (its certificate source, its topic
 //! allow-list and the [`SubscriptionConfirmer`] that GETs a `SubscribeURL`).
 
 use std::collections::HashSet;
@@ -7,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use schoolbell::webhook_auth::sns::{FallbackCertificates, HttpsCertificates};
-use schoolbell::webhook_auth::{
+
+use super::config::WebhookConfig;
+use super::sns::{FallbackCertificates, HttpsCertificates};
+use super::{
     CachedCertificates, CertificateSource, DirCertificates, SharedSecret, TelnyxVerifier, VerifyError, VonageVerifier,
 };
-
-use crate::config::WebhookConfig;
 
 /// The query parameter carrying the Kannel or Jasmin token.
 pub const TOKEN_PARAM: &str = "token";

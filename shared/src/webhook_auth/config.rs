@@ -1,6 +1,7 @@
 //! [`WebhookConfig`]: which providers this deployment listens to and with
-//! which secrets, read once from the environment. Every provider is
-//! optional: unset means that provider's route answers 404.
+//! which secrets, read once from the environment (by the delivery-receipts
+//! and inbound-SMS functions, and the local gateway). Every provider is
+//! optional: unset means that provider's routes answer 404.
 //!
 //! | variable | provider | meaning |
 //! | --- | --- | --- |
@@ -17,8 +18,10 @@
 use std::path::PathBuf;
 
 use hmac::{Hmac, Mac};
-use schoolbell::config::{ConfigError, Env};
 use sha2::Sha256;
+
+use super::TelnyxVerifier;
+use crate::config::{ConfigError, Env};
 
 /// The base URL Twilio signs (see [`WebhookConfig::public_url`]).
 pub const PUBLIC_URL_ENV: &str = "SCHOOLBELL_PUBLIC_URL";
@@ -39,7 +42,7 @@ pub const JASMIN_TOKEN_ENV: &str = "SCHOOLBELL_JASMIN_TOKEN";
 /// The SNS topic allow-list.
 pub const SNS_TOPICS_ENV: &str = "SCHOOLBELL_SNS_TOPICS";
 /// The SNS certificate directory.
-pub const SNS_CERT_DIR_ENV: &str = schoolbell::webhook_auth::sns::CERT_DIR_ENV;
+pub const SNS_CERT_DIR_ENV: &str = super::sns::CERT_DIR_ENV;
 
 /// The user name of the development Bandwidth credentials.
 pub const DEVELOPMENT_BANDWIDTH_USER: &str = "schoolbell";
@@ -96,7 +99,7 @@ impl WebhookConfig {
         };
         let telnyx_public_key = env.optional(TELNYX_PUBLIC_KEY_ENV);
         if let Some(key) = &telnyx_public_key {
-            schoolbell::webhook_auth::TelnyxVerifier::from_base64(key)
+            TelnyxVerifier::from_base64(key)
                 .map_err(|e| ConfigError::Invalid { name: TELNYX_PUBLIC_KEY_ENV, reason: e.to_string() })?;
         }
         let bandwidth = match (env.optional(BANDWIDTH_USER_ENV), env.optional(BANDWIDTH_PASSWORD_ENV)) {
