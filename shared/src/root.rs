@@ -18,8 +18,8 @@ use crate::ports::{Clock, EmailGateway, FileStore, Ids, SmsGateway, Table, WorkQ
 use crate::services::roles::RoleService;
 use crate::services::{
     BroadcastService, CleanupService, FanoutService, ImportService, InboxService, ListService, PeopleService,
-    PersonalMessageService, PreferenceService, ReceiptService, RecipientResolver, ReplyService, SendService,
-    SendSettings, SettingsService, TaskRunner,
+    PersonalMessageService, PreferenceService, ReceiptService, RecipientResolver, ReplyService, SchedulerService,
+    SendService, SendSettings, SettingsService, TaskRunner,
 };
 use crate::store::{PeopleStore, Stores};
 
@@ -223,7 +223,16 @@ impl Services {
         InboxService::new(&self.stores, self.roles())
     }
 
-    /// Broadcasts, their reports and the scheduler (needs the plan queue).
+    /// The scheduler's hand-off of waiting broadcasts (needs the plan queue).
+    pub fn scheduler(&self) -> Result<SchedulerService, MissingPort> {
+        Ok(SchedulerService::new(
+            &self.stores,
+            need(&self.ports.plan_queue, "plan queue")?,
+            Arc::clone(&self.ports.clock),
+        ))
+    }
+
+    /// Broadcasts and their reports (needs the plan queue).
     pub fn broadcasts(&self) -> Result<BroadcastService, MissingPort> {
         Ok(BroadcastService::new(
             &self.stores,

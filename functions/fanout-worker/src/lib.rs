@@ -11,7 +11,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use schoolbell::adapters::aws::run_sqs_event;
 use schoolbell::services::ServiceError;
 #[cfg(feature = "lambda")]
-use schoolbell::services::{BroadcastService, ReceiptService, TaskRunner};
+use schoolbell::services::{ReceiptService, SchedulerService, TaskRunner};
 #[cfg(feature = "lambda")]
 use serde_json::{Value, json};
 
@@ -31,7 +31,7 @@ pub enum WorkerError {
 #[cfg(feature = "lambda")]
 pub async fn handle_event(
     runner: &TaskRunner,
-    broadcasts: &BroadcastService,
+    scheduler: &SchedulerService,
     receipts: &ReceiptService,
     event: Value,
 ) -> Result<Value, WorkerError> {
@@ -41,7 +41,7 @@ pub async fn handle_event(
         return serde_json::to_value(response).map_err(|e| WorkerError::UnknownEvent(e.to_string()));
     }
     if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
-        let queued = broadcasts.run_due().await?;
+        let queued = scheduler.run_due().await?;
         let receipts_applied = receipts.reapply_unmatched().await?;
         return Ok(json!({"queued": queued, "receipts_applied": receipts_applied}));
     }
@@ -59,7 +59,7 @@ mod tests {
 
     use super::*;
 
-    fn worker() -> (TaskRunner, BroadcastService, ReceiptService, Arc<LocalQueue>) {
+    fn worker() -> (TaskRunner, SchedulerService, ReceiptService, Arc<LocalQueue>) {
         let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
         let queue = Arc::new(LocalQueue::new());
         let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
@@ -67,8 +67,8 @@ mod tests {
             .with_send_queue(queue.clone());
         let services = Services::new(ports, Wiring::default());
         let runner = services.planner().unwrap();
-        let broadcasts = services.broadcasts().unwrap();
-        (runner, broadcasts, services.receipts(), queue)
+        let scheduler = services.scheduler().unwrap();
+        (runner, scheduler, services.receipts(), queue)
     }
 
     fn event(name: &str) -> Value {
@@ -79,17 +79,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_plan_task_for_a_missing_broadcast_and_an_unreadable_body_are_both_acknowledged() {
-        let (runner, broadcasts, receipts, queue) = worker();
-        let answer = handle_event(&runner, &broadcasts, &receipts, event("plan-task.json")).await.unwrap();
+        let (runner, scheduler, receipts, queue) = worker();
+        let answer = handle_event(&runner, &scheduler, &receipts, event("plan-task.json")).await.unwrap();
         assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "nothing a retry could fix: {answer}");
         assert!(queue.receive(1, std::time::Duration::ZERO).await.unwrap_or_default().is_empty(), "no send task");
     }
 
     #[tokio::test]
-    async fn the_schedule_queues_waiting_broadcasts_and_other_events_are_refused() {
-        let (runner, broadcasts, receipts, _) = worker();
-        let answer = handle_event(&runner, &broadcasts, &receipts, event("scheduled.json")).await.unwrap();
+    async fn the_schedule_queues_waiting_scheduler_and_other_events_are_refused() {
+        let (runner, scheduler, receipts, _) = worker();
+        let answer = handle_event(&runner, &scheduler, &receipts, event("scheduled.json")).await.unwrap();
         assert_eq!(answer, serde_json::json!({"queued": 0, "receipts_applied": 0}));
-        assert!(handle_event(&runner, &broadcasts, &receipts, serde_json::json!({"hello": 1})).await.is_err());
+        assert!(handle_event(&runner, &scheduler, &receipts, serde_json::json!({"hello": 1})).await.is_err());
     }
 }

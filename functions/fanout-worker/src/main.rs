@@ -12,10 +12,10 @@ use schoolbell::config::process_env;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let (_, services) = services_from_env(&process_env()).await?;
-    let (runner, broadcasts, receipts) = (services.planner()?, services.broadcasts()?, services.receipts());
-    let (runner, broadcasts, receipts) = (&runner, &broadcasts, &receipts);
+    let (runner, scheduler, receipts) = (services.planner()?, services.scheduler()?, services.receipts());
+    let (runner, scheduler, receipts) = (&runner, &scheduler, &receipts);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        schoolbell_fanout_worker::handle_event(runner, broadcasts, receipts, event.payload)
+        schoolbell_fanout_worker::handle_event(runner, scheduler, receipts, event.payload)
             .await
             .map_err(lambda_runtime::Error::from)
     }))

@@ -13,8 +13,8 @@ use schoolbell::http::{no_route, wrong_method};
 use schoolbell::ports::{Clock, RandomIds, SystemClock};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::{
-    BroadcastService, ImportService, ListService, PreferenceService, ReceiptService, ReplyService, SendSettings,
-    TaskRunner,
+    BroadcastService, ImportService, ListService, PreferenceService, ReceiptService, ReplyService, SchedulerService,
+    SendSettings, TaskRunner,
 };
 use schoolbell_api::ApiState;
 use tokio::net::TcpListener;
@@ -73,6 +73,7 @@ pub struct LocalGateway {
 struct Mounted {
     api: ApiState,
     broadcasts: BroadcastService,
+    scheduler: SchedulerService,
     imports: ImportService,
     replies: ReplyService,
     runner: TaskRunner,
@@ -108,6 +109,7 @@ impl LocalGateway {
         let mounted = Mounted {
             api: ApiState::new(&services, Arc::clone(&auth))?,
             broadcasts: services.broadcasts()?,
+            scheduler: services.scheduler()?,
             imports: services.imports()?,
             replies: services.replies()?,
             runner: services.task_runner()?,
@@ -146,6 +148,11 @@ impl LocalGateway {
     /// The broadcast service: plan tasks go to the plan queue.
     pub fn broadcast_service(&self) -> BroadcastService {
         self.mounted.broadcasts.clone()
+    }
+
+    /// The scheduler's hand-off of waiting broadcasts (to the plan queue).
+    pub fn scheduler(&self) -> SchedulerService {
+        self.mounted.scheduler.clone()
     }
 
     /// The import service over the gateway's store and files.

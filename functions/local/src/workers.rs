@@ -23,7 +23,7 @@ use schoolbell::adapters::local::{CarrierReceipt, EmailEvent, LocalQueue};
 use schoolbell::domain::{EmailStatus, SmsStatus};
 use schoolbell::ports::{QUEUE_BATCH, WorkQueue};
 use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
-use schoolbell::services::{Applied, BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
+use schoolbell::services::{Applied, ReceiptEvent, ReceiptService, SchedulerService, TaskRunner};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinHandle;
@@ -168,11 +168,11 @@ pub async fn apply_events<T: Clone + Send + 'static>(
 
 /// Queues broadcasts whose time has come, and applies again receipts that
 /// beat their message's record, every [`BROADCAST_TICK`].
-pub async fn run_broadcast_scheduler(broadcasts: BroadcastService, receipts: ReceiptService) {
+pub async fn run_broadcast_scheduler(scheduler: SchedulerService, receipts: ReceiptService) {
     let mut tick = tokio::time::interval(BROADCAST_TICK);
     loop {
         tick.tick().await;
-        match broadcasts.run_due().await {
+        match scheduler.run_due().await {
             Ok(0) => {}
             Ok(due) => tracing::info!(due, "waiting broadcasts queued"),
             Err(error) => tracing::error!(%error, "broadcast scheduler failed"),
@@ -190,7 +190,7 @@ pub struct Drainer {
     plan_queue: Arc<LocalQueue>,
     send_queue: Arc<LocalQueue>,
     runner: TaskRunner,
-    broadcasts: BroadcastService,
+    scheduler: SchedulerService,
     receipts: ReceiptService,
     carrier: Mutex<broadcast::Receiver<CarrierReceipt>>,
     outbox: Mutex<broadcast::Receiver<EmailEvent>>,
@@ -216,7 +216,7 @@ impl Drainer {
             plan_queue: Arc::clone(&gateway.plan_queue),
             send_queue: Arc::clone(&gateway.send_queue),
             runner: gateway.task_runner(),
-            broadcasts: gateway.broadcast_service(),
+            scheduler: gateway.scheduler(),
             receipts: gateway.receipt_service(),
             carrier: Mutex::new(gateway.carrier.subscribe()),
             outbox: Mutex::new(gateway.outbox.subscribe()),
@@ -247,7 +247,7 @@ impl Drainer {
     /// time has come, applies kept receipts again, then drains; answers how
     /// many broadcasts were due.
     pub async fn tick(&self) -> Result<usize, schoolbell::services::ServiceError> {
-        let due = self.broadcasts.run_due().await?;
+        let due = self.scheduler.run_due().await?;
         self.receipts.reapply_unmatched().await?;
         self.drain().await;
         Ok(due)
@@ -267,7 +267,7 @@ impl Workers {
             tokio::spawn(run_queue(Arc::clone(&gateway.send_queue), runner)),
             tokio::spawn(apply_events(gateway.carrier.subscribe(), receipts.clone(), carrier_event)),
             tokio::spawn(apply_events(gateway.outbox.subscribe(), receipts, email_event)),
-            tokio::spawn(run_broadcast_scheduler(gateway.broadcast_service(), gateway.receipt_service())),
+            tokio::spawn(run_broadcast_scheduler(gateway.scheduler(), gateway.receipt_service())),
         ])
     }
 

@@ -1,6 +1,6 @@
 //! Broadcasts: create (permission per reason and school, then a plan task
 //! or a place in the schedule), the delivery report, the deliveries page
-//! and CSV, and the scheduler's hand-off of broadcasts whose time has come.
+//! and CSV. The schedule's hand-off is `scheduler`'s.
 //!
 //! Who may send: the caller's grants (token roles plus stored role
 //! assignments, read on every request) must allow the reason — and, for an
@@ -20,7 +20,7 @@ use crate::domain::roles::Grants;
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery,
     DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, ListInput, PersonId, PersonRole, Principal, ReportGroup,
-    SchoolId, Task, ValidBroadcast,
+    SchoolId, ValidBroadcast,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::roles::RoleService;
@@ -233,8 +233,7 @@ impl BroadcastService {
     }
 
     async fn queue_plan(&self, district: &DistrictId, id: &BroadcastId) -> Result<(), ServiceError> {
-        let task = Task::PlanV1 { district: district.clone(), broadcast: id.clone() };
-        Ok(self.plan_queue.send(vec![task.to_body()]).await?)
+        super::scheduler::queue_plan(self.plan_queue.as_ref(), district, id).await
     }
 
     /// The schools the audience lies in (empty: district-wide), with the
@@ -383,17 +382,6 @@ impl BroadcastService {
             }
         }
         Ok(found)
-    }
-
-    /// Queues the plan of every broadcast whose time has come (their
-    /// `send_at`, or the end of quiet hours); answers how many.
-    pub async fn run_due(&self) -> Result<usize, ServiceError> {
-        let due = self.store.due(self.clock.now()).await?;
-        for entry in &due {
-            self.queue_plan(&entry.district, &entry.broadcast).await?;
-            self.store.unschedule(&entry.entry).await?;
-        }
-        Ok(due.len())
     }
 }
 

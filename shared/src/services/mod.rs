@@ -7,7 +7,8 @@
 //! - `lists`: saved recipient lists and their membership, computed on read.
 //! - `preferences`: one person's preferences, the batch tool, the audit trail.
 //! - `roles`: built-in and custom roles, assignments, each caller's grants.
-//! - `broadcasts`: create, report and list broadcasts; the scheduler's hand-off.
+//! - `broadcasts`: create, report and list broadcasts.
+//! - `scheduler`: waiting broadcasts queued when their time comes.
 //! - `personal`: a staff member's 1:1 message (through the broadcast path).
 //! - `recipients`: an audience resolved to people, with what fan-out needs.
 //! - `fanout`: a broadcast into send chunks (quiet hours, dedupe, suppression).
@@ -33,6 +34,7 @@ mod receipts;
 mod recipients;
 mod replies;
 pub mod roles;
+mod scheduler;
 mod send;
 mod settings;
 mod tasks;
@@ -56,6 +58,7 @@ pub use preferences::{
 pub use receipts::{Applied, ReceiptEvent, ReceiptService};
 pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients};
 pub use replies::{InboundSms, ReplyOutcome, ReplyService};
+pub use scheduler::SchedulerService;
 pub use send::{ChunkReport, SendService, SendSettings};
 pub use settings::SettingsService;
 pub use tasks::{TaskError, TaskRunner};
