@@ -23,7 +23,9 @@
 //! - [`config`] and [`telemetry`]: start-up configuration and tracing.
 //! - [`webhook_auth`]: carrier and AWS webhook signature checks (Twilio,
 //!   Telnyx, Vonage, shared secrets, SNS), run on the raw request before
-//!   anything reads the body.
+//!   anything reads the body, plus `WebhookConfig` and `Webhooks` (the
+//!   providers a deployment turns on) and the request-level Twilio check
+//!   delivery-receipts and inbound-sms share.
 
 pub mod adapters;
 pub mod auth;
