@@ -24,6 +24,13 @@ pub enum ConfigError {
 /// production, a map in tests).
 pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
 
+/// An environment of these variables only (tests, tools).
+pub fn env_of(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String> + use<>> {
+    let map: std::collections::HashMap<String, String> =
+        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+    Env(move |name: &str| map.get(name).cloned())
+}
+
 /// The process environment.
 pub fn process_env() -> Env<impl Fn(&str) -> Option<String>> {
     Env(|name: &str| std::env::var(name).ok())
@@ -87,11 +94,9 @@ impl LambdaConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
-        Env(move |name: &str| map.get(name).cloned())
+        env_of(pairs)
     }
 
     #[test]

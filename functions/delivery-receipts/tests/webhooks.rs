@@ -42,19 +42,6 @@ async fn every_provider_world() -> World {
     world(&config(&telnyx_key()), MapCertificates::default(), &sent).await
 }
 
-fn form_encode(params: &[(&str, &str)]) -> String {
-    let encode = |text: &str| -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
-                b' ' => "+".to_string(),
-                other => format!("%{other:02X}"),
-            })
-            .collect()
-    };
-    params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
-}
-
 /// The recorded Twilio body's parameters (only `%2B` is escaped in it).
 fn recorded_twilio_params() -> Vec<(String, String)> {
     TWILIO_DELIVERED
@@ -76,7 +63,7 @@ fn twilio_request(body: &str, signature: &str) -> Request<Body> {
 
 fn twilio_signed(params: &[(&str, &str)], token: &str) -> (String, String) {
     let url = format!("{PUBLIC_URL}/webhooks/twilio/status");
-    (form_encode(params), sign_twilio(token, &url, params).unwrap())
+    (schoolbell::webhook_auth::form_encode(params), sign_twilio(token, &url, params).unwrap())
 }
 
 #[tokio::test]

@@ -100,19 +100,6 @@ fn message_id(i: usize) -> String {
     format!("SMbench{i:08}")
 }
 
-fn form_encode(params: &[(&str, String)]) -> String {
-    let encode = |text: &str| -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
-                b' ' => "+".to_string(),
-                other => format!("%{other:02X}"),
-            })
-            .collect()
-    };
-    params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
-}
-
 /// Writes one sent text per number, as the send worker records them.
 async fn sent_deliveries(table: Arc<dyn Table>, numbers: &[String]) -> anyhow::Result<()> {
     let district = DistrictId::parse(DISTRICT)?;
@@ -182,7 +169,7 @@ pub async fn receipts(
         .map(|(i, number)| {
             let params = callback(i, number);
             let signature = sign_twilio(&token, &url, &params)?;
-            Ok((form_encode(&params), signature))
+            Ok((schoolbell::webhook_auth::form_encode(&params), signature))
         })
         .collect::<anyhow::Result<_>>()?;
     let requests = Arc::new(requests);

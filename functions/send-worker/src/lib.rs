@@ -32,8 +32,8 @@ pub fn send_settings<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Send
 mod tests {
     use super::*;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        Env(move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_string()))
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        schoolbell::config::env_of(pairs)
     }
 
     #[test]

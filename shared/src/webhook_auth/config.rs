@@ -187,13 +187,11 @@ fn normalize_public_url(url: &str) -> Result<String, ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
 
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
-        Env(move |name: &str| map.get(name).cloned())
+        crate::config::env_of(pairs)
     }
 
     #[test]

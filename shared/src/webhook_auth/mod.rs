@@ -55,7 +55,7 @@ pub use sns::{
     check_cert_url, verify_sns, verify_sns_with_certificate,
 };
 pub use telnyx::TelnyxVerifier;
-pub use twilio::{sign_twilio, verify_twilio, verify_twilio_params, verify_twilio_request};
+pub use twilio::{form_encode, sign_twilio, verify_twilio, verify_twilio_params, verify_twilio_request};
 pub use vonage::{VonageVerifier, sign_vonage};
 pub use webhooks::{
     ConfirmError, HttpConfirmer, SetupError, SnsSettings, SubscriptionConfirmer, Webhooks, is_sns_https_url,

@@ -84,6 +84,22 @@ pub fn sign_twilio<N: AsRef<str>, V: AsRef<str>>(
     Ok(STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// The `application/x-www-form-urlencoded` body Twilio posts for these
+/// parameters (spaces as `+`), for tests and the local load generator that
+/// post what [`sign_twilio`] signed.
+pub fn form_encode<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+                b' ' => "+".to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect()
+    };
+    params.iter().map(|(k, v)| format!("{}={}", encode(k.as_ref()), encode(v.as_ref()))).collect::<Vec<_>>().join("&")
+}
+
 fn verify_url_and_params<N: AsRef<str>, V: AsRef<str>>(
     auth_token: &str,
     public_url: &str,
