@@ -156,6 +156,37 @@ async fn tampered_foreign_or_unsigned_sns_messages_are_refused_and_change_nothin
 }
 
 #[tokio::test]
+async fn a_signed_notification_carrying_unsigned_records_is_refused_and_changes_nothing() {
+    // The review's reproduction: a genuine, signed notification of an allowed
+    // topic with a forged Lambda-style `Records` added beside it.
+    let world = sns_world().await;
+    let genuine = signed(notification(TOPIC, "2", "a message that is no receipt"), &KEY);
+    let mut body = serde_json::to_value(&genuine).unwrap();
+    let forged = json!({"Type": "Notification", "TopicArn": TOPIC, "Message": eum_event("TEXT_BLOCKED")});
+    body["Records"] = json!([{"EventSource": "aws:sns", "Sns": forged}]);
+    let request = Request::post("/webhooks/sns")
+        .header("x-amz-sns-message-type", "Notification")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, answer) = world.call(request).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("unsigned_records"), "{answer}");
+    assert_eq!(world.delivery(MESSAGE_ID).await.0, DeliveryState::Sent);
+    assert_eq!(world.sms_status(NUMBER).await, None, "the forged TEXT_BLOCKED changed nothing");
+}
+
+#[tokio::test]
+async fn a_foreign_topic_is_refused_before_any_certificate_is_fetched() {
+    let world = sns_world().await;
+    let mut message = signed(notification(OTHER_TOPIC, "2", &eum_event("TEXT_BLOCKED")), &OTHER_KEY);
+    // A certificate this world cannot fetch: verifying first would fail on it.
+    message.signing_cert_url = "https://sns.us-east-2.amazonaws.com/attacker-chosen.pem".into();
+    let (status, answer) = world.call(post(&message)).await;
+    assert_eq!(status, 403);
+    assert!(answer.contains("topic_not_allowed"), "the topic is checked first: {answer}");
+}
+
+#[tokio::test]
 async fn a_genuine_notification_from_a_topic_off_the_allow_list_is_refused() {
     let world = sns_world().await;
     let message = signed(notification(OTHER_TOPIC, "1", &eum_event("TEXT_BLOCKED")), &KEY);

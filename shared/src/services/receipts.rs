@@ -128,7 +128,9 @@ impl ReceiptService {
         // The delivery is written with the contact's status, in one commit.
         let write_delivery = vec![self.broadcasts.delivery_op(&district, &broadcast, &delivery)?];
 
-        let at = event.occurred_at.unwrap_or(now);
+        // Clamped to the time of arrival: a timestamp from the future would
+        // otherwise outrank every later event and freeze the contact's status.
+        let at = event.occurred_at.map_or(now, |occurred| occurred.min(now));
         let what = format!("{}:{}", event.source, event.raw_code.as_deref().unwrap_or(event.status.as_str()));
         let event_id = format!("{}#{}", event.provider_message_id, event.status.as_str());
         let recorded = match event.kind {
@@ -272,6 +274,49 @@ mod tests {
             Some((DeliveryState::Failed, Some(DeliveryReason::Landline)))
         );
         assert_eq!(service.reapply_unmatched().await?, 0, "applied once, then gone from the list");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_receipt_dated_in_the_future_cannot_freeze_a_number_s_status() -> Result<(), ServiceError> {
+        let stores = Stores::new(Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?));
+        let clock = Arc::new(FixedClock::midday_today());
+        let service = ReceiptService::new(&stores, clock.clone());
+        let district = DistrictId::parse("d-1").map_err(ServiceError::Invalid)?;
+        let number = DeliveryPoint::parse("sms:+16175552345").map_err(ServiceError::Invalid)?;
+        for (broadcast, message) in [("b-1", "m-1"), ("b-2", "m-2")] {
+            let sent = Delivery {
+                point: number.clone(),
+                channel: Some(Channel::Text),
+                people: vec![],
+                state: DeliveryState::Sent,
+                reason: None,
+                provider_message_id: Some(message.into()),
+                segments: Some(1),
+                encoding: None,
+                raw_code: None,
+                attempts: 1,
+                updated_at: clock.now(),
+            };
+            let broadcast = BroadcastId::parse(broadcast).map_err(ServiceError::Invalid)?;
+            stores.broadcasts.put_deliveries(&district, &broadcast, &[sent]).await?;
+        }
+        let receipt = |message: &str, status, occurred_at| ReceiptEvent {
+            provider_message_id: message.into(),
+            kind: ReceiptKind::Sms,
+            status,
+            is_final: true,
+            raw_code: None,
+            occurred_at: Some(occurred_at),
+            source: "test".into(),
+        };
+        let far_future = clock.now() + chrono::Duration::days(3650);
+        service.apply(&receipt("m-1", ReceiptStatus::Blocked, far_future)).await?;
+        clock.advance(chrono::Duration::minutes(5));
+        service.apply(&receipt("m-2", ReceiptStatus::Delivered, clock.now())).await?;
+        let DeliveryPoint::Sms(phone) = number else { unreachable!("an SMS point") };
+        let status = stores.sms_status.get(&district, &phone).await?.map(|s| s.status);
+        assert_eq!(status, Some(crate::domain::SmsStatus::Ok), "a later delivery clears the status");
         Ok(())
     }
 }
