@@ -19,7 +19,7 @@ use crate::services::roles::RoleService;
 use crate::services::{
     BroadcastService, CleanupService, FanoutService, ImportService, InboxService, ListService, PeopleService,
     PersonalMessageService, PreferenceService, ReceiptService, RecipientResolver, ReplyService, SchedulerService,
-    SendService, SendSettings, SettingsService, TaskRunner,
+    SendService, SendSettings, SendingNumberService, SettingsService, TaskRunner,
 };
 use crate::store::{PeopleStore, Stores};
 
@@ -216,6 +216,11 @@ impl Services {
     /// District settings.
     pub fn settings(&self) -> SettingsService {
         SettingsService::new(&self.stores, self.roles())
+    }
+
+    /// The operator's sending numbers.
+    pub fn sending_numbers(&self) -> SendingNumberService {
+        SendingNumberService::new(&self.stores, self.wiring.region)
     }
 
     /// The replies inbox staff read.

@@ -156,7 +156,8 @@ async fn ana_text_of_a_new_broadcast(app: &TestApp, admin: &str) -> Value {
 #[tokio::test]
 async fn a_stop_reply_opts_the_number_out_of_every_later_broadcast_until_start() {
     let (app, admin, _) = district_with_a_sent_broadcast().await;
-    let settings = json!({"name": "Maple ISD", "sms_numbers": ["+18005550123"]});
+    assign_number(&app, "+18005550123", D).await;
+    let settings = json!({"name": "Maple ISD"});
     assert_eq!(app.put_json("/v1/settings", &admin, &settings.to_string()).await.0, 200);
     let token = local_webhook_config(&app.data)
         .unwrap()
@@ -186,5 +187,44 @@ async fn a_stop_reply_opts_the_number_out_of_every_later_broadcast_until_start()
     assert_eq!(post_twilio_to(&app, inbound, &token, &reply("SMin2", "START")).await.0, 200);
     let sent = ana_text_of_a_new_broadcast(&app, &admin).await;
     assert_eq!(sent["state"], "delivered", "{sent}");
+    app.stop().await;
+}
+
+/// The operator assigns a sending number to a district.
+async fn assign_number(app: &TestApp, number: &str, district: &str) {
+    let district = Some(schoolbell::domain::DistrictId::parse(district).unwrap());
+    let request = schoolbell::services::NumberAssignment { number: number.into(), district, shared: false };
+    app.services.sending_numbers().assign(&request).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_district_admin_cannot_take_another_district_s_number_or_read_its_replies() {
+    // The review's reproduction: `evil` names `district-a`'s number in its
+    // settings, then a parent of district-a replies to that number.
+    let (app, admin, _) = district_with_a_sent_broadcast().await;
+    assign_number(&app, "+18005550000", D).await;
+    let evil = app.token("evil", "district_admin", &[]);
+    let takeover = json!({"sms_numbers": ["+18005550000"]});
+    let (status, error) = app.put_json("/v1/settings", &evil, &takeover.to_string()).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("invalid")), "{error}");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("operator")), "{error}");
+    assert_eq!(app.get("/v1/settings", Some(&evil)).await.1["sms_numbers"], json!([]));
+    assert_eq!(app.get("/v1/settings", Some(&admin)).await.1["sms_numbers"], json!(["+18005550000"]));
+    let own = json!({"name": "Maple ISD", "sms_numbers": ["+18005550000"]});
+    assert_eq!(app.put_json("/v1/settings", &admin, &own.to_string()).await.0, 200, "its own numbers, unchanged");
+
+    let token = local_webhook_config(&app.data).unwrap().twilio_auth_token.unwrap();
+    let reply = [
+        ("MessageSid", "SMin7"),
+        ("From", ANA_CELL),
+        ("To", "+18005550000"),
+        ("Body", "Who is this? my kid is sick"),
+        ("NumMedia", "0"),
+    ];
+    assert_eq!(post_twilio_to(&app, "/webhooks/twilio/inbound", &token, &reply).await.0, 200);
+    let (_, theirs) = app.get("/v1/replies", Some(&evil)).await;
+    assert_eq!(theirs["replies"], json!([]), "nothing for evil: {theirs}");
+    let (_, ours) = app.get("/v1/replies", Some(&admin)).await;
+    assert_eq!(ours["replies"][0]["body"], "Who is this? my kid is sick", "{ours}");
     app.stop().await;
 }

@@ -19,26 +19,29 @@
 //!   delivery report), `GET /v1/broadcasts/{id}/deliveries` (pages, or CSV
 //!   with `Accept: text/csv`), `POST /v1/personal-messages`,
 //!   `GET/PUT /v1/settings` (district name, time zone, quiet hours, HELP
-//!   answer, sending numbers), `GET /v1/replies` (replies stored for staff).
+//!   answer; sending numbers read-only), `GET /v1/replies` (replies stored for staff);
+//! - the operator's: `GET/POST /v1/operator/numbers`, `DELETE /v1/operator/numbers/{number}`
+//!   (`operator` role only).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use schoolbell::auth::Authenticator;
 use schoolbell::http::{no_route, wrong_method};
 use schoolbell::root::{MissingPort, Services};
 use schoolbell::services::roles::RoleService;
 use schoolbell::services::{
     BroadcastService, CleanupService, ImportService, InboxService, ListService, PeopleService, PersonalMessageService,
-    SettingsService,
+    SendingNumberService, SettingsService,
 };
 
 mod broadcasts;
 mod cleanup;
 mod imports;
 mod lists;
+mod numbers;
 mod people;
 mod roles;
 
@@ -67,6 +70,8 @@ pub struct ApiState {
     pub settings: SettingsService,
     /// The replies inbox.
     pub inbox: InboxService,
+    /// The operator's sending numbers.
+    pub numbers: SendingNumberService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -85,6 +90,7 @@ impl ApiState {
             personal: services.personal()?,
             settings: services.settings(),
             inbox: services.inbox(),
+            numbers: services.sending_numbers(),
             auth,
         })
     }
@@ -118,6 +124,8 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/personal-messages", post(broadcasts::personal))
         .route("/v1/settings", get(broadcasts::settings).put(broadcasts::save_settings))
         .route("/v1/replies", get(broadcasts::replies))
+        .route("/v1/operator/numbers", get(numbers::list).post(numbers::assign))
+        .route("/v1/operator/numbers/{number}", delete(numbers::release))
         .route("/v1/roles", get(roles::list).post(roles::create))
         .route("/v1/roles/me", get(roles::me))
         .route("/v1/roles/assignments", get(roles::assignments).post(roles::assign).delete(roles::unassign))
@@ -242,6 +250,41 @@ mod tests {
         let anonymous = Request::get("/v1/people/g-1").body(Body::empty()).unwrap();
         let (status, error) = call(&app, anonymous).await;
         assert_eq!((status, error["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    }
+
+    fn post_json(token: &str, path: &str, body: &str) -> Request<Body> {
+        Request::post(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn only_the_operator_assigns_sending_numbers_and_a_held_number_is_not_taken() {
+        let app = app();
+        let body = r#"{"number": "+18005550000", "district": "d-1"}"#;
+        for role in ["district_admin", "school_admin", "guardian"] {
+            let (status, error) = call(&app, post_json(&token(role), "/v1/operator/numbers", body)).await;
+            assert_eq!((status, error["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{role}");
+        }
+        let operator = token("operator");
+        let (status, assigned) = call(&app, post_json(&operator, "/v1/operator/numbers", body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{assigned}");
+        assert_eq!(assigned, serde_json::json!({"number": "+18005550000", "district": "d-1"}));
+        let other = r#"{"number": "+18005550000", "district": "evil"}"#;
+        let (status, error) = call(&app, post_json(&operator, "/v1/operator/numbers", other)).await;
+        assert_eq!((status, error["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{error}");
+        let settings = Request::get("/v1/settings")
+            .header("authorization", format!("Bearer {}", token("district_admin")))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(call(&app, settings).await.1["sms_numbers"], serde_json::json!(["+18005550000"]));
+        let release = Request::delete("/v1/operator/numbers/+18005550000")
+            .header("authorization", format!("Bearer {operator}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(call(&app, release).await.0, StatusCode::NO_CONTENT);
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 //! - `schoolbell token [--data DIR] --district D --role ROLE [--person P] [--school S] [--hours H]`
 //! - `schoolbell import --district D [--name N] [--format oneroster|mapped] [--mapping F] PATH [--json]`
 //! - `schoolbell gen-district --students N --seed S OUT`
+//! - `schoolbell numbers assign --number N (--district D | --shared)`, `numbers release`, `numbers list`
 //! - `schoolbell replies classify "TEXT"`
 //! - `schoolbell receipts parse --dialect D FILE`, `schoolbell receipts verify ...`
 //! - `schoolbell bench table|import|preferences|fanout|receipts ...` (release build; see the README)
@@ -14,7 +15,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use schoolbell::domain::Region;
+use schoolbell::domain::{DistrictId, Region};
+use schoolbell::services::NumberAssignment;
 use schoolbell_local::token::{TokenRequest, mint};
 use schoolbell_local::{DataDir, GatewayOptions, LocalGateway};
 
@@ -99,6 +101,10 @@ enum Command {
     /// SMS replies: what the inbound webhook makes of a text.
     #[command(subcommand)]
     Replies(Replies),
+    /// The deployment's sending numbers (an operator act: districts cannot
+    /// name numbers, so none can take another's replies).
+    #[command(subcommand)]
+    Numbers(Numbers),
     /// Write a realistic, deterministic OneRoster 1.1 district into a folder.
     GenDistrict {
         /// Students.
@@ -137,6 +143,40 @@ enum Receipts {
         /// certificate not there is fetched from AWS over HTTPS.
         #[arg(long, env = "SCHOOLBELL_SNS_CERT_DIR")]
         cert_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Numbers {
+    /// Assign a number to one district (`--district`) or to every district (`--shared`).
+    Assign {
+        /// Data directory (the one `serve` uses).
+        #[arg(long, default_value = ".schoolbell")]
+        data: PathBuf,
+        /// The number (E.164, or national in the US).
+        #[arg(long)]
+        number: String,
+        /// The district that texts from it and hears its replies.
+        #[arg(long, conflicts_with = "shared", required_unless_present = "shared")]
+        district: Option<String>,
+        /// Every district may text from it.
+        #[arg(long)]
+        shared: bool,
+    },
+    /// Release a number: no district texts from it any more.
+    Release {
+        /// Data directory.
+        #[arg(long, default_value = ".schoolbell")]
+        data: PathBuf,
+        /// The number.
+        #[arg(long)]
+        number: String,
+    },
+    /// Print every assigned number and its owner, as JSON.
+    List {
+        /// Data directory.
+        #[arg(long, default_value = ".schoolbell")]
+        data: PathBuf,
     },
 }
 
@@ -304,6 +344,25 @@ async fn import(
     Ok(())
 }
 
+async fn numbers(command: Numbers) -> anyhow::Result<()> {
+    let data = match &command {
+        Numbers::Assign { data, .. } | Numbers::Release { data, .. } | Numbers::List { data } => data.clone(),
+    };
+    let gateway = LocalGateway::open(&DataDir::open(data)?, GatewayOptions::default())?;
+    let numbers = gateway.services.sending_numbers();
+    match command {
+        Numbers::Assign { number, district, shared, .. } => {
+            let district = district.map(DistrictId::parse).transpose().context("--district")?;
+            let assigned = numbers.assign(&NumberAssignment { number, district, shared }).await?;
+            let owner = assigned.district.map_or_else(|| "shared".to_string(), |d| d.to_string());
+            println!("{} → {owner}", assigned.number);
+        }
+        Numbers::Release { number, .. } => println!("{} released", numbers.release(&number).await?.as_e164()),
+        Numbers::List { .. } => println!("{}", serde_json::to_string(&numbers.list().await?)?),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     schoolbell::telemetry::init_local();
@@ -340,6 +399,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Numbers(command) => numbers(command).await,
         Command::Replies(Replies::Classify { text }) => {
             println!("{}", schoolbell::domain::classify_reply(&text));
             Ok(())

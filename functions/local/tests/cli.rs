@@ -402,3 +402,30 @@ fn receipts_verify_checks_a_published_aws_message_with_its_expired_certificate_f
     std::fs::write(&file, message.replace("Hello world", "Hello world!")).unwrap();
     assert_eq!(verify_sns_file(&file, Some(dir.path())).0, Some(1));
 }
+
+#[test]
+fn the_operator_assigns_sending_numbers_and_no_district_takes_another_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").to_string_lossy().into_owned();
+    let run = |args: &[&str]| {
+        let mut all = vec!["numbers"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data", &data]);
+        schoolbell(&all).output().unwrap()
+    };
+    let assigned = run(&["assign", "--number", "(800) 555-0100", "--district", "demo"]);
+    assert!(assigned.status.success(), "{}", String::from_utf8_lossy(&assigned.stderr));
+    assert_eq!(String::from_utf8_lossy(&assigned.stdout).trim(), "+18005550100 → demo");
+    let taken = run(&["assign", "--number", "+18005550100", "--district", "evil"]);
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("assigned elsewhere"), "{taken:?}");
+    assert!(run(&["assign", "--number", "+18005550123", "--shared"]).status.success());
+    let listed = run(&["list"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([{"number": "+18005550100", "district": "demo"}, {"number": "+18005550123", "shared": true}])
+    );
+    assert!(run(&["release", "--number", "+18005550100"]).status.success());
+    assert!(run(&["assign", "--number", "+18005550100", "--district", "evil"]).status.success(), "released, then free");
+}

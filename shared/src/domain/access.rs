@@ -23,6 +23,10 @@ named_enum!(
         Guardian => "guardian",
         /// A student (portal): sees only themself.
         Student => "student",
+        /// The operator of the deployment (assigns sending numbers). Not a
+        /// district role: only a token issued to the operator carries it,
+        /// it grants nothing in a district, and it can never be assigned.
+        Operator => "operator",
     }
 );
 
@@ -40,6 +44,12 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The deployment's operator (from the token alone: stored role
+    /// assignments never make one).
+    pub fn is_operator(&self) -> bool {
+        self.has(Role::Operator)
+    }
+
     /// Holds the role.
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)

@@ -200,7 +200,7 @@ pub fn built_in_permissions(role: Role) -> Option<Permissions> {
             .collect(),
         Role::SchoolViewer => [Permission::ViewCleanup].into_iter().collect(),
         Role::Teacher => [Permission::Broadcast(ContactReason::Teacher)].into_iter().collect(),
-        Role::Guardian | Role::Student => return None,
+        Role::Guardian | Role::Student | Role::Operator => return None,
     };
     Some(set)
 }
@@ -214,6 +214,7 @@ fn built_in_name(role: Role) -> &'static str {
         Role::Teacher => "Teacher",
         Role::Guardian => "Guardian",
         Role::Student => "Student",
+        Role::Operator => "Operator",
     }
 }
 

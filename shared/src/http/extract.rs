@@ -40,6 +40,29 @@ where
     }
 }
 
+/// The verified caller, who must be the deployment's operator (a role only
+/// a token carries, never a district's): 401 without a valid token, 403
+/// for anyone else. Extract it before the body, so nobody else's body is read.
+#[derive(Debug, Clone)]
+pub struct OperatorCaller(pub Principal);
+
+impl<S> FromRequestParts<S> for OperatorCaller
+where
+    Arc<Authenticator>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        if !principal.is_operator() {
+            let text = "only the operator of the deployment manages sending numbers";
+            return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "forbidden", text));
+        }
+        Ok(OperatorCaller(principal))
+    }
+}
+
 /// A JSON body; malformed JSON is 400, a body of the wrong shape (unknown
 /// field, missing field, wrong type) 422, a missing content type 415.
 #[derive(Debug, Clone)]

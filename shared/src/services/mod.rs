@@ -18,6 +18,7 @@
 //! - `replies`: inbound texts (STOP, START, HELP, others kept).
 //! - `inbox`: the replies kept for staff.
 //! - `settings`: district settings.
+//! - `numbers`: the operator's sending numbers (assign, share, release).
 
 mod broadcasts;
 mod cleanup;
@@ -26,6 +27,7 @@ mod fanout;
 mod imports;
 mod inbox;
 mod lists;
+mod numbers;
 mod people;
 mod personal;
 mod preferences;
@@ -49,6 +51,7 @@ pub use fanout::{CHUNK_SIZE, FanoutService, Plan, PlanOutcome, Suppressions, pla
 pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
 pub use inbox::{InboxService, MAX_INBOX_PAGE};
 pub use lists::{DEFAULT_MEMBERS_PAGE, ListMember, ListMembers, ListService, MAX_MEMBERS_PAGE, MembersPage, Reach};
+pub use numbers::{NumberAssignment, SendingNumberService};
 pub use people::PeopleService;
 pub use personal::{MIN_STUDENT_AGE, PersonalMessageInput, PersonalMessageService, age_on};
 pub use preferences::{

@@ -11,8 +11,10 @@
 //!   how to stop, "Msg & data rates may apply", message frequency);
 //! - anything else is stored for staff and not answered.
 //!
-//! The district is the one whose settings list the number the text was
-//! sent to (`sms_numbers`), else the deployment's default district. A
+//! The district is the one the operator assigned the number the text was
+//! sent to (`schoolbell numbers assign`), else the deployment's default
+//! district; a reply to a shared or unassigned number with no default
+//! district is kept for the operator. A
 //! provider redelivering the same inbound message changes nothing twice
 //! (its id is remembered for a week).
 
@@ -24,7 +26,8 @@ use crate::domain::{DistrictId, PhoneNumber, ReplyIntent, SmsStatus, classify_re
 use crate::ports::{Clock, OutboundSms, SmsGateway};
 use crate::services::ServiceError;
 use crate::store::{
-    BroadcastStore, NumberStatus, REPLY_EVENT_PREFIX, ReplyStore, SmsStatusStore, StoreError, StoredReply, Stores,
+    BroadcastStore, NumberOwner, NumberStatus, REPLY_EVENT_PREFIX, ReplyStore, SendingNumberStore, SmsStatusStore,
+    StoreError, StoredReply, Stores,
 };
 
 /// A text a person sent us.
@@ -66,6 +69,7 @@ pub enum ReplyOutcome {
 #[derive(Clone)]
 pub struct ReplyService {
     settings: BroadcastStore,
+    numbers: SendingNumberStore,
     sms_status: SmsStatusStore,
     replies: ReplyStore,
     sms: Arc<dyn SmsGateway>,
@@ -83,6 +87,7 @@ impl ReplyService {
     ) -> Self {
         Self {
             settings: stores.broadcasts.clone(),
+            numbers: stores.sending_numbers.clone(),
             sms_status: stores.sms_status.clone(),
             replies: stores.replies.clone(),
             sms,
@@ -98,9 +103,10 @@ impl ReplyService {
         if !self.replies.first_sight(&inbound.provider, &inbound.provider_message_id, now).await? {
             return Ok(ReplyOutcome::Duplicate);
         }
-        let district = match self.settings.district_of_number(&inbound.to).await? {
-            Some(district) => district,
-            None => match &self.default_district {
+        let district = match self.numbers.owner_of_raw(&inbound.to).await? {
+            Some(NumberOwner::District(district)) => district,
+            // A shared number names no one district: as for a number nobody holds.
+            Some(NumberOwner::Shared) | None => match &self.default_district {
                 Some(district) => district.clone(),
                 None => {
                     self.keep(None, inbound, received_at, now).await?;

@@ -38,8 +38,6 @@ const CHUNK_SK_PREFIX: &str = "CHUNK#";
 /// Partition of the scheduler's index of broadcasts waiting for a time.
 pub const SCHEDULED_BROADCASTS_PK: &str = "SYSTEM#SCHEDULED_BROADCASTS";
 const SETTINGS_SK: &str = "#SETTINGS";
-/// Partition of the index from a sending number to its district.
-pub const SMS_NUMBERS_PK: &str = "SYSTEM#SMS_NUMBERS";
 const SEND_SK_PREFIX: &str = "SEND#";
 
 /// Where sending a chunk is.
@@ -397,28 +395,11 @@ impl BroadcastStore {
         }
     }
 
-    /// Replaces the district's settings, and points each of its sending
-    /// numbers at it (replies arrive by the number they were sent to; the
-    /// last district to name a number owns its replies).
+    /// Replaces the district's settings. Sending numbers are not part of
+    /// what is stored: the operator assigns them (`SendingNumberStore`).
     pub async fn save_settings(&self, district: &DistrictId, settings: &DistrictSettings) -> Result<(), StoreError> {
-        let previous = self.settings(district).await?;
-        let mut ops = vec![BatchOp::Put(record_item(format!("D#{district}#SETTINGS"), SETTINGS_SK.into(), settings)?)];
-        for number in &settings.sms_numbers {
-            let body = serde_json::json!({"district": district});
-            ops.push(BatchOp::Put(record_item(SMS_NUMBERS_PK.into(), number.clone(), &body)?));
-        }
-        for gone in previous.sms_numbers.iter().filter(|n| !settings.sms_numbers.contains(n)) {
-            if self.district_of_number(gone).await?.as_ref() == Some(district) {
-                ops.push(BatchOp::Delete(Key::new(SMS_NUMBERS_PK, gone.as_str())));
-            }
-        }
-        Ok(self.table.batch_write(ops).await?)
-    }
-
-    /// The district whose texts come from this (E.164) number, if one said so.
-    pub async fn district_of_number(&self, number: &str) -> Result<Option<DistrictId>, StoreError> {
-        let Some(item) = self.table.get(&Key::new(SMS_NUMBERS_PK, number)).await? else { return Ok(None) };
-        let district = item.get("district").and_then(Value::as_str).unwrap_or_default();
-        Ok(Some(DistrictId::parse(district).map_err(StoreError::corrupt)?))
+        let stored = DistrictSettings { sms_numbers: Vec::new(), ..settings.clone() };
+        let item = record_item(format!("D#{district}#SETTINGS"), SETTINGS_SK.into(), &stored)?;
+        Ok(self.table.put(item, Condition::None).await?)
     }
 }

@@ -14,6 +14,7 @@
 //! - `preferences`: preference records, their audit trail, district defaults.
 //! - `email_status`: each address's email status and the not-Ok index.
 //! - `roles`: custom roles and role assignments.
+//! - `sending_numbers`: the deployment's sending numbers and their owners.
 //! - `replies`: inbound markers and replies kept for staff or the operator.
 //! - `unmatched_receipts`: receipts kept until their message is recorded.
 //! - `stores`: every store over one table, as the composition root hands them out.
@@ -31,6 +32,7 @@ mod preferences;
 mod replies;
 pub mod roles;
 mod roster;
+mod sending_numbers;
 mod sms_status;
 mod stores;
 mod unmatched_receipts;
@@ -49,6 +51,7 @@ pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};
 pub use replies::{ReplyStore, StoredReply};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
+pub use sending_numbers::{NumberOwner, SMS_NUMBERS_PK, SendingNumberStore};
 pub use sms_status::{NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, not_ok_pk};
 pub use stores::Stores;
 pub use unmatched_receipts::{KeptReceipt, UnmatchedReceiptStore};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{
     BroadcastStore, EmailStatusStore, ImportStore, ListStore, PeopleStore, PreferenceStore, ReplyStore, RosterIndex,
-    SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
+    SendingNumberStore, SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
 };
 use crate::domain::{DistrictId, ImportId};
 use crate::ports::Table;
@@ -34,6 +34,8 @@ pub struct Stores {
     pub roles: RoleStore,
     /// Inbound markers and kept replies.
     pub replies: ReplyStore,
+    /// The deployment's sending numbers and who owns each.
+    pub sending_numbers: SendingNumberStore,
     /// Receipts kept until their message is recorded.
     pub unmatched_receipts: UnmatchedReceiptStore,
     table: Arc<dyn Table>,
@@ -54,6 +56,7 @@ impl Stores {
             roles: RoleStore::new(Arc::clone(&table)),
             replies: ReplyStore::new(Arc::clone(&table)),
             unmatched_receipts: UnmatchedReceiptStore::new(Arc::clone(&table)),
+            sending_numbers: SendingNumberStore::new(Arc::clone(&table)),
             table,
         }
     }
