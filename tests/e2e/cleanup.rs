@@ -145,3 +145,22 @@ async fn a_corrected_number_from_the_sis_drops_the_old_status_by_itself() {
     assert_eq!(rows(&page).len(), 0, "Kim's new number has no bad status: {page}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_cursor_past_the_end_answers_an_empty_page_never_an_overflow() {
+    let (app, admin) = district().await;
+    // What a caller can make of the (base64 offset) cursor: the largest offset there is.
+    for offset in [u64::MAX.to_string(), "999999".to_string()] {
+        let cursor = base64_url(&offset);
+        let (status, page) = app.get(&format!("/v1/contact-cleanup?cursor={cursor}"), Some(&admin)).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["items"], json!([]), "{page}");
+        assert_eq!(page["next"], Value::Null, "{page}");
+    }
+    app.stop().await;
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}

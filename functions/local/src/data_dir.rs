@@ -40,8 +40,19 @@ impl DataDir {
         let root = root.into();
         for dir in [root.clone(), root.join("outbox"), root.join("files")] {
             fs::create_dir_all(&dir).map_err(io(&dir))?;
+            owner_only(&dir, 0o700)?;
         }
-        Ok(Self { root })
+        let data = Self { root };
+        let store = data.store_path();
+        if store.exists() {
+            owner_only(&store, 0o600)?;
+        }
+        Ok(data)
+    }
+
+    /// Makes the store file (created by the embedded table) the owner's only.
+    pub fn secure_store(&self) -> Result<(), DataDirError> {
+        owner_only(&self.store_path(), 0o600)
     }
 
     /// The embedded store's file.
@@ -88,6 +99,19 @@ impl DataDir {
     }
 }
 
+/// The data directory holds families' numbers and addresses and the token
+/// secret: only its owner may read it (directories 0700, the store 0600).
+fn owner_only(path: &Path, mode: u32) -> Result<(), DataDirError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
@@ -98,6 +122,22 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_the_owner_may_read_the_data_directory_and_its_store() -> Result<(), DataDirError> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().map_err(io(Path::new("tmp")))?;
+        let data = DataDir::open(dir.path().join("data"))?;
+        fs::write(data.store_path(), b"").map_err(io(Path::new("store")))?;
+        data.secure_store()?;
+        let mode = |path: &Path| fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or_default();
+        for sub in ["", "outbox", "files"] {
+            assert_eq!(mode(&dir.path().join("data").join(sub)), 0o700, "{sub}");
+        }
+        assert_eq!(mode(&data.store_path()), 0o600);
+        Ok(())
+    }
 
     #[test]
     fn the_secret_is_made_once_and_kept() -> Result<(), DataDirError> {

@@ -85,7 +85,9 @@ impl LocalGateway {
         let table = Arc::new(if options.in_memory {
             EmbeddedTable::in_memory()?
         } else {
-            EmbeddedTable::open(&data.store_path())?
+            let table = EmbeddedTable::open(&data.store_path())?;
+            data.secure_store()?;
+            table
         });
         let auth = Arc::new(Authenticator::hs256(&data.signing_secret()?)?);
         let carrier = Arc::new(SimulatedCarrier::new());

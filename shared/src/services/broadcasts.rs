@@ -24,7 +24,7 @@ use crate::domain::{
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::roles::RoleService;
-use crate::services::{ListService, ServiceError};
+use crate::services::{ListService, ServiceError, spreadsheet_safe};
 use crate::store::{BroadcastStore, PeopleStore, RosterIndex, StoreError, Stores};
 
 /// Deliveries per page when the caller names no limit.
@@ -357,11 +357,11 @@ impl BroadcastService {
             writer
                 .write_record([
                     v.channel.as_str(),
-                    v.to.as_str(),
-                    people.as_str(),
+                    &spreadsheet_safe(&v.to),
+                    &spreadsheet_safe(&people),
                     v.state.as_str(),
                     v.reason.map(DeliveryReason::as_str).unwrap_or_default(),
-                    v.provider_message_id.as_deref().unwrap_or_default(),
+                    &spreadsheet_safe(v.provider_message_id.as_deref().unwrap_or_default()),
                     &v.segments.map(|s| s.to_string()).unwrap_or_default(),
                     &v.updated_at.to_rfc3339(),
                 ])

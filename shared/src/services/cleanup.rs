@@ -12,7 +12,7 @@ use crate::domain::{
     ContactValue, DistrictId, DomainError, EnrollmentRole, MemberProfile, PersonId, PersonRole, Principal, SchoolId,
     Severity, SmsStatus,
 };
-use crate::services::ServiceError;
+use crate::services::{ServiceError, spreadsheet_safe};
 use crate::store::{NumberStatus, PeopleStore, RosterIndex, SmsStatusStore, Stores};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -215,7 +215,7 @@ impl CleanupService {
             None => 0,
         };
         let limit = limit.clamp(1, 1000) as usize;
-        let end = (offset + limit).min(items.len());
+        let end = offset.saturating_add(limit).min(items.len());
         let next = (end < items.len()).then(|| URL_SAFE_NO_PAD.encode(end.to_string()));
         let page = items.get(offset.min(items.len())..end).map(<[CleanupItem]>::to_vec).unwrap_or_default();
         Ok(CleanupPage { items: page, next })
@@ -273,12 +273,12 @@ pub fn cleanup_csv(items: &[CleanupItem]) -> Result<String, ServiceError> {
         };
         writer
             .write_record([
-                item.student.as_str(),
-                &item.grade,
-                &item.school,
-                &item.contact,
-                &item.relationship,
-                &item.number,
+                &*spreadsheet_safe(&item.student),
+                &spreadsheet_safe(&item.grade),
+                &spreadsheet_safe(&item.school),
+                &spreadsheet_safe(&item.contact),
+                &spreadsheet_safe(&item.relationship),
+                &spreadsheet_safe(&item.number),
                 item.status.as_str(),
                 severity,
                 &item.last_event_at.to_rfc3339(),
@@ -287,4 +287,31 @@ pub fn cleanup_csv(items: &[CleanupItem]) -> Result<String, ServiceError> {
     }
     let bytes = writer.into_inner().map_err(ServiceError::internal)?;
     String::from_utf8(bytes).map_err(ServiceError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_download_shows_formula_like_names_as_text_and_keeps_numbers() {
+        let item = CleanupItem {
+            student_id: PersonId::parse("s-1").unwrap(),
+            student: "=HYPERLINK(\"http://evil.example\")".into(),
+            grade: "05".into(),
+            school: "@Maple".into(),
+            contact: "-Ana".into(),
+            relationship: "parent".into(),
+            number: "+16175552345".into(),
+            status: SmsStatus::Landline,
+            severity: SmsStatus::Landline.severity(),
+            last_event_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let csv = cleanup_csv(&[item]).unwrap();
+        let row = csv.lines().nth(1).unwrap();
+        assert!(
+            row.starts_with("\"'=HYPERLINK(\"\"http://evil.example\"\")\",05,'@Maple,'-Ana,parent,+16175552345,"),
+            "{row}"
+        );
+    }
 }

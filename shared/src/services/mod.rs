@@ -39,6 +39,7 @@ pub mod roles;
 mod scheduler;
 mod send;
 mod settings;
+mod spreadsheet;
 mod tasks;
 
 pub use broadcasts::{
@@ -64,4 +65,5 @@ pub use replies::{InboundSms, ReplyOutcome, ReplyService};
 pub use scheduler::SchedulerService;
 pub use send::{ChunkReport, SendService, SendSettings};
 pub use settings::SettingsService;
+pub use spreadsheet::spreadsheet_safe;
 pub use tasks::{TaskError, TaskRunner};

@@ -75,22 +75,34 @@ pub(crate) fn is_throttling_code(code: &str) -> bool {
     )
 }
 
-/// Replaces anything that may be a phone number (five digits or more) or an
+/// Replaces anything that may be a phone number (five digits or more, also
+/// when written in groups with spaces, dashes, dots or parentheses) or an
 /// email address in a provider's message, so error strings can be logged.
 pub(crate) fn scrub(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    for (i, word) in message.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
+    let digits = |word: &str| word.chars().filter(char::is_ascii_digit).count();
+    // A word of digits and the punctuation numbers are written with.
+    let number_part = |word: &str| digits(word) > 0 && word.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c));
+    let words: Vec<&str> = message.split(' ').collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i];
+        if number_part(word) {
+            // The run of number parts is one number: `+1 617 555 0123`.
+            let run = words[i..].iter().take_while(|w| number_part(w)).count();
+            let group = &words[i..i + run];
+            if group.iter().map(|w| digits(w)).sum::<usize>() >= 5 {
+                kept.push("•");
+            } else {
+                kept.extend_from_slice(group);
+            }
+            i += run;
+            continue;
         }
-        let digits = word.chars().filter(char::is_ascii_digit).count();
-        if word.contains('@') || digits >= 5 {
-            out.push('•');
-        } else {
-            out.push_str(word);
-        }
+        kept.push(if word.contains('@') || digits(word) >= 5 { "•" } else { word });
+        i += 1;
     }
-    out.chars().take(300).collect()
+    kept.join(" ").chars().take(300).collect()
 }
 
 #[cfg(test)]
@@ -104,6 +116,10 @@ mod tests {
             "Invalid parameter: PhoneNumber • for •"
         );
         assert_eq!(scrub("Rate exceeded 429"), "Rate exceeded 429");
+        assert_eq!(scrub("Invalid number +1 617 555 0123 here"), "Invalid number • here");
+        assert_eq!(scrub("Invalid number (617) 555-0123."), "Invalid number •");
+        assert_eq!(scrub("to 617.555.0123 failed"), "to • failed");
+        assert_eq!(scrub("error 400 - code 12"), "error 400 - code 12", "short numbers are no phone number");
     }
 
     #[test]
