@@ -100,7 +100,9 @@ impl ReplyService {
     pub async fn handle(&self, inbound: &InboundSms) -> Result<ReplyOutcome, ServiceError> {
         let now = self.clock.now();
         let received_at = inbound.received_at.unwrap_or(now);
-        if !self.replies.first_sight(&inbound.provider, &inbound.provider_message_id, now).await? {
+        // The marker is written with whatever handling records (below), so
+        // a failure midway leaves none and the provider's retry is handled.
+        if self.replies.seen(&inbound.provider, &inbound.provider_message_id).await? {
             return Ok(ReplyOutcome::Duplicate);
         }
         let district = match self.numbers.owner_of_raw(&inbound.to).await? {
@@ -119,14 +121,17 @@ impl ReplyService {
         let settings = self.settings.settings(&district).await?;
         let outcome = match intent {
             ReplyIntent::OptOut => {
-                self.set_status(&district, inbound, SmsStatus::OptOut, "STOP", received_at).await?;
+                self.set_status(&district, inbound, SmsStatus::OptOut, "STOP", (received_at, now)).await?;
                 ReplyOutcome::OptedOut
             }
             ReplyIntent::OptIn => {
-                self.set_status(&district, inbound, SmsStatus::Ok, "START", received_at).await?;
+                self.set_status(&district, inbound, SmsStatus::Ok, "START", (received_at, now)).await?;
                 ReplyOutcome::OptedIn
             }
-            ReplyIntent::Help => ReplyOutcome::Helped,
+            ReplyIntent::Help => {
+                self.replies.mark_seen(&inbound.provider, &inbound.provider_message_id, now).await?;
+                ReplyOutcome::Helped
+            }
             ReplyIntent::None => {
                 self.keep(Some(&district), inbound, received_at, now).await?;
                 tracing::info!(%district, provider = %inbound.provider, "reply stored for staff");
@@ -144,13 +149,15 @@ impl ReplyService {
         Ok(outcome)
     }
 
+    /// Records the person's word on the number's status, with the message's
+    /// marker in the same transaction.
     async fn set_status(
         &self,
         district: &DistrictId,
         inbound: &InboundSms,
         status: SmsStatus,
         keyword: &str,
-        received_at: DateTime<Utc>,
+        (received_at, now): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<(), ServiceError> {
         let record = NumberStatus {
             number: inbound.from.clone(),
@@ -159,10 +166,13 @@ impl ReplyService {
             last_event: format!("{REPLY_EVENT_PREFIX}{keyword}"),
         };
         let event_id = format!("{}#{}", inbound.provider, inbound.provider_message_id);
-        match self.sms_status.record(district, &record, &event_id).await {
+        let marker = || self.replies.marker_op(&inbound.provider, &inbound.provider_message_id, now);
+        match self.sms_status.record_with(district, &record, &event_id, vec![marker()?]).await {
             Ok(_) => Ok(()),
             // A concurrent event: the person's word is final, so write it again on top.
-            Err(StoreError::Conflict) => Ok(self.sms_status.record(district, &record, &event_id).await.map(|_| ())?),
+            Err(StoreError::Conflict) => {
+                Ok(self.sms_status.record_with(district, &record, &event_id, vec![marker()?]).await.map(|_| ())?)
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -181,7 +191,7 @@ impl ReplyService {
             provider: inbound.provider.clone(),
             received_at,
         };
-        Ok(self.replies.keep(district, &reply, &inbound.provider_message_id, now).await?)
+        Ok(self.replies.keep(district, &reply, (&inbound.provider, &inbound.provider_message_id), now).await?)
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{StoreError, record_from, record_item};
 use crate::domain::DistrictId;
-use crate::ports::{Condition, Query, Table, TableError};
+use crate::ports::{Condition, Key, Query, Table, WriteOp};
 
 /// How long an inbound message id is remembered against redelivery.
 const INBOUND_TTL_SECONDS: i64 = 7 * 24 * 3600;
@@ -63,36 +63,51 @@ impl ReplyStore {
         Self { table }
     }
 
-    /// Remembers an inbound message; answers false when it was seen before
-    /// (a provider's redelivery). One conditional put.
-    pub async fn first_sight(
+    /// Whether this inbound message was handled before (a provider's
+    /// redelivery): its marker is written with the handling's own write.
+    pub async fn seen(&self, provider: &str, provider_message_id: &str) -> Result<bool, StoreError> {
+        Ok(self.table.get(&Key::new(INBOUND_PK, format!("{provider}#{provider_message_id}"))).await?.is_some())
+    }
+
+    /// The write of an inbound message's marker, for the transaction that
+    /// records what handling it did (so a failure leaves no marker behind
+    /// and the provider's retry is handled, never answered "duplicate").
+    pub fn marker_op(
         &self,
         provider: &str,
         provider_message_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<WriteOp, StoreError> {
         let marker = serde_json::json!({"expires_at": now.timestamp() + INBOUND_TTL_SECONDS});
         let item = record_item(INBOUND_PK.into(), format!("{provider}#{provider_message_id}"), &marker)?;
-        match self.table.put(item, Condition::NotExists).await {
-            Ok(()) => Ok(true),
-            Err(TableError::ConditionFailed { .. }) => Ok(false),
-            Err(other) => Err(other.into()),
-        }
+        Ok(WriteOp::Put { item, condition: Condition::None })
+    }
+
+    /// Marks an inbound message handled when handling wrote nothing else (HELP).
+    pub async fn mark_seen(
+        &self,
+        provider: &str,
+        provider_message_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Ok(self.table.transact_write(vec![self.marker_op(provider, provider_message_id, now)?]).await?)
     }
 
     /// Keeps a reply for the district's staff, or for the operator (`None`:
-    /// no district sends from the number it was sent to).
+    /// no district sends from the number it was sent to), and marks the
+    /// message handled, in one transaction.
     pub async fn keep(
         &self,
         district: Option<&DistrictId>,
         reply: &StoredReply,
-        provider_message_id: &str,
+        (provider, provider_message_id): (&str, &str),
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let pk = district.map_or_else(|| UNROUTED_PK.to_string(), replies_pk);
         let sk = format!("{}#{provider_message_id}", reply.received_at.format("%Y%m%dT%H%M%S%.6fZ"));
         let item = ReplyItem { reply: reply.clone(), expires_at: now.timestamp() + REPLY_TTL_SECONDS };
-        Ok(self.table.put(record_item(pk, sk, &item)?, Condition::None).await?)
+        let kept = WriteOp::Put { item: record_item(pk, sk, &item)?, condition: Condition::None };
+        Ok(self.table.transact_write(vec![kept, self.marker_op(provider, provider_message_id, now)?]).await?)
     }
 
     /// The district's newest replies, newest first.

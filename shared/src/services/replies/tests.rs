@@ -245,3 +245,67 @@ async fn a_delivery_receipt_arriving_after_stop_does_not_lift_the_opt_out() {
     ])
     .await;
 }
+
+/// A table whose next transaction of several writes fails once: a store
+/// outage in the middle of recording a reply's outcome.
+struct FlakyTable {
+    inner: EmbeddedTable,
+    fail_next: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Table for FlakyTable {
+    async fn get(&self, key: &crate::ports::Key) -> Result<Option<crate::ports::Item>, crate::ports::TableError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: crate::ports::Item, condition: Condition) -> Result<(), crate::ports::TableError> {
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &crate::ports::Key, condition: Condition) -> Result<(), crate::ports::TableError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &crate::ports::Query) -> Result<crate::ports::Page, crate::ports::TableError> {
+        self.inner.query(query).await
+    }
+    async fn transact_write(&self, ops: Vec<crate::ports::WriteOp>) -> Result<(), crate::ports::TableError> {
+        if ops.len() > 1 && self.fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::ports::TableError::Unavailable("an outage, once".into()));
+        }
+        self.inner.transact_write(ops).await
+    }
+    async fn batch_write(&self, ops: Vec<crate::ports::BatchOp>) -> Result<(), crate::ports::TableError> {
+        self.inner.batch_write(ops).await
+    }
+    fn stats(&self) -> crate::ports::TableStats {
+        self.inner.stats()
+    }
+}
+
+#[tokio::test]
+async fn a_stop_that_failed_to_record_is_recorded_when_the_provider_retries() {
+    let table = Arc::new(FlakyTable {
+        inner: EmbeddedTable::in_memory().unwrap(),
+        fail_next: std::sync::atomic::AtomicBool::new(false),
+    });
+    let district = DistrictId::parse("d-1").unwrap();
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+        .with_sms(Arc::new(RecordingCarrier::default()));
+    let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
+    let replies = services.replies().unwrap();
+    let from = PhoneNumber::parse_e164(NUMBER).unwrap();
+    let stop = InboundSms {
+        provider: "twilio".into(),
+        provider_message_id: "SMstop".into(),
+        from: from.clone(),
+        to: "+18005550123".into(),
+        body: "STOP".into(),
+        received_at: None,
+    };
+    table.fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = replies.handle(&stop).await.err().unwrap();
+    assert!(failed.is_retryable(), "{failed}: the provider retries");
+    assert_eq!(replies.handle(&stop).await.ok(), Some(ReplyOutcome::OptedOut), "the retry is handled, not a duplicate");
+    let status = services.stores().sms_status.get(&district, &from).await.unwrap().map(|s| s.status);
+    assert_eq!(status, Some(SmsStatus::OptOut));
+    assert_eq!(replies.handle(&stop).await.ok(), Some(ReplyOutcome::Duplicate), "once handled, a redelivery is one");
+}
