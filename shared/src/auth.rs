@@ -130,6 +130,8 @@ impl Authenticator {
     fn validation(&self, algorithm: Algorithm) -> Validation {
         let mut validation = Validation::new(algorithm);
         validation.leeway = LEEWAY_SECONDS;
+        // A token not valid yet (`nbf` in the future) is refused too.
+        validation.validate_nbf = true;
         let mut required = vec!["exp", "sub"];
         if let Some(issuer) = &self.issuer {
             validation.set_issuer(&[issuer]);
@@ -239,6 +241,21 @@ mod tests {
         let mut with_iss = claims(600);
         with_iss.iss = Some("https://idp.example".into());
         assert!(auth.verify(&mint_hs256(SECRET, &with_iss)?).is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused() -> Result<(), AuthError> {
+        let auth = Authenticator::hs256(SECRET)?;
+        let now = chrono::Utc::now().timestamp();
+        let mint = |nbf: i64| {
+            let claims = serde_json::json!({"sub": "u-1", "district": "d-1", "roles": ["district_admin"],
+                "exp": now + 3600, "nbf": nbf});
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET))
+                .map_err(|e| AuthError::Configuration(e.to_string()))
+        };
+        assert!(auth.verify(&mint(now + 3000)?).is_err(), "nbf an hour from now");
+        assert!(auth.verify(&mint(now - 60)?).is_ok());
         Ok(())
     }
 }

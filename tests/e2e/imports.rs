@@ -342,3 +342,28 @@ async fn a_scheduled_import_runs_once_per_slot_when_it_has_a_file() {
     assert_eq!(runs.iter().map(|r| r.counts.students.added).collect::<Vec<_>>(), [2]);
     assert!(service.run_due().await.unwrap().is_empty(), "a slot runs once");
 }
+
+#[tokio::test]
+async fn an_upload_by_someone_who_may_not_import_is_refused_before_its_body_is_read() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app().await;
+    let guardian = app.token("district-a", "guardian", &[]);
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // Announces half a gigabyte and sends a few bytes of it: a server that
+    // read the body before checking the caller would wait for the rest.
+    let head = format!(
+        "PUT /v1/imports/families/file HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {guardian}\r\n\
+         X-File-Name: big.csv\r\nContent-Length: 536870000\r\n\r\nsourcedId,"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut answer))
+        .await
+        .unwrap_or_else(|_| panic!("no answer while the body is still coming: it was being read"))
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("forbidden"), "{answer}");
+    app.stop().await;
+}

@@ -288,6 +288,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn district_settings_are_for_staff_not_for_families() {
+        let app = app();
+        let get = |token: String| {
+            Request::get("/v1/settings").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap()
+        };
+        let teacher = Claims {
+            sub: "t-1".into(),
+            district: "d-1".into(),
+            roles: vec!["teacher".into()],
+            schools: vec!["s-1".into()],
+            exp: chrono::Utc::now().timestamp() + 600,
+            iat: None,
+            iss: None,
+        };
+        let teacher = mint_hs256(SECRET, &teacher).unwrap();
+        for (token, status) in [
+            (token("district_admin"), StatusCode::OK),
+            (teacher, StatusCode::OK),
+            (token("guardian"), StatusCode::FORBIDDEN),
+            (token("student"), StatusCode::FORBIDDEN),
+        ] {
+            assert_eq!(call(&app, get(token)).await.0, status);
+        }
+    }
+
+    #[tokio::test]
     async fn unknown_routes_and_methods_answer_in_json() {
         let app = app();
         let missing = Request::get("/v1/nothing").body(Body::empty()).unwrap();

@@ -27,8 +27,14 @@ impl SettingsService {
     }
 
     /// The district's settings (defaults when none were saved), with the
-    /// numbers it texts from (its own, then the shared ones).
+    /// numbers it texts from (its own, then the shared ones). For staff:
+    /// a district admin or anyone granted something in a school (families
+    /// and students read what concerns them elsewhere).
     pub async fn settings(&self, caller: &Principal) -> Result<DistrictSettings, ServiceError> {
+        let grants = self.roles.grants(caller).await?;
+        if !grants.is_district_admin() && grants.schools().is_empty() {
+            return Err(ServiceError::Forbidden("district settings are for the district's staff".into()));
+        }
         let settings = self.store.settings(&caller.district).await?;
         Ok(DistrictSettings { sms_numbers: self.numbers.numbers_of(&caller.district).await?, ..settings })
     }
