@@ -432,7 +432,9 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
                 totals.failed += 1;
             }
         }
-        if delivery.state != DeliveryState::Skipped {
+        // Planned messages are picked up by the send step: sent, failed, or
+        // skipped there (an opt-out after planning; it made an attempt).
+        if delivery.state != DeliveryState::Skipped || delivery.attempts > 0 {
             picked_up += 1;
         }
     }

@@ -43,7 +43,7 @@ use crate::domain::segments::count_segments;
 use crate::domain::template::{TemplateContext, render, render_html};
 use crate::domain::{
     Broadcast, BroadcastId, ContactValue, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId,
-    EmailStatus, PlannedDelivery, SmsStatus,
+    EmailStatus, PhoneNumber, PlannedDelivery, SmsStatus,
 };
 use crate::ports::{Clock, EmailGateway, GatewayError, Ids, OutboundEmail, OutboundSms, SmsGateway};
 use crate::services::ServiceError;
@@ -88,6 +88,8 @@ pub struct ChunkReport {
     pub failed: u32,
     /// Messages an earlier run already finished.
     pub already_done: u32,
+    /// Texts not sent: their number opted out after planning.
+    pub skipped: u32,
     /// Messages left for a later delivery of the task (retryable failures,
     /// or a chunk another worker may still hold). Non-zero: report the task failed.
     pub retry: u32,
@@ -199,6 +201,16 @@ impl SendService {
         };
 
         for slice in pending.chunks(self.settings.concurrency.max(1)) {
+            // A STOP can arrive while a broadcast is being sent: opt-outs are
+            // read again right before each group of texts goes.
+            let (stopped, slice) = self.without_opted_out(district, slice).await?;
+            for message in stopped {
+                let mut skip = record_of(message, attempts, self.clock.now());
+                skip.state = DeliveryState::Skipped;
+                skip.reason = Some(DeliveryReason::OptOut);
+                self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&skip)).await?;
+                report.skipped += 1;
+            }
             // A slice is `concurrency` long: all of it is in flight at once,
             // and each message is marked the moment its provider answers.
             let sends = slice.iter().map(|message| self.send_and_mark(district, &broadcast, message, attempts));
@@ -260,6 +272,24 @@ impl SendService {
     }
 
     /// Sends one claimed message and records what came of it at once.
+    /// Splits a group of messages into the texts to numbers opted out since
+    /// planning and the rest.
+    async fn without_opted_out<'a>(
+        &self,
+        district: &DistrictId,
+        slice: &[&'a PlannedDelivery],
+    ) -> Result<(Vec<&'a PlannedDelivery>, Vec<&'a PlannedDelivery>), ServiceError> {
+        let numbers: Vec<PhoneNumber> = slice
+            .iter()
+            .filter_map(|m| match m.point() {
+                DeliveryPoint::Sms(number) => Some(number),
+                _ => None,
+            })
+            .collect();
+        let opted_out = self.sms_status.opted_out(district, &numbers).await?;
+        Ok(slice.iter().partition(|m| matches!(m.point(), DeliveryPoint::Sms(n) if opted_out.contains(&n))))
+    }
+
     async fn send_and_mark(
         &self,
         district: &DistrictId,

@@ -112,6 +112,32 @@ impl SmsStatusStore {
             .transpose()
     }
 
+    /// Which of these numbers are opted out now: one batched read of their
+    /// status items (the send step asks right before a group of texts goes).
+    pub async fn opted_out(
+        &self,
+        district: &DistrictId,
+        numbers: &[PhoneNumber],
+    ) -> Result<std::collections::HashSet<PhoneNumber>, StoreError> {
+        if numbers.is_empty() {
+            return Ok(std::collections::HashSet::new());
+        }
+        let queries: Vec<Query> = numbers
+            .iter()
+            .map(|n| Query::partition(number_pk(district, n)).sort(SortKey::Equals(STATUS_SK.into())))
+            .collect();
+        let mut out = std::collections::HashSet::new();
+        for (number, page) in numbers.iter().zip(self.table.query_many(&queries).await?) {
+            for item in page.items {
+                let status: NumberStatus = serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt)?;
+                if status.status == SmsStatus::OptOut {
+                    out.insert(number.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Records an event's status for the number with a history entry.
     /// A carrier event older than the one on record changes nothing
     /// (receipts arrive out of order); the person's own reply (an event

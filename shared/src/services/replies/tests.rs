@@ -309,3 +309,32 @@ async fn a_stop_that_failed_to_record_is_recorded_when_the_provider_retries() {
     assert_eq!(status, Some(SmsStatus::OptOut));
     assert_eq!(replies.handle(&stop).await.ok(), Some(ReplyOutcome::Duplicate), "once handled, a redelivery is one");
 }
+
+#[tokio::test]
+async fn a_stop_that_arrives_while_a_broadcast_is_sent_stops_its_text_to_that_number() {
+    let world = world().await;
+    let broadcast: BroadcastInput = serde_json::from_value(serde_json::json!({
+        "reason": "general", "emergency": true, "channels": ["text"],
+        "content": {"sms": "Picture day is Friday."}, "audience": {"people": ["g-1"]}
+    }))
+    .unwrap();
+    let created = world.broadcasts.create(&world.admin, &broadcast).await.unwrap();
+    drain(&world.plan, &world.runner).await;
+    // Planned, not yet sent: the family replies STOP now.
+    let stop = InboundSms {
+        provider: "twilio".into(),
+        provider_message_id: "SMstop-mid-send".into(),
+        from: PhoneNumber::parse_e164(NUMBER).unwrap(),
+        to: "+18005550123".into(),
+        body: "STOP".into(),
+        received_at: None,
+    };
+    assert_eq!(world.replies.handle(&stop).await.ok(), Some(ReplyOutcome::OptedOut));
+    drain(&world.send, &world.runner).await;
+    let sent = world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert_eq!(sent.len(), 1, "only the STOP confirmation: {sent:?}");
+    let report = world.broadcasts.report(&world.admin, created.id.as_str()).await.unwrap();
+    let skipped = &report.counts[&crate::domain::ReportGroup::Text].skipped;
+    assert_eq!(skipped.get(&crate::domain::DeliveryReason::OptOut), Some(&1), "{report:?}");
+    assert_eq!(report.progress, "complete", "{report:?}");
+}
