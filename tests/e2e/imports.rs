@@ -367,3 +367,42 @@ async fn an_upload_by_someone_who_may_not_import_is_refused_before_its_body_is_r
     assert!(answer.contains("forbidden"), "{answer}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_failing_scheduled_import_does_not_keep_the_others_from_running() {
+    use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
+    use schoolbell::ports::FixedClock;
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T01:00:00Z").map(|t| t.to_utc()).unwrap(),
+    ));
+    let files = Arc::new(DirFileStore::new(dir.path()));
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
+    let service = Services::new(
+        Ports::new(table, clock.clone(), Arc::new(RandomIds)).with_files(files.clone()),
+        Wiring::default(),
+    )
+    .imports()
+    .unwrap();
+    let district = DistrictId::parse("district-a").unwrap();
+    for name in ["nightly-a", "nightly-b"] {
+        let new = NewImport {
+            name: name.into(),
+            method: "oneroster".parse().unwrap(),
+            trigger: "scheduled".parse().unwrap(),
+            schedule: Some("daily 02:00".into()),
+            mapping: None,
+            hold_threshold_percent: None,
+        };
+        service.create_in(&district, new).await.unwrap();
+        let key = upload_key(&district, &name.parse().unwrap(), "roster.zip");
+        files.put(&key, RosterFixture::district(2).zip().into()).await.unwrap();
+        service.file_arrived(&key).await.unwrap();
+    }
+    // The first import's file is gone from the store by the time its slot comes.
+    std::fs::remove_file(dir.path().join(upload_key(&district, &"nightly-a".parse().unwrap(), "roster.zip"))).unwrap();
+    clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-23T02:05:00Z").map(|t| t.to_utc()).unwrap());
+    let runs = service.run_due().await.unwrap();
+    assert_eq!(runs.iter().map(|r| r.import.as_str()).collect::<Vec<_>>(), ["nightly-b"], "b ran although a failed");
+}

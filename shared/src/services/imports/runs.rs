@@ -44,7 +44,8 @@ impl ImportService {
 
     /// Runs every scheduled import whose slot has come (the scheduler's tick:
     /// an EventBridge rule on AWS, a timer in the local gateway). Each slot
-    /// runs once; an import with no file yet is skipped until it has one.
+    /// runs once; an import with no file yet is skipped until it has one, and
+    /// one that fails is logged and tried again next tick while the rest run.
     pub async fn run_due(&self) -> Result<Vec<ImportRun>, ServiceError> {
         let now = self.clock.now();
         let mut runs = Vec::new();
@@ -64,7 +65,14 @@ impl ImportService {
             let Some(key) = definition.file_key.clone() else { continue };
             definition.last_scheduled_slot = Some(slot);
             tracing::info!(%district, %import, %slot, "scheduled import due");
-            runs.push(self.execute(&district, &mut definition, &key, None).await?);
+            // One import's failure is its own: the others still run, and its
+            // slot is not spent, so the next tick tries it again.
+            match self.execute(&district, &mut definition, &key, None).await {
+                Ok(run) => runs.push(run),
+                Err(error) => {
+                    tracing::error!(%district, %import, %error, retryable = error.is_retryable(), "scheduled import failed");
+                }
+            }
         }
         Ok(runs)
     }
