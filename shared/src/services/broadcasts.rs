@@ -222,8 +222,12 @@ impl BroadcastService {
         }
         if scheduled {
             self.store.schedule(district, &broadcast.id, send_at).await?;
-        } else {
-            self.queue_plan(district, &broadcast.id).await?;
+        } else if let Err(error) = self.queue_plan(district, &broadcast.id).await {
+            // Stored but not queued: the scheduler queues it at its next
+            // tick. The caller is answered 202 all the same, since a retry
+            // would create the broadcast twice.
+            tracing::warn!(%district, broadcast = %broadcast.id, %error, "plan queue unavailable; left to the scheduler");
+            self.store.schedule(district, &broadcast.id, now).await?;
         }
         tracing::info!(
             %district, broadcast = %broadcast.id, kind = %kind, reason = %broadcast.reason,

@@ -71,6 +71,7 @@ struct World {
     receipts: ReceiptService,
     carrier: Arc<RecordingCarrier>,
     clock: Arc<FixedClock>,
+    table: Arc<dyn Table>,
     admin: Principal,
 }
 
@@ -100,7 +101,7 @@ async fn world() -> World {
 
     let carrier = Arc::new(RecordingCarrier::default());
     let (plan, send) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
-    let ports = Ports::new(table, clock.clone(), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds))
         .with_sms(carrier.clone())
         .with_email(Arc::new(Outbox::in_memory()))
         .with_plan_queue(plan.clone())
@@ -115,6 +116,7 @@ async fn world() -> World {
         receipts: services.receipts(),
         carrier,
         clock,
+        table,
         admin: Principal { subject: "admin".into(), district, roles: vec![Role::DistrictAdmin], schools: vec![] },
     }
 }
@@ -337,4 +339,50 @@ async fn a_stop_that_arrives_while_a_broadcast_is_sent_stops_its_text_to_that_nu
     let skipped = &report.counts[&crate::domain::ReportGroup::Text].skipped;
     assert_eq!(skipped.get(&crate::domain::DeliveryReason::OptOut), Some(&1), "{report:?}");
     assert_eq!(report.progress, "complete", "{report:?}");
+}
+
+/// A queue that is down.
+struct DownQueue;
+
+#[async_trait]
+impl WorkQueue for DownQueue {
+    async fn send(&self, _: Vec<String>) -> Result<(), crate::ports::QueueError> {
+        Err(crate::ports::QueueError::Unavailable("the queue is down".into()))
+    }
+    async fn receive(
+        &self,
+        _: usize,
+        _: Duration,
+    ) -> Result<Vec<crate::ports::ReceivedMessage>, crate::ports::QueueError> {
+        Ok(Vec::new())
+    }
+    async fn ack(&self, _: &str) -> Result<(), crate::ports::QueueError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_broadcast_whose_plan_task_could_not_be_queued_is_queued_by_the_scheduler() {
+    let world = world().await;
+    let table = world.table.clone();
+    let clock = world.clock.clone();
+    let down = Services::new(
+        Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_plan_queue(Arc::new(DownQueue)),
+        Wiring::default(),
+    );
+    let broadcast: BroadcastInput = serde_json::from_value(serde_json::json!({
+        "reason": "general", "emergency": true, "channels": ["text"],
+        "content": {"sms": "Picture day is Friday."}, "audience": {"people": ["g-1"]}
+    }))
+    .unwrap();
+    let created = down.broadcasts().unwrap().create(&world.admin, &broadcast).await;
+    assert!(created.is_ok(), "stored, so accepted: {created:?}");
+    let up = Services::new(
+        Ports::new(table, clock, Arc::new(RandomIds)).with_plan_queue(world.plan.clone()),
+        Wiring::default(),
+    );
+    assert_eq!(up.scheduler().unwrap().run_due().await.unwrap(), 1, "the scheduler queues it");
+    drain(&world.plan, &world.runner).await;
+    drain(&world.send, &world.runner).await;
+    assert_eq!(world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).len(), 1, "the text went");
 }
