@@ -126,19 +126,8 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
     let carrier = Arc::new(schoolbell::adapters::local::SimulatedCarrier::new());
     let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_sms(carrier.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
-    let sent = Delivery {
-        point: DeliveryPoint::parse("sms:+16175552345").unwrap(),
-        channel: Some(Channel::Text),
-        people: vec![],
-        state: DeliveryState::Sent,
-        reason: None,
-        provider_message_id: Some("SM-moto-1".into()),
-        segments: Some(1),
-        encoding: None,
-        raw_code: None,
-        attempts: 1,
-        updated_at: clock.now(),
-    };
+    let point = DeliveryPoint::parse("sms:+16175552345").unwrap();
+    let sent = Delivery::sent(point, Channel::Text, Some("SM-moto-1".into()), clock.now());
     let store = BroadcastStore::new(table.clone());
     store.put_deliveries(&district, &broadcast, &[sent]).await.unwrap();
     let receipts = services.receipts();

@@ -8,7 +8,7 @@ use schoolbell::adapters::aws::{DynamoTable, S3FileStore, create_table};
 use schoolbell::domain::{DistrictId, Principal, Role};
 use schoolbell::ports::{FileStore, FixedClock, RandomIds, Table};
 use schoolbell::root::{Ports, Services, Wiring};
-use schoolbell::services::{NewImport, upload_key};
+use schoolbell::services::{ImportService, NewImport, upload_key};
 use schoolbell_tests::app::{TestApp, spawn_app};
 use schoolbell_tests::moto;
 use schoolbell_tests::roster_fixture::RosterFixture;
@@ -31,11 +31,17 @@ fn counts(run: &Value, kind: &str) -> [u64; 4] {
     ["added", "updated", "unchanged", "removed"].map(|k| run["counts"][kind][k].as_u64().unwrap_or(u64::MAX))
 }
 
-#[tokio::test]
-async fn an_uploaded_roster_imports_and_an_unchanged_one_writes_nothing() {
+/// A gateway with a district admin and a OneRoster import named `sis`.
+async fn sis_import() -> (TestApp, String) {
     let app = spawn_app().await;
     let admin = app.token("district-a", "district_admin", &[]);
     define(&app, &admin, json!({"name": "sis", "method": "oneroster"})).await;
+    (app, admin)
+}
+
+#[tokio::test]
+async fn an_uploaded_roster_imports_and_an_unchanged_one_writes_nothing() {
+    let (app, admin) = sis_import().await;
     let (_, listed) = app.get("/v1/imports/sis", Some(&admin)).await;
     assert_eq!((listed["status"].as_str(), listed["file_date"].is_null()), (Some("new"), true));
 
@@ -91,9 +97,7 @@ async fn a_run_removing_too_much_is_held_until_approved_and_changes_nothing_befo
 
 #[tokio::test]
 async fn a_discarded_run_leaves_the_data_as_it_was() {
-    let app = spawn_app().await;
-    let admin = app.token("district-a", "district_admin", &[]);
-    define(&app, &admin, json!({"name": "sis", "method": "oneroster"})).await;
+    let (app, admin) = sis_import().await;
     upload_and_run(&app, &admin, &RosterFixture::district(10)).await;
     let held = upload_and_run(&app, &admin, &RosterFixture::district(2)).await;
     assert_eq!(held["state"], "held");
@@ -107,9 +111,7 @@ async fn a_discarded_run_leaves_the_data_as_it_was() {
 
 #[tokio::test]
 async fn deleting_an_import_shows_what_goes_then_leaves_no_orphans() {
-    let app = spawn_app().await;
-    let admin = app.token("district-a", "district_admin", &[]);
-    define(&app, &admin, json!({"name": "sis", "method": "oneroster"})).await;
+    let (app, admin) = sis_import().await;
     upload_and_run(&app, &admin, &RosterFixture::district(3)).await;
     let (status, plan) = app.delete("/v1/imports/sis?dry_run=true", &admin).await;
     assert_eq!(status, 200, "{plan}");
@@ -194,14 +196,7 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
         roles: vec![Role::DistrictAdmin],
         schools: vec![],
     };
-    let new = NewImport {
-        name: "sis".into(),
-        method: "oneroster".parse().unwrap(),
-        trigger: "on_upload".parse().unwrap(),
-        schedule: None,
-        mapping: None,
-        hold_threshold_percent: None,
-    };
+    let new = oneroster_import("sis", "on_upload", None);
     service.create(&admin, new).await.unwrap();
 
     let key = upload_key(&district, &"sis".parse().unwrap(), "first.zip");
@@ -241,14 +236,7 @@ async fn an_s3_object_created_event_runs_the_matching_import_and_skips_strangers
     .imports()
     .unwrap();
     let district = DistrictId::parse("district-a").unwrap();
-    let new = NewImport {
-        name: "sis".into(),
-        method: "oneroster".parse().unwrap(),
-        trigger: "on_upload".parse().unwrap(),
-        schedule: None,
-        mapping: None,
-        hold_threshold_percent: None,
-    };
+    let new = oneroster_import("sis", "on_upload", None);
     service.create_in(&district, new).await.unwrap();
     let key = "imports/district-a/sis/2026 roster.zip";
     files.put(key, RosterFixture::district(3).zip().into()).await.unwrap();
@@ -302,32 +290,52 @@ async fn a_mapped_flat_file_imports_students_contacts_and_plus_data() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_scheduled_import_runs_once_per_slot_when_it_has_a_file() {
-    use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
-    use schoolbell::ports::FixedClock;
+/// An import service over an in-memory table and a directory, at 01:00 UTC
+/// the night before a `daily 02:00` slot.
+struct Scheduled {
+    service: ImportService,
+    clock: Arc<schoolbell::ports::FixedClock>,
+    files: Arc<schoolbell::adapters::local::DirFileStore>,
+    dir: tempfile::TempDir,
+    district: DistrictId,
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::new(
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T01:00:00Z").map(|t| t.to_utc()).unwrap(),
-    ));
-    let files = Arc::new(DirFileStore::new(dir.path()));
-    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
-    let service = Services::new(
-        Ports::new(table, clock.clone(), Arc::new(RandomIds)).with_files(files.clone()),
-        Wiring::default(),
-    )
-    .imports()
-    .unwrap();
-    let district = DistrictId::parse("district-a").unwrap();
-    let new = |schedule: Option<&str>| NewImport {
-        name: "nightly".into(),
+impl Scheduled {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(schoolbell::ports::FixedClock::new(at("2026-11-23T01:00:00Z")));
+        let files = Arc::new(schoolbell::adapters::local::DirFileStore::new(dir.path()));
+        let table = Arc::new(schoolbell::adapters::local::EmbeddedTable::in_memory().unwrap());
+        let ports = Ports::new(table, clock.clone(), Arc::new(RandomIds)).with_files(files.clone());
+        let service = Services::new(ports, Wiring::default()).imports().unwrap();
+        Self { service, clock, files, dir, district: DistrictId::parse("district-a").unwrap() }
+    }
+
+    fn import(name: &str, schedule: Option<&str>) -> NewImport {
+        oneroster_import(name, "scheduled", schedule)
+    }
+}
+
+/// A OneRoster import definition with this trigger (and schedule).
+fn oneroster_import(name: &str, trigger: &str, schedule: Option<&str>) -> NewImport {
+    NewImport {
+        name: name.into(),
         method: "oneroster".parse().unwrap(),
-        trigger: "scheduled".parse().unwrap(),
+        trigger: trigger.parse().unwrap(),
         schedule: schedule.map(str::to_string),
         mapping: None,
         hold_threshold_percent: None,
-    };
+    }
+}
+
+fn at(time: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(time).map(|t| t.to_utc()).unwrap()
+}
+
+#[tokio::test]
+async fn a_scheduled_import_runs_once_per_slot_when_it_has_a_file() {
+    let Scheduled { service, clock, files, district, .. } = Scheduled::new();
+    let new = |schedule: Option<&str>| Scheduled::import("nightly", schedule);
     assert!(service.create_in(&district, new(Some("at 2am"))).await.is_err(), "a malformed schedule is refused");
     assert!(service.create_in(&district, new(None)).await.is_err(), "a scheduled import needs a schedule");
     service.create_in(&district, new(Some("daily 02:00"))).await.unwrap();
@@ -337,7 +345,7 @@ async fn a_scheduled_import_runs_once_per_slot_when_it_has_a_file() {
     files.put(&key, RosterFixture::district(2).zip().into()).await.unwrap();
     let (_, ran) = service.file_arrived(&key).await.unwrap();
     assert!(ran.is_none(), "a scheduled import waits for its slot");
-    clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-23T02:05:00Z").map(|t| t.to_utc()).unwrap());
+    clock.set(at("2026-11-23T02:05:00Z"));
     let runs = service.run_due().await.unwrap();
     assert_eq!(runs.iter().map(|r| r.counts.students.added).collect::<Vec<_>>(), [2]);
     assert!(service.run_due().await.unwrap().is_empty(), "a slot runs once");
@@ -370,39 +378,16 @@ async fn an_upload_by_someone_who_may_not_import_is_refused_before_its_body_is_r
 
 #[tokio::test]
 async fn one_failing_scheduled_import_does_not_keep_the_others_from_running() {
-    use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
-    use schoolbell::ports::FixedClock;
-
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::new(
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T01:00:00Z").map(|t| t.to_utc()).unwrap(),
-    ));
-    let files = Arc::new(DirFileStore::new(dir.path()));
-    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
-    let service = Services::new(
-        Ports::new(table, clock.clone(), Arc::new(RandomIds)).with_files(files.clone()),
-        Wiring::default(),
-    )
-    .imports()
-    .unwrap();
-    let district = DistrictId::parse("district-a").unwrap();
+    let Scheduled { service, clock, files, dir, district } = Scheduled::new();
     for name in ["nightly-a", "nightly-b"] {
-        let new = NewImport {
-            name: name.into(),
-            method: "oneroster".parse().unwrap(),
-            trigger: "scheduled".parse().unwrap(),
-            schedule: Some("daily 02:00".into()),
-            mapping: None,
-            hold_threshold_percent: None,
-        };
-        service.create_in(&district, new).await.unwrap();
+        service.create_in(&district, Scheduled::import(name, Some("daily 02:00"))).await.unwrap();
         let key = upload_key(&district, &name.parse().unwrap(), "roster.zip");
         files.put(&key, RosterFixture::district(2).zip().into()).await.unwrap();
         service.file_arrived(&key).await.unwrap();
     }
     // The first import's file is gone from the store by the time its slot comes.
     std::fs::remove_file(dir.path().join(upload_key(&district, &"nightly-a".parse().unwrap(), "roster.zip"))).unwrap();
-    clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-23T02:05:00Z").map(|t| t.to_utc()).unwrap());
+    clock.set(at("2026-11-23T02:05:00Z"));
     let runs = service.run_due().await.unwrap();
     assert_eq!(runs.iter().map(|r| r.import.as_str()).collect::<Vec<_>>(), ["nightly-b"], "b ran although a failed");
 }

@@ -56,19 +56,7 @@ impl ListFixture {
     }
 
     fn files(&self) -> Vec<(&'static str, String)> {
-        let mut users = String::from(
-            "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\r\n",
-        );
-        for (id, school, role) in [
-            ("t-1", "sch-1", "teacher"),
-            ("t-2", "sch-1", "teacher"),
-            ("t-3", "sch-2", "teacher"),
-            ("ad-1", "sch-1", "administrator"),
-        ] {
-            users.push_str(&format!(
-                "{id},active,2026-09-01,true,{school},{role},{id},,Staff,{id},,{id},{id}@district.example.org,,,,,\r\n"
-            ));
-        }
+        let mut users = schoolbell_tests::roster_fixture::two_school_staff_users();
         let mut enrollments = String::from(
             "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\r\n",
         );

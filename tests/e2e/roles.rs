@@ -15,19 +15,7 @@ const DISTRICT: &str = "district-r";
 /// Two schools; teachers t-1, t-2 (sch-1) and t-3 (sch-2); administrator
 /// ad-1 (sch-1); student st-1 and parent pa-1 (sch-1).
 fn roster_zip() -> Vec<u8> {
-    let mut users = String::from(
-        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\r\n",
-    );
-    for (id, school, role) in [
-        ("t-1", "sch-1", "teacher"),
-        ("t-2", "sch-1", "teacher"),
-        ("t-3", "sch-2", "teacher"),
-        ("ad-1", "sch-1", "administrator"),
-    ] {
-        users.push_str(&format!(
-            "{id},active,2026-09-01,true,{school},{role},{id},,Staff,{id},,{id},{id}@district.example.org,,,,,\r\n"
-        ));
-    }
+    let mut users = schoolbell_tests::roster_fixture::two_school_staff_users();
     users.push_str("st-1,active,2026-09-01,true,sch-1,student,st1,,Kid,One,,S1,,,,pa-1,05,\r\n");
     users.push_str(
         "pa-1,active,2026-09-01,true,sch-1,parent,pa1,,Parent,One,,P1,parent1@example.org,(617) 555-4001,,,,\r\n",

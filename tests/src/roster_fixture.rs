@@ -104,3 +104,23 @@ impl RosterFixture {
         writer.finish().unwrap_or_else(|e| panic!("{e}")).into_inner()
     }
 }
+
+/// The OneRoster `users.csv` header and the staff of the two-school test
+/// district: teachers t-1, t-2 (sch-1) and t-3 (sch-2), administrator ad-1
+/// (sch-1). Tests append their students and parents.
+pub fn two_school_staff_users() -> String {
+    let mut users = String::from(
+        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\r\n",
+    );
+    for (id, school, role) in [
+        ("t-1", "sch-1", "teacher"),
+        ("t-2", "sch-1", "teacher"),
+        ("t-3", "sch-2", "teacher"),
+        ("ad-1", "sch-1", "administrator"),
+    ] {
+        users.push_str(&format!(
+            "{id},active,2026-09-01,true,{school},{role},{id},,Staff,{id},,{id},{id}@district.example.org,,,,,\r\n"
+        ));
+    }
+    users
+}

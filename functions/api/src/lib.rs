@@ -192,11 +192,7 @@ mod tests {
     }
 
     fn post_person(token: &str, body: &str) -> Request<Body> {
-        Request::post("/v1/people")
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap()
+        post_json(token, "/v1/people", body)
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use schoolbell::http::{ApiError, JsonBody, OperatorCaller};
+use schoolbell::http::{Allowed, ApiError, JsonBody, Operator};
 use schoolbell::services::NumberAssignment;
 use serde_json::{Value, json};
 
@@ -15,24 +15,21 @@ use crate::ApiState;
 /// or 409 when another district holds the number.
 pub(crate) async fn assign(
     State(state): State<ApiState>,
-    OperatorCaller(_): OperatorCaller,
+    _operator: Allowed<Operator>,
     JsonBody(request): JsonBody<NumberAssignment>,
 ) -> Result<(StatusCode, Json<NumberAssignment>), ApiError> {
     Ok((StatusCode::CREATED, Json(state.numbers.assign(&request).await?)))
 }
 
 /// `GET /v1/operator/numbers`: every assigned number.
-pub(crate) async fn list(
-    State(state): State<ApiState>,
-    OperatorCaller(_): OperatorCaller,
-) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn list(State(state): State<ApiState>, _operator: Allowed<Operator>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"numbers": state.numbers.list().await?})))
 }
 
 /// `DELETE /v1/operator/numbers/{number}`: 204; nobody texts from it any more.
 pub(crate) async fn release(
     State(state): State<ApiState>,
-    OperatorCaller(_): OperatorCaller,
+    _operator: Allowed<Operator>,
     Path(number): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.numbers.release(&number).await?;

@@ -102,6 +102,12 @@ fn token_refuses_an_unknown_role_with_a_message() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role `wizard`"));
 }
 
+/// `schoolbell import` of `path` into district `d-1`, import `sis`, with `--json`.
+fn import_json(data: &Path, path: &Path) -> (bool, serde_json::Value, String) {
+    let (data, path) = (data.to_string_lossy(), path.to_string_lossy());
+    run_json(&["import", "--data", &data, "--district", "d-1", "--name", "sis", &path, "--json"])
+}
+
 fn run_json(args: &[&str]) -> (bool, serde_json::Value, String) {
     let output = schoolbell(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
@@ -117,18 +123,7 @@ fn import_prints_the_contract_json_and_an_unchanged_reimport_changes_nothing() {
     let (ok, summary, _) = run_json(&["gen-district", "--students", "40", "--seed", "3", &district.to_string_lossy()]);
     assert!(ok && summary["students"] == 40, "{summary}");
 
-    let args = [
-        "import",
-        "--data",
-        &data.to_string_lossy(),
-        "--district",
-        "d-1",
-        "--name",
-        "sis",
-        &district.to_string_lossy(),
-        "--json",
-    ];
-    let (ok, first, stderr) = run_json(&args);
+    let (ok, first, stderr) = import_json(&data, &district);
     assert!(ok, "{stderr}");
     for key in [
         "import",
@@ -149,7 +144,7 @@ fn import_prints_the_contract_json_and_an_unchanged_reimport_changes_nothing() {
     assert_eq!(first["students"]["added"], 40);
     assert!(first["guardians"]["added"].as_u64().unwrap_or(0) >= 40);
 
-    let (ok, second, stderr) = run_json(&args);
+    let (ok, second, stderr) = import_json(&data, &district);
     assert!(ok, "{stderr}");
     assert_eq!(second["students"], serde_json::json!({"added": 0, "updated": 0, "unchanged": 40, "removed": 0}));
     assert_ne!(first["run"], second["run"]);
@@ -161,19 +156,7 @@ fn a_run_that_would_remove_most_students_is_held_and_says_why() {
     let (big, small, data) = (dir.path().join("big"), dir.path().join("small"), dir.path().join("data"));
     assert!(run_json(&["gen-district", "--students", "40", "--seed", "3", &big.to_string_lossy()]).0);
     assert!(run_json(&["gen-district", "--students", "5", "--seed", "3", &small.to_string_lossy()]).0);
-    let import = |path: &Path| {
-        run_json(&[
-            "import",
-            "--data",
-            &data.to_string_lossy(),
-            "--district",
-            "d-1",
-            "--name",
-            "sis",
-            &path.to_string_lossy(),
-            "--json",
-        ])
-    };
+    let import = |path: &Path| import_json(&data, path);
     assert!(import(&big).0);
     let (ok, held, stderr) = import(&small);
     assert!(ok, "a held run is an answer, not a failure: {stderr}");

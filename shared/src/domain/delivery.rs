@@ -264,6 +264,31 @@ pub struct Delivery {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Delivery {
+    /// A message the provider took: sent once, awaiting its receipt, with
+    /// the provider's id when known.
+    pub fn sent(
+        point: DeliveryPoint,
+        channel: Channel,
+        provider_message_id: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Delivery {
+            point,
+            channel: Some(channel),
+            people: Vec::new(),
+            state: DeliveryState::Sent,
+            reason: None,
+            provider_message_id,
+            segments: None,
+            encoding: None,
+            raw_code: None,
+            attempts: 1,
+            updated_at: at,
+        }
+    }
+}
+
 /// A unit of work between the steps. Variant names carry a version so
 /// messages in flight during a deploy stay readable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

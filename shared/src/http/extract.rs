@@ -40,13 +40,22 @@ where
     }
 }
 
-/// The verified caller, who must be the deployment's operator (a role only
-/// a token carries, never a district's): 401 without a valid token, 403
-/// for anyone else. Extract it before the body, so nobody else's body is read.
-#[derive(Debug, Clone)]
-pub struct OperatorCaller(pub Principal);
+/// What a route asks of its caller from the token alone, before anything
+/// reads the request's body.
+pub trait CallerRule {
+    /// The 403 message for a caller the rule refuses.
+    const REFUSAL: &'static str;
+    /// Whether the rule lets the caller in.
+    fn allows(caller: &Principal) -> bool;
+}
 
-impl<S> FromRequestParts<S> for OperatorCaller
+/// The verified caller, let in by rule `R`: 401 without a valid token, 403
+/// for a caller `R` refuses. Extract it before the body, so nobody else's
+/// body is ever read (an import upload is up to 512 MiB).
+#[derive(Debug, Clone)]
+pub struct Allowed<R>(pub Principal, pub std::marker::PhantomData<R>);
+
+impl<S, R: CallerRule> FromRequestParts<S> for Allowed<R>
 where
     Arc<Authenticator>: FromRef<S>,
     S: Send + Sync,
@@ -55,11 +64,32 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Caller(principal) = Caller::from_request_parts(parts, state).await?;
-        if !principal.is_operator() {
-            let text = "only the operator of the deployment manages sending numbers";
-            return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "forbidden", text));
+        if !R::allows(&principal) {
+            return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "forbidden", R::REFUSAL));
         }
-        Ok(OperatorCaller(principal))
+        Ok(Allowed(principal, std::marker::PhantomData))
+    }
+}
+
+/// The deployment's operator (a role only a token carries, never a district's).
+#[derive(Debug, Clone)]
+pub struct Operator;
+
+impl CallerRule for Operator {
+    const REFUSAL: &'static str = "only the operator of the deployment manages sending numbers";
+    fn allows(caller: &Principal) -> bool {
+        caller.is_operator()
+    }
+}
+
+/// Someone who may manage the district's imports.
+#[derive(Debug, Clone)]
+pub struct ImportManager;
+
+impl CallerRule for ImportManager {
+    const REFUSAL: &'static str = "only district admins manage imports";
+    fn allows(caller: &Principal) -> bool {
+        caller.may_manage_imports()
     }
 }
 

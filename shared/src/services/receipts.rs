@@ -232,6 +232,12 @@ mod tests {
     use crate::domain::{BroadcastId, Channel, Delivery, DistrictId};
     use crate::ports::FixedClock;
 
+    /// A text recorded as sent with the provider's message id.
+    fn sent_text(number: &str, message: &str, at: DateTime<Utc>) -> Result<Delivery, ServiceError> {
+        let point = DeliveryPoint::parse(number).map_err(ServiceError::Invalid)?;
+        Ok(Delivery { segments: Some(1), ..Delivery::sent(point, Channel::Text, Some(message.into()), at) })
+    }
+
     #[tokio::test]
     async fn a_receipt_that_beat_its_message_is_applied_once_the_message_is_recorded() -> Result<(), ServiceError> {
         let stores = Stores::new(Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?));
@@ -251,19 +257,7 @@ mod tests {
 
         let district = DistrictId::parse("d-1").map_err(ServiceError::Invalid)?;
         let broadcast = BroadcastId::parse("b-1").map_err(ServiceError::Invalid)?;
-        let sent = Delivery {
-            point: DeliveryPoint::parse("sms:+16175552345").map_err(ServiceError::Invalid)?,
-            channel: Some(Channel::Text),
-            people: vec![],
-            state: DeliveryState::Sent,
-            reason: None,
-            provider_message_id: Some("m-1".into()),
-            segments: Some(1),
-            encoding: None,
-            raw_code: None,
-            attempts: 1,
-            updated_at: clock.now(),
-        };
+        let sent = sent_text("sms:+16175552345", "m-1", clock.now())?;
         let store = stores.broadcasts.clone();
         store.put_deliveries(&district, &broadcast, &[sent]).await?;
         assert_eq!(service.reapply_unmatched().await?, 1);
@@ -285,19 +279,7 @@ mod tests {
         let district = DistrictId::parse("d-1").map_err(ServiceError::Invalid)?;
         let number = DeliveryPoint::parse("sms:+16175552345").map_err(ServiceError::Invalid)?;
         for (broadcast, message) in [("b-1", "m-1"), ("b-2", "m-2")] {
-            let sent = Delivery {
-                point: number.clone(),
-                channel: Some(Channel::Text),
-                people: vec![],
-                state: DeliveryState::Sent,
-                reason: None,
-                provider_message_id: Some(message.into()),
-                segments: Some(1),
-                encoding: None,
-                raw_code: None,
-                attempts: 1,
-                updated_at: clock.now(),
-            };
+            let sent = sent_text("sms:+16175552345", message, clock.now())?;
             let broadcast = BroadcastId::parse(broadcast).map_err(ServiceError::Invalid)?;
             stores.broadcasts.put_deliveries(&district, &broadcast, &[sent]).await?;
         }
