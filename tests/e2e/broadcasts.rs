@@ -367,3 +367,28 @@ email = "email"
     assert!(error["message"].as_str().is_some_and(|m| m.contains("under 13")), "{error}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_personal_message_s_reason_needs_the_sender_s_permission_for_it() {
+    let (app, admin) = district().await;
+    let role =
+        json!({"id": "counselor", "name": "Counselor", "permissions": ["personal_messages", "broadcast:general"]});
+    assert_eq!(app.post("/v1/roles", Some(&admin), &role.to_string()).await.0, 201);
+    let counselor = json!({"id": "couns-1", "role": "staff", "given_name": "Casey", "family_name": "Lee",
+        "schools": ["sch-1"]});
+    assert_eq!(app.post("/v1/people", Some(&admin), &counselor.to_string()).await.0, 201);
+    let assignment = json!({"staff_id": "couns-1", "school": "sch-1", "role": "counselor"});
+    let (status, body) = app.post("/v1/roles/assignments", Some(&admin), &assignment.to_string()).await;
+    assert!(status == 200 || status == 201, "{body}");
+    let token = app.person_token(D, "teacher", "couns-1");
+    let message = |reason: &str| {
+        json!({"to": "c-ana", "channels": ["email"], "reason": reason,
+            "content": {"email": {"subject": "Leo", "text": "A word about Leo."}}})
+        .to_string()
+    };
+    let (status, error) = app.post("/v1/personal-messages", Some(&token), &message("emergency")).await;
+    assert_eq!((status, error["code"].as_str()), (403, Some("forbidden")), "{error}");
+    let (status, sent) = app.post("/v1/personal-messages", Some(&token), &message("general")).await;
+    assert_eq!(status, 202, "{sent}");
+    app.stop().await;
+}

@@ -16,7 +16,8 @@ use serde::Deserialize;
 
 use crate::domain::Broadcast;
 use crate::domain::{
-    Audience, BroadcastContent, BroadcastInput, BroadcastKind, ListTarget, PersonId, PersonRole, Principal, SchoolId,
+    Audience, BroadcastContent, BroadcastInput, BroadcastKind, ContactReason, ListTarget, PersonId, PersonRole,
+    Principal, SchoolId,
 };
 use crate::ports::Clock;
 use crate::services::{BroadcastService, ServiceError};
@@ -146,7 +147,14 @@ impl PersonalMessageService {
             emergency: false,
         };
         let valid = request.validate()?;
-        let schools = schools.into_iter().filter(|s| grants.may_send_personal(s)).collect();
+        let schools: Vec<SchoolId> = schools.into_iter().filter(|s| grants.may_send_personal(s)).collect();
+        // Preferences are per reason: a reason the sender may not use would
+        // reach families who turned that kind of message off (`general`,
+        // the default, comes with the permission to write at all).
+        if valid.reason != ContactReason::General && !schools.iter().any(|s| grants.may_send_broadcast(valid.reason, s))
+        {
+            return Err(forbidden(format!("your roles do not allow `{}` messages in this school", valid.reason)));
+        }
         self.broadcasts.submit(caller, valid, schools, BroadcastKind::Personal, Some(sender_name)).await
     }
 }
