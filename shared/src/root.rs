@@ -207,8 +207,8 @@ impl Services {
         Ok(ImportService::new(
             &self.stores,
             need(&self.ports.files, "file store")?,
-            Arc::clone(&self.ports.clock),
-            Arc::clone(&self.ports.ids),
+            (Arc::clone(&self.ports.clock), Arc::clone(&self.ports.ids)),
+            self.roles(),
             self.wiring.region,
         ))
     }

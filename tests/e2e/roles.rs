@@ -326,3 +326,23 @@ async fn a_custom_role_with_manage_preferences_lets_a_teacher_change_a_students_
     assert_eq!(view["channels"]["email"]["general"]["on"], false, "{view}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_district_admin_by_stored_assignment_manages_imports_and_district_defaults() {
+    let (app, admin) = district().await;
+    let body = json!({"staff_id": "t-2", "role": "district_admin"}).to_string();
+    let (status, answer) = app.post("/v1/roles/assignments", Some(&admin), &body).await;
+    assert!(status == 200 || status == 201, "{answer}");
+    // The token says teacher; the stored assignment makes t-2 a district admin.
+    let t2 = app.person_token(DISTRICT, "teacher", "t-2");
+    let (status, answer) = app.post("/v1/imports", Some(&t2), r#"{"name":"second","method":"oneroster"}"#).await;
+    assert_eq!(status, 201, "{answer}");
+    let upload = app.put_file("/v1/imports/second/file", &t2, "roster.zip", roster_zip()).await;
+    assert_eq!(upload.0, 200, "{}", upload.1);
+    let defaults = r#"{"on": {"email": ["emergency", "general"]}}"#;
+    assert_eq!(app.put_json("/v1/preferences/defaults", &t2, defaults).await.0, 200);
+    let t1 = app.person_token(DISTRICT, "teacher", "t-1");
+    assert_eq!(app.post("/v1/imports", Some(&t1), r#"{"name":"third","method":"oneroster"}"#).await.0, 403);
+    assert_eq!(app.put_json("/v1/preferences/defaults", &t1, defaults).await.0, 403);
+    app.stop().await;
+}

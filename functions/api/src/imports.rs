@@ -2,10 +2,12 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use schoolbell::domain::Principal;
 use schoolbell::domain::{ImportDefinition, ImportRun};
-use schoolbell::http::{Allowed, ApiError, Caller, ImportManager, JsonBody};
+use schoolbell::http::{ApiError, Caller, JsonBody};
 use schoolbell::services::{DeletionPlan, NewImport};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,10 +36,26 @@ pub(crate) async fn get(
 
 /// The file is the raw request body; its name comes from `X-File-Name`
 /// (default `upload`).
+/// The caller of an upload, who may manage imports (token roles or stored
+/// assignments): checked before the body (up to 512 MiB) is read, so
+/// nobody else's upload is ever buffered.
+pub(crate) struct ImportManager(Principal);
+
+impl FromRequestParts<ApiState> for ImportManager {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let Caller(caller) = Caller::from_request_parts(parts, state).await?;
+        if !state.imports.may_manage(&caller).await? {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only district admins manage imports"));
+        }
+        Ok(ImportManager(caller))
+    }
+}
+
 pub(crate) async fn upload(
     State(state): State<ApiState>,
-    // Checked from the token before the body (up to 512 MiB) is read.
-    Allowed(caller, _): Allowed<ImportManager>,
+    ImportManager(caller): ImportManager,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,

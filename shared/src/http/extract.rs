@@ -82,17 +82,6 @@ impl CallerRule for Operator {
     }
 }
 
-/// Someone who may manage the district's imports.
-#[derive(Debug, Clone)]
-pub struct ImportManager;
-
-impl CallerRule for ImportManager {
-    const REFUSAL: &'static str = "only district admins manage imports";
-    fn allows(caller: &Principal) -> bool {
-        caller.may_manage_imports()
-    }
-}
-
 /// A JSON body; malformed JSON is 400, a body of the wrong shape (unknown
 /// field, missing field, wrong type) 422, a missing content type 415.
 #[derive(Debug, Clone)]

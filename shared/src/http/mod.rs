@@ -6,7 +6,7 @@ mod error;
 mod extract;
 
 pub use error::ApiError;
-pub use extract::{Allowed, Caller, CallerRule, ImportManager, JsonBody, Operator};
+pub use extract::{Allowed, Caller, CallerRule, JsonBody, Operator};
 
 /// Whether a listing route should answer CSV: `?format=csv` or an
 /// `Accept` header naming `text/csv` (downloads take every row, not a page).

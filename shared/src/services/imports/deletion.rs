@@ -52,7 +52,7 @@ impl ImportService {
     /// Deletes an import and what only it brought in (people entirely, with
     /// their links and enrollments); with `dry_run`, only says what would go.
     pub async fn delete(&self, caller: &Principal, id: &str, dry_run: bool) -> Result<DeletionPlan, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         let district = &caller.district;
         let definition = self.definition(district, id).await?;
         let mine = self.snapshot(district, &definition.id).await?;

@@ -61,11 +61,13 @@ Student ID,Student First Name,Student Last Name,Grade,School,Contact First Name,
         let table = Arc::new(EmbeddedTable::in_memory().unwrap());
         let stores = Stores::new(table.clone());
         let files = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::midday_today());
+        let roles = crate::services::roles::RoleService::new(&stores, clock.clone());
         let service = ImportService::new(
             &stores,
             Arc::new(DirFileStore::new(files.path())),
-            Arc::new(FixedClock::midday_today()),
-            Arc::new(SequentialIds::new("run")),
+            (clock, Arc::new(SequentialIds::new("run"))),
+            roles,
             Region::US,
         );
         Self { service, table, stores, _files: files }

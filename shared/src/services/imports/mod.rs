@@ -31,6 +31,7 @@ use crate::domain::{
 use crate::import::mapped::Mapping;
 use crate::ports::{Clock, FileStore, Ids};
 use crate::services::ServiceError;
+use crate::services::roles::RoleService;
 use crate::store::{ImportStore, StoreError, Stores};
 
 pub use deletion::DeletionPlan;
@@ -68,6 +69,7 @@ pub struct ImportService {
     files: Arc<dyn FileStore>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
+    roles: RoleService,
     region: Region,
     store: ImportStore,
 }
@@ -94,19 +96,27 @@ pub fn parse_upload_key(key: &str) -> Option<(DistrictId, ImportId)> {
 }
 
 impl ImportService {
-    /// A service over the stores and the file store.
+    /// A service over the stores and the file store; `roles` answers who
+    /// is a district admin (token roles and stored assignments alike).
     pub fn new(
         stores: &Stores,
         files: Arc<dyn FileStore>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn Ids>,
+        (clock, ids): (Arc<dyn Clock>, Arc<dyn Ids>),
+        roles: RoleService,
         region: Region,
     ) -> Self {
-        Self { stores: stores.clone(), files, clock, ids, region, store: stores.imports.clone() }
+        Self { stores: stores.clone(), files, clock, ids, roles, region, store: stores.imports.clone() }
     }
 
-    fn require(caller: &Principal) -> Result<(), ServiceError> {
-        if caller.may_manage_imports() {
+    /// Whether the caller may manage imports (district-wide data): district
+    /// admins, by token or by stored assignment. Cheap enough to ask before
+    /// an upload's body is read.
+    pub async fn may_manage(&self, caller: &Principal) -> Result<bool, ServiceError> {
+        Ok(self.roles.grants(caller).await?.is_district_admin())
+    }
+
+    async fn require(&self, caller: &Principal) -> Result<(), ServiceError> {
+        if self.may_manage(caller).await? {
             Ok(())
         } else {
             Err(ServiceError::Forbidden("only district admins manage imports".into()))
@@ -121,7 +131,7 @@ impl ImportService {
 
     /// Defines an import.
     pub async fn create(&self, caller: &Principal, new: NewImport) -> Result<ImportDefinition, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         self.create_in(&caller.district, new).await
     }
 
@@ -174,13 +184,13 @@ impl ImportService {
 
     /// Every import of the caller's district.
     pub async fn list(&self, caller: &Principal) -> Result<Vec<ImportDefinition>, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         Ok(self.store.list(&caller.district).await?)
     }
 
     /// One import.
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<ImportDefinition, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         self.definition(&caller.district, id).await
     }
 
@@ -193,7 +203,7 @@ impl ImportService {
         file_name: &str,
         content: Bytes,
     ) -> Result<(ImportDefinition, Option<ImportRun>), ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         let definition = self.definition(&caller.district, id).await?;
         let name = sanitize_file_name(file_name, &self.clock.now().format("%Y%m%dT%H%M%S").to_string());
         let key = upload_key(&caller.district, &definition.id, &name);

@@ -21,14 +21,14 @@ use crate::services::ServiceError;
 impl ImportService {
     /// The import's runs, newest first.
     pub async fn runs(&self, caller: &Principal, id: &str, limit: u32) -> Result<Vec<ImportRun>, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         let definition = self.definition(&caller.district, id).await?;
         Ok(self.store.runs(&caller.district, &definition.id, limit).await?)
     }
 
     /// Runs the import on its last file now.
     pub async fn run(&self, caller: &Principal, id: &str) -> Result<ImportRun, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         self.run_in(&caller.district, id).await
     }
 
@@ -79,7 +79,7 @@ impl ImportService {
 
     /// Applies a held run as it stands (its file, without the hold check).
     pub async fn approve(&self, caller: &Principal, id: &str, run_id: &str) -> Result<ImportRun, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         let mut definition = self.definition(&caller.district, id).await?;
         let held = self.held_run(&caller.district, &definition.id, run_id).await?;
         self.execute(&caller.district, &mut definition, &held.file_key.clone(), Some(held)).await
@@ -87,7 +87,7 @@ impl ImportService {
 
     /// Discards a held run: nothing it would change is changed.
     pub async fn discard(&self, caller: &Principal, id: &str, run_id: &str) -> Result<ImportRun, ServiceError> {
-        Self::require(caller)?;
+        self.require(caller).await?;
         let mut definition = self.definition(&caller.district, id).await?;
         let mut run = self.held_run(&caller.district, &definition.id, run_id).await?;
         run.state = RunState::Discarded;

@@ -25,8 +25,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::domain::{
-    Channel, DistrictId, DomainError, PersonId, PreferenceDefaults, PreferenceRecord, Principal, Role, SchoolId,
-    channels_of,
+    Channel, DistrictId, DomainError, PersonId, PreferenceDefaults, PreferenceRecord, Principal, SchoolId, channels_of,
 };
 use crate::ports::{Clock, Ids};
 use crate::services::ServiceError;
@@ -141,7 +140,7 @@ impl PreferenceService {
         caller: &Principal,
         defaults: &PreferenceDefaults,
     ) -> Result<PreferenceDefaults, ServiceError> {
-        if !caller.has(Role::DistrictAdmin) {
+        if !self.roles.grants(caller).await?.is_district_admin() {
             return Err(ServiceError::Forbidden("only district admins set the district's defaults".into()));
         }
         if defaults.on.get(&Channel::Text).is_some_and(|reasons| !reasons.is_empty()) {
@@ -162,6 +161,7 @@ mod tests {
     use super::fixture::{World, admin, id, principal};
     use super::*;
     use crate::domain::ContactReason;
+    use crate::domain::Role;
 
     #[tokio::test]
     async fn a_district_without_defaults_of_its_own_gets_the_built_in_ones() {
