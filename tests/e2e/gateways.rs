@@ -231,7 +231,7 @@ async fn carrier_magic_numbers_give_their_documented_statuses_on_subscribed_rece
     let numbers = MAGIC_NUMBERS.iter().map(|magic| (magic.example, magic.status));
     for (number, status) in numbers.chain([("+16175550199", SmsStatus::Ok), ("+16175550123", SmsStatus::Ok)]) {
         let to = phone(number);
-        let sms = OutboundSms { to: to.clone(), body: format!("test {number}") };
+        let sms = OutboundSms { to: to.clone(), body: format!("test {number}"), from: None };
         let sent = carrier.send(&sms).await.unwrap_or_else(|e| panic!("simulated send: {e}"));
         expected.push(CarrierReceipt { provider_message_id: sent.provider_message_id, to, status });
     }
@@ -351,7 +351,7 @@ async fn an_sms_published_through_sns_shows_up_in_moto() {
         return;
     };
     let body = format!("Snow day, schools closed ({})", moto::unique_name("sms"));
-    let sms = OutboundSms { to: phone("+16175550142"), body: body.clone() };
+    let sms = OutboundSms { to: phone("+16175550142"), body: body.clone(), from: None };
     let sent = sns_gateway(&config).send(&sms).await.unwrap_or_else(|e| panic!("SNS publish: {e}"));
     let data = moto::sent_data(&endpoint).await;
     let mut found = Vec::new();
@@ -412,7 +412,7 @@ async fn an_unreachable_provider_is_unavailable_and_retryable() {
         .to_builder()
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
-    let sms = OutboundSms { to: phone("+16175550142"), body: "hello".into() };
+    let sms = OutboundSms { to: phone("+16175550142"), body: "hello".into(), from: None };
     let error = sns_gateway(&config).send(&sms).await.err().unwrap_or_else(|| panic!("nothing listens there"));
     assert!(matches!(error, GatewayError::Unavailable(_)), "{error:?}");
     let queue = SqsWorkQueue::new(aws_sdk_sqs::Client::new(&config), "http://127.0.0.1:9/000000000000/none");

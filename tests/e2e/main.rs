@@ -13,4 +13,5 @@ mod preferences;
 mod receipt_webhooks;
 mod roles;
 mod sending;
+mod sending_numbers;
 mod table_contract;

@@ -4,10 +4,7 @@
 //! number on the clean-up list; the same callback again changes nothing; an
 //! unknown message id and a forged signature get their answers.
 
-use schoolbell::webhook_auth::sign_twilio;
-use schoolbell_local::receipts_cmd::local_webhook_config;
 use schoolbell_tests::app::{TestApp, spawn_app};
-use schoolbell_tests::family_fixture::{CSV, MAPPING};
 use serde_json::{Value, json};
 
 const D: &str = "district-a";
@@ -16,11 +13,7 @@ const PATH: &str = "/webhooks/twilio/status";
 
 async fn district_with_a_sent_broadcast() -> (TestApp, String, String) {
     let app = spawn_app().await;
-    let admin = app.token(D, "district_admin", &[]);
-    let definition = json!({"name": "families", "method": "mapped", "mapping": MAPPING});
-    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
-    assert_eq!(app.put_file("/v1/imports/families/file", &admin, "families.csv", CSV.as_bytes().to_vec()).await.0, 200);
-    assert_eq!(app.post("/v1/imports/families/runs", Some(&admin), "").await.0, 201);
+    let admin = app.import_families(D).await;
     for guardian in ["c-ana", "c-kim"] {
         let consent = json!({"channels": {"text": {"emergency": true}},
             "consent": {"source": "paper form", "at": "2026-09-01T12:00:00Z"}});
@@ -57,26 +50,7 @@ async fn text_to(app: &TestApp, admin: &str, broadcast: &str, number: &str) -> V
 
 /// Posts a Twilio status callback signed with `token`; answers (status, body).
 async fn post_twilio(app: &TestApp, token: &str, params: &[(&str, &str)]) -> (u16, String) {
-    post_twilio_to(app, PATH, token, params).await
-}
-
-/// Posts a form to a Twilio webhook path, signed with `token`.
-async fn post_twilio_to(app: &TestApp, path: &str, token: &str, params: &[(&str, &str)]) -> (u16, String) {
-    let url = format!("{}{path}", app.address);
-    let signature = sign_twilio(token, &url, params).unwrap();
-    let body: Vec<String> =
-        params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "+"))).collect();
-    let response = app
-        .client
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-twilio-signature", signature)
-        .body(body.join("&"))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap_or_default())
+    app.post_twilio(PATH, token, params).await
 }
 
 async fn cleanup_statuses(app: &TestApp, admin: &str, number: &str) -> Vec<String> {
@@ -97,10 +71,7 @@ async fn cleanup_statuses(app: &TestApp, admin: &str, number: &str) -> Vec<Strin
 #[tokio::test]
 async fn a_signed_twilio_receipt_marks_the_delivery_landline_and_lists_the_number_for_clean_up() {
     let (app, admin, broadcast) = district_with_a_sent_broadcast().await;
-    let token = local_webhook_config(&app.data)
-        .unwrap()
-        .twilio_auth_token
-        .unwrap_or_else(|| panic!("the local gateway has a Twilio token"));
+    let token = app.twilio_token();
     let before = text_to(&app, &admin, &broadcast, ANA_CELL).await;
     assert_eq!(before["state"], "delivered", "the simulated carrier answered first: {before}");
     let message_id = before["provider_message_id"].as_str().unwrap_or_default().to_string();
@@ -159,32 +130,29 @@ async fn a_stop_reply_opts_the_number_out_of_every_later_broadcast_until_start()
     assign_number(&app, "+18005550123", D).await;
     let settings = json!({"name": "Maple ISD"});
     assert_eq!(app.put_json("/v1/settings", &admin, &settings.to_string()).await.0, 200);
-    let token = local_webhook_config(&app.data)
-        .unwrap()
-        .twilio_auth_token
-        .unwrap_or_else(|| panic!("the local gateway has a Twilio token"));
+    let token = app.twilio_token();
     let reply = |id: &'static str, body: &'static str| {
         [("MessageSid", id), ("From", ANA_CELL), ("To", "+18005550123"), ("Body", body), ("NumMedia", "0")]
     };
     let inbound = "/webhooks/twilio/inbound";
-    let (status, twiml) = post_twilio_to(&app, inbound, &token, &reply("SMin1", "Stop")).await;
+    let (status, twiml) = app.post_twilio(inbound, &token, &reply("SMin1", "Stop")).await;
     assert_eq!(status, 200, "{twiml}");
-    assert!(twiml.contains("<Response/>"), "{twiml}");
-    assert_eq!(post_twilio_to(&app, inbound, "forged", &reply("SMin9", "START")).await.0, 403);
+    assert!(twiml.contains("<Message>Maple ISD: You are unsubscribed"), "answered in the TwiML: {twiml}");
+    assert_eq!(app.post_twilio(inbound, "forged", &reply("SMin9", "START")).await.0, 403);
     assert_eq!(cleanup_statuses(&app, &admin, ANA_CELL).await.first().map(String::as_str), Some("opt_out"));
 
     let skipped = ana_text_of_a_new_broadcast(&app, &admin).await;
     assert_eq!((skipped["state"].as_str(), skipped["reason"].as_str()), (Some("skipped"), Some("opt_out")));
 
     let question = reply("SMin3", "Is school open tomorrow?");
-    assert_eq!(post_twilio_to(&app, inbound, &token, &question).await.0, 200);
+    assert_eq!(app.post_twilio(inbound, &token, &question).await.0, 200);
     let (status, stored) = app.get("/v1/replies", Some(&admin)).await;
     assert_eq!(status, 200, "{stored}");
     assert_eq!(stored["replies"][0]["body"], "Is school open tomorrow?", "{stored}");
     let teacher = app.token(D, "teacher", &["sch-1"]);
     assert_eq!(app.get("/v1/replies", Some(&teacher)).await.0, 403);
 
-    assert_eq!(post_twilio_to(&app, inbound, &token, &reply("SMin2", "START")).await.0, 200);
+    assert_eq!(app.post_twilio(inbound, &token, &reply("SMin2", "START")).await.0, 200);
     let sent = ana_text_of_a_new_broadcast(&app, &admin).await;
     assert_eq!(sent["state"], "delivered", "{sent}");
     app.stop().await;
@@ -213,7 +181,7 @@ async fn a_district_admin_cannot_take_another_district_s_number_or_read_its_repl
     let own = json!({"name": "Maple ISD", "sms_numbers": ["+18005550000"]});
     assert_eq!(app.put_json("/v1/settings", &admin, &own.to_string()).await.0, 200, "its own numbers, unchanged");
 
-    let token = local_webhook_config(&app.data).unwrap().twilio_auth_token.unwrap();
+    let token = app.twilio_token();
     let reply = [
         ("MessageSid", "SMin7"),
         ("From", ANA_CELL),
@@ -221,7 +189,7 @@ async fn a_district_admin_cannot_take_another_district_s_number_or_read_its_repl
         ("Body", "Who is this? my kid is sick"),
         ("NumMedia", "0"),
     ];
-    assert_eq!(post_twilio_to(&app, "/webhooks/twilio/inbound", &token, &reply).await.0, 200);
+    assert_eq!(app.post_twilio("/webhooks/twilio/inbound", &token, &reply).await.0, 200);
     let (_, theirs) = app.get("/v1/replies", Some(&evil)).await;
     assert_eq!(theirs["replies"], json!([]), "nothing for evil: {theirs}");
     let (_, ours) = app.get("/v1/replies", Some(&admin)).await;

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     /// The gateway's composition root, for reaching behind the API.
     pub services: schoolbell::root::Services,
+    /// The simulated carrier: every text the gateway sent.
+    pub carrier: Arc<schoolbell::adapters::local::SimulatedCarrier>,
     workers: Drainer,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -57,6 +59,7 @@ pub async fn spawn_app_at(clock: FixedClock) -> TestApp {
     let gateway = LocalGateway::open(&data, options).unwrap_or_else(|e| panic!("gateway: {e}"));
     let workers = gateway.drainer();
     let services = gateway.services.clone();
+    let carrier = gateway.carrier.clone();
     let table: std::sync::Arc<dyn schoolbell::ports::Table> = gateway.table.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let address = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
@@ -76,6 +79,7 @@ pub async fn spawn_app_at(clock: FixedClock) -> TestApp {
         table,
         clock,
         services,
+        carrier,
         workers,
         _dir: dir,
         stop: Some(stop),
@@ -91,19 +95,55 @@ pub async fn spawn_family_district(district: &str) -> (TestApp, String) {
 
 /// [`spawn_family_district`] on a clock the test chose.
 pub async fn spawn_family_district_at(district: &str, clock: FixedClock) -> (TestApp, String) {
-    use crate::family_fixture::{CSV, MAPPING};
     let app = spawn_app_at(clock).await;
-    let admin = app.token(district, "district_admin", &[]);
-    let definition = serde_json::json!({"name": "families", "method": "mapped", "mapping": MAPPING});
-    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
-    let upload = app.put_file("/v1/imports/families/file", &admin, "families.csv", CSV.as_bytes().to_vec()).await;
-    assert_eq!(upload.0, 200);
-    let (status, run) = app.post("/v1/imports/families/runs", Some(&admin), "").await;
-    assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
+    let admin = app.import_families(district).await;
     (app, admin)
 }
 
 impl TestApp {
+    /// Imports the family fixture into `district` through the API; answers
+    /// a district admin's token.
+    pub async fn import_families(&self, district: &str) -> String {
+        use crate::family_fixture::{CSV, MAPPING};
+        let admin = self.token(district, "district_admin", &[]);
+        let definition = serde_json::json!({"name": "families", "method": "mapped", "mapping": MAPPING});
+        assert_eq!(self.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
+        let upload = self.put_file("/v1/imports/families/file", &admin, "families.csv", CSV.as_bytes().to_vec()).await;
+        assert_eq!(upload.0, 200);
+        let (status, run) = self.post("/v1/imports/families/runs", Some(&admin), "").await;
+        assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
+        admin
+    }
+
+    /// The Twilio auth token the local gateway verifies webhooks with.
+    pub fn twilio_token(&self) -> String {
+        schoolbell_local::receipts_cmd::local_webhook_config(&self.data)
+            .ok()
+            .and_then(|config| config.twilio_auth_token)
+            .unwrap_or_else(|| panic!("the local gateway has a Twilio token"))
+    }
+
+    /// Posts a form to a Twilio webhook path, signed with `token` as Twilio
+    /// signs; answers (status, body text).
+    pub async fn post_twilio(&self, path: &str, token: &str, params: &[(&str, &str)]) -> (u16, String) {
+        let url = format!("{}{path}", self.address);
+        let signature =
+            schoolbell::webhook_auth::sign_twilio(token, &url, params).unwrap_or_else(|e| panic!("signing: {e}"));
+        let body: Vec<String> =
+            params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "+"))).collect();
+        let response = self
+            .client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(body.join("&"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
     /// Runs the plan and send queues to empty and applies every receipt
     /// the simulated carrier and the outbox gave; answers tasks run.
     pub async fn drain(&self) -> usize {

@@ -7,8 +7,10 @@
 //! START opts it back in, HELP is answered, anything else is stored for
 //! staff.
 //!
-//! Answers: 200 with an empty TwiML `<Response/>` (the confirmation goes
-//! out through our own gateway, so Twilio sends nothing itself), 403
+//! Answers: 200 with TwiML. A STOP, START or HELP is answered in it
+//! (`<Response><Message>…</Message></Response>`): Twilio sends the answer
+//! from the number the person texted, the way their text came. Anything
+//! else gets an empty `<Response/>`. 403
 //! `invalid_signature`, 404 `not_configured` without a Twilio token, 400
 //! for a verified body that is not an inbound message.
 //!
@@ -27,7 +29,7 @@ use axum::routing::post;
 use schoolbell::domain::PhoneNumber;
 use schoolbell::http::{ApiError, no_route, wrong_method};
 use schoolbell::receipts::twilio_inbound;
-use schoolbell::services::{InboundSms, ReplyService};
+use schoolbell::services::{AnswerRoute, InboundSms, ReplyService};
 use schoolbell::webhook_auth::{Webhooks, verify_twilio_webhook};
 
 /// What the handler needs.
@@ -67,9 +69,18 @@ async fn twilio_inbound_route(
         body: text.body,
         received_at: text.received_at,
     };
-    let outcome = state.replies.handle(&inbound).await?;
-    tracing::debug!(provider = "twilio", outcome = ?outcome, "inbound text handled");
-    Ok(([(header::CONTENT_TYPE, "text/xml")], "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>").into_response())
+    let handled = state.replies.handle_with(&inbound, AnswerRoute::Inline).await?;
+    tracing::debug!(provider = "twilio", outcome = ?handled.outcome, "inbound text handled");
+    Ok(([(header::CONTENT_TYPE, "text/xml")], twiml(handled.answer.as_deref())).into_response())
+}
+
+/// The webhook's answer: the keyword answer as a `<Message>`, or nothing.
+fn twiml(answer: Option<&str>) -> String {
+    let body = match answer {
+        Some(text) => format!("<Response><Message>{}</Message></Response>", quick_xml::escape::escape(text)),
+        None => "<Response/>".into(),
+    };
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{body}")
 }
 
 #[cfg(test)]

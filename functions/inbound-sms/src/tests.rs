@@ -53,19 +53,36 @@ fn request(body: &str, signature: &str) -> Request<Body> {
         .unwrap()
 }
 
+async fn text_of(response: axum::response::Response) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
 #[tokio::test]
-async fn a_signed_stop_opts_the_number_out_and_answers_once() {
+async fn a_signed_stop_opts_the_number_out_and_is_answered_once_in_the_twiml() {
     let (app, table, carrier) = app(Some(TOKEN));
     let signature = sign_twilio(TOKEN, &format!("{BASE}/webhooks/twilio/inbound"), &params(BODY)).unwrap();
     let response = app.clone().oneshot(request(BODY, &signature)).await.unwrap();
     assert_eq!(response.status(), 200);
+    let twiml = text_of(response).await;
+    assert!(twiml.contains("<Response><Message>School notifications: You are unsubscribed"), "{twiml}");
     let again = app.oneshot(request(BODY, &signature)).await.unwrap();
     assert_eq!(again.status(), 200, "Twilio retried: acknowledged, nothing twice");
+    assert!(text_of(again).await.ends_with("<Response/>"));
     let district = DistrictId::parse("d-1").unwrap();
     let number = PhoneNumber::parse_e164("+16175552345").unwrap();
     let status = SmsStatusStore::new(table).get(&district, &number).await.unwrap_or_default();
     assert_eq!(status.map(|s| s.status), Some(SmsStatus::OptOut));
-    assert_eq!(carrier.sent().len(), 1, "one confirmation");
+    assert!(carrier.sent().is_empty(), "Twilio sends the answer from the number texted; our gateway sends nothing");
+}
+
+#[test]
+fn a_keyword_answer_is_escaped_in_the_twiml() {
+    let twiml = twiml(Some("Smith & Jones <ISD>: Reply STOP"));
+    assert!(
+        twiml.ends_with("<Response><Message>Smith &amp; Jones &lt;ISD&gt;: Reply STOP</Message></Response>"),
+        "{twiml}"
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,10 @@ pub struct OutboundSms {
     pub to: PhoneNumber,
     /// The text as the recipient will read it.
     pub body: String,
+    /// The number it goes from: the district's own or the deployment's
+    /// shared number (carriers keep opt-outs per sending number, and a reply
+    /// comes back to it); `None` lets the provider use its default.
+    pub from: Option<PhoneNumber>,
 }
 
 /// What the provider said when it took the message.

@@ -61,7 +61,7 @@ pub use preferences::{
 };
 pub use receipts::{Applied, ReceiptEvent, ReceiptService};
 pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients};
-pub use replies::{InboundSms, ReplyOutcome, ReplyService};
+pub use replies::{AnswerRoute, HandledReply, InboundSms, ReplyOutcome, ReplyService};
 pub use scheduler::SchedulerService;
 pub use send::{ChunkReport, SendService, SendSettings};
 pub use settings::SettingsService;

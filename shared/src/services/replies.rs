@@ -11,23 +11,36 @@
 //!   how to stop, "Msg & data rates may apply", message frequency);
 //! - anything else is stored for staff and not answered.
 //!
-//! The district is the one the operator assigned the number the text was
-//! sent to (`schoolbell numbers assign`), else the deployment's default
-//! district; a reply to a shared or unassigned number with no default
-//! district is kept for the operator. A
-//! provider redelivering the same inbound message changes nothing twice
-//! (its id is remembered for a week).
+//! An opt-out belongs to the pair (the number texted, the person), as
+//! carriers keep it: it is recorded for that pair whatever else is known, so
+//! a STOP to a number shared by several districts stops every district that
+//! texts from it, and a STOP to a number nobody holds is still honoured
+//! (the send step reads the pair before each group of texts). Only the
+//! person lifts it, with START/UNSTOP/YES to that number.
+//!
+//! The district a text is for: the one the operator assigned the number to
+//! (`schoolbell numbers assign`); for a shared or unassigned number, the
+//! district that last texted that person from it (the send step remembers);
+//! else the deployment's default district (a single-district deployment);
+//! else nobody, and the text is kept for the operator. That district's SMS
+//! status for the number changes too (its clean-up list shows the opt-out).
+//!
+//! Answers go back the way the text came: from the number texted, through
+//! the SMS gateway, or in the webhook's own answer when the provider takes
+//! one (Twilio's TwiML `<Message>`, [`AnswerRoute::Inline`]). A provider
+//! redelivering the same inbound message changes nothing twice (its id is
+//! remembered for a week, written with what handling recorded).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{DistrictId, PhoneNumber, ReplyIntent, SmsStatus, classify_reply};
-use crate::ports::{Clock, OutboundSms, SmsGateway};
+use crate::domain::{DistrictId, DistrictSettings, PhoneNumber, ReplyIntent, SmsStatus, classify_reply};
+use crate::ports::{Clock, OutboundSms, SmsGateway, WriteOp};
 use crate::services::ServiceError;
 use crate::store::{
-    BroadcastStore, NumberOwner, NumberStatus, REPLY_EVENT_PREFIX, ReplyStore, SendingNumberStore, SmsStatusStore,
-    StoreError, StoredReply, Stores,
+    BroadcastStore, NumberOwner, NumberStatus, PairOptOut, REPLY_EVENT_PREFIX, ReplyStore, SendingNumberStore,
+    SmsPairStore, SmsStatusStore, StoreError, StoredReply, Stores,
 };
 
 /// A text a person sent us.
@@ -61,8 +74,27 @@ pub enum ReplyOutcome {
     Stored,
     /// The same inbound message again: nothing done.
     Duplicate,
-    /// No district sends from that number; kept for operators.
+    /// No district could be found for it; kept for operators.
     Unrouted,
+}
+
+/// How the answer to a keyword goes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerRoute {
+    /// Through the SMS gateway, from the number texted.
+    Gateway,
+    /// In the webhook's own answer (Twilio's TwiML `<Message>`), which the
+    /// provider sends from the number texted: handing it back is the caller's.
+    Inline,
+}
+
+/// What handling did, and for [`AnswerRoute::Inline`] the answer to send back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandledReply {
+    /// What handling did.
+    pub outcome: ReplyOutcome,
+    /// The keyword answer the caller sends back (inline answers only).
+    pub answer: Option<String>,
 }
 
 /// Handles inbound texts.
@@ -71,6 +103,7 @@ pub struct ReplyService {
     settings: BroadcastStore,
     numbers: SendingNumberStore,
     sms_status: SmsStatusStore,
+    sms_pairs: SmsPairStore,
     replies: ReplyStore,
     sms: Arc<dyn SmsGateway>,
     clock: Arc<dyn Clock>,
@@ -78,7 +111,8 @@ pub struct ReplyService {
 }
 
 impl ReplyService {
-    /// The service; `default_district` takes replies to numbers no district lists.
+    /// The service; `default_district` takes replies no district can be
+    /// found for (a single-district deployment names itself).
     pub fn new(
         stores: &Stores,
         sms: Arc<dyn SmsGateway>,
@@ -89,6 +123,7 @@ impl ReplyService {
             settings: stores.broadcasts.clone(),
             numbers: stores.sending_numbers.clone(),
             sms_status: stores.sms_status.clone(),
+            sms_pairs: stores.sms_pairs.clone(),
             replies: stores.replies.clone(),
             sms,
             clock,
@@ -96,82 +131,110 @@ impl ReplyService {
         }
     }
 
-    /// Handles one inbound text (see the module docs). Safe to repeat.
+    /// Handles one inbound text, answering keywords through the gateway.
     pub async fn handle(&self, inbound: &InboundSms) -> Result<ReplyOutcome, ServiceError> {
+        Ok(self.handle_with(inbound, AnswerRoute::Gateway).await?.outcome)
+    }
+
+    /// Handles one inbound text (see the module docs). Safe to repeat.
+    pub async fn handle_with(&self, inbound: &InboundSms, route: AnswerRoute) -> Result<HandledReply, ServiceError> {
         let now = self.clock.now();
         let received_at = inbound.received_at.unwrap_or(now);
         // The marker is written with whatever handling records (below), so
         // a failure midway leaves none and the provider's retry is handled.
         if self.replies.seen(&inbound.provider, &inbound.provider_message_id).await? {
-            return Ok(ReplyOutcome::Duplicate);
+            return Ok(HandledReply { outcome: ReplyOutcome::Duplicate, answer: None });
         }
-        let district = match self.numbers.owner_of_raw(&inbound.to).await? {
-            Some(NumberOwner::District(district)) => district,
-            // A shared number names no one district: as for a number nobody holds.
-            Some(NumberOwner::Shared) | None => match &self.default_district {
-                Some(district) => district.clone(),
-                None => {
-                    self.keep(None, inbound, received_at, now).await?;
-                    tracing::warn!(provider = %inbound.provider, "reply to a number no district sends from");
-                    return Ok(ReplyOutcome::Unrouted);
-                }
-            },
-        };
+        let district = self.district_for(inbound).await?;
         let intent = classify_reply(&inbound.body);
-        let settings = self.settings.settings(&district).await?;
         let outcome = match intent {
-            ReplyIntent::OptOut => {
-                self.set_status(&district, inbound, SmsStatus::OptOut, "STOP", (received_at, now)).await?;
-                ReplyOutcome::OptedOut
-            }
-            ReplyIntent::OptIn => {
-                self.set_status(&district, inbound, SmsStatus::Ok, "START", (received_at, now)).await?;
-                ReplyOutcome::OptedIn
+            ReplyIntent::OptOut | ReplyIntent::OptIn => {
+                let opted_out = intent == ReplyIntent::OptOut;
+                self.record_word(district.as_ref(), inbound, opted_out, (received_at, now)).await?;
+                if opted_out { ReplyOutcome::OptedOut } else { ReplyOutcome::OptedIn }
             }
             ReplyIntent::Help => {
-                self.replies.mark_seen(&inbound.provider, &inbound.provider_message_id, now).await?;
+                self.replies.mark_seen((&inbound.provider, &inbound.provider_message_id), now, Vec::new()).await?;
                 ReplyOutcome::Helped
             }
             ReplyIntent::None => {
-                self.keep(Some(&district), inbound, received_at, now).await?;
-                tracing::info!(%district, provider = %inbound.provider, "reply stored for staff");
-                return Ok(ReplyOutcome::Stored);
+                self.keep(district.as_ref(), inbound, received_at, now).await?;
+                let outcome = if district.is_some() { ReplyOutcome::Stored } else { ReplyOutcome::Unrouted };
+                tracing::info!(district = ?district.as_ref().map(DistrictId::as_str), provider = %inbound.provider, ?outcome, "reply kept");
+                return Ok(HandledReply { outcome, answer: None });
             }
         };
-        if let Some(answer) = settings.keyword_answer(intent) {
-            let sms = OutboundSms { to: inbound.from.clone(), body: answer };
-            if let Err(error) = self.sms.send(&sms).await {
-                // The status change stands; the provider's own keyword handling answers too.
-                tracing::warn!(%district, %error, intent = %intent, "keyword answer not sent");
+        let settings = match &district {
+            Some(district) => self.settings.settings(district).await?,
+            None => DistrictSettings::default(),
+        };
+        let answer = settings.keyword_answer(intent);
+        tracing::info!(district = ?district.as_ref().map(DistrictId::as_str), intent = %intent, number = %inbound.from, "keyword reply handled");
+        match (route, answer) {
+            (AnswerRoute::Inline, answer) => Ok(HandledReply { outcome, answer }),
+            (AnswerRoute::Gateway, Some(answer)) => {
+                self.answer(inbound, answer).await;
+                Ok(HandledReply { outcome, answer: None })
             }
+            (AnswerRoute::Gateway, None) => Ok(HandledReply { outcome, answer: None }),
         }
-        tracing::info!(%district, intent = %intent, number = %inbound.from, "keyword reply handled");
-        Ok(outcome)
     }
 
-    /// Records the person's word on the number's status, with the message's
-    /// marker in the same transaction.
-    async fn set_status(
+    /// The district a text to `inbound.to` is for (see the module docs).
+    async fn district_for(&self, inbound: &InboundSms) -> Result<Option<DistrictId>, ServiceError> {
+        if let Some(NumberOwner::District(district)) = self.numbers.owner_of_raw(&inbound.to).await? {
+            return Ok(Some(district));
+        }
+        // A shared number, or one nobody holds: the district that last texted them from it.
+        match self.sms_pairs.last_texted_by(&inbound.from, &inbound.to).await? {
+            Some(district) => Ok(Some(district)),
+            None => Ok(self.default_district.clone()),
+        }
+    }
+
+    /// Sends a keyword answer from the number texted. The status change
+    /// stands if it cannot go; the provider's own keyword handling answers too.
+    async fn answer(&self, inbound: &InboundSms, body: String) {
+        let from = PhoneNumber::parse_e164(&inbound.to).ok();
+        let sms = OutboundSms { to: inbound.from.clone(), body, from };
+        if let Err(error) = self.sms.send(&sms).await {
+            tracing::warn!(%error, provider = %inbound.provider, "keyword answer not sent");
+        }
+    }
+
+    /// Records the person's word on the pair (number texted, their number)
+    /// and, when the text is a district's, on that district's SMS status for
+    /// the number — with the message's marker, in one transaction.
+    async fn record_word(
         &self,
-        district: &DistrictId,
+        district: Option<&DistrictId>,
         inbound: &InboundSms,
-        status: SmsStatus,
-        keyword: &str,
+        opted_out: bool,
         (received_at, now): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<(), ServiceError> {
-        let record = NumberStatus {
-            number: inbound.from.clone(),
-            status,
-            last_event_at: received_at,
-            last_event: format!("{REPLY_EVENT_PREFIX}{keyword}"),
+        let keyword = if opted_out { "STOP" } else { "START" };
+        let event = format!("{REPLY_EVENT_PREFIX}{keyword}");
+        let word = PairOptOut { opted_out, at: received_at, event: event.clone() };
+        let message = (inbound.provider.as_str(), inbound.provider_message_id.as_str());
+        let Some(district) = district else {
+            let pair = self.sms_pairs.opt_out_op(&inbound.from, &inbound.to, &word)?;
+            return Ok(self.replies.mark_seen(message, now, vec![pair]).await?);
         };
+        let also = || -> Result<Vec<WriteOp>, StoreError> {
+            Ok(vec![
+                self.sms_pairs.opt_out_op(&inbound.from, &inbound.to, &word)?,
+                self.replies.marker_op(message.0, message.1, now)?,
+            ])
+        };
+        let status = if opted_out { SmsStatus::OptOut } else { SmsStatus::Ok };
+        let record =
+            NumberStatus { number: inbound.from.clone(), status, last_event_at: received_at, last_event: event };
         let event_id = format!("{}#{}", inbound.provider, inbound.provider_message_id);
-        let marker = || self.replies.marker_op(&inbound.provider, &inbound.provider_message_id, now);
-        match self.sms_status.record_with(district, &record, &event_id, vec![marker()?]).await {
+        match self.sms_status.record_with(district, &record, &event_id, also()?).await {
             Ok(_) => Ok(()),
             // A concurrent event: the person's word is final, so write it again on top.
             Err(StoreError::Conflict) => {
-                Ok(self.sms_status.record_with(district, &record, &event_id, vec![marker()?]).await.map(|_| ())?)
+                Ok(self.sms_status.record_with(district, &record, &event_id, also()?).await.map(|_| ())?)
             }
             Err(other) => Err(other.into()),
         }

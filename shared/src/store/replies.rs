@@ -83,14 +83,17 @@ impl ReplyStore {
         Ok(WriteOp::Put { item, condition: Condition::None })
     }
 
-    /// Marks an inbound message handled when handling wrote nothing else (HELP).
+    /// Marks an inbound message handled, with the writes of `also` (what
+    /// handling recorded) in the same transaction.
     pub async fn mark_seen(
         &self,
-        provider: &str,
-        provider_message_id: &str,
+        (provider, provider_message_id): (&str, &str),
         now: DateTime<Utc>,
+        also: Vec<WriteOp>,
     ) -> Result<(), StoreError> {
-        Ok(self.table.transact_write(vec![self.marker_op(provider, provider_message_id, now)?]).await?)
+        let mut ops = also;
+        ops.push(self.marker_op(provider, provider_message_id, now)?);
+        Ok(self.table.transact_write(ops).await?)
     }
 
     /// Keeps a reply for the district's staff, or for the operator (`None`:

@@ -28,6 +28,19 @@ pub enum NumberOwner {
     Shared,
 }
 
+/// Where a district's texts go from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextingNumber {
+    /// The number (`None`: the provider's default origination).
+    pub number: Option<PhoneNumber>,
+    /// Whether it is the district's own: replies to it are the district's
+    /// without remembering who texted whom.
+    pub own: bool,
+    /// Numbers other districts hold (E.164): an opt-out of one of those is
+    /// not an opt-out of this district's texts.
+    pub held_elsewhere: std::collections::HashSet<String>,
+}
+
 /// The stored form: `{"district": "d"}` (as every item written before
 /// shared numbers existed) or `{"shared": true}`.
 #[derive(Serialize, Deserialize)]
@@ -110,6 +123,23 @@ impl SendingNumberStore {
             .collect()
     }
 
+    /// The number a district's texts go from: its own, else the first
+    /// shared one, else none (the provider's default) — with the numbers
+    /// other districts hold, whose opt-outs are theirs.
+    pub async fn texting_number(&self, district: &DistrictId) -> Result<TextingNumber, StoreError> {
+        let all = self.all().await?;
+        let own = all.iter().find(|(_, o)| matches!(o, NumberOwner::District(d) if d == district));
+        let shared = all.iter().find(|(_, o)| *o == NumberOwner::Shared);
+        let number =
+            own.or(shared).map(|(n, _)| PhoneNumber::parse_e164(n).map_err(StoreError::corrupt)).transpose()?;
+        let held_elsewhere = all
+            .iter()
+            .filter(|(_, o)| matches!(o, NumberOwner::District(d) if d != district))
+            .map(|(n, _)| n.clone())
+            .collect();
+        Ok(TextingNumber { number, own: own.is_some(), held_elsewhere })
+    }
+
     /// The numbers a district texts from: its own, then the shared ones.
     pub async fn numbers_of(&self, district: &DistrictId) -> Result<Vec<String>, StoreError> {
         let all = self.all().await?;
@@ -143,6 +173,11 @@ mod tests {
         store.assign(&shared, &NumberOwner::Shared).await.unwrap();
         assert_eq!(store.numbers_of(&demo).await.unwrap(), ["+16175550000", "+18005550123"]);
         assert_eq!(store.numbers_of(&evil).await.unwrap(), ["+18005550123"]);
+        let demo_texts = store.texting_number(&demo).await.unwrap();
+        assert_eq!((demo_texts.number, demo_texts.own), (Some(n.clone()), true));
+        let evil_texts = store.texting_number(&evil).await.unwrap();
+        assert_eq!((evil_texts.number, evil_texts.own), (Some(shared.clone()), false));
+        assert!(evil_texts.held_elsewhere.contains(n.as_e164()));
 
         store.release(&n).await.unwrap();
         store.assign(&n, &NumberOwner::District(evil.clone())).await.unwrap();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{
     BroadcastStore, EmailStatusStore, ImportStore, ListStore, PeopleStore, PreferenceStore, ReplyStore, RosterIndex,
-    SendingNumberStore, SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
+    SendingNumberStore, SmsPairStore, SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
 };
 use crate::domain::{DistrictId, ImportId};
 use crate::ports::Table;
@@ -26,6 +26,8 @@ pub struct Stores {
     pub preferences: PreferenceStore,
     /// Numbers' SMS statuses.
     pub sms_status: SmsStatusStore,
+    /// Opt-outs by (sending number, recipient), and who last texted whom.
+    pub sms_pairs: SmsPairStore,
     /// Addresses' email statuses.
     pub email_status: EmailStatusStore,
     /// Import definitions and runs.
@@ -51,6 +53,7 @@ impl Stores {
             broadcasts: BroadcastStore::new(Arc::clone(&table)),
             preferences: PreferenceStore::new(Arc::clone(&table)),
             sms_status: SmsStatusStore::new(Arc::clone(&table)),
+            sms_pairs: SmsPairStore::new(Arc::clone(&table)),
             email_status: EmailStatusStore::new(Arc::clone(&table)),
             imports: ImportStore::new(Arc::clone(&table)),
             roles: RoleStore::new(Arc::clone(&table)),

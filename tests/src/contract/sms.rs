@@ -9,7 +9,7 @@ use schoolbell::ports::{OutboundSms, SmsGateway};
 pub async fn each_sent_text_gets_its_own_provider_message_id(gateway: &dyn SmsGateway, to: &PhoneNumber) {
     let mut ids = Vec::new();
     for body in ["School closes at noon today.", "Reminder: picture day tomorrow."] {
-        let sms = OutboundSms { to: to.clone(), body: body.into() };
+        let sms = OutboundSms { to: to.clone(), body: body.into(), from: None };
         let sent = gateway.send(&sms).await.unwrap_or_else(|e| panic!("send failed: {e}"));
         assert!(!sent.provider_message_id.trim().is_empty(), "a provider message id");
         ids.push(sent.provider_message_id);

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::sdk_failure::{SdkFailure, is_throttling_code};
+use crate::domain::PhoneNumber;
 use crate::ports::{GatewayError, OutboundSms, SentSms, SmsGateway};
 
 /// How texts leave the account.
@@ -62,7 +63,10 @@ impl SmsGateway for SnsSmsGateway {
         if let Some(sender_id) = &self.options.sender_id {
             request = request.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender_id)?);
         }
-        if let Some(origination) = &self.options.origination_number {
+        // The district's own (or the shared) number when the sender names
+        // one; else the deployment's configured default.
+        let origination = sms.from.as_ref().map(PhoneNumber::as_e164).or(self.options.origination_number.as_deref());
+        if let Some(origination) = origination {
             request = request.message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(origination)?);
         }
         match request.send().await {

@@ -89,6 +89,8 @@ pub struct SimulatedSms {
     pub to: PhoneNumber,
     /// The text.
     pub body: String,
+    /// The number it went from (`None`: the carrier's default).
+    pub from: Option<PhoneNumber>,
     /// The id the carrier answered with (`sim-<uuid>`).
     pub provider_message_id: String,
 }
@@ -147,6 +149,7 @@ impl SmsGateway for SimulatedCarrier {
         self.sent.lock().unwrap_or_else(PoisonError::into_inner).push(SimulatedSms {
             to: sms.to.clone(),
             body: sms.body.clone(),
+            from: sms.from.clone(),
             provider_message_id: provider_message_id.clone(),
         });
         tracing::debug!(to = %sms.to, %provider_message_id, status = %status, "simulated carrier took a text");
@@ -189,8 +192,8 @@ mod tests {
         let carrier = SimulatedCarrier::new();
         let mut receipts = carrier.subscribe();
         let to = PhoneNumber::parse_e164("+16175550101")?;
-        let first = carrier.send(&OutboundSms { to: to.clone(), body: "hi".into() }).await?;
-        let second = carrier.send(&OutboundSms { to: to.clone(), body: "again".into() }).await?;
+        let first = carrier.send(&OutboundSms { to: to.clone(), body: "hi".into(), from: None }).await?;
+        let second = carrier.send(&OutboundSms { to: to.clone(), body: "again".into(), from: None }).await?;
         assert_ne!(first.provider_message_id, second.provider_message_id);
         assert!(first.provider_message_id.starts_with("sim-"));
         let receipt = receipts.recv().await?;

@@ -29,9 +29,15 @@
 //! `concurrency`). A worker that dies between messages leaves nothing
 //! ambiguous: the redelivered task sends each remaining message exactly once.
 //!
+//! Texts go from the district's own sending number, else the deployment's
+//! shared one, else the provider's default; opt-outs are read again right
+//! before each group goes (`opt_outs`).
+//!
 //! Messages that fail only for retryable reasons after their retries leave
 //! the chunk in `retry` and the task is reported failed, so SQS hands it
 //! out again; nothing else goes back to the queue.
+
+mod opt_outs;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,12 +49,13 @@ use crate::domain::segments::count_segments;
 use crate::domain::template::{TemplateContext, render, render_html};
 use crate::domain::{
     Broadcast, BroadcastId, ContactValue, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId,
-    EmailStatus, PhoneNumber, PlannedDelivery, SmsStatus,
+    EmailStatus, PlannedDelivery, SmsStatus,
 };
 use crate::ports::{Clock, EmailGateway, GatewayError, Ids, OutboundEmail, OutboundSms, SmsGateway};
 use crate::services::ServiceError;
 use crate::store::{
-    BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SmsStatusStore, StoreError, Stores,
+    BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SendingNumberStore, SmsPairStore,
+    SmsStatusStore, StoreError, Stores, TextingNumber,
 };
 
 /// How a send worker behaves.
@@ -102,6 +109,8 @@ pub struct SendService {
     sms: Arc<dyn SmsGateway>,
     email: Arc<dyn EmailGateway>,
     sms_status: SmsStatusStore,
+    sms_pairs: SmsPairStore,
+    numbers: SendingNumberStore,
     email_status: EmailStatusStore,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
@@ -157,6 +166,8 @@ impl SendService {
             sms,
             email,
             sms_status: stores.sms_status.clone(),
+            sms_pairs: stores.sms_pairs.clone(),
+            numbers: stores.sending_numbers.clone(),
             email_status: stores.email_status.clone(),
             clock,
             ids,
@@ -200,10 +211,12 @@ impl SendService {
             messages.iter().filter(|m| !recorded.contains(&m.point())).collect()
         };
 
+        let has_texts = pending.iter().any(|m| matches!(m.point(), DeliveryPoint::Sms(_)));
+        let origin = if has_texts { self.numbers.texting_number(district).await? } else { TextingNumber::default() };
         for slice in pending.chunks(self.settings.concurrency.max(1)) {
             // A STOP can arrive while a broadcast is being sent: opt-outs are
             // read again right before each group of texts goes.
-            let (stopped, slice) = self.without_opted_out(district, slice).await?;
+            let (stopped, slice) = self.without_opted_out(district, &origin, slice).await?;
             for message in stopped {
                 let mut skip = record_of(message, attempts, self.clock.now());
                 skip.state = DeliveryState::Skipped;
@@ -211,9 +224,11 @@ impl SendService {
                 self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&skip)).await?;
                 report.skipped += 1;
             }
+            self.remember_texted(district, &origin, &slice).await?;
             // A slice is `concurrency` long: all of it is in flight at once,
             // and each message is marked the moment its provider answers.
-            let sends = slice.iter().map(|message| self.send_and_mark(district, &broadcast, message, attempts));
+            let sends =
+                slice.iter().map(|message| self.send_and_mark(district, &broadcast, &origin, message, attempts));
             for outcome in futures::future::join_all(sends).await {
                 match outcome? {
                     Outcome::Sent => report.sent += 1,
@@ -272,28 +287,11 @@ impl SendService {
     }
 
     /// Sends one claimed message and records what came of it at once.
-    /// Splits a group of messages into the texts to numbers opted out since
-    /// planning and the rest.
-    async fn without_opted_out<'a>(
-        &self,
-        district: &DistrictId,
-        slice: &[&'a PlannedDelivery],
-    ) -> Result<(Vec<&'a PlannedDelivery>, Vec<&'a PlannedDelivery>), ServiceError> {
-        let numbers: Vec<PhoneNumber> = slice
-            .iter()
-            .filter_map(|m| match m.point() {
-                DeliveryPoint::Sms(number) => Some(number),
-                _ => None,
-            })
-            .collect();
-        let opted_out = self.sms_status.opted_out(district, &numbers).await?;
-        Ok(slice.iter().partition(|m| matches!(m.point(), DeliveryPoint::Sms(n) if opted_out.contains(&n))))
-    }
-
     async fn send_and_mark(
         &self,
         district: &DistrictId,
         broadcast: &Broadcast,
+        origin: &TextingNumber,
         message: &PlannedDelivery,
         attempts: u32,
     ) -> Result<Outcome, ServiceError> {
@@ -308,7 +306,7 @@ impl SendService {
         let error = loop {
             attempt += 1;
             self.limiter.acquire().await;
-            match self.provider_call(broadcast, message, &context, &mut claim).await {
+            match self.provider_call(broadcast, origin, message, &context, &mut claim).await {
                 Ok(provider_message_id) => {
                     claim.state = DeliveryState::Sent;
                     claim.provider_message_id = Some(provider_message_id);
@@ -340,6 +338,7 @@ impl SendService {
     async fn provider_call(
         &self,
         broadcast: &Broadcast,
+        origin: &TextingNumber,
         message: &PlannedDelivery,
         context: &TemplateContext,
         claim: &mut Delivery,
@@ -373,7 +372,8 @@ impl SendService {
             let segments = count_segments(&body);
             claim.segments = Some(segments.segments);
             claim.encoding = Some(segments.encoding);
-            Ok(self.sms.send(&OutboundSms { to, body }).await?.provider_message_id)
+            let sms = OutboundSms { to, body, from: origin.number.clone() };
+            Ok(self.sms.send(&sms).await?.provider_message_id)
         }
     }
 
