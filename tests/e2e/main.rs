@@ -14,4 +14,5 @@ mod receipt_webhooks;
 mod roles;
 mod sending;
 mod sending_numbers;
+mod sns_origination;
 mod table_contract;

@@ -174,7 +174,11 @@ async fn telnyx_takes_a_signed_recorded_event_and_refuses_tampering_other_keys_a
 }
 
 fn vonage_request(body: &str, secret: &str) -> Request<Body> {
-    let token = sign_vonage(secret.as_bytes(), body.as_bytes(), Utc::now()).unwrap();
+    vonage_request_at(body, secret, Utc::now())
+}
+
+fn vonage_request_at(body: &str, secret: &str, at: chrono::DateTime<Utc>) -> Request<Body> {
+    let token = sign_vonage(secret.as_bytes(), body.as_bytes(), at).unwrap();
     Request::post("/webhooks/vonage/status")
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))
@@ -195,6 +199,7 @@ async fn vonage_takes_a_signed_recorded_receipt_and_refuses_tampering_and_other_
         (tampered, "tampered body"),
         (forged, "tampered signature"),
         (vonage_request(VONAGE_DELIVERED, "another-secret"), "another secret"),
+        (vonage_request_at(VONAGE_DELIVERED, VONAGE_SECRET, Utc::now() - chrono::Duration::hours(1)), "an old token"),
     ] {
         assert_eq!(world.call(request).await.0, 403, "{what}");
     }

@@ -8,6 +8,10 @@
 //!   nothing; status stores ignore events older than the one on record.
 //! - A receipt for an unknown message id is kept (30 days) for operators
 //!   and acknowledged, never an error: providers retry errors for days.
+//! - Times: a receipt's own time is clamped to its arrival (a future one
+//!   would freeze the contact's status); one without a time (Twilio) takes
+//!   its message's last known moment, so a late or replayed one cannot
+//!   overturn what a newer message said of the contact.
 //! - `SenderError` never touches the contact; it is logged for operators.
 //! - A delivered receipt sets the number back to Ok, so the next good
 //!   delivery clears a yellow status from the clean-up list.
@@ -123,6 +127,10 @@ impl ReceiptService {
                 if event.status == ReceiptStatus::Delivered { DeliveryState::Delivered } else { DeliveryState::Failed };
             delivery.reason = event.status.failure_reason();
         }
+        // A receipt that carries no time of its own (Twilio's) is dated by
+        // its message's last known moment, never by its arrival: replayed or
+        // late, it cannot outrank what later messages said of the contact.
+        let undated_at = delivery.updated_at.min(now);
         delivery.raw_code = event.raw_code.clone();
         delivery.updated_at = now;
         // The delivery is written with the contact's status, in one commit.
@@ -130,7 +138,7 @@ impl ReceiptService {
 
         // Clamped to the time of arrival: a timestamp from the future would
         // otherwise outrank every later event and freeze the contact's status.
-        let at = event.occurred_at.map_or(now, |occurred| occurred.min(now));
+        let at = event.occurred_at.map_or(undated_at, |occurred| occurred.min(now));
         let what = format!("{}:{}", event.source, event.raw_code.as_deref().unwrap_or(event.status.as_str()));
         let event_id = format!("{}#{}", event.provider_message_id, event.status.as_str());
         let recorded = match event.kind {
@@ -299,6 +307,38 @@ mod tests {
         let DeliveryPoint::Sms(phone) = number else { unreachable!("an SMS point") };
         let status = stores.sms_status.get(&district, &phone).await?.map(|s| s.status);
         assert_eq!(status, Some(crate::domain::SmsStatus::Ok), "a later delivery clears the status");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_undated_receipt_replayed_late_cannot_overturn_a_newer_status() -> Result<(), ServiceError> {
+        let stores = Stores::new(Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?));
+        let clock = Arc::new(FixedClock::midday_today());
+        let service = ReceiptService::new(&stores, clock.clone());
+        let district = DistrictId::parse("d-1").map_err(ServiceError::Invalid)?;
+        for (broadcast, message) in [("b-1", "m-1"), ("b-2", "m-2")] {
+            let sent = sent_text("sms:+16175552345", message, clock.now())?;
+            let broadcast = BroadcastId::parse(broadcast).map_err(ServiceError::Invalid)?;
+            stores.broadcasts.put_deliveries(&district, &broadcast, &[sent]).await?;
+            clock.advance(chrono::Duration::minutes(10));
+        }
+        let twilio = |message: &str, status| ReceiptEvent {
+            provider_message_id: message.into(),
+            kind: ReceiptKind::Sms,
+            status,
+            is_final: true,
+            raw_code: None,
+            occurred_at: None,
+            source: "twilio".into(),
+        };
+        clock.advance(chrono::Duration::minutes(1));
+        service.apply(&twilio("m-2", ReceiptStatus::Delivered)).await?;
+        // m-1's landline receipt (Twilio's, undated) arrives a day later.
+        clock.advance(chrono::Duration::days(1));
+        assert_eq!(service.apply(&twilio("m-1", ReceiptStatus::Landline)).await?, Applied::Recorded);
+        let phone = crate::domain::PhoneNumber::parse_e164("+16175552345").map_err(ServiceError::Invalid)?;
+        let status = stores.sms_status.get(&district, &phone).await?.map(|s| s.status);
+        assert_eq!(status, Some(crate::domain::SmsStatus::Ok), "the newer delivery's word stands");
         Ok(())
     }
 }

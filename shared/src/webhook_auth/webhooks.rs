@@ -15,6 +15,10 @@ use super::{
     CachedCertificates, CertificateSource, DirCertificates, SharedSecret, TelnyxVerifier, VerifyError, VonageVerifier,
 };
 
+/// How old a Vonage token (its `iat`) may be, either way: the window Telnyx's
+/// timestamps get too.
+pub const VONAGE_MAX_AGE: Duration = super::telnyx::DEFAULT_TOLERANCE;
+
 /// The query parameter carrying the Kannel or Jasmin token.
 pub const TOKEN_PARAM: &str = "token";
 
@@ -168,7 +172,9 @@ impl Webhooks {
             vonage: config
                 .vonage_signature_secret
                 .as_deref()
-                .map(|secret| VonageVerifier::new(secret.as_bytes()))
+                // A token is only as good as its age: without a limit a
+                // captured request replays forever.
+                .map(|secret| VonageVerifier::new(secret.as_bytes()).map(|v| v.with_max_age(VONAGE_MAX_AGE)))
                 .transpose()
                 .map_err(setup("vonage"))?,
             bandwidth: config
