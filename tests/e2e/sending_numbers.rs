@@ -177,3 +177,29 @@ async fn a_reply_to_a_shared_number_reaches_the_district_that_last_texted_that_p
     assert_eq!(replies(b).await.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_school_reads_only_the_replies_of_its_own_families() {
+    // Ana's children are at sch-1, Kim's son at sch-2.
+    let (app, a, _) = two_districts().await;
+    assign(&app, A_OWN, Some(A)).await;
+    ana_texts(&app, "SMs1", A_OWN, "Leo is sick today").await;
+    let params =
+        [("MessageSid", "SMs2"), ("From", KIM_CELL), ("To", A_OWN), ("Body", "Sam is late"), ("NumMedia", "0")];
+    assert_eq!(app.post_twilio(INBOUND, &app.twilio_token(), &params).await.0, 200);
+    let bodies = |token: String| {
+        let app = &app;
+        async move {
+            let (status, page) = app.get("/v1/replies", Some(&token)).await;
+            assert_eq!(status, 200, "{page}");
+            let replies = page["replies"].as_array().cloned().unwrap_or_default();
+            let mut bodies: Vec<String> = replies.iter().map(|r| r["body"].as_str().unwrap_or("").into()).collect();
+            bodies.sort();
+            bodies
+        }
+    };
+    assert_eq!(bodies(app.token(A, "school_viewer", &["sch-1"])).await, ["Leo is sick today"]);
+    assert_eq!(bodies(app.token(A, "school_viewer", &["sch-2"])).await, ["Sam is late"]);
+    assert_eq!(bodies(a).await, ["Leo is sick today", "Sam is late"]);
+    app.stop().await;
+}

@@ -1,7 +1,9 @@
 //! The replies inbox: texts families sent back that were no keyword (STOP,
 //! START, HELP), kept for the district's staff, newest first. They carry
 //! phone numbers, so only district admins and staff who may see the
-//! clean-up list read them.
+//! clean-up list read them — and a school-level reader only the replies of
+//! families of the schools where they may (each reply keeps the schools of
+//! the people at its number when it arrived).
 
 use crate::domain::Principal;
 use crate::services::ServiceError;
@@ -30,6 +32,10 @@ impl InboxService {
         if !grants.is_district_admin() && !grants.schools().iter().any(|s| grants.may_view_cleanup(s)) {
             return Err(ServiceError::Forbidden("your role may not read SMS replies".into()));
         }
-        Ok(self.replies.recent(&caller.district, limit.clamp(1, MAX_INBOX_PAGE)).await?)
+        let replies = self.replies.recent(&caller.district, limit.clamp(1, MAX_INBOX_PAGE)).await?;
+        if grants.is_district_admin() {
+            return Ok(replies);
+        }
+        Ok(replies.into_iter().filter(|reply| reply.schools.iter().any(|s| grants.may_view_cleanup(s))).collect())
     }
 }

@@ -17,12 +17,14 @@
 //! - `receipts`: carrier and mail receipts applied to deliveries and statuses.
 //! - `replies`: inbound texts (STOP, START, HELP, others kept).
 //! - `inbox`: the replies kept for staff.
+//! - `family_schools`: a person's schools as scope reads them (guardians' through their students).
 //! - `settings`: district settings.
 //! - `numbers`: the operator's sending numbers (assign, share, release).
 
 mod broadcasts;
 mod cleanup;
 mod error;
+mod family_schools;
 mod fanout;
 mod imports;
 mod inbox;
@@ -61,6 +63,7 @@ pub use preferences::{
 };
 pub use receipts::{Applied, ReceiptEvent, ReceiptService};
 pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients};
+pub use family_schools::FamilySchools;
 pub use replies::{AnswerRoute, HandledReply, InboundSms, ReplyOutcome, ReplyService};
 pub use scheduler::SchedulerService;
 pub use send::{ChunkReport, SendService, SendSettings};

@@ -31,16 +31,19 @@
 //! redelivering the same inbound message changes nothing twice (its id is
 //! remembered for a week, written with what handling recorded).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{DistrictId, DistrictSettings, PhoneNumber, ReplyIntent, SmsStatus, classify_reply};
+use crate::domain::{
+    ContactValue, DistrictId, DistrictSettings, PhoneNumber, ReplyIntent, SchoolId, SmsStatus, classify_reply,
+};
 use crate::ports::{Clock, OutboundSms, SmsGateway, WriteOp};
-use crate::services::ServiceError;
+use crate::services::{FamilySchools, ServiceError};
 use crate::store::{
-    BroadcastStore, NumberOwner, NumberStatus, PairOptOut, REPLY_EVENT_PREFIX, ReplyStore, SendingNumberStore,
-    SmsPairStore, SmsStatusStore, StoreError, StoredReply, Stores,
+    BroadcastStore, NumberOwner, NumberStatus, PairOptOut, PeopleStore, REPLY_EVENT_PREFIX, ReplyStore,
+    SendingNumberStore, SmsPairStore, SmsStatusStore, StoreError, StoredReply, Stores,
 };
 
 /// A text a person sent us.
@@ -105,6 +108,8 @@ pub struct ReplyService {
     sms_status: SmsStatusStore,
     sms_pairs: SmsPairStore,
     replies: ReplyStore,
+    people: PeopleStore,
+    family: FamilySchools,
     sms: Arc<dyn SmsGateway>,
     clock: Arc<dyn Clock>,
     default_district: Option<DistrictId>,
@@ -125,6 +130,8 @@ impl ReplyService {
             sms_status: stores.sms_status.clone(),
             sms_pairs: stores.sms_pairs.clone(),
             replies: stores.replies.clone(),
+            people: stores.people.clone(),
+            family: FamilySchools::new(stores),
             sms,
             clock,
             default_district,
@@ -240,6 +247,14 @@ impl ReplyService {
         }
     }
 
+    /// The schools of the families at a number: who may read their reply.
+    async fn schools_at(&self, district: &DistrictId, number: &PhoneNumber) -> Result<Vec<SchoolId>, ServiceError> {
+        let people = self.people.people_at(district, &ContactValue::Phone(number.clone())).await?;
+        let schools = self.family.of(district, people).await?;
+        let all: BTreeSet<SchoolId> = schools.into_values().flatten().collect();
+        Ok(all.into_iter().collect())
+    }
+
     async fn keep(
         &self,
         district: Option<&DistrictId>,
@@ -247,12 +262,17 @@ impl ReplyService {
         received_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
+        let schools = match district {
+            Some(district) => self.schools_at(district, &inbound.from).await?,
+            None => Vec::new(),
+        };
         let reply = StoredReply {
             from: inbound.from.as_e164().to_string(),
             to: inbound.to.clone(),
             body: inbound.body.clone(),
             provider: inbound.provider.clone(),
             received_at,
+            schools,
         };
         Ok(self.replies.keep(district, &reply, (&inbound.provider, &inbound.provider_message_id), now).await?)
     }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{StoreError, record_from, record_item};
-use crate::domain::DistrictId;
+use crate::domain::{DistrictId, SchoolId};
 use crate::ports::{Condition, Key, Query, Table, WriteOp};
 
 /// How long an inbound message id is remembered against redelivery.
@@ -42,6 +42,10 @@ pub struct StoredReply {
     pub provider: String,
     /// When it arrived.
     pub received_at: DateTime<Utc>,
+    /// The schools of the people the number belongs to when it arrived
+    /// (empty: none known; only district admins see it).
+    #[serde(default)]
+    pub schools: Vec<SchoolId>,
 }
 
 #[derive(Serialize, Deserialize)]
