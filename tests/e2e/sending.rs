@@ -198,3 +198,41 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
     let saved = store.get(&district, &created.id).await.unwrap_or_default().and_then(|b| b.plan);
     assert_eq!(saved.map(|p| p.queued), Some(250));
 }
+
+/// Takes every text, as SNS would: AWS's receipts speak for them.
+struct AwsLikeCarrier;
+
+#[async_trait]
+impl SmsGateway for AwsLikeCarrier {
+    async fn send(&self, _: &OutboundSms) -> Result<SentSms, GatewayError> {
+        Ok(SentSms { provider_message_id: "m-aws".into() })
+    }
+
+    fn provider(&self) -> Option<&'static str> {
+        Some("aws")
+    }
+}
+
+#[tokio::test]
+async fn a_sent_text_records_the_provider_whose_receipts_may_touch_it() {
+    let table = Arc::new(EmbeddedTable::in_memory().unwrap());
+    let district = id(DistrictId::parse, "d-provider");
+    let store = BroadcastStore::new(table.clone());
+    store.create(&district, &broadcast()).await.unwrap();
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+        .with_sms(Arc::new(AwsLikeCarrier))
+        .with_email(Arc::new(Outbox::in_memory()));
+    let runner = Services::new(ports, Wiring::default()).sender().unwrap();
+    let to = ContactValue::Phone(PhoneNumber::parse_e164("+16175552000").unwrap());
+    let message = PlannedDelivery { channel: Channel::Text, to, people: vec![], first_name: None, children: vec![] };
+    let task = Task::SendV1 {
+        district: district.clone(),
+        broadcast: id(BroadcastId::parse, "b-fault"),
+        chunk: 0,
+        deliveries: vec![message],
+    };
+    runner.run(&task.to_body()).await.unwrap();
+    let deliveries = store.all_deliveries(&district, &id(BroadcastId::parse, "b-fault")).await.unwrap();
+    let recorded: Vec<_> = deliveries.iter().map(|d| (d.state, d.provider.as_deref())).collect();
+    assert_eq!(recorded, [(DeliveryState::Sent, Some("aws"))]);
+}

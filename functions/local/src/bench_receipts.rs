@@ -110,19 +110,8 @@ async fn sent_deliveries(table: Arc<dyn Table>, numbers: &[String]) -> anyhow::R
         .iter()
         .enumerate()
         .map(|(i, number)| -> anyhow::Result<Delivery> {
-            Ok(Delivery {
-                point: DeliveryPoint::Sms(PhoneNumber::parse_e164(number)?),
-                channel: Some(Channel::Text),
-                people: vec![],
-                state: DeliveryState::Sent,
-                reason: None,
-                provider_message_id: Some(message_id(i)),
-                segments: Some(1),
-                encoding: None,
-                raw_code: None,
-                attempts: 1,
-                updated_at: now,
-            })
+            let point = DeliveryPoint::Sms(PhoneNumber::parse_e164(number)?);
+            Ok(Delivery { segments: Some(1), ..Delivery::sent(point, Channel::Text, Some(message_id(i)), now) })
         })
         .collect::<anyhow::Result<_>>()?;
     let writes = deliveries.chunks(BATCH_CHUNK).map(|chunk| store.put_deliveries(&district, &broadcast, chunk));

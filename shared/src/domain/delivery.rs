@@ -260,6 +260,10 @@ pub struct Delivery {
     /// Send attempts made (a resend after a worker crash counts).
     #[serde(default)]
     pub attempts: u32,
+    /// The provider that took the message (`aws`): only its receipts touch
+    /// the delivery. `None`: any provider's (the simulated gateways).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     /// When the state last changed.
     pub updated_at: DateTime<Utc>,
 }
@@ -284,6 +288,7 @@ impl Delivery {
             encoding: None,
             raw_code: None,
             attempts: 1,
+            provider: None,
             updated_at: at,
         }
     }

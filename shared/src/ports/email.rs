@@ -30,4 +30,10 @@ pub struct SentEmail {
 pub trait EmailGateway: Send + Sync {
     /// Hands the email to the provider. Not idempotent (see `SmsGateway::send`).
     async fn send(&self, email: &OutboundEmail) -> Result<SentEmail, GatewayError>;
+
+    /// The provider whose receipts speak for the email sent here (`aws`);
+    /// `None`: any provider's (the local outbox). See [`super::SmsGateway::provider`].
+    fn provider(&self) -> Option<&'static str> {
+        None
+    }
 }

@@ -31,4 +31,12 @@ pub trait SmsGateway: Send + Sync {
     /// Hands the message to the provider. Not idempotent: the caller records
     /// the delivery before calling so that a retry never sends twice.
     async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError>;
+
+    /// The provider whose receipts speak for the texts sent here (`aws`),
+    /// as [`crate::receipts::provider_family`] names a receipt's dialect; a
+    /// delivery takes receipts from it only. `None`: any provider's (the
+    /// simulated carrier stands in for every one).
+    fn provider(&self) -> Option<&'static str> {
+        None
+    }
 }

@@ -33,7 +33,7 @@ mod proptests;
 
 pub use error::ReceiptError;
 pub use inbound::{InboundText, aws_inbound, telnyx_inbound, twilio_inbound};
-pub use model::{Dialect, Receipt, ReceiptKind, ReceiptStatus};
+pub use model::{AWS_PROVIDER, Dialect, Receipt, ReceiptKind, ReceiptStatus, provider_family};
 pub use smpp::{SmppReceipt, parse_smpp_text};
 pub use sns::{AwsMessageKind, detect_aws_message};
 

@@ -278,6 +278,19 @@ impl FromStr for Dialect {
     }
 }
 
+/// The provider AWS's dialects (SNS envelopes, End User Messaging events,
+/// SES events, SNS SMS logs) speak for: the SNS and SES gateways.
+pub const AWS_PROVIDER: &str = "aws";
+
+/// The provider a receipt's source (a [`Dialect`] name, or `simulated`)
+/// speaks for: a delivery sent through one provider takes receipts from it only.
+pub fn provider_family(source: &str) -> &str {
+    match source {
+        "sns" | "aws-eum" | "ses" | "sns-sms-log" => AWS_PROVIDER,
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

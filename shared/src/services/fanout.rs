@@ -107,6 +107,7 @@ fn skip(
         encoding: None,
         raw_code: None,
         attempts: 0,
+        provider: None,
         updated_at: now,
     }
 }

@@ -12,6 +12,8 @@
 //!   would freeze the contact's status); one without a time (Twilio) takes
 //!   its message's last known moment, so a late or replayed one cannot
 //!   overturn what a newer message said of the contact.
+//! - A delivery sent through one provider (SNS, SES: `aws`) takes receipts
+//!   from that provider only; one from another is ignored.
 //! - `SenderError` never touches the contact; it is logged for operators.
 //! - A delivered receipt sets the number back to Ok, so the next good
 //!   delivery clears a yellow status from the clean-up list.
@@ -22,7 +24,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{DeliveryPoint, DeliveryReason, DeliveryState, EmailStatus};
 use crate::ports::Clock;
-use crate::receipts::{Receipt, ReceiptKind, ReceiptStatus, status_supersedes};
+use crate::receipts::{Receipt, ReceiptKind, ReceiptStatus, provider_family, status_supersedes};
 use crate::services::ServiceError;
 use crate::store::{
     BroadcastStore, EmailStatusStore, KeptReceipt, NumberStatus, SmsStatusStore, StoreError, Stores,
@@ -114,6 +116,12 @@ impl ReceiptService {
             self.keep_unmatched(event, now).await?;
             return Ok(Applied::Unmatched);
         };
+        if delivery.provider.as_deref().is_some_and(|provider| provider != provider_family(&event.source)) {
+            // Signed by a provider that never took this message: a receipt
+            // speaks only for what went through its own provider.
+            tracing::warn!(%district, %broadcast, source = %event.source, "receipt from another provider ignored");
+            return Ok(Applied::Unchanged);
+        }
         if !status_supersedes(event.status, event.is_final, final_status(delivery.state, delivery.reason)) {
             return Ok(Applied::Unchanged);
         }
@@ -339,6 +347,37 @@ mod tests {
         let phone = crate::domain::PhoneNumber::parse_e164("+16175552345").map_err(ServiceError::Invalid)?;
         let status = stores.sms_status.get(&district, &phone).await?.map(|s| s.status);
         assert_eq!(status, Some(crate::domain::SmsStatus::Ok), "the newer delivery's word stands");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_receipt_from_another_provider_leaves_a_delivery_alone() -> Result<(), ServiceError> {
+        let stores = Stores::new(Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?));
+        let clock = Arc::new(FixedClock::midday_today());
+        let service = ReceiptService::new(&stores, clock.clone());
+        let district = DistrictId::parse("d-1").map_err(ServiceError::Invalid)?;
+        let broadcast = BroadcastId::parse("b-1").map_err(ServiceError::Invalid)?;
+        let sent = Delivery { provider: Some("aws".into()), ..sent_text("sms:+16175552345", "m-1", clock.now())? };
+        stores.broadcasts.put_deliveries(&district, &broadcast, &[sent]).await?;
+        let receipt = |source: &str| ReceiptEvent {
+            provider_message_id: "m-1".into(),
+            kind: ReceiptKind::Sms,
+            status: ReceiptStatus::Blocked,
+            is_final: true,
+            raw_code: None,
+            occurred_at: None,
+            source: source.into(),
+        };
+        assert_eq!(service.apply(&receipt("twilio")).await?, Applied::Unchanged, "Twilio never took it");
+        let point = DeliveryPoint::parse("sms:+16175552345").map_err(ServiceError::Invalid)?;
+        let state = |stores: &Stores| {
+            let (store, district, broadcast, point) =
+                (stores.broadcasts.clone(), district.clone(), broadcast.clone(), point.clone());
+            async move { store.delivery(&district, &broadcast, &point).await.map(|d| d.map(|d| d.state)) }
+        };
+        assert_eq!(state(&stores).await?, Some(DeliveryState::Sent));
+        assert_eq!(service.apply(&receipt("aws-eum")).await?, Applied::Recorded, "End User Messaging took it");
+        assert_eq!(state(&stores).await?, Some(DeliveryState::Failed));
         Ok(())
     }
 }

@@ -102,19 +102,10 @@ pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: 
     // One broadcast each, so that several messages may go to one number.
     let store = BroadcastStore::new(table.clone());
     for (n, (id, number)) in sent.iter().enumerate() {
-        let delivery = Delivery {
-            point: DeliveryPoint::Sms(PhoneNumber::parse_e164(number).unwrap()),
-            channel: Some(Channel::Text),
-            people: vec![],
-            state: DeliveryState::Sent,
-            reason: None,
-            provider_message_id: Some((*id).to_string()),
-            segments: Some(1),
-            encoding: None,
-            raw_code: None,
-            attempts: 1,
-            updated_at: Utc::now() - chrono::Duration::minutes(5),
-        };
+        let point = DeliveryPoint::Sms(PhoneNumber::parse_e164(number).unwrap());
+        let sent_at = Utc::now() - chrono::Duration::minutes(5);
+        let delivery =
+            Delivery { segments: Some(1), ..Delivery::sent(point, Channel::Text, Some((*id).into()), sent_at) };
         let broadcast = BroadcastId::parse(format!("b-{n}")).unwrap();
         store.put_deliveries(&district(), &broadcast, &[delivery]).await.unwrap();
     }

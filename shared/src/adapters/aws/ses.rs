@@ -42,6 +42,10 @@ fn utf8(data: &str) -> Result<Content, GatewayError> {
 
 #[async_trait]
 impl EmailGateway for SesEmailGateway {
+    fn provider(&self) -> Option<&'static str> {
+        Some(crate::receipts::AWS_PROVIDER)
+    }
+
     async fn send(&self, email: &OutboundEmail) -> Result<SentEmail, GatewayError> {
         let mut body = Body::builder().text(utf8(&email.text)?);
         if let Some(html) = &email.html {

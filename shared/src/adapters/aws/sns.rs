@@ -53,6 +53,10 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, GatewayError> 
 
 #[async_trait]
 impl SmsGateway for SnsSmsGateway {
+    fn provider(&self) -> Option<&'static str> {
+        Some(crate::receipts::AWS_PROVIDER)
+    }
+
     async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
         let mut request = self
             .client

@@ -137,6 +137,7 @@ fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc
         encoding: None,
         raw_code: None,
         attempts,
+        provider: None,
         updated_at: now,
     }
 }
@@ -310,6 +311,8 @@ impl SendService {
                 Ok(provider_message_id) => {
                     claim.state = DeliveryState::Sent;
                     claim.provider_message_id = Some(provider_message_id);
+                    let provider = if message.channel.is_email() { self.email.provider() } else { self.sms.provider() };
+                    claim.provider = provider.map(str::to_string);
                     claim.updated_at = self.clock.now();
                     self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&claim)).await?;
                     return Ok(Outcome::Sent);
