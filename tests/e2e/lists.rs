@@ -1,13 +1,16 @@
 //! Lists end to end, over HTTP on the local gateway: districts imported
 //! through the imports API, lists built by grade, section, teacher,
 //! profile data, includes and excludes, their members paged, school
-//! scope, what a one-grade list reads, and membership after a re-import.
+//! scope, what a one-grade list reads, and membership after a re-import;
+//! who may change a list and whom a teacher reaches (`rights`).
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use schoolbell_tests::app::{TestApp, spawn_app};
 use serde_json::{Value, json};
+
+mod rights;
 
 const DISTRICT: &str = "district-l";
 

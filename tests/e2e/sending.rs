@@ -63,6 +63,8 @@ fn broadcast() -> Broadcast {
         deferred_until: None,
         deferred_channels: Vec::new(),
         plan: None,
+        accepted: None,
+        refusal: None,
     }
 }
 

@@ -51,6 +51,7 @@ contract!(
     sort_key_conditions_select_exactly_their_items,
     small_pages_return_every_item_exactly_once,
     many_queries_answer_each_first_page_in_order,
+    many_gets_answer_each_key_in_order,
     indexes_are_sparse_and_follow_updates,
     index_pages_return_every_item_exactly_once,
     a_cancelled_transaction_leaves_nothing_behind,

@@ -118,6 +118,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/lists", post(lists::create).get(lists::list))
         .route("/v1/lists/{id}", get(lists::get).put(lists::update).delete(lists::delete))
         .route("/v1/lists/{id}/members", get(lists::members))
+        .route("/v1/lists/{id}/history", get(lists::history))
         .route("/v1/broadcasts", post(broadcasts::create).get(broadcasts::recent))
         .route("/v1/broadcasts/{id}", get(broadcasts::report))
         .route("/v1/broadcasts/{id}/deliveries", get(broadcasts::deliveries))

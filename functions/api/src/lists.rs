@@ -50,6 +50,15 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A list's audit trail (changes and deletion), newest first: for its owner and admins of all its schools.
+pub(crate) async fn history(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"changes": state.lists.history(&caller, &id).await?})))
+}
+
 #[derive(Deserialize)]
 pub(crate) struct MembersQuery {
     limit: Option<u32>,

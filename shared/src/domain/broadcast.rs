@@ -13,14 +13,21 @@ use super::named_enum::named_enum;
 use super::template::validate_template;
 use super::{BroadcastId, ContactReason, DomainError, ListId, ListRule, ListTarget, PersonId, SchoolId};
 
+mod rights;
+
+pub use rights::{Acceptance, Unallowed, reaches_only_own_sections, unallowed};
+
 /// Longest SMS text accepted (ten concatenated GSM-7 segments).
 pub const MAX_SMS_CHARS: usize = 1530;
 /// Longest email subject accepted.
 pub const MAX_SUBJECT_CHARS: usize = 200;
 /// Largest email body (text or HTML) accepted, in bytes.
 pub const MAX_EMAIL_BYTES: usize = 256 * 1024;
-/// Most lists or people one audience names.
+/// Most people one audience names.
 pub const MAX_AUDIENCE_ENTRIES: usize = 10_000;
+/// Most lists one audience names: each list's definition is kept with the
+/// broadcast, written in the one transaction that accepts it.
+pub const MAX_AUDIENCE_LISTS: usize = 50;
 
 named_enum!(
     /// How a broadcast reaches people.
@@ -62,6 +69,10 @@ named_enum!(
         Deferred => "deferred",
         /// Planned: every delivery is queued, sent or skipped.
         Sending => "sending",
+        /// Not sent (or, when part of it went before quiet hours, not
+        /// finished): when it was planned, its sender no longer had the
+        /// right to send it (`refusal` says which).
+        Refused => "refused",
     }
 );
 
@@ -183,6 +194,14 @@ pub struct Broadcast {
     /// What planning found, once planned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanSummary>,
+    /// The sender's token as accepted, for planning to check their rights
+    /// again; its presence also says the audience's lists were kept as they
+    /// were then (`None`: accepted before either was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Acceptance>,
+    /// Why planning refused it (state `refused`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
 }
 
 /// What planning a broadcast found.
@@ -284,8 +303,10 @@ impl BroadcastInput {
         if audience.lists.is_empty() && audience.rule.is_none() && audience.people.is_empty() {
             return Err(DomainError::invalid("audience: name lists, a rule or people"));
         }
-        if audience.lists.len() > MAX_AUDIENCE_ENTRIES || audience.people.len() > MAX_AUDIENCE_ENTRIES {
-            return Err(DomainError::invalid(format!("audience: at most {MAX_AUDIENCE_ENTRIES} lists and people")));
+        if audience.lists.len() > MAX_AUDIENCE_LISTS || audience.people.len() > MAX_AUDIENCE_ENTRIES {
+            return Err(DomainError::invalid(format!(
+                "audience: at most {MAX_AUDIENCE_LISTS} lists and {MAX_AUDIENCE_ENTRIES} people"
+            )));
         }
         let mut audience = audience.clone();
         audience.lists.sort();
@@ -349,6 +370,16 @@ mod tests {
         let mut request = input(TEXT_TO_PEOPLE);
         request.content.sms = Some("Hello {{nickname}}".into());
         assert!(request.validate().is_err());
+    }
+
+    #[test]
+    fn an_audience_names_at_most_the_lists_one_acceptance_can_keep() {
+        let mut request = input(TEXT_TO_PEOPLE);
+        request.audience.lists = (0..=MAX_AUDIENCE_LISTS).map(|n| ListId::parse(format!("l-{n}")).unwrap()).collect();
+        let message = request.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("at most 50 lists"), "{message}");
+        request.audience.lists.pop();
+        assert!(request.validate().is_ok());
     }
 
     #[test]

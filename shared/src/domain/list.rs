@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::named_enum::named_enum;
 use super::{DomainError, ListId, PersonId, PersonRole, Principal, Role, SchoolId, validate_id};
 
+mod rights;
+
+pub use rights::{ListAction, ListChange, builds_only_own_sections, pinned_to_teacher};
+
 /// Longest list name accepted.
 pub const MAX_LIST_NAME_LEN: usize = 100;
 /// Most explicit includes, and most excludes, a list holds.

@@ -25,8 +25,9 @@ mod vocabulary;
 
 pub use access::{Principal, Role};
 pub use broadcast::{
-    Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastInput, BroadcastKind, BroadcastState,
-    EmailContent, MAX_SMS_CHARS, PlanSummary, ValidBroadcast, parse_channels,
+    Acceptance, Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastInput, BroadcastKind, BroadcastState,
+    EmailContent, MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, PlanSummary, Unallowed, ValidBroadcast, parse_channels,
+    reaches_only_own_sections, unallowed,
 };
 pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task};
 pub use email::EmailAddress;
@@ -37,9 +38,9 @@ pub use import_run::{
     ImportTrigger, MAX_REPORTED_ROWS, RecordKind, RunCounts, RunState, Snapshot, diff, hold_reason,
 };
 pub use list::{
-    BUS_ROUTE_FIELD, ConditionOp, FieldCondition, ListDefinition, ListInput, ListRule, ListScope, ListTarget,
-    MAX_LIST_NAME_LEN, MAX_LIST_PEOPLE, MAX_RULE_TERMS, MAX_RULE_VALUE_LEN, MemberProfile, RecipientList,
-    uniform_grade,
+    BUS_ROUTE_FIELD, ConditionOp, FieldCondition, ListAction, ListChange, ListDefinition, ListInput, ListRule,
+    ListScope, ListTarget, MAX_LIST_NAME_LEN, MAX_LIST_PEOPLE, MAX_RULE_TERMS, MAX_RULE_VALUE_LEN, MemberProfile,
+    RecipientList, builds_only_own_sections, pinned_to_teacher, uniform_grade,
 };
 pub use person::{ContactInput, ContactPoint, ContactValue, MAX_NAME_LEN, Person, PersonInput, PersonRole};
 pub use phone::{PhoneNumber, Region};

@@ -360,6 +360,19 @@ pub trait Table: Send + Sync {
     /// The live item with this key, if any. Strongly consistent.
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError>;
 
+    /// The live items with these keys, in order (`None` where there is
+    /// none): what the send step reads of a group of recipients right before
+    /// their texts go. Backends batch them (DynamoDB: one `BatchGetItem`
+    /// request per 100 keys; the embedded table: one read transaction); this
+    /// default reads them 16 at a time.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, TableError> {
+        let mut items = Vec::with_capacity(keys.len());
+        for group in keys.chunks(16) {
+            items.extend(futures::future::try_join_all(group.iter().map(|key| self.get(key))).await?);
+        }
+        Ok(items)
+    }
+
     /// Creates or replaces the item if the condition holds.
     async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError>;
 

@@ -18,9 +18,9 @@ use serde::Serialize;
 
 use crate::domain::roles::Grants;
 use crate::domain::{
-    Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, ContactReason, Delivery,
-    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, ListInput, PersonId, PersonRole, Principal, ReportGroup,
-    SchoolId, ValidBroadcast,
+    Acceptance, Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, Delivery,
+    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, ListInput, PersonId, PersonRole, Principal,
+    RecipientList, ReportGroup, SchoolId, ValidBroadcast, unallowed,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::roles::RoleService;
@@ -165,24 +165,16 @@ impl BroadcastService {
     }
 
     /// Creates and queues (or schedules) a broadcast: 422 for a bad
-    /// request, 403 when the caller may not send it there.
+    /// request, 403 when the caller may not send it there. The definitions
+    /// of its lists are kept with it as they are now.
     pub async fn create(&self, caller: &Principal, input: &BroadcastInput) -> Result<Broadcast, ServiceError> {
         let valid = input.validate()?;
         let grants = self.grants(caller).await?;
-        let (valid, schools) = self.placed(caller, valid).await?;
-        let mut reasons = vec![valid.reason];
-        if valid.emergency {
-            reasons.push(ContactReason::Emergency);
+        let (valid, schools, lists) = self.placed(caller, valid).await?;
+        if let Some(unallowed) = unallowed(&grants, BroadcastKind::Broadcast, valid.reason, valid.emergency, &schools) {
+            return Err(ServiceError::Forbidden(format!("your roles do not allow {unallowed}")));
         }
-        for reason in reasons {
-            let allowed = grants.is_district_admin()
-                || (!schools.is_empty() && schools.iter().all(|s| grants.may_send_broadcast(reason, s)));
-            if !allowed {
-                let place = if schools.is_empty() { "district-wide".to_string() } else { "in these schools".into() };
-                return Err(ServiceError::Forbidden(format!("your roles do not allow `{reason}` broadcasts {place}")));
-            }
-        }
-        self.submit(caller, valid, schools, BroadcastKind::Broadcast, None).await
+        self.accept(caller, valid, schools, BroadcastKind::Broadcast, None, &lists).await
     }
 
     /// Stores a checked broadcast and queues or schedules it (personal messages come here too).
@@ -193,6 +185,21 @@ impl BroadcastService {
         schools: Vec<SchoolId>,
         kind: BroadcastKind,
         sender_name: Option<String>,
+    ) -> Result<Broadcast, ServiceError> {
+        self.accept(caller, valid, schools, kind, sender_name, &[]).await
+    }
+
+    /// [`Self::submit`] with the audience's lists as they are now, kept
+    /// with the broadcast; records the caller's token for planning to check
+    /// their rights again.
+    async fn accept(
+        &self,
+        caller: &Principal,
+        valid: ValidBroadcast,
+        schools: Vec<SchoolId>,
+        kind: BroadcastKind,
+        sender_name: Option<String>,
+        lists: &[RecipientList],
     ) -> Result<Broadcast, ServiceError> {
         let now = self.clock.now();
         let send_at = valid.send_at.filter(|at| *at > now).unwrap_or(now);
@@ -214,9 +221,11 @@ impl BroadcastService {
             deferred_until: None,
             deferred_channels: Vec::new(),
             plan: None,
+            accepted: Some(Acceptance::of(caller)),
+            refusal: None,
         };
         let district = &caller.district;
-        match self.store.create(district, &broadcast).await {
+        match self.store.create_with_lists(district, &broadcast, lists).await {
             Err(StoreError::AlreadyExists) => return Err(ServiceError::Conflict("broadcast id taken; retry".into())),
             other => other?,
         }
@@ -241,18 +250,21 @@ impl BroadcastService {
     }
 
     /// The schools the audience lies in (empty: district-wide), with the
-    /// rule's schools made explicit so fan-out looks where the check looked.
+    /// rule's schools made explicit so fan-out looks where the check looked,
+    /// and the audience's lists as they are now.
     async fn placed(
         &self,
         caller: &Principal,
         mut valid: ValidBroadcast,
-    ) -> Result<(ValidBroadcast, Vec<SchoolId>), ServiceError> {
+    ) -> Result<(ValidBroadcast, Vec<SchoolId>, Vec<RecipientList>), ServiceError> {
         let mut schools = BTreeSet::new();
         let mut district_wide = false;
+        let mut lists = Vec::with_capacity(valid.audience.lists.len());
         for id in &valid.audience.lists {
             let list = self.lists.get(caller, id.as_str()).await?;
             district_wide |= list.schools.is_empty();
-            schools.extend(list.schools);
+            schools.extend(list.schools.iter().cloned());
+            lists.push(list);
         }
         if let Some(rule) = &valid.audience.rule {
             let draft = ListInput {
@@ -287,7 +299,7 @@ impl BroadcastService {
                 schools.extend(profile.schools.clone());
             }
         }
-        Ok((valid, if district_wide { Vec::new() } else { schools.into_iter().collect() }))
+        Ok((valid, if district_wide { Vec::new() } else { schools.into_iter().collect() }, lists))
     }
 
     async fn readable(&self, caller: &Principal, id: &str) -> Result<(Broadcast, bool), ServiceError> {

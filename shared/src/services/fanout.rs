@@ -1,10 +1,17 @@
 //! Fan-out: turns a broadcast into send chunks.
 //!
+//! 0. Rights: the sender's grants are read again (their token as accepted,
+//!    their stored assignments as they are now); a sender who lost the
+//!    right to send it since it was accepted sends nothing, and the
+//!    broadcast is marked `refused` with the reason. A teacher's
+//!    `teacher`-reason broadcast reaches only their own sections' students
+//!    and families.
 //! 1. Quiet hours: inside the district's window, a non-emergency
 //!    broadcast plans only the channels quiet hours do not govern (email)
 //!    and defers the rest (texts) to the window's end; the scheduler queues
 //!    the plan again then, and that run plans the channels left.
-//! 2. The audience is resolved to people ([`RecipientResolver`]).
+//! 2. The audience is resolved to people ([`RecipientResolver`]), its
+//!    lists as they were when the broadcast was accepted.
 //! 3. Each person's contact points that are On for the broadcast's reason
 //!    become messages, one per number or address ([`plan_deliveries`], a
 //!    pure function): a point reached by several people (a shared
@@ -17,22 +24,31 @@
 //!    range of points it holds. A restarted plan skips every point inside a
 //!    checkpointed range, so a page already planned is never planned twice
 //!    even when receipts changed statuses in between; the send worker's
-//!    per-point claim is the last line against duplicates.
+//!    per-point claim is the last line against duplicates. A chunk's number
+//!    is derived from its contents ([`chunk_number`]), so a plan retried
+//!    after its checkpoint failed queues the same number only for the very
+//!    same messages, which the send worker's claim on that number then
+//!    sends once, and never reuses a number for other messages.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::recipients::{Recipient, RecipientResolver, Recipients};
+use super::recipients::RecipientResolver;
 use crate::domain::{
-    Broadcast, BroadcastChannel, BroadcastId, BroadcastState, Channel, ContactReason, ContactValue, Delivery,
-    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, EmailAddress, EmailStatus, PersonId, PhoneNumber,
-    PlanSummary, PlannedDelivery, PreferenceDefaults, SmsStatus, Task,
+    Broadcast, BroadcastChannel, BroadcastId, BroadcastState, Channel, Delivery, DeliveryPoint, DistrictId, PersonId,
+    PlanSummary, PlannedDelivery, PreferenceDefaults, Task, reaches_only_own_sections, unallowed,
 };
 use crate::ports::{Clock, QUEUE_BATCH, WorkQueue};
 use crate::services::ServiceError;
+use crate::services::roles::RoleService;
 use crate::store::{BroadcastStore, EmailStatusStore, PreferenceStore, SmsStatusStore, StoreError, Stores};
+
+mod deliveries;
+#[cfg(test)]
+mod tests;
+
+pub use deliveries::{Plan, Suppressions, plan_deliveries};
 
 /// Messages per send task.
 pub const CHUNK_SIZE: usize = 100;
@@ -51,145 +67,19 @@ pub enum PlanOutcome {
     NotDue,
     /// No such broadcast (deleted, or a stray task).
     Missing,
+    /// Its sender no longer may send it: nothing (more) was planned, and
+    /// the broadcast says why.
+    Refused(String),
 }
 
-/// Suppression states known to the district, by number or address.
-#[derive(Debug, Clone, Default)]
-pub struct Suppressions {
-    /// Numbers whose SMS status is not Ok.
-    pub sms: HashMap<PhoneNumber, SmsStatus>,
-    /// Addresses whose email status is not Ok.
-    pub email: HashMap<EmailAddress, EmailStatus>,
-}
-
-/// What [`plan_deliveries`] decided.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
-    /// Messages to send, in point order, one per point.
-    pub messages: Vec<PlannedDelivery>,
-    /// Skip records (points and people), in point order.
-    pub skips: Vec<Delivery>,
-}
-
-fn sms_skip(status: SmsStatus) -> Option<DeliveryReason> {
-    match status {
-        SmsStatus::Landline => Some(DeliveryReason::Landline),
-        SmsStatus::Blocked => Some(DeliveryReason::Blocked),
-        SmsStatus::Inactive => Some(DeliveryReason::Inactive),
-        SmsStatus::OptOut => Some(DeliveryReason::OptOut),
-        _ => None,
-    }
-}
-
-fn email_skip(status: EmailStatus) -> Option<DeliveryReason> {
-    match status {
-        EmailStatus::BouncedPermanent => Some(DeliveryReason::BouncedPermanent),
-        EmailStatus::Complaint => Some(DeliveryReason::Complaint),
-        _ => None,
-    }
-}
-
-fn skip(
-    point: DeliveryPoint,
-    channel: Option<Channel>,
-    people: Vec<PersonId>,
-    reason: DeliveryReason,
-    now: DateTime<Utc>,
-) -> Delivery {
-    Delivery {
-        point,
-        channel,
-        people,
-        state: DeliveryState::Skipped,
-        reason: Some(reason),
-        provider_message_id: None,
-        segments: None,
-        encoding: None,
-        raw_code: None,
-        attempts: 0,
-        provider: None,
-        updated_at: now,
-    }
-}
-
-/// The pure heart of fan-out: which message goes to which point, and why
-/// every other point and person gets nothing.
-pub fn plan_deliveries(
-    recipients: &Recipients,
-    channels: &[BroadcastChannel],
-    reason: ContactReason,
-    defaults: &PreferenceDefaults,
-    suppressions: &Suppressions,
-    now: DateTime<Utc>,
-) -> Plan {
-    let mut messages: BTreeMap<DeliveryPoint, PlannedDelivery> = BTreeMap::new();
-    let mut skips: BTreeMap<DeliveryPoint, Delivery> = BTreeMap::new();
-    for Recipient { person, children } in &recipients.people {
-        let mut has_point = false;
-        let mut any_on = false;
-        for contact in &person.contacts {
-            let channel = match (&contact.value, contact.channel) {
-                (ContactValue::Phone(_), Channel::CellPhone) if channels.contains(&BroadcastChannel::Text) => {
-                    Channel::Text
-                }
-                (ContactValue::Email(_), channel) if channels.contains(&BroadcastChannel::Email) => channel,
-                _ => continue,
-            };
-            has_point = true;
-            if !person.preferences.effective(defaults, channel, reason).on {
-                continue;
-            }
-            any_on = true;
-            let Some(point) = DeliveryPoint::of(channel, &contact.value) else { continue };
-            let suppressed = match &contact.value {
-                ContactValue::Phone(number) => suppressions.sms.get(number).copied().and_then(sms_skip),
-                ContactValue::Email(address) => suppressions.email.get(address).copied().and_then(email_skip),
-            };
-            if let Some(reason) = suppressed {
-                let record =
-                    skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason, now));
-                record.people.push(person.id.clone());
-                continue;
-            }
-            let message = messages.entry(point).or_insert_with(|| PlannedDelivery {
-                channel,
-                to: contact.value.clone(),
-                people: Vec::new(),
-                first_name: Some(person.given_name.clone()),
-                children: Vec::new(),
-            });
-            if !message.people.contains(&person.id) {
-                message.people.push(person.id.clone());
-            }
-            if message.people.len() > 1 {
-                message.first_name = None;
-            }
-            for child in children {
-                if !message.children.contains(child) {
-                    message.children.push(child.clone());
-                }
-            }
-        }
-        if !any_on {
-            let reason = if has_point { DeliveryReason::PreferencesOff } else { DeliveryReason::NoContactPoint };
-            let point = DeliveryPoint::Person(person.id.clone());
-            skips.insert(point.clone(), skip(point, None, vec![person.id.clone()], reason, now));
-        }
-    }
-    for (ids, reason) in [
-        (&recipients.without_guardian, DeliveryReason::NoGuardian),
-        (&recipients.inactive, DeliveryReason::InactivePerson),
-    ] {
-        for id in ids {
-            let point = DeliveryPoint::Person(id.clone());
-            skips.insert(point.clone(), skip(point, None, vec![id.clone()], reason, now));
-        }
-    }
-    let mut messages: Vec<PlannedDelivery> = messages.into_values().collect();
-    for message in &mut messages {
-        message.children.sort();
-    }
-    Plan { messages, skips: skips.into_values().collect() }
+/// A send chunk's number, from its messages: the same messages always get
+/// the same number and other messages (all but surely) another, so a plan
+/// run again after a failure cannot hand one number two contents. A
+/// stable hash (xxh3) of the messages as they travel, so it holds across
+/// deploys.
+pub fn chunk_number(messages: &[PlannedDelivery]) -> Result<u64, ServiceError> {
+    let bytes = serde_json::to_vec(messages).map_err(ServiceError::internal)?;
+    Ok(xxhash_rust::xxh3::xxh3_64(&bytes))
 }
 
 /// Plans broadcasts (the fan-out worker's use case).
@@ -197,6 +87,7 @@ pub fn plan_deliveries(
 pub struct FanoutService {
     broadcasts: BroadcastStore,
     resolver: RecipientResolver,
+    roles: RoleService,
     preferences: PreferenceStore,
     sms_status: SmsStatusStore,
     email_status: EmailStatusStore,
@@ -216,6 +107,7 @@ impl FanoutService {
         Self {
             broadcasts: stores.broadcasts.clone(),
             resolver,
+            roles: RoleService::new(stores, Arc::clone(&clock)),
             preferences: stores.preferences.clone(),
             sms_status: stores.sms_status.clone(),
             email_status: stores.email_status.clone(),
@@ -242,6 +134,10 @@ impl FanoutService {
         let Some(mut broadcast) = self.broadcasts.get(district, id).await? else {
             return Ok(PlanOutcome::Missing);
         };
+        if broadcast.state == BroadcastState::Refused {
+            // Refused once, refused for good: a redelivered task plans nothing.
+            return Ok(PlanOutcome::Refused(broadcast.refusal.unwrap_or_default()));
+        }
         let pending = match broadcast.plan {
             None => broadcast.channels.clone(),
             Some(_) if broadcast.deferred_channels.is_empty() => return Ok(PlanOutcome::AlreadyPlanned),
@@ -251,6 +147,10 @@ impl FanoutService {
         if broadcast.send_at > now + chrono::Duration::seconds(1) {
             return Ok(PlanOutcome::NotDue);
         }
+        let bound = match self.sender_rights(district, &broadcast).await? {
+            Ok(bound) => bound,
+            Err(refusal) => return self.refuse(district, broadcast, refusal).await,
+        };
         let quiet_until = if broadcast.emergency {
             None
         } else {
@@ -260,7 +160,7 @@ impl FanoutService {
         let (go_now, wait): (Vec<BroadcastChannel>, Vec<BroadcastChannel>) =
             pending.iter().partition(|channel| quiet_until.is_none() || !channel.waits_for_quiet_hours());
         if !go_now.is_empty() {
-            let summary = self.plan_now(district, &broadcast, &go_now, now).await?;
+            let summary = self.plan_now(district, &broadcast, &go_now, bound.as_ref(), now).await?;
             broadcast.plan = Some(summary);
             tracing::info!(
                 %district, broadcast = %id, channels = ?go_now, recipients = summary.recipients,
@@ -289,16 +189,59 @@ impl FanoutService {
         }
     }
 
+    /// The sender's rights now: `Err` with the reason when they no longer
+    /// may send the broadcast; else the teacher whose sections bound its
+    /// reach, if any. A broadcast accepted before the sender's token was
+    /// recorded is planned as accepted.
+    async fn sender_rights(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+    ) -> Result<Result<Option<PersonId>, String>, ServiceError> {
+        let Some(accepted) = &broadcast.accepted else { return Ok(Ok(None)) };
+        let grants = self.roles.grants(&accepted.principal(district, &broadcast.created_by)).await?;
+        let (kind, schools) = (broadcast.kind, &broadcast.schools);
+        if let Some(unallowed) = unallowed(&grants, kind, broadcast.reason, broadcast.emergency, schools) {
+            return Ok(Err(format!("when it was planned, its sender's roles no longer allowed {unallowed}")));
+        }
+        if !reaches_only_own_sections(&grants, kind, schools) {
+            return Ok(Ok(None));
+        }
+        // A sender who is no person has no sections: the broadcast reaches nobody.
+        Ok(PersonId::parse(broadcast.created_by.as_str()).map(Some).map_err(|_| {
+            "its sender reaches only their own sections' families, and is no staff member with sections".to_string()
+        }))
+    }
+
+    /// Marks the broadcast refused (nothing more is planned) and says why.
+    async fn refuse(
+        &self,
+        district: &DistrictId,
+        mut broadcast: Broadcast,
+        refusal: String,
+    ) -> Result<PlanOutcome, ServiceError> {
+        broadcast.state = BroadcastState::Refused;
+        broadcast.deferred_channels.clear();
+        broadcast.deferred_until = None;
+        broadcast.refusal = Some(refusal.clone());
+        self.broadcasts.save(district, &broadcast).await?;
+        tracing::warn!(%district, broadcast = %broadcast.id, reason = %broadcast.reason, "broadcast refused at plan time: the sender's rights changed");
+        Ok(PlanOutcome::Refused(refusal))
+    }
+
     /// Plans the messages of `channels` (and, the first time, the
     /// person-level skips) and adds them to what earlier parts planned.
+    /// With `bound`, only that teacher's sections' students and families
+    /// are reached.
     async fn plan_now(
         &self,
         district: &DistrictId,
         broadcast: &Broadcast,
         channels: &[BroadcastChannel],
+        bound: Option<&PersonId>,
         now: DateTime<Utc>,
     ) -> Result<PlanSummary, ServiceError> {
-        let recipients = self.resolver.resolve(district, &broadcast.audience, &broadcast.schools).await?;
+        let recipients = self.resolver.resolve(district, broadcast, bound).await?;
         let defaults = self.preferences.defaults(district).await?.unwrap_or_else(|| self.defaults.clone());
         let suppressions = self.suppressions(district).await?;
         // The whole plan, every channel, so a person is judged on all of them;
@@ -316,15 +259,13 @@ impl FanoutService {
         let done = self.broadcasts.planned_chunks(district, &broadcast.id).await?;
         let already = |point: &DeliveryPoint| done.values().any(|(first, last)| first <= point && point <= last);
         let fresh: Vec<&PlannedDelivery> = messages.iter().copied().filter(|m| !already(&m.point())).collect();
-        let mut next_chunk = done.keys().next_back().map_or(0, |n| n + 1);
         let chunks: Vec<(u64, Vec<PlannedDelivery>)> = fresh
             .chunks(CHUNK_SIZE)
             .map(|chunk| {
-                let n = next_chunk;
-                next_chunk += 1;
-                (n, chunk.iter().map(|m| (*m).clone()).collect())
+                let messages: Vec<PlannedDelivery> = chunk.iter().map(|m| (*m).clone()).collect();
+                Ok((chunk_number(&messages)?, messages))
             })
-            .collect();
+            .collect::<Result<_, ServiceError>>()?;
         for group in chunks.chunks(QUEUE_BATCH) {
             let bodies = group
                 .iter()
@@ -350,153 +291,8 @@ impl FanoutService {
             recipients: recipient_count,
             queued: before.queued + messages.len() as u64,
             skipped: before.skipped + skips.len() as u64,
-            chunks: next_chunk,
+            chunks: done.len() as u64 + chunks.len() as u64,
             planned_at: now,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{ContactPoint, PersonRole, PreferenceRecord, Region};
-    use crate::services::{Contactable, Recipient};
-
-    fn person(id: &str, name: &str, contacts: &[(Channel, &str)]) -> Contactable {
-        Contactable {
-            id: PersonId::parse(id).unwrap(),
-            role: PersonRole::Guardian,
-            given_name: name.into(),
-            family_name: "Diaz".into(),
-            schools: vec![],
-            active: true,
-            birth_date: None,
-            household: None,
-            contacts: contacts
-                .iter()
-                .map(|(channel, value)| ContactPoint::parse(*channel, value, Region::US).unwrap())
-                .collect(),
-            preferences: PreferenceRecord::default(),
-            guardians: vec![],
-        }
-    }
-
-    fn texts_on(mut person: Contactable) -> Contactable {
-        let setting = crate::domain::Setting {
-            on: true,
-            source: crate::domain::PreferenceSource::SelfSet,
-            updated_at: DateTime::UNIX_EPOCH,
-            by: "me".into(),
-        };
-        let defaults = PreferenceDefaults::default();
-        person.preferences.set(&defaults, Channel::Text, ContactReason::Emergency, setting);
-        person
-    }
-
-    fn recipients(people: Vec<(Contactable, &[&str])>) -> Recipients {
-        Recipients {
-            people: people
-                .into_iter()
-                .map(|(person, children)| Recipient {
-                    person,
-                    children: children.iter().map(|c| (*c).to_string()).collect(),
-                })
-                .collect(),
-            ..Recipients::default()
-        }
-    }
-
-    fn plan(recipients: &Recipients, suppressions: &Suppressions) -> Plan {
-        let channels = [BroadcastChannel::Text, BroadcastChannel::Email];
-        plan_deliveries(
-            recipients,
-            &channels,
-            ContactReason::Emergency,
-            &PreferenceDefaults::default(),
-            suppressions,
-            DateTime::UNIX_EPOCH,
-        )
-    }
-
-    #[test]
-    fn a_guardian_of_siblings_gets_one_message_naming_both() {
-        let ana = texts_on(person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]));
-        let plan = plan(&recipients(vec![(ana, &["Leo", "Mia"])]), &Suppressions::default());
-        assert_eq!(plan.messages.len(), 1);
-        assert_eq!(plan.messages[0].children, ["Leo", "Mia"]);
-        assert_eq!(plan.messages[0].first_name.as_deref(), Some("Ana"));
-    }
-
-    #[test]
-    fn two_people_sharing_a_phone_or_an_address_get_one_message_for_both() {
-        let ana = texts_on(person(
-            "g-1",
-            "Ana",
-            &[(Channel::CellPhone, "617-555-2345"), (Channel::Email, "home@example.org")],
-        ));
-        let luis = texts_on(person(
-            "g-2",
-            "Luis",
-            &[(Channel::CellPhone, "617-555-2345"), (Channel::SecondaryEmail, "home@example.org")],
-        ));
-        let plan = plan(&recipients(vec![(ana, &["Leo"]), (luis, &["Mia"])]), &Suppressions::default());
-        assert_eq!(plan.messages.len(), 2, "one text and one email: {:?}", plan.messages);
-        for message in &plan.messages {
-            assert_eq!(message.people.len(), 2);
-            assert_eq!(message.children, ["Leo", "Mia"]);
-            assert_eq!(message.first_name, None, "two people: no single first name");
-        }
-    }
-
-    #[test]
-    fn every_suppression_reason_is_a_skip_record_and_texts_off_by_default_explain_themselves() {
-        let cases = [
-            (SmsStatus::Landline, "landline"),
-            (SmsStatus::Blocked, "blocked"),
-            (SmsStatus::Inactive, "inactive"),
-            (SmsStatus::OptOut, "opt_out"),
-        ];
-        for (status, reason) in cases {
-            let ana = texts_on(person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]));
-            let suppressions = Suppressions {
-                sms: [(PhoneNumber::parse_e164("+16175552345").unwrap(), status)].into(),
-                ..Default::default()
-            };
-            let plan = plan(&recipients(vec![(ana, &[])]), &suppressions);
-            assert!(plan.messages.is_empty());
-            assert_eq!(plan.skips.len(), 1);
-            assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some(reason));
-        }
-        for (status, reason) in
-            [(EmailStatus::BouncedPermanent, "bounced_permanent"), (EmailStatus::Complaint, "complaint")]
-        {
-            let ana = person("g-1", "Ana", &[(Channel::Email, "ana@example.org")]);
-            let suppressions = Suppressions {
-                email: [(EmailAddress::parse("ana@example.org").unwrap(), status)].into(),
-                ..Default::default()
-            };
-            let plan = plan(&recipients(vec![(ana, &[])]), &suppressions);
-            assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some(reason));
-        }
-        let ana = person("g-1", "Ana", &[(Channel::Email, "ana@example.org")]);
-        let transient = Suppressions {
-            email: [(EmailAddress::parse("ana@example.org").unwrap(), EmailStatus::BouncedTransient)].into(),
-            ..Default::default()
-        };
-        assert_eq!(plan(&recipients(vec![(ana, &[])]), &transient).messages.len(), 1, "a soft bounce still gets mail");
-
-        let texts_off = person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]);
-        let plan = plan(&recipients(vec![(texts_off, &[])]), &Suppressions::default());
-        assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some("preferences_off"));
-        let nothing = person("g-2", "Luis", &[(Channel::HomePhone, "617-555-2399")]);
-        let plan = super::plan_deliveries(
-            &recipients(vec![(nothing, &[])]),
-            &[BroadcastChannel::Text],
-            ContactReason::Emergency,
-            &PreferenceDefaults::default(),
-            &Suppressions::default(),
-            DateTime::UNIX_EPOCH,
-        );
-        assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some("no_contact_point"));
     }
 }

@@ -50,6 +50,7 @@ pub use broadcasts::{
 };
 pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, cleanup_csv};
 pub use error::ServiceError;
+pub use family_schools::FamilySchools;
 pub use fanout::{CHUNK_SIZE, FanoutService, Plan, PlanOutcome, Suppressions, plan_deliveries};
 pub use imports::{DeletionPlan, ImportService, NewImport, counts_json, parse_upload_key, upload_key};
 pub use inbox::{InboxService, MAX_INBOX_PAGE};
@@ -63,7 +64,6 @@ pub use preferences::{
 };
 pub use receipts::{Applied, ReceiptEvent, ReceiptService};
 pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients};
-pub use family_schools::FamilySchools;
 pub use replies::{AnswerRoute, HandledReply, InboundSms, ReplyOutcome, ReplyService};
 pub use scheduler::SchedulerService;
 pub use send::{ChunkReport, SendService, SendSettings};

@@ -2,9 +2,12 @@
 //! each: first name, contact points, preferences, and for students their
 //! guardian links. One query per person reads it all (their partition).
 //!
-//! Resolution: saved lists and the ad hoc rule through
-//! [`ListService::reach`]; named people by their role (a named student
-//! reaches the audience's target, guardians and staff themselves). Students
+//! Resolution: saved lists (as they were when the broadcast was accepted,
+//! kept with it) and the ad hoc rule through [`ListService::reach`]; named
+//! people by their role (a named student reaches the audience's target,
+//! guardians and staff themselves). A broadcast bound to a teacher's
+//! sections reaches only those sections' students and their messenger
+//! guardians, whatever its audience says. Students
 //! whose guardians are reached are read once each; their messenger
 //! guardians are gathered with the first names of the students through
 //! whom each is reached (`{{children}}`), then read once each.
@@ -12,11 +15,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::domain::{Audience, DistrictId, ListTarget, PersonId, PersonRole, RecipientList, SchoolId};
+use crate::domain::{Audience, Broadcast, DistrictId, ListTarget, PersonId, PersonRole, RecipientList};
 use crate::ports::Clock;
 use crate::services::{ListService, ServiceError};
 pub use crate::store::Contactable;
-use crate::store::{CONTACTABLES_PER_BATCH as READ_BATCH, ListStore, PeopleStore, Stores};
+use crate::store::{BroadcastStore, CONTACTABLES_PER_BATCH as READ_BATCH, ListStore, PeopleStore, Stores};
 /// Batches in flight.
 const READ_CONCURRENCY: usize = 4;
 
@@ -46,6 +49,7 @@ pub struct RecipientResolver {
     people: PeopleStore,
     lists: ListService,
     list_store: ListStore,
+    broadcasts: BroadcastStore,
     clock: Arc<dyn Clock>,
 }
 
@@ -60,10 +64,26 @@ struct Wanted {
     named: BTreeSet<PersonId>,
 }
 
+impl Wanted {
+    /// Keeps only `students` and the guardians in `families`; no staff.
+    fn restrict(&mut self, students: &BTreeSet<PersonId>, families: &BTreeSet<PersonId>) {
+        self.via_students.retain(|id| students.contains(id));
+        self.students.retain(|id| students.contains(id));
+        self.guardians.retain(|id| families.contains(id));
+        self.staff.clear();
+    }
+}
+
 impl RecipientResolver {
     /// A resolver over the table.
     pub fn new(stores: &Stores, lists: ListService, clock: Arc<dyn Clock>) -> Self {
-        Self { people: stores.people.clone(), lists, list_store: stores.lists.clone(), clock }
+        Self {
+            people: stores.people.clone(),
+            lists,
+            list_store: stores.lists.clone(),
+            broadcasts: stores.broadcasts.clone(),
+            clock,
+        }
     }
 
     /// Reads many people's partitions, 128 queries at a time
@@ -84,20 +104,26 @@ impl RecipientResolver {
         Ok(read)
     }
 
-    async fn wanted(
-        &self,
-        district: &DistrictId,
-        audience: &Audience,
-        schools: &[SchoolId],
-    ) -> Result<Wanted, ServiceError> {
-        let mut wanted = Wanted::default();
+    /// The audience's lists: as kept when the broadcast was accepted, or,
+    /// for a broadcast accepted before they were kept, as they are now (a
+    /// list deleted since reaches nobody).
+    async fn lists(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<Vec<RecipientList>, ServiceError> {
+        if broadcast.accepted.is_some() {
+            return Ok(self.broadcasts.audience_lists(district, &broadcast.id).await?);
+        }
         let mut lists = Vec::new();
-        for id in &audience.lists {
-            // A list deleted after the broadcast was created reaches nobody.
+        for id in &broadcast.audience.lists {
             if let Some(list) = self.list_store.get(district, id).await? {
                 lists.push(list);
             }
         }
+        Ok(lists)
+    }
+
+    async fn wanted(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<Wanted, ServiceError> {
+        let (audience, schools) = (&broadcast.audience, &broadcast.schools);
+        let mut wanted = Wanted::default();
+        let mut lists = self.lists(district, broadcast).await?;
         if let Some(rule) = &audience.rule {
             let now = self.clock.now();
             lists.push(RecipientList {
@@ -126,14 +152,33 @@ impl RecipientResolver {
         Ok(wanted)
     }
 
-    /// Everyone the audience reaches, each read once.
+    /// The students of `teacher`'s sections and their messenger guardians.
+    async fn sections_of(
+        &self,
+        district: &DistrictId,
+        teacher: &PersonId,
+    ) -> Result<(BTreeSet<PersonId>, BTreeSet<PersonId>), ServiceError> {
+        let students = self.lists.students_of_teacher(district, teacher).await?;
+        let families = self
+            .read_all(district, students.iter().cloned())
+            .await?
+            .into_iter()
+            .filter_map(|(_, person)| person)
+            .flat_map(|person| person.guardians.into_iter().filter(|(_, messenger)| *messenger).map(|(id, _)| id))
+            .collect();
+        Ok((students, families))
+    }
+
+    /// Everyone the broadcast's audience reaches, each read once; with
+    /// `bound`, only that teacher's sections' students and families.
     pub async fn resolve(
         &self,
         district: &DistrictId,
-        audience: &Audience,
-        schools: &[SchoolId],
+        broadcast: &Broadcast,
+        bound: Option<&PersonId>,
     ) -> Result<Recipients, ServiceError> {
-        let mut wanted = self.wanted(district, audience, schools).await?;
+        let audience: &Audience = &broadcast.audience;
+        let mut wanted = self.wanted(district, broadcast).await?;
         let mut recipients = Recipients::default();
         let mut read: BTreeMap<PersonId, Contactable> = BTreeMap::new();
 
@@ -161,6 +206,11 @@ impl RecipientResolver {
                 }
                 _ => recipients.inactive.push(id),
             }
+        }
+
+        if let Some(teacher) = bound {
+            let (students, families) = self.sections_of(district, teacher).await?;
+            wanted.restrict(&students, &families);
         }
 
         // Students: read once whether reached themselves or through guardians.

@@ -5,6 +5,7 @@
 //! | --- | --- | --- | --- |
 //! | broadcast | `D#d#B#id` | `#BROADCAST` | |
 //! | delivery | `D#d#B#id` | `DLV#point` (`DLV#sms:+1…`, `DLV#email:a@b`, `DLV#person:id`) | `MSG#provider-id` / `D#d#B#id` (once sent) |
+//! | list of the audience, as accepted | `D#d#B#id` | `AUDIENCE#list-id` | |
 //! | plan checkpoint | `D#d#B#id` | `CHUNK#00000042` | |
 //! | send claim of a chunk | `D#d#B#id` | `SEND#00000042` | |
 //! | broadcast of a district | `D#d#BROADCASTS` | `created_at#id` | |
@@ -27,7 +28,7 @@ use serde_json::Value;
 
 use super::StoreError;
 use super::items::{query_all, record_from, record_item};
-use crate::domain::{Broadcast, BroadcastId, Delivery, DeliveryPoint, DistrictId, DistrictSettings};
+use crate::domain::{Broadcast, BroadcastId, Delivery, DeliveryPoint, DistrictId, DistrictSettings, RecipientList};
 use crate::ports::table::{BatchOp, Condition, Cursor, Index, Item, Key, Query, SortKey, Table, TableError, WriteOp};
 
 /// Sort key of a broadcast's own item.
@@ -35,6 +36,7 @@ const BROADCAST_SK: &str = "#BROADCAST";
 /// Sort-key prefix of a broadcast's deliveries.
 pub const DELIVERY_SK_PREFIX: &str = "DLV#";
 const CHUNK_SK_PREFIX: &str = "CHUNK#";
+const AUDIENCE_SK_PREFIX: &str = "AUDIENCE#";
 /// Partition of the scheduler's index of broadcasts waiting for a time.
 pub const SCHEDULED_BROADCASTS_PK: &str = "SYSTEM#SCHEDULED_BROADCASTS";
 const SETTINGS_SK: &str = "#SETTINGS";
@@ -112,20 +114,48 @@ impl BroadcastStore {
 
     /// Creates the broadcast and its entry in the district's list, at once.
     pub async fn create(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<(), StoreError> {
-        let item = record_item(broadcast_pk(district, &broadcast.id), BROADCAST_SK.into(), broadcast)?;
+        self.create_with_lists(district, broadcast, &[]).await
+    }
+
+    /// Creates the broadcast with the definitions of its audience's lists
+    /// as they are now (what fan-out resolves, whatever happens to the
+    /// lists later), all in one transaction: at most
+    /// [`crate::domain::MAX_AUDIENCE_LISTS`] lists.
+    pub async fn create_with_lists(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+        lists: &[RecipientList],
+    ) -> Result<(), StoreError> {
+        let pk = broadcast_pk(district, &broadcast.id);
+        let item = record_item(pk.clone(), BROADCAST_SK.into(), broadcast)?;
         let listed = record_item(
             format!("D#{district}#BROADCASTS"),
             format!("{}#{}", broadcast.created_at.format("%Y%m%dT%H%M%S%.6fZ"), broadcast.id),
             &serde_json::json!({"id": broadcast.id, "kind": broadcast.kind, "created_by": broadcast.created_by}),
         )?;
-        let ops = vec![
+        let mut ops = vec![
             WriteOp::Put { item, condition: Condition::NotExists },
             WriteOp::Put { item: listed, condition: Condition::None },
         ];
+        for list in lists {
+            let kept = record_item(pk.clone(), format!("{AUDIENCE_SK_PREFIX}{}", list.id), list)?;
+            ops.push(WriteOp::Put { item: kept, condition: Condition::None });
+        }
         match self.table.transact_write(ops).await {
             Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
             other => Ok(other?),
         }
+    }
+
+    /// The audience's lists as they were when the broadcast was accepted.
+    pub async fn audience_lists(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+    ) -> Result<Vec<RecipientList>, StoreError> {
+        let query = Query::partition(broadcast_pk(district, id)).sort(SortKey::BeginsWith(AUDIENCE_SK_PREFIX.into()));
+        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
     }
 
     /// A broadcast by id.

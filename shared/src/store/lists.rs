@@ -4,6 +4,9 @@
 //! | item | pk | sk |
 //! | --- | --- | --- |
 //! | list definition | `D#d#LISTS` | list id |
+//! | audit entry of a list (change, deletion) | `D#d#LISTLOG#list-id` | `time#change-id` |
+//!
+//! A list's audit trail outlives the list: a deletion is told there too.
 //!
 //! [`RosterIndex`] reads only what imports keep indexed, each a key or
 //! index-range lookup: a school's people by role (and students by grade) on
@@ -21,8 +24,10 @@ use super::items::{query_all, record_from, record_item};
 use super::keys::{
     ENROLLMENT_SK_PREFIX, PERSON_SK, SECTION_SK, SECTION_SK_PREFIX, person_pk, school_people_pk, schools_pk, section_pk,
 };
-use crate::domain::{DistrictId, EnrollmentRole, ListId, MemberProfile, PersonId, PersonRole, RecipientList, SchoolId};
-use crate::ports::table::{Condition, Index, Item, Key, Query, SortKey, Table, TableError};
+use crate::domain::{
+    DistrictId, EnrollmentRole, ListChange, ListId, MemberProfile, PersonId, PersonRole, RecipientList, SchoolId,
+};
+use crate::ports::table::{Condition, Index, Item, Key, Query, SortKey, Table, TableError, WriteOp};
 
 /// How many single-item reads [`RosterIndex::profiles`] keeps in flight.
 const CONCURRENT_READS: usize = 16;
@@ -30,6 +35,10 @@ const CONCURRENT_READS: usize = 16;
 /// Partition of a district's list definitions.
 pub fn lists_pk(district: &DistrictId) -> String {
     format!("D#{district}#LISTS")
+}
+
+fn list_log_pk(district: &DistrictId, list: &ListId) -> String {
+    format!("D#{district}#LISTLOG#{list}")
 }
 
 fn person_id(value: Option<&Value>) -> Result<PersonId, StoreError> {
@@ -71,26 +80,65 @@ impl ListStore {
             .collect()
     }
 
-    /// Replaces a list if its stored version is still `expected_version`
-    /// (optimistic concurrency). `Ok(false)` when it changed or is gone.
-    pub async fn replace(
+    /// The audit entry's write (`change_id` makes entries of one instant distinct).
+    fn log_op(district: &DistrictId, change: &ListChange, change_id: &str) -> Result<WriteOp, StoreError> {
+        let sk = format!("{}#{change_id}", change.at.format("%Y%m%dT%H%M%S%.6fZ"));
+        let item = record_item(list_log_pk(district, &change.list), sk, change)?;
+        Ok(WriteOp::Put { item, condition: Condition::None })
+    }
+
+    /// Runs a list write and its audit entry together; `Ok(false)` when
+    /// the list's version was no longer `change.before.version`.
+    async fn with_log(
         &self,
         district: &DistrictId,
-        list: &RecipientList,
-        expected_version: u64,
+        write: WriteOp,
+        change: &ListChange,
+        change_id: &str,
     ) -> Result<bool, StoreError> {
-        let item = record_item(lists_pk(district), list.id.to_string(), list)?;
-        let condition = Condition::AttributeEquals("version".into(), Value::from(expected_version));
-        match self.table.put(item, condition).await {
+        match self.table.transact_write(vec![write, Self::log_op(district, change, change_id)?]).await {
             Ok(()) => Ok(true),
             Err(TableError::ConditionFailed { .. }) => Ok(false),
             Err(other) => Err(other.into()),
         }
     }
 
-    /// Deletes a list; deleting one that is gone is fine.
-    pub async fn delete(&self, district: &DistrictId, id: &ListId) -> Result<(), StoreError> {
-        Ok(self.table.delete(&Key::new(lists_pk(district), id.as_str()), Condition::None).await?)
+    fn at_version(change: &ListChange) -> Condition {
+        Condition::AttributeEquals("version".into(), Value::from(change.before.version))
+    }
+
+    /// Replaces a list if its stored version is still the one `change`
+    /// read (optimistic concurrency), with the audit entry, all or nothing.
+    /// `Ok(false)` when it changed or is gone.
+    pub async fn replace(
+        &self,
+        district: &DistrictId,
+        list: &RecipientList,
+        change: &ListChange,
+        change_id: &str,
+    ) -> Result<bool, StoreError> {
+        let item = record_item(lists_pk(district), list.id.to_string(), list)?;
+        let write = WriteOp::Put { item, condition: Self::at_version(change) };
+        self.with_log(district, write, change, change_id).await
+    }
+
+    /// Deletes a list still at the version `change` read, with the audit
+    /// entry, all or nothing. `Ok(false)` when it changed or is gone.
+    pub async fn delete(
+        &self,
+        district: &DistrictId,
+        change: &ListChange,
+        change_id: &str,
+    ) -> Result<bool, StoreError> {
+        let key = Key::new(lists_pk(district), change.list.as_str());
+        let write = WriteOp::Delete { key, condition: Self::at_version(change) };
+        self.with_log(district, write, change, change_id).await
+    }
+
+    /// A list's audit trail, newest first (at most `limit` entries).
+    pub async fn history(&self, district: &DistrictId, id: &ListId, limit: u32) -> Result<Vec<ListChange>, StoreError> {
+        let query = Query::partition(list_log_pk(district, id)).descending().limit(limit.clamp(1, 500));
+        self.table.query(&query).await?.items.into_iter().map(record_from).collect()
     }
 }
 
@@ -226,7 +274,7 @@ fn enrollment_role(item: &Item) -> Result<EnrollmentRole, StoreError> {
 mod tests {
     use super::*;
     use crate::adapters::local::EmbeddedTable;
-    use crate::domain::{ListRule, ListTarget};
+    use crate::domain::{ListAction, ListRule, ListTarget};
     use crate::ports::table::BatchOp;
     use serde_json::json;
 
@@ -254,18 +302,38 @@ mod tests {
         Arc::new(EmbeddedTable::in_memory().unwrap())
     }
 
+    fn change(action: ListAction, before: RecipientList) -> ListChange {
+        ListChange { list: before.id.clone(), action, by: "u-2".into(), at: chrono::Utc::now(), before }
+    }
+
     #[tokio::test]
     async fn a_list_is_replaced_only_from_the_version_it_was_read_at() -> Result<(), StoreError> {
         let store = ListStore::new(table());
+        let updated = |version| change(ListAction::Updated, list("l-1", version));
         store.create(&district(), &list("l-1", 1)).await?;
         assert!(matches!(store.create(&district(), &list("l-1", 1)).await, Err(StoreError::AlreadyExists)));
-        assert!(store.replace(&district(), &list("l-1", 2), 1).await?);
-        assert!(!store.replace(&district(), &list("l-1", 3), 1).await?, "a stale version is refused");
+        assert!(store.replace(&district(), &list("l-1", 2), &updated(1), "c-1").await?);
+        assert!(!store.replace(&district(), &list("l-1", 3), &updated(1), "c-2").await?, "a stale version is refused");
         assert_eq!(store.get(&district(), &list("l-1", 0).id).await?.map(|l| l.version), Some(2));
         assert_eq!(store.all(&district()).await?.len(), 1);
-        store.delete(&district(), &list("l-1", 0).id).await?;
+        assert!(!store.delete(&district(), &change(ListAction::Deleted, list("l-1", 1)), "c-3").await?);
+        assert!(store.delete(&district(), &change(ListAction::Deleted, list("l-1", 2)), "c-4").await?);
         assert!(store.get(&district(), &list("l-1", 0).id).await?.is_none());
-        assert!(!store.replace(&district(), &list("l-1", 3), 2).await?, "a deleted list is not recreated");
+        assert!(
+            !store.replace(&district(), &list("l-1", 3), &updated(2), "c-5").await?,
+            "a deleted list is not recreated"
+        );
+        let trail: Vec<(ListAction, u64)> = store
+            .history(&district(), &list("l-1", 0).id, 10)
+            .await?
+            .iter()
+            .map(|c| (c.action, c.before.version))
+            .collect();
+        assert_eq!(
+            trail,
+            [(ListAction::Deleted, 2), (ListAction::Updated, 1)],
+            "only what was done is told, newest first"
+        );
         Ok(())
     }
 

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{StoreError, record_from, record_item};
 use crate::domain::{DistrictId, PhoneNumber};
-use crate::ports::{BatchOp, Condition, Key, Query, SortKey, Table, WriteOp};
+use crate::ports::{BatchOp, Condition, Item, Key, Query, SortKey, Table, WriteOp};
 
 const OPT_OUT_PREFIX: &str = "OPTOUT#";
 const LAST_PREFIX: &str = "LAST#";
@@ -83,7 +83,7 @@ impl SmsPairStore {
     }
 
     /// Which of these recipients opted out of texts from `sending`: one
-    /// batched query of their partitions. A text from the provider's
+    /// batched read. A text from the provider's
     /// default number (`sending` is `None`) cannot be matched to a pair, so
     /// an opt-out of any number counts unless `held_elsewhere` says another
     /// district holds that number.
@@ -93,22 +93,26 @@ impl SmsPairStore {
         sending: Option<&PhoneNumber>,
         held_elsewhere: &HashSet<String>,
     ) -> Result<HashSet<PhoneNumber>, StoreError> {
-        let queries: Vec<Query> = recipients
-            .iter()
-            .map(|r| {
-                let sort = match sending {
-                    Some(number) => SortKey::Equals(format!("{OPT_OUT_PREFIX}{}", number.as_e164())),
-                    None => SortKey::BeginsWith(OPT_OUT_PREFIX.into()),
-                };
-                Query::partition(pair_pk(r)).sort(sort)
-            })
-            .collect();
-        if queries.is_empty() {
+        if recipients.is_empty() {
             return Ok(HashSet::new());
         }
+        let items: Vec<Vec<Item>> = match sending {
+            // One key each: a batched get (DynamoDB reads 100 a request).
+            Some(number) => {
+                let sk = format!("{OPT_OUT_PREFIX}{}", number.as_e164());
+                let keys: Vec<Key> = recipients.iter().map(|r| Key::new(pair_pk(r), sk.clone())).collect();
+                self.table.get_many(&keys).await?.into_iter().map(|item| item.into_iter().collect()).collect()
+            }
+            None => {
+                let prefix = SortKey::BeginsWith(OPT_OUT_PREFIX.into());
+                let queries: Vec<Query> =
+                    recipients.iter().map(|r| Query::partition(pair_pk(r)).sort(prefix.clone())).collect();
+                self.table.query_many(&queries).await?.into_iter().map(|page| page.items).collect()
+            }
+        };
         let mut out = HashSet::new();
-        for (recipient, page) in recipients.iter().zip(self.table.query_many(&queries).await?) {
-            for item in page.items {
+        for (recipient, items) in recipients.iter().zip(items) {
+            for item in items {
                 let number = item.get("sk").and_then(serde_json::Value::as_str).unwrap_or_default();
                 let number = number.strip_prefix(OPT_OUT_PREFIX).unwrap_or_default().to_string();
                 let word: PairOptOut = record_from(item)?;

@@ -169,6 +169,27 @@ pub async fn many_queries_answer_each_first_page_in_order(table: &dyn Table) {
     assert!(pages[2].cursor.is_some() && pages[0].cursor.is_none() && pages[1].cursor.is_none());
 }
 
+/// Many gets answer each key in order, `None` where there is no live item,
+/// a key named twice twice, beyond one DynamoDB request's 100 keys.
+pub async fn many_gets_answer_each_key_in_order(table: &dyn Table) {
+    let now = chrono::Utc::now().timestamp();
+    let ops = (0..150).map(|i| BatchOp::Put(item(json!({"pk": format!("get#{i}"), "sk": "S", "n": i}))));
+    table.batch_write(ops.collect()).await.unwrap_or_else(|e| panic!("{e}"));
+    put(table, json!({"pk": "get#old", "sk": "S", "expires_at": now - 60})).await;
+    let mut keys: Vec<Key> = (0..150).rev().map(|i| Key::new(format!("get#{i}"), "S")).collect();
+    keys.insert(3, Key::new("get#none", "S"));
+    keys.insert(5, Key::new("get#old", "S"));
+    keys.push(Key::new("get#7", "S"));
+    let items = table.get_many(&keys).await.unwrap_or_else(|e| panic!("{e}"));
+    let found: Vec<Option<i64>> = items.iter().map(|i| i.as_ref().and_then(|i| i["n"].as_i64())).collect();
+    let mut expected: Vec<Option<i64>> = (0..150).rev().map(Some).collect();
+    expected.insert(3, None);
+    expected.insert(5, None);
+    expected.push(Some(7));
+    assert_eq!(found, expected);
+    assert!(table.get_many(&[]).await.unwrap_or_else(|e| panic!("{e}")).is_empty());
+}
+
 /// Index queries find items by their index keys; the index is sparse and
 /// follows updates.
 pub async fn indexes_are_sparse_and_follow_updates(table: &dyn Table) {

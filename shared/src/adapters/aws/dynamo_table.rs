@@ -23,6 +23,8 @@ use crate::ports::table::{
     TableCounters, TableError, TableStats, WriteOp, checked_cursor, is_expired, validate_batch, validate_transaction,
 };
 
+mod batch_get;
+
 type Attributes = HashMap<String, AttributeValue>;
 
 /// How many times a batch chunk's unprocessed items are sent again.
@@ -251,6 +253,10 @@ impl Table for DynamoTable {
         let item = output.item.map(from_attributes).transpose()?.filter(|item| !is_expired(item, now()));
         self.counters.read(usize::from(item.is_some()));
         Ok(item)
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, TableError> {
+        self.batch_get(keys).await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {

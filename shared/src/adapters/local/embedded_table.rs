@@ -261,6 +261,20 @@ impl Table for EmbeddedTable {
         Ok(item)
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, TableError> {
+        let encoded = keys.iter().map(base_key).collect::<Result<Vec<_>, _>>()?;
+        let items: Vec<Option<Item>> = self
+            .blocking(move |db| {
+                let txn = db.begin_read().map_err(backend)?;
+                let items = txn.open_table(ITEMS).map_err(backend)?;
+                let now = now();
+                encoded.iter().map(|key| read_live(&items, key, now)).collect()
+            })
+            .await?;
+        self.counters.read(items.iter().flatten().count());
+        Ok(items)
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
         Key::of(&item)?;
         let ops = vec![WriteOp::Put { item, condition }];

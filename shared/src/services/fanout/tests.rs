@@ -1,0 +1,204 @@
+//! Planning against a real (embedded) table: a plan retried after its
+//! checkpoint failed, and a sender's rights read again at plan time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::adapters::local::{EmbeddedTable, LocalQueue};
+use crate::domain::{
+    BroadcastInput, ContactInput, EmailAddress, EmailStatus, Person, PersonInput, Principal, Region, Role,
+};
+use crate::ports::WriteOp;
+use crate::ports::{BatchOp, Condition, FixedClock, Item, Key, Page, Query, RandomIds, Table, TableError, TableStats};
+use crate::root::{Ports, Services, Wiring};
+use crate::services::BroadcastService;
+
+/// A table whose next checkpoint write (a batch of `CHUNK#` items) fails
+/// once, after the chunks it records were queued.
+struct CheckpointFailsOnce {
+    inner: EmbeddedTable,
+    fail_next: AtomicBool,
+}
+
+fn is_checkpoint(op: &BatchOp) -> bool {
+    matches!(op, BatchOp::Put(item) if item.get("sk").and_then(|v| v.as_str()).is_some_and(|sk| sk.starts_with("CHUNK#")))
+}
+
+#[async_trait]
+impl Table for CheckpointFailsOnce {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, TableError> {
+        self.inner.query(query).await
+    }
+    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
+        self.inner.transact_write(ops).await
+    }
+    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
+        if ops.iter().any(is_checkpoint) && self.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(TableError::Unavailable("the checkpoint write failed, once".into()));
+        }
+        self.inner.batch_write(ops).await
+    }
+    fn stats(&self) -> TableStats {
+        self.inner.stats()
+    }
+}
+
+struct World {
+    table: Arc<CheckpointFailsOnce>,
+    services: Services,
+    broadcasts: BroadcastService,
+    fanout: FanoutService,
+    send: Arc<LocalQueue>,
+    district: DistrictId,
+}
+
+async fn world() -> World {
+    let table =
+        Arc::new(CheckpointFailsOnce { inner: EmbeddedTable::in_memory().unwrap(), fail_next: AtomicBool::new(false) });
+    let district = DistrictId::parse("d-1").unwrap();
+    for (id, email) in [("g-1", "ana@example.org"), ("g-2", "kim@example.org")] {
+        let input = PersonInput {
+            id: id.into(),
+            role: "guardian".into(),
+            given_name: "Pat".into(),
+            family_name: "Doe".into(),
+            schools: vec![],
+            contacts: vec![ContactInput { channel: "email".into(), value: email.into() }],
+        };
+        let person = Person::from_input(&input, Region::US).unwrap();
+        crate::store::PeopleStore::new(table.clone()).create(&district, &person).await.unwrap();
+    }
+    let send = Arc::new(LocalQueue::new());
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+        .with_plan_queue(Arc::new(LocalQueue::new()))
+        .with_send_queue(send.clone());
+    let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
+    World {
+        broadcasts: services.broadcasts().unwrap(),
+        fanout: services.fanout().unwrap(),
+        services,
+        table,
+        send,
+        district,
+    }
+}
+
+fn admin() -> Principal {
+    Principal {
+        subject: "admin".into(),
+        district: DistrictId::parse("d-1").unwrap(),
+        roles: vec![Role::DistrictAdmin],
+        schools: vec![],
+    }
+}
+
+fn emergency_email() -> BroadcastInput {
+    serde_json::from_value(serde_json::json!({
+        "reason": "emergency", "emergency": true, "channels": ["email"],
+        "content": {"email": {"subject": "Closed", "text": "School is closed today."}},
+        "audience": {"people": ["g-1", "g-2"]}
+    }))
+    .unwrap()
+}
+
+/// Every send task queued, as (chunk number, addresses).
+async fn queued_chunks(send: &LocalQueue) -> Vec<(u64, Vec<String>)> {
+    let mut chunks = Vec::new();
+    for message in send.receive(10, Duration::ZERO).await.unwrap() {
+        if let Ok(Task::SendV1 { chunk, deliveries, .. }) = Task::from_body(&message.body) {
+            chunks.push((chunk, deliveries.iter().map(|d| d.point().key()).collect()));
+        }
+    }
+    chunks
+}
+
+#[tokio::test]
+async fn a_plan_retried_after_a_failed_checkpoint_never_gives_one_chunk_number_other_messages() {
+    let world = world().await;
+    let broadcast = world.broadcasts.create(&admin(), &emergency_email()).await.unwrap();
+    world.table.fail_next.store(true, Ordering::SeqCst);
+    assert!(world.fanout.plan(&world.district, &broadcast.id).await.is_err(), "the checkpoint failed");
+    // Between the two runs a bounce takes Kim's address off the plan.
+    let kim = EmailAddress::parse("kim@example.org").unwrap();
+    let at = chrono::Utc::now();
+    world
+        .services
+        .stores()
+        .email_status
+        .record(&world.district, &kim, EmailStatus::BouncedPermanent, (at, "t", "e1"))
+        .await
+        .unwrap();
+    assert!(matches!(world.fanout.plan(&world.district, &broadcast.id).await, Ok(PlanOutcome::Planned(_))));
+
+    let chunks = queued_chunks(&world.send).await;
+    assert_eq!(chunks.len(), 2, "the first run's task and the retry's: {chunks:?}");
+    let (first, retried) = (&chunks[0], &chunks[1]);
+    assert_ne!(first.1, retried.1, "the retry plans other messages");
+    assert_ne!(first.0, retried.0, "so it must not reuse the chunk number: {chunks:?}");
+}
+
+#[tokio::test]
+async fn a_plan_retried_with_the_same_messages_queues_the_same_chunk_number() {
+    let world = world().await;
+    let broadcast = world.broadcasts.create(&admin(), &emergency_email()).await.unwrap();
+    world.table.fail_next.store(true, Ordering::SeqCst);
+    assert!(world.fanout.plan(&world.district, &broadcast.id).await.is_err());
+    assert!(matches!(world.fanout.plan(&world.district, &broadcast.id).await, Ok(PlanOutcome::Planned(_))));
+    let chunks = queued_chunks(&world.send).await;
+    assert_eq!(chunks.len(), 2, "{chunks:?}");
+    assert_eq!(chunks[0], chunks[1], "the same messages under the same number: the send claim sends them once");
+}
+
+#[tokio::test]
+async fn a_sender_who_lost_their_role_since_scheduling_sends_nothing_and_the_broadcast_says_why() {
+    let world = world().await;
+    let roles = &world.services.stores().roles;
+    let staff = PersonId::parse("p-1").unwrap();
+    let assignment = crate::domain::roles::Assignment {
+        staff_id: staff.clone(),
+        school: None,
+        role: "district_admin".into(),
+        assigned_by: "admin".into(),
+        assigned_at: chrono::Utc::now(),
+    };
+    roles.assign(&world.district, &assignment).await.unwrap();
+    // The token says teacher; the stored assignment makes p-1 a district admin.
+    let sender = Principal {
+        subject: "p-1".into(),
+        district: world.district.clone(),
+        roles: vec![Role::Teacher],
+        schools: vec![],
+    };
+    let broadcast = world.broadcasts.create(&sender, &emergency_email()).await.unwrap();
+    assert!(roles.unassign(&world.district, &staff, None, "district_admin").await.unwrap());
+
+    let outcome = world.fanout.plan(&world.district, &broadcast.id).await.unwrap();
+    assert!(
+        matches!(&outcome, PlanOutcome::Refused(why) if why.contains("`emergency` broadcasts district-wide")),
+        "{outcome:?}"
+    );
+    assert!(queued_chunks(&world.send).await.is_empty(), "nothing is sent");
+    let stored = world.services.stores().broadcasts.get(&world.district, &broadcast.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, BroadcastState::Refused);
+    assert!(stored.refusal.is_some_and(|why| why.contains("no longer allowed")));
+    assert_eq!(
+        world.fanout.plan(&world.district, &broadcast.id).await.unwrap(),
+        PlanOutcome::Refused(
+            "when it was planned, its sender's roles no longer allowed `emergency` broadcasts district-wide".into()
+        ),
+        "a redelivered plan task is refused again"
+    );
+}
