@@ -209,8 +209,12 @@ pub struct RejectedRow {
 pub struct ReadOutcome {
     /// The valid records.
     pub roster: Roster,
-    /// Rows skipped, each with its reason.
+    /// Rows skipped, each with its reason: the first
+    /// [`super::MAX_REPORTED_ROWS`] (a file of a million bad rows is not kept
+    /// in memory row by row).
     pub rejected: Vec<RejectedRow>,
+    /// How many rows were skipped in all.
+    pub rejected_total: u64,
     /// Notes that changed nothing (extra vendor columns, odd order ...).
     pub warnings: Vec<String>,
 }

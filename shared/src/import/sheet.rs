@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use csv::ByteRecord;
 
-use crate::domain::{MAX_NAME_LEN, RejectedRow};
+use crate::domain::{MAX_NAME_LEN, MAX_REPORTED_ROWS, RejectedRow};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -184,13 +184,22 @@ impl Row<'_> {
 /// Rows rejected and warnings, shared by the readers of one import.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
+    /// The first [`MAX_REPORTED_ROWS`] rejections: what a run keeps.
     pub rejected: Vec<RejectedRow>,
+    /// Every rejection, counted.
+    pub rejected_total: u64,
     pub warnings: Vec<String>,
 }
 
 impl Report {
-    /// Rejects a row or a cell of it. `reason` must not hold contact data or names.
+    /// Rejects a row or a cell of it. `reason` must not hold contact data or
+    /// names. Past [`MAX_REPORTED_ROWS`] it is only counted, so a file of
+    /// bad rows costs no memory for them.
     pub fn reject(&mut self, file: &str, row: u64, column: Option<&str>, reason: impl Into<String>) {
+        self.rejected_total += 1;
+        if self.rejected.len() >= MAX_REPORTED_ROWS {
+            return;
+        }
         self.rejected.push(RejectedRow {
             file: file.to_string(),
             row,

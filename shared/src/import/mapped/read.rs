@@ -74,7 +74,12 @@ pub fn read_mapped(
     let Reader { mut roster, mut report, disagreements, pending, .. } = reader;
     pending.resolve(region, &mut roster.people.records, file_name, &mut report, 0);
     disagreements.report(file_name, &mut report);
-    Ok(ReadOutcome { roster, rejected: report.rejected, warnings: report.warnings })
+    Ok(ReadOutcome {
+        roster,
+        rejected: report.rejected,
+        rejected_total: report.rejected_total,
+        warnings: report.warnings,
+    })
 }
 
 /// A person already read: where, and whether a student.

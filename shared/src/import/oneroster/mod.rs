@@ -108,7 +108,12 @@ pub fn read_oneroster(files: &CsvFiles, region: Region) -> Result<ReadOutcome, F
     if !fatal.is_empty() {
         return Err(FileRejected { problems: fatal });
     }
-    Ok(ReadOutcome { roster, rejected: report.rejected, warnings: report.warnings })
+    Ok(ReadOutcome {
+        roster,
+        rejected: report.rejected,
+        rejected_total: report.rejected_total,
+        warnings: report.warnings,
+    })
 }
 
 /// A file to read and its mode (bulk or delta).

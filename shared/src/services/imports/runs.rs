@@ -185,7 +185,7 @@ impl ImportService {
         };
         drop(content);
         tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "import file read");
-        run.rejected_total = outcome.rejected.len() as u64;
+        run.rejected_total = outcome.rejected_total;
         run.rejected = outcome.rejected.iter().take(MAX_REPORTED_ROWS).cloned().collect();
         run.warnings = outcome.warnings.clone();
         run.students_without_messenger = students_without_messenger(&outcome.roster);

@@ -329,6 +329,23 @@ p2,parent,Rosa,Diaz,rosa@example.org,6175550103,(617) 555-0103
 }
 
 #[test]
+fn a_file_of_bad_rows_keeps_the_first_ones_and_counts_them_all() -> Result<(), FileRejected> {
+    let bad = crate::domain::MAX_REPORTED_ROWS * 4;
+    let mut users = String::from("sourcedId,role,givenName,familyName,enabledUser\n");
+    for n in 0..bad {
+        users.push_str(&format!("s{n},wizard,Leo,Diaz,true\n"));
+    }
+    let outcome = read(&base_with(&[
+        ("users.csv", &users),
+        ("enrollments.csv", "sourcedId,classSourcedId,userSourcedId,role\n"),
+    ]))?;
+    assert_eq!(outcome.rejected.len(), crate::domain::MAX_REPORTED_ROWS, "kept while reading, not trimmed after");
+    assert_eq!(outcome.rejected_total, bad as u64);
+    assert_eq!(outcome.rejected.first().map(|r| r.row), Some(2));
+    Ok(())
+}
+
+#[test]
 fn rows_without_names_or_with_unknown_roles_are_rejected() -> Result<(), FileRejected> {
     let users = "sourcedId,role,givenName,familyName,enabledUser
 s1,student,,Diaz,true
