@@ -189,6 +189,8 @@ files_contract!(
     list_answers_sorted_keys_under_a_prefix,
     delete_removes_and_deleting_nothing_is_fine,
     unsafe_keys_are_refused,
+    a_file_from_its_chunks_reads_back_whole,
+    a_file_whose_chunks_fail_stores_nothing,
 );
 
 #[tokio::test]

@@ -26,7 +26,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::FromRef;
 use axum::routing::{delete, get, post, put};
 use schoolbell::auth::Authenticator;
 use schoolbell::http::{no_route, wrong_method};
@@ -111,7 +111,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/contact-cleanup", get(cleanup::list))
         .route("/v1/imports", post(imports::create).get(imports::list))
         .route("/v1/imports/{id}", get(imports::get).delete(imports::delete))
-        .route("/v1/imports/{id}/file", put(imports::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
+        .route("/v1/imports/{id}/file", put(imports::upload))
         .route("/v1/imports/{id}/runs", post(imports::run).get(imports::runs))
         .route("/v1/imports/{id}/runs/{run}/approve", post(imports::approve))
         .route("/v1/imports/{id}/runs/{run}/discard", post(imports::discard))

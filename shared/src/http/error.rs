@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::auth::AuthError;
+use crate::ports::FileError;
 use crate::services::ServiceError;
 
 /// An error answer. Server-side failures carry an opaque message; their
@@ -66,6 +67,12 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Store(e) => Self::internal(e, error.is_retryable()),
             ServiceError::Queue(e) => Self::internal(e, error.is_retryable()),
+            ServiceError::Files(e @ FileError::TooLarge { .. }) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+            }
+            ServiceError::Files(e @ FileError::Incoming(_)) => {
+                Self::new(StatusCode::BAD_REQUEST, "unreadable_upload", e.to_string())
+            }
             ServiceError::Files(e) => Self::internal(e, error.is_retryable()),
             ServiceError::Internal(e) => Self::internal(e, false),
         }

@@ -11,7 +11,7 @@ pub mod table;
 
 pub use clock::{Clock, FixedClock, Ids, RandomIds, SequentialIds, SystemClock};
 pub use email::{EmailGateway, OutboundEmail, SentEmail};
-pub use files::{FileError, FileStore, validate_file_key};
+pub use files::{FileChunks, FileError, FileStore, chunks_of, validate_file_key};
 pub use gateway_error::GatewayError;
 pub use queue::{QUEUE_BATCH, QueueError, ReceivedMessage, WorkQueue};
 pub use sms::{OutboundSms, SentSms, SmsGateway};

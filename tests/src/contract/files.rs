@@ -68,3 +68,32 @@ pub async fn unsafe_keys_are_refused(store: &dyn FileStore) {
     }
     assert!(list(store, "").await.is_empty(), "nothing was written");
 }
+
+/// A file written from its chunks reads back whole: small ones, and one
+/// larger than a few S3 parts, in chunks of odd sizes.
+pub async fn a_file_from_its_chunks_reads_back_whole(store: &dyn FileStore) {
+    let large: Vec<u8> = (0..20 * 1024 * 1024 + 13).map(|i: u32| (i % 251) as u8).collect();
+    for (key, content) in [("imports/small.csv", b"id\n1\n".to_vec()), ("imports/large.zip", large)] {
+        let pieces: Vec<Result<Bytes, FileError>> =
+            content.chunks(1_000_003).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let size = store.put_chunks(key, Box::pin(futures::stream::iter(pieces))).await;
+        assert_eq!(size, Ok(content.len() as u64), "{key}");
+        assert_eq!(get(store, key).await.map(|b| b.len()), Some(content.len()), "{key}");
+        assert!(get(store, key).await == Some(Bytes::from(content)), "{key} reads back byte for byte");
+    }
+}
+
+/// A file whose chunks fail midway (a dropped upload, one over its limit)
+/// stores nothing, and an earlier file under that key stays.
+pub async fn a_file_whose_chunks_fail_stores_nothing(store: &dyn FileStore) {
+    put(store, "imports/kept.csv", b"old").await;
+    for key in ["imports/kept.csv", "imports/new.csv"] {
+        let big = vec![7u8; 9 * 1024 * 1024];
+        let pieces = vec![Ok(Bytes::from(big)), Err(FileError::TooLarge { limit: 1 })];
+        let outcome = store.put_chunks(key, Box::pin(futures::stream::iter(pieces))).await;
+        assert_eq!(outcome, Err(FileError::TooLarge { limit: 1 }), "{key}");
+    }
+    assert_eq!(get(store, "imports/kept.csv").await, Some(Bytes::from_static(b"old")));
+    assert_eq!(get(store, "imports/new.csv").await, None);
+    assert_eq!(list(store, "").await, ["imports/kept.csv"]);
+}

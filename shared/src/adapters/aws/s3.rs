@@ -5,8 +5,10 @@ use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
+mod multipart;
+
 use super::sdk_failure::SdkFailure;
-use crate::ports::{FileError, FileStore, validate_file_key};
+use crate::ports::{FileChunks, FileError, FileStore, validate_file_key};
 
 /// Files as objects of one bucket, keyed `prefix/key`.
 #[derive(Debug, Clone)]
@@ -54,6 +56,10 @@ impl FileStore for S3FileStore {
             .map_err(|e| unavailable("PutObject", &SdkFailure::from_sdk(&e)))?;
         tracing::debug!(bucket = %self.bucket, key = %object_key, size, "file stored in S3");
         Ok(())
+    }
+
+    async fn put_chunks(&self, key: &str, chunks: FileChunks) -> Result<u64, FileError> {
+        self.put_in_parts(key, chunks).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, FileError> {

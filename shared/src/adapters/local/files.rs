@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::StreamExt as _;
+use tokio::io::AsyncWriteExt as _;
 
-use crate::ports::{FileError, FileStore, validate_file_key};
+use crate::ports::{FileChunks, FileError, FileStore, validate_file_key};
 
 /// Names of files being written start with this; they are not files of the
 /// store, and no key may use it.
@@ -90,6 +92,33 @@ impl FileStore for DirFileStore {
         }
         tracing::debug!(root = %self.root.display(), key, size = content.len(), "file stored");
         Ok(())
+    }
+
+    async fn put_chunks(&self, key: &str, mut chunks: FileChunks) -> Result<u64, FileError> {
+        let path = self.path_of(key)?;
+        let dir = path.parent().unwrap_or(&self.root);
+        tokio::fs::create_dir_all(dir).await.map_err(|e| unavailable("put", key, &e))?;
+        let partial = dir.join(format!("{PARTIAL_MARK}{}", uuid::Uuid::new_v4().simple()));
+        // Each chunk goes to disk as it comes; only a complete file is renamed into place.
+        let written = async {
+            let mut file = tokio::fs::File::create(&partial).await.map_err(|e| unavailable("put", key, &e))?;
+            let mut size = 0u64;
+            while let Some(chunk) = chunks.next().await {
+                let chunk = chunk?;
+                file.write_all(&chunk).await.map_err(|e| unavailable("put", key, &e))?;
+                size += chunk.len() as u64;
+            }
+            file.flush().await.map_err(|e| unavailable("put", key, &e))?;
+            tokio::fs::rename(&partial, &path).await.map_err(|e| unavailable("put", key, &e))?;
+            Ok::<_, FileError>(size)
+        }
+        .await;
+        if written.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        let size = written?;
+        tracing::debug!(root = %self.root.display(), key, size, "file stored from its chunks");
+        Ok(size)
     }
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, FileError> {

@@ -29,7 +29,7 @@ use crate::domain::{
     ImportStatus, ImportTrigger, Principal, Region, RunCounts, Schedule, Snapshot,
 };
 use crate::import::mapped::Mapping;
-use crate::ports::{Clock, FileStore, Ids};
+use crate::ports::{Clock, FileChunks, FileStore, Ids, chunks_of};
 use crate::services::ServiceError;
 use crate::services::roles::RoleService;
 use crate::store::{ImportStore, StoreError, Stores};
@@ -203,11 +203,24 @@ impl ImportService {
         file_name: &str,
         content: Bytes,
     ) -> Result<(ImportDefinition, Option<ImportRun>), ServiceError> {
+        self.upload_chunks(caller, id, file_name, chunks_of(content)).await
+    }
+
+    /// [`Self::upload`] from the file's chunks as they arrive (the API's
+    /// request body): the caller and the import are checked before the first
+    /// chunk is read, and the chunks go to the file store as they come.
+    pub async fn upload_chunks(
+        &self,
+        caller: &Principal,
+        id: &str,
+        file_name: &str,
+        chunks: FileChunks,
+    ) -> Result<(ImportDefinition, Option<ImportRun>), ServiceError> {
         self.require(caller).await?;
         let definition = self.definition(&caller.district, id).await?;
         let name = sanitize_file_name(file_name, &self.clock.now().format("%Y%m%dT%H%M%S").to_string());
         let key = upload_key(&caller.district, &definition.id, &name);
-        self.files.put(&key, content).await?;
+        self.files.put_chunks(&key, chunks).await?;
         self.file_arrived(&key).await
     }
 
