@@ -10,7 +10,8 @@
 //!    marked `retry` was left on purpose: either is taken over
 //!    (conditionally, so only one worker takes it), and the messages
 //!    already recorded in the chunk's point range (one query) are skipped.
-//! 2. **send** — each message through its gateway, at the configured rate;
+//! 2. **send** — each message through its gateway, at its channel's rate
+//!    (texts and email each have their own token bucket);
 //!    throttling and provider outages are retried with backoff.
 //! 3. **mark** — each message's delivery, the moment its provider answers:
 //!    `sent` with the provider's message id (the receipt index) and the SMS
@@ -70,8 +71,12 @@ pub struct SendSettings {
     pub attempts: u32,
     /// First backoff; doubled each retry.
     pub backoff: Duration,
-    /// Messages per second across the worker (`None`: as fast as the provider takes them).
-    pub per_second: Option<u32>,
+    /// Texts per second across the worker: the origination number's (or
+    /// the account's) throughput (`None`: as fast as the provider takes them).
+    pub texts_per_second: Option<u32>,
+    /// Emails per second across the worker: the email account's sending
+    /// rate. Its own bucket, so email never waits at the text rate.
+    pub emails_per_second: Option<u32>,
 }
 
 impl Default for SendSettings {
@@ -81,7 +86,8 @@ impl Default for SendSettings {
             claim_lease: Duration::from_secs(300),
             attempts: 4,
             backoff: Duration::from_millis(200),
-            per_second: None,
+            texts_per_second: None,
+            emails_per_second: None,
         }
     }
 }
@@ -114,7 +120,8 @@ pub struct SendService {
     email_status: EmailStatusStore,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
-    limiter: Arc<RateLimiter>,
+    text_rate: Arc<RateLimiter>,
+    email_rate: Arc<RateLimiter>,
     settings: SendSettings,
 }
 
@@ -172,7 +179,8 @@ impl SendService {
             email_status: stores.email_status.clone(),
             clock,
             ids,
-            limiter: Arc::new(RateLimiter::new(settings.per_second)),
+            text_rate: Arc::new(RateLimiter::new(settings.texts_per_second)),
+            email_rate: Arc::new(RateLimiter::new(settings.emails_per_second)),
             settings,
         }
     }
@@ -306,7 +314,8 @@ impl SendService {
         let mut attempt = 0;
         let error = loop {
             attempt += 1;
-            self.limiter.acquire().await;
+            let rate = if message.channel.is_email() { &self.email_rate } else { &self.text_rate };
+            rate.acquire().await;
             match self.provider_call(broadcast, origin, message, &context, &mut claim).await {
                 Ok(provider_message_id) => {
                     claim.state = DeliveryState::Sent;
@@ -410,3 +419,6 @@ impl SendService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
