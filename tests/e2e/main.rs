@@ -16,3 +16,4 @@ mod sending;
 mod sending_numbers;
 mod sns_origination;
 mod table_contract;
+mod voice_aws;

@@ -8,6 +8,7 @@ mod gateway_error;
 mod queue;
 mod sms;
 pub mod table;
+mod voice;
 
 pub use clock::{Clock, FixedClock, Ids, RandomIds, SequentialIds, SystemClock};
 pub use email::{EmailGateway, OutboundEmail, SentEmail};
@@ -18,3 +19,4 @@ pub use sms::{OutboundSms, SentSms, SmsGateway};
 pub use table::{
     BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, SortKey, Table, TableError, TableStats, WriteOp,
 };
+pub use voice::{OutboundCall, PlacedCall, VoiceGateway, VoiceScript};

@@ -10,6 +10,7 @@ mod ses;
 mod sns;
 mod sqs;
 mod sqs_event;
+mod voice;
 mod wiring;
 
 pub use dynamo_table::{DynamoTable, classify as classify_dynamo_error, create_table};
@@ -18,6 +19,7 @@ pub use ses::{EmailOptions, SesEmailGateway};
 pub use sns::{SmsOptions, SnsSmsGateway};
 pub use sqs::{MAX_BODY_BYTES, SqsWorkQueue, create_queue_with_dead_letter};
 pub use sqs_event::run_sqs_event;
+pub use voice::{EumVoiceGateway, VoiceOptions, voice_for};
 pub use wiring::{WiringError, ports_from_env, services_from_env, wiring_from_env};
 
 /// Loads the SDK configuration the Lambda environment provides (region,
