@@ -215,7 +215,7 @@ impl Services {
 
     /// District settings.
     pub fn settings(&self) -> SettingsService {
-        SettingsService::new(&self.stores, self.roles())
+        SettingsService::new(&self.stores, self.roles(), Arc::clone(&self.ports.clock), Arc::clone(&self.ports.ids))
     }
 
     /// The operator's sending numbers.

@@ -132,7 +132,7 @@ async fn opted_out_inactive_and_people_with_nothing_on_are_explained() {
     assert_eq!(report["progress"], "complete", "midday: nothing waits for quiet hours: {report}");
     assert_eq!(report["counts"]["text"]["skipped"], json!({"inactive": 1, "opt_out": 1}), "{report}");
 
-    let id = send(&app, &admin, &broadcast("behavior", true, &["text"])).await;
+    let id = send(&app, &admin, &broadcast("behavior", false, &["text"])).await;
     let report = settled(&app, &admin, &id).await;
     assert_eq!(
         report["counts"]["people"]["skipped"],

@@ -16,4 +16,5 @@ mod sending;
 mod sending_numbers;
 mod sns_origination;
 mod table_contract;
+mod text_consent;
 mod voice_aws;

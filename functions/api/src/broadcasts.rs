@@ -95,6 +95,16 @@ pub(crate) async fn save_settings(
     Ok(Json(state.settings.save(&caller, input).await?))
 }
 
+/// `GET /v1/settings/history?limit=`: audited changes of the settings
+/// (the text consent policy), newest first (district admins).
+pub(crate) async fn settings_history(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Query(query): Query<RecentQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"changes": state.settings.history(&caller, query.limit.unwrap_or(50)).await?})))
+}
+
 /// `GET /v1/replies?limit=`: SMS replies stored for staff, newest first.
 pub(crate) async fn replies(
     State(state): State<ApiState>,

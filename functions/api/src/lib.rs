@@ -124,6 +124,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/broadcasts/{id}/deliveries", get(broadcasts::deliveries))
         .route("/v1/personal-messages", post(broadcasts::personal))
         .route("/v1/settings", get(broadcasts::settings).put(broadcasts::save_settings))
+        .route("/v1/settings/history", get(broadcasts::settings_history))
         .route("/v1/replies", get(broadcasts::replies))
         .route("/v1/operator/numbers", get(numbers::list).post(numbers::assign))
         .route("/v1/operator/numbers/{number}", delete(numbers::release))

@@ -54,6 +54,9 @@ named_enum!(
         NoContactPoint => "no_contact_point",
         /// Preferences Off for the reason on every channel.
         PreferencesOff => "preferences_off",
+        /// A text for a non-emergency reason to someone whose consent nobody
+        /// recorded, under the district's `opt_in` policy.
+        NoTextConsent => "no_text_consent",
         /// A student with no messenger guardian to reach.
         NoGuardian => "no_guardian",
         /// The named person is no longer active (or unknown).

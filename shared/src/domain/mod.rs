@@ -20,6 +20,7 @@ mod roster;
 mod schedule;
 pub mod segments;
 mod settings;
+mod text_consent;
 pub mod template;
 mod vocabulary;
 
@@ -55,4 +56,5 @@ pub use roster::{
 };
 pub use schedule::Schedule;
 pub use settings::{DEFAULT_TIME_ZONE, DistrictSettings};
+pub use text_consent::{TextConsentPolicy, TextRule, TextVerdict};
 pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};

@@ -37,6 +37,10 @@ pub struct DistrictSettings {
     /// (STOP, START, HELP) are the district's.
     #[serde(default)]
     pub sms_numbers: Vec<String>,
+    /// Who may be texted for other reasons than emergencies (see
+    /// [`super::TextConsentPolicy`]); changed by district admins, audited.
+    #[serde(default)]
+    pub text_consent: super::TextConsentPolicy,
 }
 
 fn default_zone() -> String {
@@ -52,6 +56,7 @@ impl Default for DistrictSettings {
             support_contact: None,
             help_text: None,
             sms_numbers: Vec::new(),
+            text_consent: super::TextConsentPolicy::default(),
         }
     }
 }

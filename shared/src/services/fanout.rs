@@ -37,7 +37,7 @@ use chrono::{DateTime, Utc};
 use super::recipients::RecipientResolver;
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastState, Channel, Delivery, DeliveryPoint, DistrictId, PersonId,
-    PlanSummary, PlannedDelivery, PreferenceDefaults, Task, reaches_only_own_sections, unallowed,
+    PlanSummary, PlannedDelivery, PreferenceDefaults, Task, TextRule, reaches_only_own_sections, unallowed,
 };
 use crate::ports::{Clock, QUEUE_BATCH, WorkQueue};
 use crate::services::ServiceError;
@@ -246,7 +246,10 @@ impl FanoutService {
         let suppressions = self.suppressions(district).await?;
         // The whole plan, every channel, so a person is judged on all of them;
         // only this part's messages and skips are kept.
-        let plan = plan_deliveries(&recipients, &broadcast.channels, broadcast.reason, &defaults, &suppressions, now);
+        let texts =
+            TextRule { emergency: broadcast.emergency, policy: self.broadcasts.settings(district).await?.text_consent };
+        let rule = (broadcast.reason, texts);
+        let plan = plan_deliveries(&recipients, &broadcast.channels, rule, &defaults, &suppressions, now);
         let first_part = broadcast.plan.is_none();
         let in_part = |channel: Option<Channel>| {
             channel.map_or(first_part, |channel| channels.contains(&BroadcastChannel::of(channel)))

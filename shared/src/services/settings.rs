@@ -3,27 +3,45 @@
 //! district admins change them. The district's sending numbers are shown
 //! here but belong to the operator of the deployment, who assigns them
 //! (`SendingNumberService`): a district cannot name a number, so it cannot
-//! take another district's replies.
+//! take another district's replies. A change of the text consent policy
+//! (who is texted without recorded consent) is audited with the settings
+//! write, and its trail is for district admins.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::domain::{DistrictSettings, DomainError, Principal};
+use crate::ports::{Clock, Ids};
 use crate::services::ServiceError;
 use crate::services::roles::RoleService;
-use crate::store::{BroadcastStore, SendingNumberStore, Stores};
+use crate::store::{BroadcastStore, SendingNumberStore, SettingsChange, SettingsHistoryStore, Stores};
+
+/// Most audited changes one read answers.
+pub const MAX_SETTINGS_HISTORY: u32 = 200;
 
 /// The district settings use cases.
 #[derive(Clone)]
 pub struct SettingsService {
     store: BroadcastStore,
     numbers: SendingNumberStore,
+    history: SettingsHistoryStore,
     roles: RoleService,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
 }
 
 impl SettingsService {
-    /// The service over the stores; `roles` answers who is a district admin.
-    pub fn new(stores: &Stores, roles: RoleService) -> Self {
-        Self { store: stores.broadcasts.clone(), numbers: stores.sending_numbers.clone(), roles }
+    /// The service over the stores; `roles` answers who is a district
+    /// admin; `clock` and `ids` date and name audit entries.
+    pub fn new(stores: &Stores, roles: RoleService, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
+        Self {
+            store: stores.broadcasts.clone(),
+            numbers: stores.sending_numbers.clone(),
+            history: stores.settings_history.clone(),
+            roles,
+            clock,
+            ids,
+        }
     }
 
     /// The district's settings (defaults when none were saved), with the
@@ -56,7 +74,30 @@ impl SettingsService {
             )
             .into());
         }
-        self.store.save_settings(&caller.district, &settings).await?;
+        let before = self.store.settings(&caller.district).await?;
+        let mut changes = Vec::new();
+        if before.text_consent != settings.text_consent {
+            let change = SettingsChange {
+                setting: "text_consent".into(),
+                from: before.text_consent.as_str().into(),
+                to: settings.text_consent.as_str().into(),
+                by: caller.subject.clone(),
+                at: self.clock.now(),
+            };
+            tracing::info!(district = %caller.district, to = %change.to, "text consent policy changed");
+            changes.push((change, self.ids.next_id()));
+        }
+        let write = self.store.settings_op(&caller.district, &settings)?;
+        self.history.save(&caller.district, write, &changes).await?;
         Ok(DistrictSettings { sms_numbers: assigned, ..settings })
+    }
+
+    /// The audited changes of the district's settings, newest first
+    /// (district admins).
+    pub async fn history(&self, caller: &Principal, limit: u32) -> Result<Vec<SettingsChange>, ServiceError> {
+        if !self.roles.grants(caller).await?.is_district_admin() {
+            return Err(ServiceError::Forbidden("only district admins read the settings' history".into()));
+        }
+        Ok(self.history.history(&caller.district, limit.clamp(1, MAX_SETTINGS_HISTORY)).await?)
     }
 }

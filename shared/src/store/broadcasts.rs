@@ -428,8 +428,14 @@ impl BroadcastStore {
     /// Replaces the district's settings. Sending numbers are not part of
     /// what is stored: the operator assigns them (`SendingNumberStore`).
     pub async fn save_settings(&self, district: &DistrictId, settings: &DistrictSettings) -> Result<(), StoreError> {
+        Ok(self.table.transact_write(vec![self.settings_op(district, settings)?]).await?)
+    }
+
+    /// The write of the district's settings, for a transaction that also
+    /// records what changed.
+    pub fn settings_op(&self, district: &DistrictId, settings: &DistrictSettings) -> Result<WriteOp, StoreError> {
         let stored = DistrictSettings { sms_numbers: Vec::new(), ..settings.clone() };
         let item = record_item(format!("D#{district}#SETTINGS"), SETTINGS_SK.into(), &stored)?;
-        Ok(self.table.put(item, Condition::None).await?)
+        Ok(WriteOp::Put { item, condition: Condition::None })
     }
 }

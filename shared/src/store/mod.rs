@@ -16,6 +16,7 @@
 //! - `roles`: custom roles and role assignments.
 //! - `sending_numbers`: the deployment's sending numbers and their owners.
 //! - `replies`: inbound markers and replies kept for staff or the operator.
+//! - `settings_history`: audited changes of district settings (the text consent policy).
 //! - `sms_pairs`: opt-outs by (sending number, recipient), and who last texted whom.
 //! - `unmatched_receipts`: receipts kept until their message is recorded.
 //! - `stores`: every store over one table, as the composition root hands them out.
@@ -34,6 +35,7 @@ mod replies;
 pub mod roles;
 mod roster;
 mod sending_numbers;
+mod settings_history;
 mod sms_pairs;
 mod sms_status;
 mod stores;
@@ -54,6 +56,7 @@ pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange
 pub use replies::{ReplyStore, StoredReply};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
 pub use sending_numbers::{NumberOwner, SMS_NUMBERS_PK, SendingNumberStore, TextingNumber};
+pub use settings_history::{SettingsChange, SettingsHistoryStore};
 pub use sms_pairs::{PairOptOut, SmsPairStore};
 pub use sms_status::{NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, not_ok_pk};
 pub use stores::Stores;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{
     BroadcastStore, EmailStatusStore, ImportStore, ListStore, PeopleStore, PreferenceStore, ReplyStore, RosterIndex,
-    SendingNumberStore, SmsPairStore, SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
+    SendingNumberStore, SettingsHistoryStore, SmsPairStore, SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
 };
 use crate::domain::{DistrictId, ImportId};
 use crate::ports::Table;
@@ -28,6 +28,8 @@ pub struct Stores {
     pub sms_status: SmsStatusStore,
     /// Opt-outs by (sending number, recipient), and who last texted whom.
     pub sms_pairs: SmsPairStore,
+    /// Audited changes of district settings.
+    pub settings_history: SettingsHistoryStore,
     /// Addresses' email statuses.
     pub email_status: EmailStatusStore,
     /// Import definitions and runs.
@@ -54,6 +56,7 @@ impl Stores {
             preferences: PreferenceStore::new(Arc::clone(&table)),
             sms_status: SmsStatusStore::new(Arc::clone(&table)),
             sms_pairs: SmsPairStore::new(Arc::clone(&table)),
+            settings_history: SettingsHistoryStore::new(Arc::clone(&table)),
             email_status: EmailStatusStore::new(Arc::clone(&table)),
             imports: ImportStore::new(Arc::clone(&table)),
             roles: RoleStore::new(Arc::clone(&table)),

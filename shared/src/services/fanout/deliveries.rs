@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     BroadcastChannel, Channel, ContactReason, ContactValue, Delivery, DeliveryPoint, DeliveryReason, DeliveryState,
-    EmailAddress, EmailStatus, PersonId, PhoneNumber, PlannedDelivery, PreferenceDefaults, SmsStatus,
+    EmailAddress, EmailStatus, PersonId, PhoneNumber, PlannedDelivery, PreferenceDefaults, SmsStatus, TextRule,
+    TextVerdict,
 };
 use crate::services::recipients::{Recipient, Recipients};
 
@@ -76,7 +77,7 @@ fn skip(
 pub fn plan_deliveries(
     recipients: &Recipients,
     channels: &[BroadcastChannel],
-    reason: ContactReason,
+    (reason, texts): (ContactReason, TextRule),
     defaults: &PreferenceDefaults,
     suppressions: &Suppressions,
     now: DateTime<Utc>,
@@ -86,6 +87,7 @@ pub fn plan_deliveries(
     for Recipient { person, children } in &recipients.people {
         let mut has_point = false;
         let mut any_on = false;
+        let mut no_consent = false;
         for contact in &person.contacts {
             let channel = match (&contact.value, contact.channel) {
                 (ContactValue::Phone(_), Channel::CellPhone) if channels.contains(&BroadcastChannel::Text) => {
@@ -95,7 +97,14 @@ pub fn plan_deliveries(
                 _ => continue,
             };
             has_point = true;
-            if !person.preferences.effective(defaults, channel, reason).on {
+            let on = if channel == Channel::Text {
+                let verdict = texts.verdict(&person.preferences, defaults, reason);
+                no_consent |= verdict == TextVerdict::NoConsent;
+                verdict == TextVerdict::On
+            } else {
+                person.preferences.effective(defaults, channel, reason).on
+            };
+            if !on {
                 continue;
             }
             any_on = true;
@@ -130,7 +139,11 @@ pub fn plan_deliveries(
             }
         }
         if !any_on {
-            let reason = if has_point { DeliveryReason::PreferencesOff } else { DeliveryReason::NoContactPoint };
+            let reason = match (has_point, no_consent) {
+                (false, _) => DeliveryReason::NoContactPoint,
+                (true, true) => DeliveryReason::NoTextConsent,
+                (true, false) => DeliveryReason::PreferencesOff,
+            };
             let point = DeliveryPoint::Person(person.id.clone());
             skips.insert(point.clone(), skip(point, None, vec![person.id.clone()], reason, now));
         }
@@ -206,7 +219,7 @@ mod tests {
         plan_deliveries(
             recipients,
             &channels,
-            ContactReason::Emergency,
+            (ContactReason::Emergency, TextRule::default()),
             &PreferenceDefaults::default(),
             suppressions,
             DateTime::UNIX_EPOCH,
@@ -280,14 +293,24 @@ mod tests {
         };
         assert_eq!(plan(&recipients(vec![(ana, &[])]), &transient).messages.len(), 1, "a soft bounce still gets mail");
 
-        let texts_off = person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]);
+        let no_consent = person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]);
+        let unconsented = plan(&recipients(vec![(no_consent, &[])]), &Suppressions::default());
+        assert_eq!(unconsented.skips[0].reason.map(DeliveryReason::as_str), Some("no_text_consent"));
+        let mut texts_off = person("g-1", "Ana", &[(Channel::CellPhone, "617-555-2345")]);
+        let off = crate::domain::Setting {
+            on: false,
+            source: crate::domain::PreferenceSource::SelfSet,
+            updated_at: DateTime::UNIX_EPOCH,
+            by: "me".into(),
+        };
+        texts_off.preferences.set(&PreferenceDefaults::default(), Channel::Text, ContactReason::Emergency, off);
         let plan = plan(&recipients(vec![(texts_off, &[])]), &Suppressions::default());
         assert_eq!(plan.skips[0].reason.map(DeliveryReason::as_str), Some("preferences_off"));
         let nothing = person("g-2", "Luis", &[(Channel::HomePhone, "617-555-2399")]);
         let plan = super::plan_deliveries(
             &recipients(vec![(nothing, &[])]),
             &[BroadcastChannel::Text],
-            ContactReason::Emergency,
+            (ContactReason::Emergency, TextRule::default()),
             &PreferenceDefaults::default(),
             &Suppressions::default(),
             DateTime::UNIX_EPOCH,
