@@ -56,6 +56,28 @@ impl SdkFailure {
     }
 }
 
+/// What a provider's send call (`Publish`, `SendEmail`, `SendVoiceMessage`)
+/// came to: the message id it answered (an answer without one is an
+/// outage), or its failure mapped by `map` to the port's error and logged
+/// for operators (never with the recipient).
+pub(crate) fn message_id_of<E: ProvideErrorMetadata>(
+    operation: &'static str,
+    outcome: Result<Option<String>, SdkError<E>>,
+    map: fn(&SdkFailure) -> crate::ports::GatewayError,
+) -> Result<String, crate::ports::GatewayError> {
+    match outcome {
+        Ok(id) => id.filter(|id| !id.is_empty()).ok_or_else(|| {
+            crate::ports::GatewayError::Unavailable(format!("{operation} answered without a message id"))
+        }),
+        Err(error) => {
+            let failure = SdkFailure::from_sdk(&error);
+            let mapped = map(&failure);
+            tracing::warn!(operation, failure = %failure.describe(), retryable = mapped.is_retryable(), "provider call failed");
+            Err(mapped)
+        }
+    }
+}
+
 /// Whether an error code says "slow down", whatever the service's spelling.
 pub(crate) fn is_throttling_code(code: &str) -> bool {
     matches!(

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
-use super::sdk_failure::{SdkFailure, is_throttling_code};
+use super::sdk_failure::{SdkFailure, is_throttling_code, message_id_of};
 use crate::domain::EmailAddress;
 use crate::ports::{EmailGateway, GatewayError, OutboundEmail, SentEmail};
 
@@ -59,23 +59,10 @@ impl EmailGateway for SesEmailGateway {
             .destination(Destination::builder().to_addresses(email.to.as_str()).build())
             .content(EmailContent::builder().simple(message).build())
             .set_configuration_set_name(self.options.configuration_set.clone());
-        match request.send().await {
-            Ok(output) => {
-                let provider_message_id = output
-                    .message_id()
-                    .filter(|id| !id.is_empty())
-                    .ok_or_else(|| GatewayError::Unavailable("SES SendEmail answered without a message id".into()))?
-                    .to_owned();
-                tracing::debug!(to = %email.to, %provider_message_id, "email sent through SES");
-                Ok(SentEmail { provider_message_id })
-            }
-            Err(error) => {
-                let failure = SdkFailure::from_sdk(&error);
-                let mapped = map_ses_failure(&failure);
-                tracing::warn!(to = %email.to, failure = %failure.describe(), retryable = mapped.is_retryable(), "SES SendEmail failed");
-                Err(mapped)
-            }
-        }
+        let outcome = request.send().await.map(|output| output.message_id().map(str::to_owned));
+        let provider_message_id = message_id_of("SES SendEmail", outcome, map_ses_failure)?;
+        tracing::debug!(%provider_message_id, "email sent through SES");
+        Ok(SentEmail { provider_message_id })
     }
 }
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use super::sdk_failure::{SdkFailure, is_throttling_code};
+use super::sdk_failure::{SdkFailure, is_throttling_code, message_id_of};
 use crate::domain::PhoneNumber;
 use crate::ports::{GatewayError, OutboundSms, SentSms, SmsGateway};
 
@@ -73,23 +73,10 @@ impl SmsGateway for SnsSmsGateway {
         if let Some(origination) = origination {
             request = request.message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(origination)?);
         }
-        match request.send().await {
-            Ok(output) => {
-                let provider_message_id = output
-                    .message_id()
-                    .filter(|id| !id.is_empty())
-                    .ok_or_else(|| GatewayError::Unavailable("SNS Publish answered without a message id".into()))?
-                    .to_owned();
-                tracing::debug!(to = %sms.to, %provider_message_id, "sms published to SNS");
-                Ok(SentSms { provider_message_id })
-            }
-            Err(error) => {
-                let failure = SdkFailure::from_sdk(&error);
-                let mapped = map_sns_failure(&failure);
-                tracing::warn!(to = %sms.to, failure = %failure.describe(), retryable = mapped.is_retryable(), "SNS Publish failed");
-                Err(mapped)
-            }
-        }
+        let outcome = request.send().await.map(|output| output.message_id().map(str::to_owned));
+        let provider_message_id = message_id_of("SNS Publish", outcome, map_sns_failure)?;
+        tracing::debug!(%provider_message_id, "sms published to SNS");
+        Ok(SentSms { provider_message_id })
     }
 }
 

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use aws_sdk_pinpointsmsvoicev2::types::{VoiceId, VoiceMessageBodyTextType};
 
-use super::sdk_failure::{SdkFailure, is_throttling_code};
+use super::sdk_failure::{SdkFailure, is_throttling_code, message_id_of};
 use crate::domain::PhoneNumber;
 use crate::ports::{GatewayError, OutboundCall, PlacedCall, VoiceGateway, VoiceScript};
 
@@ -95,23 +95,10 @@ impl VoiceGateway for EumVoiceGateway {
             .message_body_text_type(text_type)
             .voice_id(voice_for(call.language.as_deref()))
             .set_configuration_set_name(self.options.configuration_set.clone());
-        match request.send().await {
-            Ok(output) => {
-                let provider_message_id = output
-                    .message_id()
-                    .filter(|id| !id.is_empty())
-                    .ok_or_else(|| GatewayError::Unavailable("SendVoiceMessage answered without a message id".into()))?
-                    .to_owned();
-                tracing::debug!(to = %call.to, %provider_message_id, "call handed to End User Messaging");
-                Ok(PlacedCall { provider_message_id })
-            }
-            Err(error) => {
-                let failure = SdkFailure::from_sdk(&error);
-                let mapped = map_voice_failure(&failure);
-                tracing::warn!(to = %call.to, failure = %failure.describe(), retryable = mapped.is_retryable(), "SendVoiceMessage failed");
-                Err(mapped)
-            }
-        }
+        let outcome = request.send().await.map(|output| output.message_id().map(str::to_owned));
+        let provider_message_id = message_id_of("SendVoiceMessage", outcome, map_voice_failure)?;
+        tracing::debug!(%provider_message_id, "call handed to End User Messaging");
+        Ok(PlacedCall { provider_message_id })
     }
 }
 
