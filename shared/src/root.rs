@@ -14,7 +14,8 @@
 use std::sync::Arc;
 
 use crate::domain::{DistrictId, PreferenceDefaults, Region};
-use crate::ports::{Clock, EmailGateway, FileStore, Ids, SmsGateway, Table, WorkQueue};
+use crate::ports::{Clock, EmailGateway, FileStore, Ids, SmsGateway, Table, VoiceGateway, WorkQueue};
+use crate::services::cursors::{CursorKey, Cursors};
 use crate::services::roles::RoleService;
 use crate::services::{
     BroadcastService, CleanupService, FanoutService, ImportService, InboxService, ListService, PeopleService,
@@ -37,6 +38,8 @@ pub struct Ports {
     pub sms: Option<Arc<dyn SmsGateway>>,
     /// Email out (send worker).
     pub email: Option<Arc<dyn EmailGateway>>,
+    /// Calls out (send worker); without it, a call fails as the sender's error.
+    pub voice: Option<Arc<dyn VoiceGateway>>,
     /// Plan tasks: the API and the scheduler queue broadcasts here.
     pub plan_queue: Option<Arc<dyn WorkQueue>>,
     /// Send tasks: fan-out queues chunks here.
@@ -48,7 +51,7 @@ pub struct Ports {
 impl Ports {
     /// The three ports every function has; the rest are added with the `with_` methods.
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
-        Self { table, clock, ids, sms: None, email: None, plan_queue: None, send_queue: None, files: None }
+        Self { table, clock, ids, sms: None, email: None, voice: None, plan_queue: None, send_queue: None, files: None }
     }
 
     /// Adds the SMS gateway.
@@ -79,6 +82,13 @@ impl Ports {
         self
     }
 
+    /// Adds the voice gateway.
+    #[must_use]
+    pub fn with_voice(mut self, voice: Arc<dyn VoiceGateway>) -> Self {
+        self.voice = Some(voice);
+        self
+    }
+
     /// Adds the file store.
     #[must_use]
     pub fn with_files(mut self, files: Arc<dyn FileStore>) -> Self {
@@ -98,6 +108,9 @@ pub struct Wiring {
     pub default_district: Option<DistrictId>,
     /// Preferences of districts that set no defaults.
     pub preference_defaults: PreferenceDefaults,
+    /// Seals the page cursors the API hands out; the same in every process
+    /// of a deployment, or a cursor from one is refused by the next.
+    pub cursor_key: CursorKey,
 }
 
 impl Default for Wiring {
@@ -107,6 +120,7 @@ impl Default for Wiring {
             send: SendSettings::default(),
             default_district: None,
             preference_defaults: PreferenceDefaults::default(),
+            cursor_key: CursorKey::default(),
         }
     }
 }
@@ -182,12 +196,17 @@ impl Services {
 
     /// Saved recipient lists.
     pub fn lists(&self) -> ListService {
-        ListService::new(&self.stores, Arc::clone(&self.ports.clock), Arc::clone(&self.ports.ids))
+        ListService::new(&self.stores, Arc::clone(&self.ports.clock), Arc::clone(&self.ports.ids), self.cursors())
+    }
+
+    /// Seals and opens page cursors with the deployment's key.
+    pub fn cursors(&self) -> Cursors {
+        Cursors::new(&self.wiring.cursor_key)
     }
 
     /// The contact clean-up list.
     pub fn cleanup(&self) -> CleanupService {
-        CleanupService::new(&self.stores, self.roles())
+        CleanupService::new(&self.stores, self.roles(), self.cursors())
     }
 
     /// Preferences, the batch tool (lists as filters) and the audit trail.
@@ -246,6 +265,7 @@ impl Services {
             need(&self.ports.plan_queue, "plan queue")?,
             Arc::clone(&self.ports.clock),
             Arc::clone(&self.ports.ids),
+            self.cursors(),
         ))
     }
 
@@ -264,12 +284,14 @@ impl Services {
         ))
     }
 
-    /// The send step (needs both gateways).
+    /// The send step (needs the SMS and email gateways; calls go through
+    /// the voice gateway when there is one).
     pub fn send(&self) -> Result<SendService, MissingPort> {
         Ok(SendService::new(
             &self.stores,
             need(&self.ports.sms, "SMS gateway")?,
             need(&self.ports.email, "email gateway")?,
+            self.ports.voice.clone(),
             Arc::clone(&self.ports.clock),
             Arc::clone(&self.ports.ids),
             self.wiring.send,

@@ -7,6 +7,7 @@ use schoolbell::domain::{DistrictId, PhoneNumber, SmsStatus};
 use schoolbell::store::{NumberStatus, SmsStatusStore};
 use schoolbell_tests::app::{TestApp, spawn_app};
 use schoolbell_tests::family_fixture::{CSV, MAPPING};
+use schoolbell_tests::roster_fixture::RosterFixture;
 use serde_json::{Value, json};
 
 const D: &str = "district-a";
@@ -147,16 +148,52 @@ async fn a_corrected_number_from_the_sis_drops_the_old_status_by_itself() {
 }
 
 #[tokio::test]
-async fn a_cursor_past_the_end_answers_an_empty_page_never_an_overflow() {
+async fn a_made_up_cursor_is_refused_and_a_real_one_is_not_an_offset() {
     let (app, admin) = district().await;
-    // What a caller can make of the (base64 offset) cursor: the largest offset there is.
-    for offset in [u64::MAX.to_string(), "999999".to_string()] {
+    // What a caller could make of an offset cursor: the largest offset there is.
+    for offset in [u64::MAX.to_string(), "999999".to_string(), "1".to_string()] {
         let cursor = base64_url(&offset);
-        let (status, page) = app.get(&format!("/v1/contact-cleanup?cursor={cursor}"), Some(&admin)).await;
-        assert_eq!(status, 200, "{page}");
-        assert_eq!(page["items"], json!([]), "{page}");
-        assert_eq!(page["next"], Value::Null, "{page}");
+        let (status, error) = app.get(&format!("/v1/contact-cleanup?cursor={cursor}"), Some(&admin)).await;
+        assert_eq!((status, error["code"].as_str()), (400, Some("invalid")), "{error}");
     }
+    let (_, page) = app.get("/v1/contact-cleanup?limit=1", Some(&admin)).await;
+    let next = page["next"].as_str().unwrap_or_default();
+    assert!(next.len() > 16, "a sealed cursor: {page}");
+    let (status, second) = app.get(&format!("/v1/contact-cleanup?limit=1&cursor={next}"), Some(&admin)).await;
+    assert_eq!((status, rows(&second).len()), (200, 1), "{second}");
+    app.stop().await;
+}
+
+/// Students past the CSV's old page of 1000 rows, each with a parent whose number is a landline.
+const MANY: usize = 1001;
+
+#[tokio::test]
+async fn the_csv_download_reads_the_list_once_however_many_pages_it_holds() {
+    let app = spawn_app().await;
+    let admin = app.token(D, "district_admin", &[]);
+    let fixture = RosterFixture::district(MANY);
+    let definition = json!({"name": "sis", "method": "oneroster"});
+    assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
+    assert_eq!(app.put_file("/v1/imports/sis/file", &admin, "roster.zip", fixture.zip()).await.0, 200);
+    let (status, run) = app.post("/v1/imports/sis/runs", Some(&admin), "").await;
+    assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
+    for student in &fixture.students {
+        let number = PhoneNumber::parse(&student.parent_sms, schoolbell::domain::Region::US).unwrap();
+        assert!(mark(&app, number.as_e164(), SmsStatus::Landline, "2026-11-20T10:00:00Z").await);
+    }
+    let reads = || app.table.stats().read_requests;
+
+    let before = reads();
+    let (status, page) = app.get("/v1/contact-cleanup?limit=1", Some(&admin)).await;
+    assert_eq!((status, rows(&page).len()), (200, 1), "{page}");
+    let one_page = reads() - before;
+
+    let before = reads();
+    let (status, csv) = app.get("/v1/contact-cleanup?format=csv", Some(&admin)).await;
+    assert_eq!(status, 200);
+    assert_eq!(csv.as_str().unwrap_or_default().lines().count(), MANY + 1, "a header and every row");
+    let download = reads() - before;
+    assert!(download <= one_page + one_page / 10, "the CSV read {download} times, one page {one_page}");
     app.stop().await;
 }
 

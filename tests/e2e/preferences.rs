@@ -63,7 +63,7 @@ async fn a_parent_sets_her_own_and_texts_need_her_or_a_recorded_consent() {
     assert_eq!(status, 422, "an unknown reason");
     let (status, _) =
         app.put_json("/v1/people/c-kim/preferences", &ana, r#"{"channels": {"email": {"general": true}}}"#).await;
-    assert_eq!(status, 403, "a parent changes only her own");
+    assert_eq!(status, 404, "a parent changes only her own, and sees nobody else");
 
     let (_, history) = app.get("/v1/people/c-ana/preferences/history", Some(&admin)).await;
     let cells = &history["changes"][0]["cells"];
@@ -194,12 +194,12 @@ async fn school_scope_limits_who_may_read_change_and_batch() {
     )
     .await;
     assert_eq!(status, 403);
-    assert_eq!(app.get("/v1/people/c-ana/preferences", Some(&other_school)).await.0, 403);
+    assert_eq!(app.get("/v1/people/c-ana/preferences", Some(&other_school)).await.0, 404);
     assert_eq!(
         app.put_json("/v1/people/c-ana/preferences", &other_school, r#"{"channels": {"email": {"general": true}}}"#)
             .await
             .0,
-        403
+        404
     );
     let (status, own) =
         batch(&app, &other_school, json!({"mode": "student_contacts", "cells": {"general": {"cell_phone": "on"}}}))
@@ -290,5 +290,45 @@ async fn a_batch_filters_by_a_saved_list_or_an_ad_hoc_rule() {
     )
     .await;
     assert_eq!(status, 422);
+    app.stop().await;
+}
+
+/// What `token` is answered about `person` on every route that names one,
+/// with the id taken out of the messages: (route, status, code, message).
+async fn answers_about(app: &TestApp, token: &str, person: &str) -> Vec<(String, u16, Value, String)> {
+    let change = r#"{"channels": {"email": {"general": true}}}"#;
+    let message = json!({"to": person, "channels": ["email"],
+        "content": {"email": {"subject": "Hello", "text": "A word about school."}}});
+    let answers = [
+        ("read", app.get(&format!("/v1/people/{person}"), Some(token)).await),
+        ("preferences", app.get(&format!("/v1/people/{person}/preferences"), Some(token)).await),
+        ("history", app.get(&format!("/v1/people/{person}/preferences/history"), Some(token)).await),
+        ("change", app.put_json(&format!("/v1/people/{person}/preferences"), token, change).await),
+        ("personal message", app.post("/v1/personal-messages", Some(token), &message.to_string()).await),
+    ];
+    answers
+        .into_iter()
+        .map(|(route, (status, body))| {
+            let text = body["message"].as_str().unwrap_or_default().replace(person, "<id>");
+            (route.to_string(), status, body["code"].clone(), text)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_person_of_another_school_is_answered_exactly_as_one_who_does_not_exist() {
+    let (app, _) = district().await;
+    let other_school = app.token(D, "school_admin", &["sch-2"]);
+    let kim = app.person_token(D, "guardian", "c-kim");
+    for (token, who) in [(&other_school, "sch-2's school admin"), (&kim, "another family's parent")] {
+        for (person, nobody) in [("c-ana", "c-nobody"), ("s-1", "s-nobody")] {
+            let hidden = answers_about(&app, token, person).await;
+            let missing = answers_about(&app, token, nobody).await;
+            assert_eq!(hidden, missing, "{who} asking about {person}");
+            for (route, status, code, _) in &hidden {
+                assert_eq!((*status, code.as_str()), (404, Some("not_found")), "{who}, {route} of {person}");
+            }
+        }
+    }
     app.stop().await;
 }

@@ -206,7 +206,7 @@ async fn a_bulk_csv_applies_the_good_rows_and_reports_each_rejected_one() {
     let rejected = outcome["rejected"].as_array().cloned().unwrap_or_default();
     let expected = [
         (3, "unknown staff id"),
-        (4, "not an active staff member"),
+        (4, "unknown staff id"),
         (5, "unknown school"),
         (6, "unknown role"),
         (7, "malformed row"),
@@ -345,4 +345,24 @@ async fn a_district_admin_by_stored_assignment_manages_imports_and_district_defa
     assert_eq!(app.post("/v1/imports", Some(&t1), r#"{"name":"third","method":"oneroster"}"#).await.0, 403);
     assert_eq!(app.put_json("/v1/preferences/defaults", &t1, defaults).await.0, 403);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn assigning_to_someone_the_caller_may_not_see_is_answered_as_to_nobody() {
+    let (app, admin) = district().await;
+    let school_admin = staff_token(&app, "ad-1", "school_admin", &["sch-1"]);
+    let answer = |token: String, staff: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = assign(app, &token, staff, "sch-1", "teacher").await;
+            let message = body["message"].as_str().unwrap_or_default().replace(staff, "<id>");
+            (status, body["code"].clone(), message)
+        }
+    };
+    let nobody = answer(admin.clone(), "ghost").await;
+    assert_eq!((nobody.0, nobody.1.as_str()), (404, Some("not_found")), "{nobody:?}");
+    assert_eq!(answer(admin.clone(), "pa-1").await, nobody, "a parent is no staff member");
+    assert_eq!(answer(school_admin.clone(), "ghost").await, nobody);
+    assert_eq!(answer(school_admin.clone(), "t-3").await, nobody, "t-3 works at sch-2 only");
+    assert_eq!(answer(school_admin, "t-2").await.0, 201, "t-2 works at sch-1");
 }

@@ -51,7 +51,7 @@ fn broadcast() -> Broadcast {
         kind: BroadcastKind::Broadcast,
         reason: ContactReason::Emergency,
         channels: vec![BroadcastChannel::Text],
-        content: BroadcastContent { sms: Some("Shelter in place.".into()), email: None },
+        content: BroadcastContent { sms: Some("Shelter in place.".into()), ..BroadcastContent::default() },
         audience: Audience { lists: vec![], rule: None, people: vec![], target: ListTarget::Guardians },
         schools: vec![],
         send_at: chrono::DateTime::UNIX_EPOCH,

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub services: schoolbell::root::Services,
     /// The simulated carrier: every text the gateway sent.
     pub carrier: Arc<schoolbell::adapters::local::SimulatedCarrier>,
+    /// The simulated voice service: every call the gateway placed.
+    pub calls: Arc<schoolbell::adapters::local::SimulatedCalls>,
     workers: Drainer,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -60,6 +62,7 @@ pub async fn spawn_app_at(clock: FixedClock) -> TestApp {
     let workers = gateway.drainer();
     let services = gateway.services.clone();
     let carrier = gateway.carrier.clone();
+    let calls = gateway.calls.clone();
     let table: std::sync::Arc<dyn schoolbell::ports::Table> = gateway.table.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let address = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
@@ -80,6 +83,7 @@ pub async fn spawn_app_at(clock: FixedClock) -> TestApp {
         clock,
         services,
         carrier,
+        calls,
         workers,
         _dir: dir,
         stop: Some(stop),

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use schoolbell::http::{ApiError, Caller, csv_download, wants_csv};
-use schoolbell::services::{CleanupFilter, CleanupItem, cleanup_csv};
+use schoolbell::services::CleanupFilter;
 use serde::Deserialize;
 
 use crate::ApiState;
@@ -20,27 +20,16 @@ pub(crate) struct CleanupQuery {
 }
 
 /// `GET /v1/contact-cleanup`: `{"items", "next"}`, or CSV with `?format=csv`
-/// or `Accept: text/csv` (every row, not one page).
+/// or `Accept: text/csv` (every row, read in one pass, not page by page).
 pub(crate) async fn list(
     State(state): State<ApiState>,
     Caller(caller): Caller,
     headers: HeaderMap,
     Query(query): Query<CleanupQuery>,
 ) -> Result<Response, ApiError> {
-    if !wants_csv(&headers, query.format.as_deref()) {
-        let page =
-            state.cleanup.list(&caller, &query.filter, query.limit.unwrap_or(100), query.cursor.as_deref()).await?;
-        return Ok(Json(page).into_response());
+    if wants_csv(&headers, query.format.as_deref()) {
+        return Ok(csv_download("contact-cleanup.csv", state.cleanup.csv(&caller, &query.filter).await?));
     }
-    let mut rows: Vec<CleanupItem> = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = state.cleanup.list(&caller, &query.filter, 1000, cursor.as_deref()).await?;
-        rows.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok(csv_download("contact-cleanup.csv", cleanup_csv(&rows)?))
+    let page = state.cleanup.list(&caller, &query.filter, query.limit.unwrap_or(100), query.cursor.as_deref()).await?;
+    Ok(Json(page).into_response())
 }

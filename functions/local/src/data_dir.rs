@@ -1,5 +1,6 @@
 //! The local data directory (`./.schoolbell/` by default): the embedded
-//! store, the token signing secret, the email outbox and the file store.
+//! store, the token signing secret, the page cursor key, the email outbox
+//! and the file store.
 
 use std::fs;
 use std::io::Write as _;
@@ -17,12 +18,14 @@ pub enum DataDirError {
         source: std::io::Error,
     },
     /// The secret file exists but does not hold a usable secret.
-    #[error("secret file {0} is corrupt: delete it to make a new one (tokens signed with it stop working)")]
-    CorruptSecret(PathBuf),
+    #[error("secret file {0} is corrupt: delete it to make a new one ({1})")]
+    CorruptSecret(PathBuf, &'static str),
 }
 
 /// Bytes of the HS256 signing secret.
 const SECRET_BYTES: usize = 32;
+/// Bytes of the key that seals page cursors.
+const CURSOR_KEY_BYTES: usize = schoolbell::services::cursors::CURSOR_KEY_BYTES;
 
 /// A data directory, created on first use.
 #[derive(Debug, Clone)]
@@ -72,13 +75,30 @@ impl DataDir {
 
     /// The local token signing secret, created (random, mode 0600) on first use.
     pub fn signing_secret(&self) -> Result<Vec<u8>, DataDirError> {
-        let path = self.root.join("secret.key");
+        self.secret("secret.key", SECRET_BYTES, "tokens signed with it stop working")
+    }
+
+    /// The key that seals the page cursors the API hands out, created
+    /// (random, mode 0600) on first use and kept, so cursors outlive a restart.
+    pub fn cursor_key(&self) -> Result<[u8; CURSOR_KEY_BYTES], DataDirError> {
+        let path = self.root.join("cursor.key");
+        let key = self.secret("cursor.key", CURSOR_KEY_BYTES, "cursors handed out before stop working")?;
+        key.get(..CURSOR_KEY_BYTES)
+            .and_then(|key| key.try_into().ok())
+            .ok_or(DataDirError::CorruptSecret(path, "cursors handed out before stop working"))
+    }
+
+    /// A random secret of at least `bytes` bytes kept (hex) in the file
+    /// `name`, made by whichever process asks first; `lost` says what
+    /// replacing it would break.
+    fn secret(&self, name: &str, bytes: usize, lost: &'static str) -> Result<Vec<u8>, DataDirError> {
+        let path = self.root.join(name);
         match fs::read_to_string(&path) {
             Ok(text) => {
-                decode_hex(text.trim()).filter(|s| s.len() >= SECRET_BYTES).ok_or(DataDirError::CorruptSecret(path))
+                decode_hex(text.trim()).filter(|s| s.len() >= bytes).ok_or(DataDirError::CorruptSecret(path, lost))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let secret: [u8; SECRET_BYTES] = rand::random();
+                let secret: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
                 let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
                 let mut options = fs::OpenOptions::new();
                 options.write(true).create_new(true);
@@ -87,10 +107,10 @@ impl DataDir {
                 match options.open(&path) {
                     Ok(mut file) => {
                         file.write_all(hex.as_bytes()).map_err(io(&path))?;
-                        Ok(secret.to_vec())
+                        Ok(secret)
                     }
                     // Another process made it first: use theirs.
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.signing_secret(),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.secret(name, bytes, lost),
                     Err(e) => Err(io(&path)(e)),
                 }
             }
@@ -154,7 +174,25 @@ mod tests {
         let dir = tempfile::tempdir().map_err(io(Path::new("tmp")))?;
         let data = DataDir::open(dir.path())?;
         fs::write(dir.path().join("secret.key"), "zz").map_err(io(dir.path()))?;
-        assert!(matches!(data.signing_secret(), Err(DataDirError::CorruptSecret(_))));
+        assert!(matches!(data.signing_secret(), Err(DataDirError::CorruptSecret(..))));
+        fs::write(dir.path().join("cursor.key"), "00ff").map_err(io(dir.path()))?;
+        assert!(matches!(data.cursor_key(), Err(DataDirError::CorruptSecret(..))));
+        Ok(())
+    }
+
+    #[test]
+    fn the_cursor_key_is_made_once_kept_and_only_the_owner_may_read_it() -> Result<(), DataDirError> {
+        let dir = tempfile::tempdir().map_err(io(Path::new("tmp")))?;
+        let data = DataDir::open(dir.path())?;
+        let first = data.cursor_key()?;
+        assert_eq!(DataDir::open(dir.path())?.cursor_key()?, first);
+        assert_ne!(first.to_vec(), data.signing_secret()?, "a key of its own");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(dir.path().join("cursor.key")).map(|m| m.permissions().mode() & 0o777);
+            assert_eq!(mode.map_err(io(dir.path()))?, 0o600);
+        }
         Ok(())
     }
 }

@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use schoolbell::adapters::local::{DirFileStore, EmbeddedTable, LocalQueue, Outbox, SimulatedCarrier};
+use schoolbell::adapters::local::{DirFileStore, EmbeddedTable, LocalQueue, Outbox, SimulatedCalls, SimulatedCarrier};
 use schoolbell::auth::Authenticator;
 use schoolbell::domain::{DistrictId, Region};
 use schoolbell::http::{no_route, wrong_method};
 use schoolbell::ports::{Clock, RandomIds, SystemClock};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::{
-    BroadcastService, ImportService, ListService, PreferenceService, ReceiptService, ReplyService, SchedulerService,
-    SendSettings, TaskRunner,
+    BroadcastService, CursorKey, ImportService, ListService, PreferenceService, ReceiptService, ReplyService,
+    SchedulerService, SendSettings, TaskRunner,
 };
 use schoolbell_api::ApiState;
 use tokio::net::TcpListener;
@@ -54,6 +54,8 @@ pub struct LocalGateway {
     pub carrier: Arc<SimulatedCarrier>,
     /// The email outbox: `.eml` files in the data directory's `outbox/`.
     pub outbox: Arc<Outbox>,
+    /// The simulated voice service: every call placed.
+    pub calls: Arc<SimulatedCalls>,
     /// Plan tasks (API → fan-out).
     pub plan_queue: Arc<LocalQueue>,
     /// Send tasks (fan-out → send).
@@ -80,7 +82,7 @@ struct Mounted {
 }
 
 impl LocalGateway {
-    /// Opens the store and the signing secret in the data directory.
+    /// Opens the store, the signing secret and the cursor key in the data directory.
     pub fn open(data: &DataDir, options: GatewayOptions) -> anyhow::Result<Self> {
         let table = Arc::new(if options.in_memory {
             EmbeddedTable::in_memory()?
@@ -92,12 +94,14 @@ impl LocalGateway {
         let auth = Arc::new(Authenticator::hs256(&data.signing_secret()?)?);
         let carrier = Arc::new(SimulatedCarrier::new());
         let outbox = Arc::new(Outbox::in_dir(data.outbox_dir()));
+        let calls = Arc::new(SimulatedCalls::new());
         let plan_queue = Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY));
         let send_queue = Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY));
         let files = Arc::new(DirFileStore::new(data.files_dir()));
         let ports = Ports::new(table.clone(), options.clock, Arc::new(RandomIds))
             .with_sms(carrier.clone())
             .with_email(outbox.clone())
+            .with_voice(calls.clone())
             .with_plan_queue(plan_queue.clone())
             .with_send_queue(send_queue.clone())
             .with_files(files.clone());
@@ -105,6 +109,7 @@ impl LocalGateway {
             region: options.region,
             send: SendSettings { claim_lease: QUEUE_VISIBILITY, ..SendSettings::default() },
             default_district: default_district(),
+            cursor_key: CursorKey::new(data.cursor_key()?),
             ..Wiring::default()
         };
         let services = Services::new(ports, wiring);
@@ -117,7 +122,19 @@ impl LocalGateway {
             runner: services.task_runner()?,
         };
         let background_workers = options.background_workers;
-        Ok(Self { table, carrier, outbox, plan_queue, send_queue, files, services, mounted, auth, background_workers })
+        Ok(Self {
+            table,
+            carrier,
+            outbox,
+            calls,
+            plan_queue,
+            send_queue,
+            files,
+            services,
+            mounted,
+            auth,
+            background_workers,
+        })
     }
 
     /// The region that resolves national phone numbers.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::named_enum::named_enum;
+use super::roles::Grants;
 use super::{DistrictId, SchoolId};
 
 named_enum!(
@@ -88,6 +89,17 @@ impl Principal {
             || (self.holds_any(&[Role::SchoolAdmin, Role::TechnicalSchoolAdmin, Role::SchoolViewer, Role::Teacher])
                 && self.covers_any(schools))
     }
+
+    /// May see a person of `schools`: what [`Self::may_read_person`]
+    /// allows, or any permission the caller's grants (stored assignments
+    /// included) hold at one of the person's schools. Whoever the caller may
+    /// not see is answered as if they did not exist (404), so that nobody
+    /// learns who is on file elsewhere from a 403 or a 422.
+    pub fn sees_person(&self, grants: &Grants, person_id: &str, schools: &[SchoolId]) -> bool {
+        self.may_read_person(person_id, schools)
+            || grants.is_district_admin()
+            || schools.iter().any(|school| !grants.permissions_at(school).is_empty())
+    }
 }
 
 /// A principal of district `d-1` with these roles and schools, for tests.
@@ -134,5 +146,17 @@ mod tests {
         let parent = principal(&[Role::Guardian], &[]);
         assert!(parent.may_read_person("u-1", &[]));
         assert!(!parent.may_read_person("p-9", &schools(&["s-1"])));
+    }
+
+    #[test]
+    fn a_stored_role_at_a_school_shows_its_people_and_nothing_shows_the_rest() {
+        let caller = principal(&[Role::Teacher], &[]);
+        let mut grants = Grants::from_token(&caller);
+        assert!(!caller.sees_person(&grants, "p-9", &schools(&["s-2"])));
+        grants.grant(&schools(&["s-2"])[0], &crate::domain::roles::Permissions::parse(["view_cleanup"]).unwrap());
+        assert!(caller.sees_person(&grants, "p-9", &schools(&["s-1", "s-2"])));
+        assert!(!caller.sees_person(&grants, "p-9", &schools(&["s-1"])));
+        assert!(!caller.sees_person(&grants, "p-9", &[]), "a person of no school is district-level");
+        assert!(caller.sees_person(&grants, "u-1", &[]), "everyone sees themself");
     }
 }

@@ -19,6 +19,15 @@ pub use rights::{Acceptance, Unallowed, reaches_only_own_sections, unallowed};
 
 /// Longest SMS text accepted (ten concatenated GSM-7 segments).
 pub const MAX_SMS_CHARS: usize = 1530;
+/// Longest plain-text call script (what the voice service takes).
+pub const MAX_VOICE_TEXT_CHARS: usize = 3000;
+/// Longest SSML call script, tags included.
+pub const MAX_VOICE_SSML_CHARS: usize = 6000;
+
+/// Whether a call script is SSML (it starts with `<speak>`).
+pub fn is_ssml(script: &str) -> bool {
+    script.trim_start().starts_with("<speak")
+}
 /// Longest email subject accepted.
 pub const MAX_SUBJECT_CHARS: usize = 200;
 /// Largest email body (text or HTML) accepted, in bytes.
@@ -36,6 +45,8 @@ named_enum!(
         Text => "text",
         /// Email to the primary and secondary addresses.
         Email => "email",
+        /// A call reading a script to the household, home, work and cell phones.
+        Voice => "voice",
     }
 );
 
@@ -46,14 +57,20 @@ impl BroadcastChannel {
     /// so it goes at once.
     pub fn waits_for_quiet_hours(self) -> bool {
         match self {
-            BroadcastChannel::Text => true,
+            BroadcastChannel::Text | BroadcastChannel::Voice => true,
             BroadcastChannel::Email => false,
         }
     }
 
     /// The broadcast channel a delivery's contact channel belongs to.
     pub fn of(channel: super::Channel) -> Self {
-        if channel.is_email() { BroadcastChannel::Email } else { BroadcastChannel::Text }
+        if channel.is_email() {
+            BroadcastChannel::Email
+        } else if channel.is_call() {
+            BroadcastChannel::Voice
+        } else {
+            BroadcastChannel::Text
+        }
     }
 }
 
@@ -110,6 +127,11 @@ pub struct BroadcastContent {
     /// The email (required with the `email` channel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailContent>,
+    /// The script a call reads (required with the `voice` channel): plain
+    /// text (3,000 characters at most), or SSML starting with `<speak>`
+    /// (6,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
 }
 
 /// Whom a broadcast reaches: saved lists, an ad hoc rule, and named people.
@@ -240,14 +262,14 @@ pub struct ValidBroadcast {
 /// Parses the channel names; voice and other phone channels get a clear refusal.
 pub fn parse_channels(names: &[String]) -> Result<Vec<BroadcastChannel>, DomainError> {
     if names.is_empty() {
-        return Err(DomainError::invalid("channels: name at least one of `text`, `email`"));
+        return Err(DomainError::invalid("channels: name at least one of `voice`, `text`, `email`"));
     }
     let mut channels = Vec::new();
     for name in names {
-        let voice = ["voice", "call", "cell_phone", "home_phone", "work_phone", "household_phone"];
-        if voice.contains(&name.as_str()) {
+        let phones = ["call", "cell_phone", "home_phone", "work_phone", "household_phone"];
+        if phones.contains(&name.as_str()) {
             return Err(DomainError::invalid(format!(
-                "channels: `{name}`: voice calls are not available yet; send by `text` and `email`"
+                "channels: `{name}`: calls go by `voice`, to every phone whose preference is On"
             )));
         }
         let channel: BroadcastChannel =
@@ -282,6 +304,16 @@ impl BroadcastInput {
                 self.content.sms.as_deref().ok_or_else(|| DomainError::invalid("content.sms: required for `text`"))?;
             checked_text("content.sms", sms, MAX_SMS_CHARS)?;
             content.sms = Some(sms.trim().to_string());
+        }
+        if channels.contains(&BroadcastChannel::Voice) {
+            let script = self
+                .content
+                .voice
+                .as_deref()
+                .ok_or_else(|| DomainError::invalid("content.voice: required for `voice`"))?;
+            let most = if is_ssml(script) { MAX_VOICE_SSML_CHARS } else { MAX_VOICE_TEXT_CHARS };
+            checked_text("content.voice", script, most)?;
+            content.voice = Some(script.trim().to_string());
         }
         if channels.contains(&BroadcastChannel::Email) {
             let email = self
@@ -341,11 +373,19 @@ mod tests {
     }
 
     #[test]
-    fn voice_channels_are_refused_saying_voice_is_not_available() {
+    fn a_call_needs_its_script_and_a_phone_channel_name_points_to_voice() {
         let mut request = input(TEXT_TO_PEOPLE);
         request.channels = vec!["text".into(), "voice".into()];
         let message = request.validate().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(message.contains("voice calls are not available"), "{message}");
+        assert!(message.contains("content.voice: required"), "{message}");
+        request.content.voice = Some("School is closed today.".into());
+        assert_eq!(
+            request.validate().map(|v| v.channels).ok(),
+            Some(vec![BroadcastChannel::Text, BroadcastChannel::Voice])
+        );
+        request.channels = vec!["home_phone".into()];
+        let message = request.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("calls go by `voice`"), "{message}");
     }
 
     #[test]

@@ -88,6 +88,8 @@ named_enum!(
         Text => "text",
         /// Emails (primary and secondary addresses).
         Email => "email",
+        /// Calls (household, home, work and cell phones).
+        Voice => "voice",
         /// Person-level records (nothing on, no contact point, no guardian ...).
         People => "people",
     }
@@ -99,6 +101,7 @@ impl ReportGroup {
         match delivery.channel {
             None => ReportGroup::People,
             Some(channel) if channel.is_email() => ReportGroup::Email,
+            Some(channel) if channel.is_call() => ReportGroup::Voice,
             Some(_) => ReportGroup::Text,
         }
     }
@@ -112,6 +115,8 @@ impl ReportGroup {
 pub enum DeliveryPoint {
     /// A text to this number.
     Sms(PhoneNumber),
+    /// A call to this number.
+    Voice(PhoneNumber),
     /// An email to this address.
     Email(EmailAddress),
     /// A person-level record (nothing to send).
@@ -124,7 +129,8 @@ impl DeliveryPoint {
     pub fn of(channel: Channel, value: &ContactValue) -> Option<Self> {
         match value {
             ContactValue::Email(address) if channel.is_email() => Some(DeliveryPoint::Email(address.clone())),
-            ContactValue::Phone(number) if !channel.is_email() => Some(DeliveryPoint::Sms(number.clone())),
+            ContactValue::Phone(number) if channel.is_call() => Some(DeliveryPoint::Voice(number.clone())),
+            ContactValue::Phone(number) if channel == Channel::Text => Some(DeliveryPoint::Sms(number.clone())),
             _ => None,
         }
     }
@@ -133,6 +139,7 @@ impl DeliveryPoint {
     pub fn key(&self) -> String {
         match self {
             DeliveryPoint::Sms(number) => format!("sms:{}", number.as_e164()),
+            DeliveryPoint::Voice(number) => format!("voice:{}", number.as_e164()),
             DeliveryPoint::Email(address) => format!("email:{}", address.as_str()),
             DeliveryPoint::Person(person) => format!("person:{person}"),
         }
@@ -142,6 +149,7 @@ impl DeliveryPoint {
     pub fn parse(key: &str) -> Result<Self, DomainError> {
         match key.split_once(':') {
             Some(("sms", number)) => Ok(DeliveryPoint::Sms(PhoneNumber::parse_e164(number)?)),
+            Some(("voice", number)) => Ok(DeliveryPoint::Voice(PhoneNumber::parse_e164(number)?)),
             Some(("email", address)) => Ok(DeliveryPoint::Email(EmailAddress::parse(address)?)),
             Some(("person", person)) => Ok(DeliveryPoint::Person(PersonId::parse(person)?)),
             _ => Err(DomainError::Invalid("not a delivery point".into())),
@@ -151,7 +159,7 @@ impl DeliveryPoint {
     /// The number or address a message goes to (`None` for a person).
     pub fn contact(&self) -> Option<ContactValue> {
         match self {
-            DeliveryPoint::Sms(number) => Some(ContactValue::Phone(number.clone())),
+            DeliveryPoint::Sms(number) | DeliveryPoint::Voice(number) => Some(ContactValue::Phone(number.clone())),
             DeliveryPoint::Email(address) => Some(ContactValue::Email(address.clone())),
             DeliveryPoint::Person(_) => None,
         }
@@ -176,6 +184,7 @@ impl fmt::Display for DeliveryPoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DeliveryPoint::Sms(number) => write!(f, "sms:{number}"),
+            DeliveryPoint::Voice(number) => write!(f, "voice:{number}"),
             DeliveryPoint::Email(address) => write!(f, "email:{address}"),
             DeliveryPoint::Person(person) => write!(f, "person:{person}"),
         }

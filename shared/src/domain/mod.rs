@@ -20,15 +20,15 @@ mod roster;
 mod schedule;
 pub mod segments;
 mod settings;
-mod text_consent;
 pub mod template;
+mod text_consent;
 mod vocabulary;
 
 pub use access::{Principal, Role};
 pub use broadcast::{
     Acceptance, Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastInput, BroadcastKind, BroadcastState,
-    EmailContent, MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, PlanSummary, Unallowed, ValidBroadcast, parse_channels,
-    reaches_only_own_sections, unallowed,
+    EmailContent, MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, MAX_VOICE_SSML_CHARS, MAX_VOICE_TEXT_CHARS, PlanSummary,
+    Unallowed, ValidBroadcast, is_ssml, parse_channels, reaches_only_own_sections, unallowed,
 };
 pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task};
 pub use email::EmailAddress;

@@ -60,6 +60,12 @@ impl Channel {
         matches!(self, Channel::Email | Channel::SecondaryEmail)
     }
 
+    /// Whether the channel is a phone that takes calls (household, home,
+    /// work and cell): the `voice` broadcast channel calls each of them.
+    pub fn is_call(self) -> bool {
+        matches!(self, Channel::HouseholdPhone | Channel::HomePhone | Channel::WorkPhone | Channel::CellPhone)
+    }
+
     /// The channel whose stored contact point this channel uses: a text goes
     /// to the cell phone, everything else to itself.
     pub fn contact_point(self) -> Channel {

@@ -184,10 +184,14 @@ impl Query {
     }
 }
 
-/// An opaque continuation token: where the previous page stopped.
+/// A continuation token between the store and a table: where the previous
+/// page stopped.
 ///
 /// It encodes the key attributes of the last item read (as DynamoDB's
 /// `LastEvaluatedKey` does), so both backends exchange the same format.
+/// That is readable (a key may hold a phone number or an address), so it
+/// never leaves the process as is: the API hands out only cursors sealed
+/// by `services::cursors`, and opens them back into this.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(String);
 
@@ -212,7 +216,7 @@ impl Cursor {
         &self.0
     }
 
-    /// A token received from a client; checked when used.
+    /// A token opened from a client's sealed cursor; checked again when used.
     pub fn from_token(token: impl Into<String>) -> Self {
         Self(token.into())
     }

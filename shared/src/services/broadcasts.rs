@@ -9,7 +9,8 @@
 //! broadcast: its sender, district admins, and staff allowed to send its
 //! reason or see the clean-up list in one of its schools. Numbers and
 //! addresses are shown only to district admins and those who may see the
-//! clean-up list there; everyone else sees them masked.
+//! clean-up list in the school of that delivery's people (`contacts`);
+//! everyone else sees them masked.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -23,9 +24,14 @@ use crate::domain::{
     RecipientList, ReportGroup, SchoolId, ValidBroadcast, unallowed,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
+use crate::services::cursors::{CursorError, CursorScope, Cursors, PageKind};
 use crate::services::roles::RoleService;
 use crate::services::{ListService, ServiceError, spreadsheet_safe};
 use crate::store::{BroadcastStore, PeopleStore, RosterIndex, StoreError, Stores};
+
+mod contacts;
+
+use contacts::ContactScope;
 
 /// Deliveries per page when the caller names no limit.
 pub const DEFAULT_DELIVERIES_PAGE: u32 = 100;
@@ -131,6 +137,7 @@ pub struct BroadcastService {
     plan_queue: Arc<dyn WorkQueue>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
+    cursors: Cursors,
 }
 
 fn not_found(id: &str) -> ServiceError {
@@ -146,6 +153,7 @@ impl BroadcastService {
         plan_queue: Arc<dyn WorkQueue>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn Ids>,
+        cursors: Cursors,
     ) -> Self {
         Self {
             store: stores.broadcasts.clone(),
@@ -156,6 +164,7 @@ impl BroadcastService {
             plan_queue,
             clock,
             ids,
+            cursors,
         }
     }
 
@@ -302,12 +311,14 @@ impl BroadcastService {
         Ok((valid, if district_wide { Vec::new() } else { schools.into_iter().collect() }, lists))
     }
 
-    async fn readable(&self, caller: &Principal, id: &str) -> Result<(Broadcast, bool), ServiceError> {
+    /// The broadcast if the caller may read it, with where they may see
+    /// contacts (decided per delivery: a broadcast may span schools).
+    async fn readable(&self, caller: &Principal, id: &str) -> Result<(Broadcast, ContactScope), ServiceError> {
         let broadcast_id = BroadcastId::parse(id).map_err(|_| not_found(id))?;
         let broadcast = self.store.get(&caller.district, &broadcast_id).await?.ok_or_else(|| not_found(id))?;
         let grants = self.grants(caller).await?;
-        let sees_contacts = grants.is_district_admin() || broadcast.schools.iter().any(|s| grants.may_view_cleanup(s));
-        let reads = sees_contacts
+        let sees_contacts = ContactScope::of(&grants);
+        let reads = sees_contacts.covers_any(&broadcast.schools)
             || broadcast.created_by == caller.subject
             || broadcast.schools.iter().any(|s| grants.may_send_broadcast(broadcast.reason, s));
         if !reads {
@@ -323,7 +334,9 @@ impl BroadcastService {
         Ok(build_report(broadcast, &deliveries))
     }
 
-    /// A page of deliveries, optionally of one state.
+    /// A page of deliveries. `cursor` is the `next` of the page before,
+    /// sealed to this broadcast (400 for any other): the store's key it
+    /// holds names the number the page may mask.
     pub async fn deliveries(
         &self,
         caller: &Principal,
@@ -333,19 +346,18 @@ impl BroadcastService {
     ) -> Result<DeliveriesPage, ServiceError> {
         let (broadcast, sees_contacts) = self.readable(caller, id).await?;
         let limit = limit.unwrap_or(DEFAULT_DELIVERIES_PAGE).clamp(1, MAX_DELIVERIES_PAGE);
-        let page = self
-            .store
-            .deliveries(&caller.district, &broadcast.id, limit, cursor.map(Cursor::from_token))
-            .await
-            .map_err(|e| match e {
-                StoreError::Table(crate::ports::TableError::Validation(_)) => {
-                    ServiceError::invalid("cursor: not a deliveries cursor")
-                }
-                other => other.into(),
-            })?;
+        let scope = CursorScope { district: &caller.district, kind: PageKind::Deliveries, of: broadcast.id.as_str() };
+        let after = cursor.map(|token| self.cursors.open_text(scope, token)).transpose()?.map(Cursor::from_token);
+        let page = self.store.deliveries(&caller.district, &broadcast.id, limit, after).await.map_err(|e| match e {
+            StoreError::Table(crate::ports::TableError::Validation(_)) => {
+                CursorError::refused(PageKind::Deliveries).into()
+            }
+            other => ServiceError::from(other),
+        })?;
+        let unmasked = self.unmasked(&caller.district, &sees_contacts, &page.deliveries).await?;
         Ok(DeliveriesPage {
-            items: page.deliveries.iter().map(|d| view(d, sees_contacts)).collect(),
-            next: page.cursor.map(|c| c.as_str().to_string()),
+            items: page.deliveries.iter().zip(unmasked).map(|(d, unmasked)| view(d, unmasked)).collect(),
+            next: page.cursor.map(|c| self.cursors.seal_text(scope, c.as_str())),
         })
     }
 
@@ -353,6 +365,7 @@ impl BroadcastService {
     pub async fn deliveries_csv(&self, caller: &Principal, id: &str) -> Result<String, ServiceError> {
         let (broadcast, sees_contacts) = self.readable(caller, id).await?;
         let deliveries = self.store.all_deliveries(&caller.district, &broadcast.id).await?;
+        let unmasked = self.unmasked(&caller.district, &sees_contacts, &deliveries).await?;
         let corrupt = ServiceError::internal;
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer
@@ -367,8 +380,8 @@ impl BroadcastService {
                 "updated_at",
             ])
             .map_err(corrupt)?;
-        for delivery in &deliveries {
-            let v = view(delivery, sees_contacts);
+        for (delivery, unmasked) in deliveries.iter().zip(unmasked) {
+            let v = view(delivery, unmasked);
             let people = v.people.iter().map(PersonId::as_str).collect::<Vec<_>>().join(" ");
             writer
                 .write_record([
@@ -401,11 +414,13 @@ impl BroadcastService {
     }
 }
 
-fn view(delivery: &Delivery, sees_contacts: bool) -> DeliveryView {
+/// A delivery as shown; `unmasked` (from [`BroadcastService::unmasked`])
+/// says whether the caller may see this delivery's number or address.
+fn view(delivery: &Delivery, unmasked: bool) -> DeliveryView {
     let to = match (delivery.point.contact(), &delivery.point) {
         (None, DeliveryPoint::Person(person)) => person.to_string(),
         (None, _) => String::new(),
-        (Some(contact), _) if sees_contacts => contact.as_raw().to_string(),
+        (Some(contact), _) if unmasked => contact.as_raw().to_string(),
         // Masked: the number's or address's own `Display`.
         (Some(contact), _) => contact.to_string(),
     };

@@ -5,6 +5,10 @@
 //! It corrects itself: when an import changes a contact's number, the old
 //! number no longer leads to that contact; when a delivery succeeds, the
 //! number's status becomes Ok and it leaves the index.
+//!
+//! A page's cursor is the sort key of its last row (sealed, see
+//! `services::cursors`), so a page starts after that row even when rows
+//! came or went meanwhile; the CSV download is built in one pass.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,10 +16,9 @@ use crate::domain::{
     ContactValue, DistrictId, DomainError, EnrollmentRole, MemberProfile, PersonId, PersonRole, Principal, SchoolId,
     Severity, SmsStatus,
 };
+use crate::services::cursors::{CursorError, CursorScope, Cursors, PageKind};
 use crate::services::{ServiceError, spreadsheet_safe};
 use crate::store::{NumberStatus, PeopleStore, RosterIndex, SmsStatusStore, Stores};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 /// Filters of the clean-up list.
@@ -71,6 +74,9 @@ pub struct CleanupPage {
     pub next: Option<String>,
 }
 
+/// Most rows one page holds.
+pub const MAX_CLEANUP_PAGE: u32 = 1000;
+
 #[derive(Debug, Clone)]
 struct Profile {
     id: PersonId,
@@ -101,21 +107,36 @@ pub struct CleanupService {
     roster: RosterIndex,
     statuses: SmsStatusStore,
     roles: crate::services::roles::RoleService,
+    cursors: Cursors,
 }
 
 impl CleanupService {
-    /// A service over the stores; `roles` answers who may see the list where.
-    pub fn new(stores: &Stores, roles: crate::services::roles::RoleService) -> Self {
+    /// A service over the stores; `roles` answers who may see the list
+    /// where; `cursors` seals the pages' cursors.
+    pub fn new(stores: &Stores, roles: crate::services::roles::RoleService, cursors: Cursors) -> Self {
         Self {
             people: stores.people.clone(),
             roster: stores.roster.clone(),
             statuses: stores.sms_status.clone(),
             roles,
+            cursors,
         }
     }
 
-    async fn profile(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Profile>, ServiceError> {
-        Ok(self.roster.profile(district, id).await?.map(Profile::of))
+    /// A profile, read once per pass: a student behind several bad numbers
+    /// (or a guardian at several) is read the first time only.
+    async fn profile(
+        &self,
+        district: &DistrictId,
+        id: &PersonId,
+        read: &mut BTreeMap<PersonId, Option<Profile>>,
+    ) -> Result<Option<Profile>, ServiceError> {
+        if let Some(known) = read.get(id) {
+            return Ok(known.clone());
+        }
+        let profile = self.roster.profile(district, id).await?.map(Profile::of);
+        read.insert(id.clone(), profile.clone());
+        Ok(profile)
     }
 
     /// Students in a teacher's sections.
@@ -133,7 +154,8 @@ impl CleanupService {
         Ok(students)
     }
 
-    /// The list for the caller's district and scope, filtered and paged.
+    /// A page of the list for the caller's district and scope, filtered;
+    /// `cursor` is the `next` of the page before (400 for any other).
     pub async fn list(
         &self,
         caller: &Principal,
@@ -141,6 +163,36 @@ impl CleanupService {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<CleanupPage, ServiceError> {
+        let scope = CursorScope { district: &caller.district, kind: PageKind::Cleanup, of: "" };
+        let refused = || CursorError::refused(PageKind::Cleanup);
+        let after: Option<Vec<String>> = cursor
+            .map(|token| serde_json::from_slice(&self.cursors.open(scope, token)?).map_err(|_| refused()))
+            .transpose()?;
+        let items = self.rows(caller, filter).await?;
+        let start = after.map_or(0, |after| {
+            let after: Vec<&str> = after.iter().map(String::as_str).collect();
+            items.partition_point(|item| order(item).as_slice() <= after.as_slice())
+        });
+        let end = start.saturating_add(limit.clamp(1, MAX_CLEANUP_PAGE) as usize).min(items.len());
+        let page = items.get(start..end).map(<[CleanupItem]>::to_vec).unwrap_or_default();
+        let next = match page.last() {
+            Some(last) if end < items.len() => {
+                let position = serde_json::to_vec(&order(last)).map_err(ServiceError::internal)?;
+                Some(self.cursors.seal(scope, &position))
+            }
+            _ => None,
+        };
+        Ok(CleanupPage { items: page, next })
+    }
+
+    /// The whole list as CSV (the download), read in one pass.
+    pub async fn csv(&self, caller: &Principal, filter: &CleanupFilter) -> Result<String, ServiceError> {
+        cleanup_csv(&self.rows(caller, filter).await?)
+    }
+
+    /// Every row the caller may see that the filter keeps, in page order
+    /// (by student name), each once.
+    async fn rows(&self, caller: &Principal, filter: &CleanupFilter) -> Result<Vec<CleanupItem>, ServiceError> {
         // The caller's grants (token roles and stored assignments, read now):
         // who holds `view_cleanup` where.
         let grants = self.roles.grants(caller).await?;
@@ -176,9 +228,10 @@ impl CleanupService {
         let scope = |schools: &[SchoolId]| grants.is_district_admin() || schools.iter().any(|s| visible.contains(s));
 
         let mut items = Vec::new();
+        let mut read = BTreeMap::new();
         for number in self.statuses.not_ok(district, &statuses).await? {
             for holder in self.people.people_at(district, &ContactValue::Phone(number.number.clone())).await? {
-                let Some(contact) = self.profile(district, &holder).await? else { continue };
+                let Some(contact) = self.profile(district, &holder, &mut read).await? else { continue };
                 if !contact.active {
                     continue;
                 }
@@ -188,7 +241,7 @@ impl CleanupService {
                     PersonRole::Guardian => self.people.students_with_relationship(district, &contact.id).await?,
                 };
                 for (student_id, relationship) in students {
-                    let Some(student) = self.profile(district, &student_id).await? else { continue };
+                    let Some(student) = self.profile(district, &student_id, &mut read).await? else { continue };
                     let keep = student.active
                         && scope(&student.schools)
                         && school.as_ref().is_none_or(|s| student.schools.contains(s))
@@ -201,25 +254,16 @@ impl CleanupService {
                 }
             }
         }
-        items.sort_by(|a, b| {
-            (&a.student, &a.student_id, &a.contact, &a.number).cmp(&(&b.student, &b.student_id, &b.contact, &b.number))
-        });
-        items.dedup();
-        let offset = match cursor {
-            Some(cursor) => URL_SAFE_NO_PAD
-                .decode(cursor)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| s.parse::<usize>().ok())
-                .ok_or_else(|| DomainError::Invalid("cursor: not a cursor of this list".into()))?,
-            None => 0,
-        };
-        let limit = limit.clamp(1, 1000) as usize;
-        let end = offset.saturating_add(limit).min(items.len());
-        let next = (end < items.len()).then(|| URL_SAFE_NO_PAD.encode(end.to_string()));
-        let page = items.get(offset.min(items.len())..end).map(<[CleanupItem]>::to_vec).unwrap_or_default();
-        Ok(CleanupPage { items: page, next })
+        items.sort_by(|a, b| order(a).cmp(&order(b)));
+        items.dedup_by(|a, b| order(a) == order(b));
+        Ok(items)
     }
+}
+
+/// The rows' order, and a page's position: unique once duplicates are
+/// dropped (the rest of a row follows from its student and number).
+fn order(item: &CleanupItem) -> [&str; 5] {
+    [&item.student, item.student_id.as_str(), &item.contact, &item.number, &item.relationship]
 }
 
 fn row(

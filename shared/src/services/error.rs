@@ -30,6 +30,9 @@ pub enum ServiceError {
     /// The file store failed (unavailable: retryable); for operators.
     #[error(transparent)]
     Files(#[from] crate::ports::FileError),
+    /// A page cursor this page did not hand out (400).
+    #[error(transparent)]
+    Cursor(#[from] crate::services::cursors::CursorError),
     /// An output could not be produced (a CSV writer failed); a bug, not the caller's.
     #[error("{0}")]
     Internal(String),

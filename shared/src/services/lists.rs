@@ -17,8 +17,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use crate::domain::{
@@ -27,6 +25,7 @@ use crate::domain::{
 };
 use crate::ports::{Clock, Ids};
 use crate::services::ServiceError;
+use crate::services::cursors::{CursorError, CursorScope, Cursors, PageKind};
 use crate::store::{ListStore, PeopleStore, RosterIndex, StoreError, Stores};
 
 mod membership;
@@ -74,6 +73,7 @@ pub struct ListService {
     people: PeopleStore,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
+    cursors: Cursors,
 }
 
 fn scope_of(caller: &Principal) -> Result<ListScope, ServiceError> {
@@ -81,10 +81,11 @@ fn scope_of(caller: &Principal) -> Result<ListScope, ServiceError> {
         .ok_or_else(|| ServiceError::Forbidden("your role does not build lists (staff of a school or district)".into()))
 }
 
-fn decode_cursor(token: &str) -> Result<PersonId, ServiceError> {
-    let bad = || ServiceError::invalid("cursor: not a members cursor");
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
-    PersonId::parse(String::from_utf8(bytes).map_err(|_| bad())?).map_err(|_| bad())
+/// The member a members cursor of `scope` stopped at (sealed: it names a
+/// person, and must not page another list).
+fn decode_cursor(cursors: &Cursors, scope: CursorScope<'_>, token: &str) -> Result<PersonId, ServiceError> {
+    let id = cursors.open_text(scope, token)?;
+    Ok(PersonId::parse(id).map_err(|_| CursorError::refused(PageKind::ListMembers))?)
 }
 
 fn not_found(id: &str) -> ServiceError {
@@ -93,8 +94,10 @@ fn not_found(id: &str) -> ServiceError {
 
 impl ListService {
     /// A service over the stores; `ids` names new lists.
-    pub fn new(stores: &Stores, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
-        Self { store: stores.lists.clone(), index: stores.roster.clone(), people: stores.people.clone(), clock, ids }
+    /// `cursors` seals the members pages' cursors.
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>, cursors: Cursors) -> Self {
+        let (store, index, people) = (stores.lists.clone(), stores.roster.clone(), stores.people.clone());
+        Self { store, index, people, clock, ids, cursors }
     }
 
     /// The caller's definition, validated; a teacher's is bound to their
@@ -296,8 +299,10 @@ impl ListService {
     }
 
     /// A page of a list's members (in id order) with the total count.
-    /// `cursor` is the one the previous page answered. Membership is
-    /// computed for each page, so pages follow imports that happen between them.
+    /// `cursor` is the one the previous page answered, sealed to this list
+    /// (400 for any other). Membership is computed once a page (the count
+    /// needs all of it), so pages follow imports that happen between them;
+    /// only the page's own members' profiles are read.
     pub async fn members(
         &self,
         caller: &Principal,
@@ -306,10 +311,8 @@ impl ListService {
         cursor: Option<&str>,
     ) -> Result<MembersPage, ServiceError> {
         let list = self.get(caller, id).await?;
-        let after = match cursor {
-            Some(token) => Some(decode_cursor(token)?),
-            None => None,
-        };
+        let scope = CursorScope { district: &caller.district, kind: PageKind::ListMembers, of: list.id.as_str() };
+        let after = cursor.map(|token| decode_cursor(&self.cursors, scope, token)).transpose()?;
         let limit = limit.unwrap_or(DEFAULT_MEMBERS_PAGE).clamp(1, MAX_MEMBERS_PAGE) as usize;
         let all = self.resolve(&caller.district, &list).await?.all();
         let count = all.len();
@@ -331,7 +334,7 @@ impl ListService {
                 }
             })
             .collect();
-        let cursor = page.last().filter(|_| more).map(|(id, _)| URL_SAFE_NO_PAD.encode(id.as_str()));
+        let cursor = page.last().filter(|_| more).map(|(id, _)| self.cursors.seal_text(scope, id.as_str()));
         Ok(MembersPage { members, count, cursor })
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! - `people`: create and read people with their contact points.
 //! - `cleanup`: the contact clean-up list (students whose contacts cannot be texted).
+//! - `cursors`: the page cursors the API hands out, sealed with the deployment's key.
 //! - `imports`: import definitions, files, runs, holds and deletion.
 //! - `lists`: saved recipient lists and their membership, computed on read.
 //! - `preferences`: one person's preferences, the batch tool, the audit trail.
@@ -23,6 +24,7 @@
 
 mod broadcasts;
 mod cleanup;
+pub mod cursors;
 mod error;
 mod family_schools;
 mod fanout;
@@ -48,7 +50,8 @@ pub use broadcasts::{
     BroadcastReport, BroadcastService, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
     MAX_DELIVERIES_PAGE, PartProgress, Totals, build_report,
 };
-pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, cleanup_csv};
+pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, MAX_CLEANUP_PAGE, cleanup_csv};
+pub use cursors::{CursorError, CursorKey, CursorKeyError, Cursors};
 pub use error::ServiceError;
 pub use family_schools::FamilySchools;
 pub use fanout::{CHUNK_SIZE, FanoutService, Plan, PlanOutcome, Suppressions, plan_deliveries};

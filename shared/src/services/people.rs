@@ -39,12 +39,13 @@ impl PeopleService {
 
     /// The person, if they are in the caller's district and the caller may
     /// read them (themself, a district admin, or staff of their school).
+    /// Anyone else is answered as if they did not exist: the same 404.
     pub async fn get(&self, caller: &Principal, id: &str) -> Result<Person, ServiceError> {
         let not_found = || ServiceError::NotFound(format!("no person `{id}`"));
         let id = PersonId::parse(id).map_err(|_| not_found())?;
         let person = self.store.get(&caller.district, &id).await?.ok_or_else(not_found)?;
         if !caller.may_read_person(id.as_str(), &person.schools) {
-            return Err(ServiceError::Forbidden("your role may not read this person".into()));
+            return Err(not_found());
         }
         Ok(person)
     }

@@ -73,18 +73,32 @@ impl PersonalMessageService {
         Self { broadcasts, people, clock }
     }
 
-    /// Checks who may write to whom, then submits the message.
+    /// Checks who may write to whom, then submits the message. Someone the
+    /// sender may not see (no role at a school of theirs or, for a guardian,
+    /// of their students) answers 404 exactly as someone who does not exist.
     pub async fn send(&self, caller: &Principal, input: &PersonalMessageInput) -> Result<Broadcast, ServiceError> {
         let district = &caller.district;
         let grants = self.broadcasts.grants(caller).await?;
         let may = |schools: &[SchoolId]| schools.iter().any(|s| grants.may_send_personal(s));
-        let to = PersonId::parse(input.to.clone()).map_err(|_| ServiceError::NotFound("no such person".into()))?;
-        let person = self
-            .people
-            .contactable(district, &to)
-            .await?
-            .filter(|p| p.active)
-            .ok_or_else(|| ServiceError::NotFound(format!("no person `{to}`")))?;
+        let not_found =
+            || ServiceError::NotFound(format!("no person `{}`", input.to.chars().take(40).collect::<String>()));
+        let to = PersonId::parse(input.to.clone()).map_err(|_| not_found())?;
+        let person = self.people.contactable(district, &to).await?.filter(|p| p.active).ok_or_else(not_found)?;
+        // A guardian's students of the caller's sight, with their schools.
+        let mut family: Vec<(PersonId, Vec<SchoolId>)> = Vec::new();
+        if person.role == PersonRole::Guardian {
+            for (student, _) in self.people.students_of(district, &to).await? {
+                let Some(profile) = self.people.contactable(district, &student).await? else { continue };
+                if profile.active {
+                    family.push((student, profile.schools));
+                }
+            }
+        }
+        let seen_at: Vec<SchoolId> =
+            person.schools.iter().chain(family.iter().flat_map(|(_, schools)| schools)).cloned().collect();
+        if !caller.sees_person(&grants, to.as_str(), &seen_at) {
+            return Err(not_found());
+        }
         let schools: Vec<SchoolId> = match person.role {
             PersonRole::Staff => {
                 return Err(ServiceError::Invalid(crate::domain::DomainError::Invalid(
@@ -108,21 +122,12 @@ impl PersonalMessageService {
                 }
                 person.schools.clone()
             }
-            PersonRole::Guardian => {
-                let mut students = self.people.students_of(district, &to).await?;
-                if let Some(only) = &input.student {
-                    students.retain(|(id, _)| id.as_str() == only);
-                }
-                let mut found = None;
-                for (student, _) in students {
-                    let Some(profile) = self.people.contactable(district, &student).await? else { continue };
-                    if profile.active && may(&profile.schools) {
-                        found = Some(profile.schools);
-                        break;
-                    }
-                }
-                found.ok_or_else(|| forbidden("this person is not a family contact of a student of your school"))?
-            }
+            PersonRole::Guardian => family
+                .into_iter()
+                .filter(|(student, _)| input.student.as_deref().is_none_or(|only| student.as_str() == only))
+                .map(|(_, schools)| schools)
+                .find(|schools| may(schools))
+                .ok_or_else(|| forbidden("this person is not a family contact of a student of your school"))?,
         };
         let sender =
             self.people.get(district, &PersonId::parse(caller.subject.clone()).map_err(ServiceError::Invalid)?).await?;

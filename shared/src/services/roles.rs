@@ -12,9 +12,11 @@
 //! Every assignment is checked the same way, cheapest first: its cells
 //! (malformed row), the role (unknown role), the caller's right to grant
 //! it there (forbidden), then the school and the staff member in the
-//! store (unknown school, unknown staff id or not a staff member). The
-//! bulk CSV applies every good row and reports each bad one with its
-//! 1-based line (the header is line 1); re-applying a held role is fine.
+//! store (unknown school; unknown staff id, 404, for anyone who is not an
+//! active staff member the caller may see, so that an id answers the same
+//! whether it is a parent's, another school's or nobody's). The bulk CSV
+//! applies every good row and reports each bad one with its 1-based line
+//! (the header is line 1); re-applying a held role is fine.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,12 +88,14 @@ enum RowError {
     Invalid(String),
     /// The caller may not grant that role there.
     Forbidden(String),
+    /// No active staff member the caller may see has the id.
+    NotFound(String),
 }
 
 impl RowError {
     fn message(self) -> String {
         match self {
-            RowError::Invalid(message) | RowError::Forbidden(message) => message,
+            RowError::Invalid(message) | RowError::Forbidden(message) | RowError::NotFound(message) => message,
         }
     }
 }
@@ -101,6 +105,7 @@ impl From<RowError> for ServiceError {
         match error {
             RowError::Invalid(message) => ServiceError::Invalid(DomainError::Invalid(message)),
             RowError::Forbidden(message) => ServiceError::Forbidden(message),
+            RowError::NotFound(message) => ServiceError::NotFound(message),
         }
     }
 }
@@ -114,11 +119,12 @@ struct Candidate {
 }
 
 /// What the store says of a staff id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum StaffState {
+    /// Nobody, or no active staff member.
     Missing,
-    NotStaff,
-    Staff,
+    /// An active staff member of these schools.
+    Staff(Vec<SchoolId>),
 }
 
 fn clip(text: &str) -> String {
@@ -318,23 +324,30 @@ impl RoleService {
 
     async fn staff_state(&self, caller: &Principal, staff: &PersonId) -> Result<StaffState, ServiceError> {
         Ok(match self.index.profile(&caller.district, staff).await? {
-            None => StaffState::Missing,
-            Some(profile) if profile.role == PersonRole::Staff && profile.active => StaffState::Staff,
-            Some(_) => StaffState::NotStaff,
+            Some(profile) if profile.role == PersonRole::Staff && profile.active => StaffState::Staff(profile.schools),
+            _ => StaffState::Missing,
         })
     }
 
-    /// The check of a candidate against what the store knows of its school and staff member.
-    fn confirm(candidate: &Candidate, school_known: bool, staff: StaffState) -> Result<(), RowError> {
+    /// The check of a candidate against what the store knows of its school
+    /// and staff member: one answer for an id that is nobody's, a parent's
+    /// or a student's, or a staff member's the caller may not see.
+    fn confirm(
+        caller: &Principal,
+        grants: &Grants,
+        candidate: &Candidate,
+        school_known: bool,
+        staff: &StaffState,
+    ) -> Result<(), RowError> {
         if let (Some(school), false) = (&candidate.school, school_known) {
             return Err(RowError::Invalid(format!("unknown school `{school}`")));
         }
         match staff {
-            StaffState::Missing => Err(RowError::Invalid(format!("unknown staff id `{}`", candidate.staff))),
-            StaffState::NotStaff => {
-                Err(RowError::Invalid(format!("`{}` is not an active staff member", candidate.staff)))
-            }
-            StaffState::Staff => Ok(()),
+            StaffState::Staff(schools) if caller.sees_person(grants, candidate.staff.as_str(), schools) => Ok(()),
+            _ => Err(RowError::NotFound(format!(
+                "unknown staff id `{}`: no active staff member you may see has it",
+                candidate.staff
+            ))),
         }
     }
 
@@ -363,7 +376,8 @@ impl RoleService {
             Some(school) => self.store.school_exists(&caller.district, school).await?,
             None => true,
         };
-        Self::confirm(&candidate, school_known, self.staff_state(caller, &candidate.staff).await?)?;
+        let staff = self.staff_state(caller, &candidate.staff).await?;
+        Self::confirm(caller, &grants, &candidate, school_known, &staff)?;
         let assignment = self.record(caller, &candidate).await?;
         let held = self.store.assignments_of(&caller.district, &candidate.staff).await?;
         Ok(held.into_iter().find(|a| a.school == assignment.school && a.role == assignment.role).unwrap_or(assignment))
@@ -408,8 +422,8 @@ impl RoleService {
         let mut good = Vec::with_capacity(checked.len());
         for (row, candidate) in checked {
             let school_known = candidate.school.as_ref().is_none_or(|s| schools.get(s).copied().unwrap_or(false));
-            let state = staff.get(&candidate.staff).copied().unwrap_or(StaffState::Missing);
-            match Self::confirm(&candidate, school_known, state) {
+            let state = staff.get(&candidate.staff).unwrap_or(&StaffState::Missing);
+            match Self::confirm(caller, &grants, &candidate, school_known, state) {
                 Ok(()) => good.push(candidate),
                 Err(error) => outcome.rejected.push(RejectedAssignment { row, message: error.message() }),
             }

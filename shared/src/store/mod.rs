@@ -52,7 +52,10 @@ pub use imports::ImportStore;
 pub use items::{query_all, record_from, record_item};
 pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
-pub use preferences::{ChangedCell, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore, record_from_item};
+pub use preferences::{
+    ChangedCell, GroupSave, MAX_GROUP_WRITES, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore,
+    PreferenceWrite, record_from_item,
+};
 pub use replies::{ReplyStore, StoredReply};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
 pub use sending_numbers::{NumberOwner, SMS_NUMBERS_PK, SendingNumberStore, TextingNumber};

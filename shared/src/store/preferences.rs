@@ -14,7 +14,7 @@ use super::keys::person_pk;
 use crate::domain::{
     Channel, ContactReason, DistrictId, PersonId, PreferenceDefaults, PreferenceRecord, PreferenceSource,
 };
-use crate::ports::table::{BatchOp, Condition, Item, Key, Query, SortKey, Table, TableError};
+use crate::ports::table::{Condition, Item, Key, MAX_TRANSACTION_OPS, Query, SortKey, Table, TableError, WriteOp};
 
 /// Sort key of a person's preference record.
 pub const PREFS_SK: &str = "PREFS";
@@ -52,6 +52,33 @@ pub struct PreferenceChange {
     pub source: PreferenceSource,
     /// The cells that changed.
     pub cells: Vec<ChangedCell>,
+}
+
+/// People whose records one [`PreferenceStore::save_all`] writes (two
+/// items each, within a DynamoDB transaction's 100).
+pub const MAX_GROUP_WRITES: usize = MAX_TRANSACTION_OPS / 2;
+
+/// One person's new record version and the audit entry that says what changed.
+#[derive(Debug, Clone, Copy)]
+pub struct PreferenceWrite<'a> {
+    /// Whose.
+    pub person: &'a PersonId,
+    /// The new version (`version` one past the version read).
+    pub record: &'a PreferenceRecord,
+    /// The audit entry.
+    pub change: &'a PreferenceChange,
+    /// Makes the audit entry's key unique.
+    pub change_id: &'a str,
+}
+
+/// What a group save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSave {
+    /// Every record and audit entry is written.
+    Saved,
+    /// Nothing is written: the record of this write (its index; `None`
+    /// when the table does not say which) changed since it was read.
+    Changed(Option<usize>),
 }
 
 /// Reads and writes preference records.
@@ -92,25 +119,26 @@ impl PreferenceStore {
         Ok(self.table.put(record_item(settings_pk(district), DEFAULTS_SK.into(), defaults)?, Condition::None).await?)
     }
 
-    /// The write operations of a new record version and its audit entry.
-    pub fn write_ops(
-        district: &DistrictId,
-        person: &PersonId,
-        record: &PreferenceRecord,
-        change: &PreferenceChange,
-        change_id: &str,
-    ) -> Result<[BatchOp; 2], StoreError> {
-        let pk = person_pk(district, person);
-        let log_sk = format!("{PREFLOG_SK_PREFIX}{}#{change_id}", change.at.format("%Y%m%dT%H%M%S%.6fZ"));
+    /// The transaction operations of a new record version and its audit
+    /// entry: the record only if it still holds the version it was read at
+    /// (`record.version - 1`; none stored for version 1).
+    fn versioned_ops(district: &DistrictId, write: &PreferenceWrite<'_>) -> Result<[WriteOp; 2], StoreError> {
+        let pk = person_pk(district, write.person);
+        let change = write.change;
+        let log_sk = format!("{PREFLOG_SK_PREFIX}{}#{}", change.at.format("%Y%m%dT%H%M%S%.6fZ"), write.change_id);
+        let condition = match write.record.version {
+            0 | 1 => Condition::NotExists,
+            v => Condition::AttributeEquals("version".into(), Value::from(v - 1)),
+        };
         Ok([
-            BatchOp::Put(record_item(pk.clone(), PREFS_SK.into(), record)?),
-            BatchOp::Put(record_item(pk, log_sk, change)?),
+            WriteOp::Put { item: record_item(pk.clone(), PREFS_SK.into(), write.record)?, condition },
+            WriteOp::Put { item: record_item(pk, log_sk, change)?, condition: Condition::None },
         ])
     }
 
     /// Saves a record written from version `record.version - 1`, with its
-    /// audit entry, all or nothing. `AlreadyExists` means someone else wrote
-    /// in between: read again and retry.
+    /// audit entry, all or nothing. `Conflict` means someone else wrote in
+    /// between: read again and retry.
     pub async fn save(
         &self,
         district: &DistrictId,
@@ -119,27 +147,37 @@ impl PreferenceStore {
         change: &PreferenceChange,
         change_id: &str,
     ) -> Result<(), StoreError> {
-        let [BatchOp::Put(prefs), BatchOp::Put(log)] = Self::write_ops(district, person, record, change, change_id)?
-        else {
-            return Err(StoreError::corrupt("unexpected write operations"));
-        };
-        let condition = match record.version {
-            0 | 1 => Condition::NotExists,
-            v => Condition::AttributeEquals("version".into(), Value::from(v - 1)),
-        };
-        let ops = vec![
-            crate::ports::WriteOp::Put { item: prefs, condition },
-            crate::ports::WriteOp::Put { item: log, condition: Condition::None },
-        ];
-        match self.table.transact_write(ops).await {
-            Err(TableError::ConditionFailed { .. }) => Err(StoreError::Conflict),
-            other => Ok(other?),
+        let write = PreferenceWrite { person, record, change, change_id };
+        match self.save_all(district, &[write]).await? {
+            GroupSave::Saved => Ok(()),
+            GroupSave::Changed(_) => Err(StoreError::Conflict),
         }
     }
 
-    /// Writes many (record, audit) pairs without version checks (the batch tool).
-    pub async fn save_many(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
-        Ok(self.table.batch_write(ops).await?)
+    /// Saves up to [`MAX_GROUP_WRITES`] people's records, each written from
+    /// the version it was read at, with their audit entries, in one
+    /// transaction: all or nothing. The batch tool writes this way so that
+    /// a change someone made after its read is never overwritten unseen.
+    pub async fn save_all(
+        &self,
+        district: &DistrictId,
+        writes: &[PreferenceWrite<'_>],
+    ) -> Result<GroupSave, StoreError> {
+        if writes.len() > MAX_GROUP_WRITES {
+            return Err(TableError::Validation(format!("at most {MAX_GROUP_WRITES} records in one save")).into());
+        }
+        let mut ops = Vec::with_capacity(writes.len() * 2);
+        for write in writes {
+            ops.extend(Self::versioned_ops(district, write)?);
+        }
+        if ops.is_empty() {
+            return Ok(GroupSave::Saved);
+        }
+        match self.table.transact_write(ops).await {
+            Ok(()) => Ok(GroupSave::Saved),
+            Err(TableError::ConditionFailed { operation }) => Ok(GroupSave::Changed(operation.map(|op| op / 2))),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// The person's audit trail, newest first.
@@ -158,5 +196,48 @@ impl PreferenceStore {
             .into_iter()
             .map(|item| serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::local::EmbeddedTable;
+
+    fn person(id: &str) -> PersonId {
+        PersonId::parse(id).unwrap()
+    }
+
+    fn change() -> PreferenceChange {
+        PreferenceChange {
+            at: DateTime::UNIX_EPOCH,
+            by: "admin".into(),
+            source: PreferenceSource::Batch,
+            cells: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_group_save_with_one_stale_record_writes_nothing_and_names_it() -> Result<(), StoreError> {
+        let store = PreferenceStore::new(Arc::new(EmbeddedTable::in_memory().unwrap()));
+        let district = DistrictId::parse("d-1").unwrap();
+        let (a, b) = (person("p-a"), person("p-b"));
+        let first = PreferenceRecord { version: 1, ..PreferenceRecord::default() };
+        store.save(&district, &b, &first, &change(), "1").await?;
+        let next = PreferenceRecord { version: 1, ..PreferenceRecord::default() };
+        let writes = [
+            PreferenceWrite { person: &a, record: &next, change: &change(), change_id: "2" },
+            PreferenceWrite { person: &b, record: &next, change: &change(), change_id: "3" },
+        ];
+        assert_eq!(store.save_all(&district, &writes).await?, GroupSave::Changed(Some(1)), "p-b is at version 1");
+        assert_eq!(store.get(&district, &a).await?.version, 0, "nothing written");
+        let second = PreferenceRecord { version: 2, ..PreferenceRecord::default() };
+        let writes = [
+            PreferenceWrite { person: &a, record: &next, change: &change(), change_id: "2" },
+            PreferenceWrite { person: &b, record: &second, change: &change(), change_id: "3" },
+        ];
+        assert_eq!(store.save_all(&district, &writes).await?, GroupSave::Saved);
+        assert_eq!((store.get(&district, &a).await?.version, store.get(&district, &b).await?.version), (1, 2));
+        Ok(())
     }
 }

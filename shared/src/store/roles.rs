@@ -10,7 +10,9 @@
 //! A request's grants read one partition (the caller's assignments) and,
 //! only when one of them is a custom role, the district's role definitions.
 //! gsi1 finds the holders of a role, so deleting a role removes its
-//! assignments (and a role made again with the same id starts with none).
+//! assignments in the same transaction (the role's item last when there
+//! are more than a transaction holds), and a role made again with the same
+//! id starts with none.
 
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use super::items::{query_all, record_from, record_item};
 use super::keys::schools_pk;
 use crate::domain::roles::{Assignment, RoleDefinition};
 use crate::domain::{DistrictId, PersonId, SchoolId};
-use crate::ports::table::{BatchOp, Condition, Index, Key, Query, SortKey, Table, TableError};
+use crate::ports::table::{Condition, Index, Key, MAX_TRANSACTION_OPS, Query, SortKey, Table, TableError, WriteOp};
 
 /// Sort-key prefix of a custom role definition.
 pub const ROLE_SK_PREFIX: &str = "ROLE#";
@@ -109,11 +111,31 @@ impl RoleStore {
         }
     }
 
-    /// Deletes a custom role and then its assignments; `Ok(None)` when
+    /// Deletes a custom role with every assignment of it; `Ok(None)` when
     /// there was no such role, else how many assignments went with it.
+    ///
+    /// Up to 99 holders, the role and its assignments go in one transaction.
+    /// A role with more holders is removed in transactions of 100, the
+    /// role's own item in the last: a failure midway leaves the role, with
+    /// fewer holders, and never an assignment of a role that is gone;
+    /// deleting again finishes. (Marking the role "deleting" first would
+    /// revoke every holder at once, but every reader of roles would then
+    /// have to know the mark; removing holders first keeps the only state a
+    /// role can be in "exists with its holders".)
     pub async fn delete_role(&self, district: &DistrictId, id: &str) -> Result<Option<usize>, StoreError> {
-        match self.table.delete(&Key::new(roles_pk(district), role_sk(id)), Condition::Exists).await {
-            Ok(()) => Ok(Some(self.remove_holders(district, id).await?)),
+        if self.custom_role(district, id).await?.is_none() {
+            return Ok(None);
+        }
+        let mut ops = self.holder_deletes(district, id).await?;
+        let removed = ops.len();
+        while ops.len() >= MAX_TRANSACTION_OPS {
+            let rest = ops.split_off(MAX_TRANSACTION_OPS);
+            self.table.transact_write(std::mem::replace(&mut ops, rest)).await?;
+        }
+        ops.push(WriteOp::Delete { key: Key::new(roles_pk(district), role_sk(id)), condition: Condition::Exists });
+        match self.table.transact_write(ops).await {
+            Ok(()) => Ok(Some(removed)),
+            // Deleted by someone else meanwhile.
             Err(TableError::ConditionFailed { .. }) => Ok(None),
             Err(other) => Err(other.into()),
         }
@@ -171,21 +193,29 @@ impl RoleStore {
         Ok(self.table.get(&Key::new(schools_pk(district), school.as_str())).await?.is_some())
     }
 
-    async fn remove_holders(&self, district: &DistrictId, role: &str) -> Result<usize, StoreError> {
-        let ops: Vec<BatchOp> = self
+    /// The deletes of every assignment of a role (gsi1).
+    async fn holder_deletes(&self, district: &DistrictId, role: &str) -> Result<Vec<WriteOp>, StoreError> {
+        Ok(self
             .holders_of(district, role)
             .await?
             .iter()
-            .map(|held| {
-                BatchOp::Delete(Key::new(
+            .map(|held| WriteOp::Delete {
+                key: Key::new(
                     staff_roles_pk(district, &held.staff_id),
                     assignment_sk(held.school.as_ref(), &held.role),
-                ))
+                ),
+                condition: Condition::None,
             })
-            .collect();
+            .collect())
+    }
+
+    /// Removes assignments an earlier role of this id may have left (a
+    /// holder the index had not shown yet when it was deleted).
+    async fn remove_holders(&self, district: &DistrictId, role: &str) -> Result<usize, StoreError> {
+        let ops = self.holder_deletes(district, role).await?;
         let removed = ops.len();
-        if removed > 0 {
-            self.table.batch_write(ops).await?;
+        for chunk in ops.chunks(MAX_TRANSACTION_OPS) {
+            self.table.transact_write(chunk.to_vec()).await?;
         }
         Ok(removed)
     }
@@ -193,9 +223,13 @@ impl RoleStore {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
     use crate::adapters::local::EmbeddedTable;
     use crate::domain::roles::{Permissions, RoleInput};
+    use crate::ports::TableStats;
+    use crate::ports::table::{BatchOp, Item, Page};
 
     fn district() -> DistrictId {
         DistrictId::parse("d-1").unwrap()
@@ -227,6 +261,81 @@ mod tests {
     fn store() -> (Arc<EmbeddedTable>, RoleStore) {
         let table = Arc::new(EmbeddedTable::in_memory().unwrap());
         (table.clone(), RoleStore::new(table))
+    }
+
+    /// The embedded table, whose multi-item write number `fail_at` (0-based,
+    /// counting transactions and batch writes) fails as if the backend fell over.
+    struct FailsOnce {
+        inner: EmbeddedTable,
+        writes: AtomicUsize,
+        fail_at: usize,
+    }
+
+    impl FailsOnce {
+        fn check(&self) -> Result<(), TableError> {
+            if self.writes.fetch_add(1, Ordering::SeqCst) == self.fail_at {
+                return Err(TableError::Unavailable("the write failed, once".into()));
+            }
+            Ok(())
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Table for FailsOnce {
+        async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+            self.inner.get(key).await
+        }
+        async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
+            self.inner.put(item, condition).await
+        }
+        async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
+            self.inner.delete(key, condition).await
+        }
+        async fn query(&self, query: &Query) -> Result<Page, TableError> {
+            self.inner.query(query).await
+        }
+        async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
+            self.check()?;
+            self.inner.transact_write(ops).await
+        }
+        async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
+            self.check()?;
+            self.inner.batch_write(ops).await
+        }
+        fn stats(&self) -> TableStats {
+            self.inner.stats()
+        }
+    }
+
+    /// A store whose multi-item write number `fail_at` fails, with `holders` holders of `counselor`.
+    async fn counselors(holders: usize, fail_at: usize) -> Result<RoleStore, StoreError> {
+        let inner = EmbeddedTable::in_memory().unwrap();
+        let store = RoleStore::new(Arc::new(FailsOnce { inner, writes: AtomicUsize::new(0), fail_at }));
+        store.create_role(&district(), &role("counselor", &["personal_messages"])).await?;
+        for n in 0..holders {
+            store.assign(&district(), &assignment(&format!("t-{n}"), Some("s-1"), "counselor")).await?;
+        }
+        Ok(store)
+    }
+
+    #[tokio::test]
+    async fn a_role_deletion_that_fails_midway_leaves_no_assignment_of_a_role_that_is_gone() -> Result<(), StoreError> {
+        for holders in [2, 150] {
+            for fail_at in [0, 1] {
+                let store = counselors(holders, fail_at).await?;
+                let failed = store.delete_role(&district(), "counselor").await;
+                let left = store.holders_of(&district(), "counselor").await?.len();
+                let role = store.custom_role(&district(), "counselor").await?;
+                if failed.is_ok() {
+                    assert_eq!((role, left), (None, 0), "{holders} holders: the deletion completed");
+                    continue;
+                }
+                assert!(role.is_some(), "{holders} holders, write {fail_at} failed: {left} assignments of no role");
+                assert_eq!(store.delete_role(&district(), "counselor").await?, Some(left), "deleting again finishes");
+                assert!(store.holders_of(&district(), "counselor").await?.is_empty());
+            }
+        }
+        Ok(())
     }
 
     #[tokio::test]

@@ -7,11 +7,15 @@
 
 use std::sync::Arc;
 
-use super::{DynamoTable, EmailOptions, S3FileStore, SesEmailGateway, SmsOptions, SnsSmsGateway, SqsWorkQueue};
+use super::{
+    DynamoTable, EmailOptions, EumVoiceGateway, S3FileStore, SesEmailGateway, SmsOptions, SnsSmsGateway, SqsWorkQueue,
+    VoiceOptions,
+};
 use crate::config::{ConfigError, Env, LambdaConfig};
 use crate::domain::{DistrictId, DomainError, EmailAddress};
 use crate::ports::{RandomIds, SystemClock};
 use crate::root::{Ports, Services, Wiring};
+use crate::services::{CursorKey, CursorKeyError};
 
 /// Why a function could not be wired at start-up.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +26,9 @@ pub enum WiringError {
     /// A variable holds a value the domain refuses (an address, a district id).
     #[error(transparent)]
     Invalid(#[from] DomainError),
+    /// `SCHOOLBELL_CURSOR_KEY` is not a 32-byte key.
+    #[error("environment variable SCHOOLBELL_CURSOR_KEY: {0}")]
+    CursorKey(#[from] CursorKeyError),
 }
 
 impl WiringError {
@@ -43,7 +50,8 @@ pub async fn services_from_env<F: Fn(&str) -> Option<String>>(
 }
 
 /// The ports from the environment: DynamoDB (`SCHOOLBELL_TABLE`); SNS for
-/// texts ([`SmsOptions::from_env`]); SESv2 when `SCHOOLBELL_EMAIL_FROM` is
+/// texts ([`SmsOptions::from_env`]); End User Messaging for calls
+/// ([`VoiceOptions::from_env`]); SESv2 when `SCHOOLBELL_EMAIL_FROM` is
 /// set (with `SCHOOLBELL_SES_CONFIGURATION_SET`); SQS plan and send queues
 /// and the S3 imports bucket when their variables are set.
 pub fn ports_from_env<F: Fn(&str) -> Option<String>>(
@@ -53,7 +61,9 @@ pub fn ports_from_env<F: Fn(&str) -> Option<String>>(
 ) -> Result<Ports, DomainError> {
     let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone()));
     let sms = Arc::new(SnsSmsGateway::new(aws_sdk_sns::Client::new(sdk), SmsOptions::from_env(env)));
-    let mut ports = Ports::new(table, Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(sms);
+    let voice = EumVoiceGateway::new(aws_sdk_pinpointsmsvoicev2::Client::new(sdk), VoiceOptions::from_env(env));
+    let mut ports =
+        Ports::new(table, Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(sms).with_voice(Arc::new(voice));
     if let Some(from) = env.optional("SCHOOLBELL_EMAIL_FROM") {
         let options = EmailOptions {
             from: EmailAddress::parse(&from)?,
@@ -74,15 +84,39 @@ pub fn ports_from_env<F: Fn(&str) -> Option<String>>(
     Ok(ports)
 }
 
-/// The settings from the environment: the phone region of `config`, and
-/// `SCHOOLBELL_DEFAULT_DISTRICT` (optional) for replies to unlisted numbers.
+/// The settings from the environment: the phone region of `config`,
+/// `SCHOOLBELL_DEFAULT_DISTRICT` (optional) for replies to unlisted numbers,
+/// and `SCHOOLBELL_CURSOR_KEY` (required: 64 hex digits or base64 of 32
+/// bytes), the one key every instance seals page cursors with.
 pub fn wiring_from_env<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
     config: &LambdaConfig,
-) -> Result<Wiring, DomainError> {
+) -> Result<Wiring, WiringError> {
     Ok(Wiring {
         region: config.phone_region,
         default_district: env.optional("SCHOOLBELL_DEFAULT_DISTRICT").map(DistrictId::parse).transpose()?,
+        cursor_key: CursorKey::parse(&env.required("SCHOOLBELL_CURSOR_KEY")?)?,
         ..Wiring::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::env_of;
+
+    fn config() -> LambdaConfig {
+        LambdaConfig::from_env(&env_of(&[("SCHOOLBELL_TABLE", "t")])).unwrap()
+    }
+
+    #[test]
+    fn the_cursor_key_comes_from_the_environment_and_is_required() {
+        let key = "ab".repeat(32);
+        let wiring = wiring_from_env(&env_of(&[("SCHOOLBELL_CURSOR_KEY", &key)]), &config()).unwrap();
+        assert_eq!(wiring.cursor_key, CursorKey::new([0xab; 32]));
+        let missing = wiring_from_env(&env_of(&[]), &config()).unwrap_err();
+        assert!(missing.to_string().contains("SCHOOLBELL_CURSOR_KEY"), "{missing}");
+        let short = wiring_from_env(&env_of(&[("SCHOOLBELL_CURSOR_KEY", "abcd")]), &config()).unwrap_err();
+        assert!(matches!(short, WiringError::CursorKey(_)), "{short}");
+    }
 }

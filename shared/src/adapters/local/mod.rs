@@ -8,6 +8,7 @@
 //! - `LocalQueue`: the `WorkQueue` port in process, at-least-once, with
 //!   visibility timeout and dead letters.
 //! - `DirFileStore`: the `FileStore` port over a directory.
+//! - `SimulatedCalls`: the `VoiceGateway` port; every call is taken and kept.
 
 mod embedded_table;
 mod group_commit;
@@ -15,11 +16,13 @@ mod key_encoding;
 
 pub use embedded_table::EmbeddedTable;
 
+mod calls;
 mod carrier;
 mod files;
 mod outbox;
 mod queue;
 
+pub use calls::{KEPT_CALLS, SimulatedCall, SimulatedCalls};
 pub use carrier::{CarrierReceipt, MAGIC_NUMBERS, MagicNumber, SimulatedCarrier, SimulatedSms, simulated_outcome};
 pub use files::DirFileStore;
 pub use outbox::{EmailEvent, MAGIC_ADDRESSES, MagicAddress, Outbox, OutboxEmail, Stored, simulated_email_outcome};

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    BroadcastChannel, Channel, ContactReason, ContactValue, Delivery, DeliveryPoint, DeliveryReason, DeliveryState,
-    EmailAddress, EmailStatus, PersonId, PhoneNumber, PlannedDelivery, PreferenceDefaults, SmsStatus, TextRule,
-    TextVerdict,
+    BroadcastChannel, Channel, ContactPoint, ContactReason, ContactValue, Delivery, DeliveryPoint, DeliveryReason,
+    DeliveryState, EmailAddress, EmailStatus, PersonId, PhoneNumber, PlannedDelivery, PreferenceDefaults, SmsStatus,
+    TextRule, TextVerdict,
 };
 use crate::services::recipients::{Recipient, Recipients};
 
@@ -39,6 +39,31 @@ fn sms_skip(status: SmsStatus) -> Option<DeliveryReason> {
         SmsStatus::OptOut => Some(DeliveryReason::OptOut),
         _ => None,
     }
+}
+
+/// A call skips only a number out of service: a landline takes calls, and
+/// STOP and carrier blocks are about texts.
+fn call_skip(status: SmsStatus) -> Option<DeliveryReason> {
+    (status == SmsStatus::Inactive).then_some(DeliveryReason::Inactive)
+}
+
+/// The channels one contact point is reached on by a broadcast's channels:
+/// a cell phone by text and by call, the other phones by call, addresses by email.
+fn channels_of(contact: &ContactPoint, channels: &[BroadcastChannel]) -> Vec<Channel> {
+    let mut reached = Vec::new();
+    match (&contact.value, contact.channel) {
+        (ContactValue::Phone(_), phone) if phone.is_call() => {
+            if phone == Channel::CellPhone && channels.contains(&BroadcastChannel::Text) {
+                reached.push(Channel::Text);
+            }
+            if channels.contains(&BroadcastChannel::Voice) {
+                reached.push(phone);
+            }
+        }
+        (ContactValue::Email(_), channel) if channels.contains(&BroadcastChannel::Email) => reached.push(channel),
+        _ => {}
+    }
+    reached
 }
 
 fn email_skip(status: EmailStatus) -> Option<DeliveryReason> {
@@ -89,52 +114,48 @@ pub fn plan_deliveries(
         let mut any_on = false;
         let mut no_consent = false;
         for contact in &person.contacts {
-            let channel = match (&contact.value, contact.channel) {
-                (ContactValue::Phone(_), Channel::CellPhone) if channels.contains(&BroadcastChannel::Text) => {
-                    Channel::Text
+            for channel in channels_of(contact, channels) {
+                has_point = true;
+                let on = if channel == Channel::Text {
+                    let verdict = texts.verdict(&person.preferences, defaults, reason);
+                    no_consent |= verdict == TextVerdict::NoConsent;
+                    verdict == TextVerdict::On
+                } else {
+                    person.preferences.effective(defaults, channel, reason).on
+                };
+                if !on {
+                    continue;
                 }
-                (ContactValue::Email(_), channel) if channels.contains(&BroadcastChannel::Email) => channel,
-                _ => continue,
-            };
-            has_point = true;
-            let on = if channel == Channel::Text {
-                let verdict = texts.verdict(&person.preferences, defaults, reason);
-                no_consent |= verdict == TextVerdict::NoConsent;
-                verdict == TextVerdict::On
-            } else {
-                person.preferences.effective(defaults, channel, reason).on
-            };
-            if !on {
-                continue;
-            }
-            any_on = true;
-            let Some(point) = DeliveryPoint::of(channel, &contact.value) else { continue };
-            let suppressed = match &contact.value {
-                ContactValue::Phone(number) => suppressions.sms.get(number).copied().and_then(sms_skip),
-                ContactValue::Email(address) => suppressions.email.get(address).copied().and_then(email_skip),
-            };
-            if let Some(reason) = suppressed {
-                let record =
-                    skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason, now));
-                record.people.push(person.id.clone());
-                continue;
-            }
-            let message = messages.entry(point).or_insert_with(|| PlannedDelivery {
-                channel,
-                to: contact.value.clone(),
-                people: Vec::new(),
-                first_name: Some(person.given_name.clone()),
-                children: Vec::new(),
-            });
-            if !message.people.contains(&person.id) {
-                message.people.push(person.id.clone());
-            }
-            if message.people.len() > 1 {
-                message.first_name = None;
-            }
-            for child in children {
-                if !message.children.contains(child) {
-                    message.children.push(child.clone());
+                any_on = true;
+                let Some(point) = DeliveryPoint::of(channel, &contact.value) else { continue };
+                let suppressed = match (&point, &contact.value) {
+                    (DeliveryPoint::Voice(number), _) => suppressions.sms.get(number).copied().and_then(call_skip),
+                    (_, ContactValue::Phone(number)) => suppressions.sms.get(number).copied().and_then(sms_skip),
+                    (_, ContactValue::Email(address)) => suppressions.email.get(address).copied().and_then(email_skip),
+                };
+                if let Some(reason) = suppressed {
+                    let record =
+                        skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason, now));
+                    record.people.push(person.id.clone());
+                    continue;
+                }
+                let message = messages.entry(point).or_insert_with(|| PlannedDelivery {
+                    channel,
+                    to: contact.value.clone(),
+                    people: Vec::new(),
+                    first_name: Some(person.given_name.clone()),
+                    children: Vec::new(),
+                });
+                if !message.people.contains(&person.id) {
+                    message.people.push(person.id.clone());
+                }
+                if message.people.len() > 1 {
+                    message.first_name = None;
+                }
+                for child in children {
+                    if !message.children.contains(child) {
+                        message.children.push(child.clone());
+                    }
                 }
             }
         }

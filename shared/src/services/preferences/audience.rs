@@ -101,18 +101,44 @@ impl PreferenceService {
     ) -> Result<Picked, ServiceError> {
         let lists =
             || self.lists.as_ref().ok_or_else(|| DomainError::Invalid("filter: lists are not available".into()));
-        match (&request.filter.list, &request.filter.rule) {
-            (Some(_), Some(_)) => Err(DomainError::Invalid("filter: give a list or a rule, not both".into()).into()),
-            (Some(list), None) => lists()?.students_and_staff(caller, list).await,
-            (None, Some(rule)) => lists()?.rule_students_and_staff(caller, rule).await,
+        let listed = match (&request.filter.list, &request.filter.rule) {
+            (Some(_), Some(_)) => {
+                return Err(DomainError::Invalid("filter: give a list or a rule, not both".into()).into());
+            }
+            (Some(list), None) => lists()?.students_and_staff(caller, list).await?,
+            (None, Some(rule)) => lists()?.rule_students_and_staff(caller, rule).await?,
             (None, None) => {
                 let schools = match scope {
                     Some(schools) => schools,
                     None => self.roster.schools(&caller.district).await?,
                 };
-                self.school_people(&caller.district, &schools, request).await
+                return self.school_people(&caller.district, &schools, request).await;
             }
+        };
+        match scope {
+            None => Ok(listed),
+            Some(schools) => self.within(&caller.district, listed, &schools).await,
         }
+    }
+
+    /// Keeps the people who belong to one of `schools`. A list or rule
+    /// reaches what its caller may *see*, which can be more than where they
+    /// manage preferences (a viewer's school, a list's explicit includes).
+    async fn within(
+        &self,
+        district: &DistrictId,
+        picked: Picked,
+        schools: &[SchoolId],
+    ) -> Result<Picked, ServiceError> {
+        let (students, staff) = picked;
+        let everyone: Vec<PersonId> = students.iter().chain(&staff).cloned().collect();
+        let profiles = self.roster.profiles(district, everyone).await?;
+        let keep = |people: Vec<PersonId>| -> Vec<PersonId> {
+            let in_scope =
+                |id: &PersonId| profiles.get(id).is_some_and(|p| p.schools.iter().any(|s| schools.contains(s)));
+            people.into_iter().filter(in_scope).collect()
+        };
+        Ok((keep(students), keep(staff)))
     }
 
     /// The students (of the filter's grade) or the staff of each school.
@@ -215,6 +241,41 @@ mod tests {
         let teacher = principal("t-1", &[Role::Teacher], &["s-1"]);
         let refused = reached(&world, &teacher, BatchMode::Students, BatchFilter::default()).await;
         assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    }
+
+    /// Lists that answer people of both schools, whoever asks: the batch
+    /// must not trust a list's reach to stay within what it may manage.
+    struct BothSchools;
+
+    #[async_trait::async_trait]
+    impl crate::services::ListResolver for BothSchools {
+        async fn students_and_staff(&self, _: &Principal, _: &str) -> Result<Picked, ServiceError> {
+            Ok((vec![id("st-1"), id("st-3")], vec![id("t-1")]))
+        }
+
+        async fn rule_students_and_staff(&self, _: &Principal, _: &Value) -> Result<Picked, ServiceError> {
+            Ok((vec![id("st-1"), id("st-3")], vec![id("t-1")]))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_list_or_rule_filter_reaches_only_people_of_schools_where_the_caller_manages_preferences() {
+        let mut world = World::new().await;
+        world.service = world.service.clone().with_lists(std::sync::Arc::new(BothSchools));
+        let school_admin = principal("t-1", &[Role::SchoolAdmin], &["s-1"]);
+        let list = BatchFilter { list: Some("l-1".into()), ..BatchFilter::default() };
+        let rule = BatchFilter { rule: Some(serde_json::json!({"grades": ["05"]})), ..BatchFilter::default() };
+        for filter in [list.clone(), rule] {
+            let students = reached(&world, &school_admin, BatchMode::Students, filter.clone()).await;
+            assert_eq!(students.unwrap(), ids(&["st-1"]), "st-3 is of s-2");
+            let contacts = reached(&world, &school_admin, BatchMode::StudentContacts, filter).await;
+            assert_eq!(contacts.unwrap(), ids(&["g-1"]));
+        }
+        let everyone = reached(&world, &admin(), BatchMode::Students, list.clone()).await;
+        assert_eq!(everyone.unwrap(), ids(&["st-1", "st-3"]), "a district admin manages every school");
+        let narrowed = BatchFilter { school: Some("s-2".into()), ..list };
+        let s2 = reached(&world, &admin(), BatchMode::Students, narrowed).await;
+        assert_eq!(s2.unwrap(), ids(&["st-3"]), "a school filter narrows a list too");
     }
 
     #[tokio::test]

@@ -4,6 +4,13 @@
 //! A run visits the matched people a chunk at a time; a household phone
 //! cell also reaches the other members of each matched person's household
 //! (they take only the household phone cells). Text is never set in batch.
+//!
+//! Writes are saved a group at a time, each record on the condition that it
+//! still holds the version the batch read: a person who changed their own
+//! preferences meanwhile is read again and decided anew (their other cells
+//! kept, their new self-set choice preserved when the batch preserves
+//! those), so the batch never overwrites a change it did not see. What the
+//! results grid counts is what was written.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,14 +24,16 @@ use crate::domain::{
     CellAction, CellOutcome, Channel, ContactReason, DomainError, PersonId, PreferenceDefaults, PreferenceRecord,
     PreferenceSource, Principal, Setting, batch_outcome,
 };
-use crate::ports::table::BatchOp;
 use crate::services::ServiceError;
-use crate::store::{ChangedCell, PreferenceChange, PreferenceStore};
+use crate::store::{ChangedCell, GroupSave, MAX_GROUP_WRITES, PreferenceChange, PreferenceWrite};
 
-/// Write operations buffered before a batch flushes them.
-const BATCH_FLUSH: usize = 5_000;
 /// People read per step of a batch.
 const LOAD_CHUNK: usize = 512;
+/// People whose writes wait for a save: several groups, saved concurrently.
+const SAVE_BUFFER: usize = 8 * MAX_GROUP_WRITES;
+/// Times one person's write may find their record changed before the batch
+/// gives up (a person changing their own choices faster than that is rare).
+const SAVE_ATTEMPTS: usize = 3;
 
 /// The batch tool's request.
 #[derive(Debug, Clone, Deserialize)]
@@ -101,8 +110,33 @@ struct BatchRun<'a> {
     next: usize,
     touches_household: bool,
     done_households: BTreeSet<String>,
-    pending: Vec<BatchOp>,
+    pending: Vec<Staged>,
     result: BatchResult,
+}
+
+/// What a batch decided for one person: their record with the asked cells
+/// set, the cells that changed, and the self-set choices kept or overwritten.
+struct Decision {
+    record: PreferenceRecord,
+    changed: Vec<ChangedCell>,
+    preserved: u64,
+    overwritten: u64,
+}
+
+/// A person's decided change waiting to be saved, with what it needs to be
+/// decided again should their record change first.
+struct Staged {
+    person: PersonId,
+    household_only: bool,
+    decision: Decision,
+    change_id: String,
+    attempts: usize,
+}
+
+/// A staged write after its record changed: decided again, or nothing left to write.
+enum Redone {
+    Write(Staged),
+    Unchanged(Decision),
 }
 
 impl<'a> BatchRun<'a> {
@@ -158,8 +192,8 @@ impl<'a> BatchRun<'a> {
         Ok(Some(chunk))
     }
 
-    /// One person: reach their household if asked, set their cells, count
-    /// and stage the write.
+    /// One person: reach their household if asked, set their cells, and
+    /// count a dry run or stage the write.
     async fn visit(&mut self, position: usize, person: &Loaded) -> Result<(), ServiceError> {
         if !person.active {
             return Ok(());
@@ -168,13 +202,15 @@ impl<'a> BatchRun<'a> {
         // Household members reached through a matched person take only the
         // household phone cells.
         let household_only = position >= self.matched;
-        let (record, changed) = self.decide(person, household_only);
-        if changed.is_empty() {
+        let decision = self.decide(person, household_only);
+        if decision.changed.is_empty() || self.request.dry_run {
+            self.count(&decision);
             return Ok(());
         }
-        self.result.people_changed += 1;
-        if !self.request.dry_run {
-            self.stage(&person.id, record, changed).await?;
+        let staged = self.stage(person.id.clone(), household_only, decision, 0);
+        self.pending.push(staged);
+        if self.pending.len() >= SAVE_BUFFER {
+            self.flush().await?;
         }
         Ok(())
     }
@@ -193,11 +229,10 @@ impl<'a> BatchRun<'a> {
         Ok(())
     }
 
-    /// The person's record with the asked cells set and the cells that
-    /// changed; counts changes and self-set choices into the result.
-    fn decide(&mut self, person: &Loaded, household_only: bool) -> (PreferenceRecord, Vec<ChangedCell>) {
+    /// The person's record with the asked cells set, and what changed (pure).
+    fn decide(&self, person: &Loaded, household_only: bool) -> Decision {
         let mut record = person.record.clone();
-        let mut changed = Vec::new();
+        let (mut changed, mut preserved, mut overwritten) = (Vec::new(), 0, 0);
         for (reason, channels) in &self.request.cells {
             for (channel, action) in channels {
                 if !person.channels.contains(channel) || (household_only && *channel != Channel::HouseholdPhone) {
@@ -206,7 +241,7 @@ impl<'a> BatchRun<'a> {
                 let current = record.effective(&self.defaults, *channel, *reason);
                 match batch_outcome(*action, &current, self.request.preserve_self_set) {
                     CellOutcome::Unchanged => {}
-                    CellOutcome::PreservedSelfSet => self.result.self_set_preserved += 1,
+                    CellOutcome::PreservedSelfSet => preserved += 1,
                     CellOutcome::Changed { overwrote_self } => {
                         let on = *action == CellAction::On;
                         let setting = Setting {
@@ -217,48 +252,123 @@ impl<'a> BatchRun<'a> {
                         };
                         record.settings.entry(*channel).or_default().insert(*reason, setting);
                         changed.push(ChangedCell { channel: *channel, reason: *reason, from: current.on, to: on });
-                        self.result.self_set_overwritten += u64::from(overwrote_self);
-                        self.result.count_changed(*reason, *channel);
+                        overwritten += u64::from(overwrote_self);
                     }
                 }
             }
         }
-        (record, changed)
+        Decision { record, changed, preserved, overwritten }
     }
 
-    /// Buffers the person's record and audit entry, flushing a full buffer.
-    async fn stage(
-        &mut self,
-        person: &PersonId,
-        mut record: PreferenceRecord,
-        changed: Vec<ChangedCell>,
-    ) -> Result<(), ServiceError> {
-        record.version += 1;
-        let change = PreferenceChange {
-            at: self.now,
-            by: self.caller.subject.clone(),
-            source: PreferenceSource::Batch,
-            cells: changed,
-        };
-        let district = &self.caller.district;
-        self.pending.extend(PreferenceStore::write_ops(
-            district,
-            person,
-            &record,
-            &change,
-            &self.service.ids.next_id(),
-        )?);
-        if self.pending.len() >= BATCH_FLUSH {
-            self.service.store.save_many(std::mem::take(&mut self.pending)).await?;
+    /// Counts a decision into the results grid (once written, or a dry run's).
+    fn count(&mut self, decision: &Decision) {
+        self.result.people_changed += u64::from(!decision.changed.is_empty());
+        self.result.self_set_preserved += decision.preserved;
+        self.result.self_set_overwritten += decision.overwritten;
+        for cell in &decision.changed {
+            self.result.count_changed(cell.reason, cell.channel);
+        }
+    }
+
+    /// A decision ready to save: the record's next version and an audit entry id.
+    fn stage(&self, person: PersonId, household_only: bool, mut decision: Decision, attempts: usize) -> Staged {
+        decision.record.version += 1;
+        Staged { person, household_only, decision, change_id: self.service.ids.next_id(), attempts }
+    }
+
+    /// Saves every staged write, a group per transaction, several groups in
+    /// flight, and counts what was written.
+    async fn flush(&mut self) -> Result<(), ServiceError> {
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut groups = Vec::new();
+        while !pending.is_empty() {
+            let rest = pending.split_off(pending.len().min(MAX_GROUP_WRITES));
+            groups.push(std::mem::replace(&mut pending, rest));
+        }
+        let this = &*self;
+        let saved: Vec<Result<Vec<Decision>, ServiceError>> =
+            stream::iter(groups).map(|group| this.save_group(group)).buffer_unordered(CONCURRENT_READS).collect().await;
+        for decisions in saved {
+            for decision in decisions? {
+                self.count(&decision);
+            }
         }
         Ok(())
     }
 
-    /// Writes what is still buffered and answers the grid.
-    async fn finish(self) -> Result<BatchResult, ServiceError> {
-        if !self.pending.is_empty() {
-            self.service.store.save_many(self.pending).await?;
+    /// Saves one group; a write whose record changed since it was read is
+    /// decided again on the fresh record and the group saved again. Answers
+    /// the decisions as they stand once saved.
+    async fn save_group(&self, mut group: Vec<Staged>) -> Result<Vec<Decision>, ServiceError> {
+        let mut settled = Vec::with_capacity(group.len());
+        while !group.is_empty() {
+            let changes: Vec<PreferenceChange> = group.iter().map(|staged| self.change(&staged.decision)).collect();
+            let writes: Vec<PreferenceWrite<'_>> = group
+                .iter()
+                .zip(&changes)
+                .map(|(staged, change)| PreferenceWrite {
+                    person: &staged.person,
+                    record: &staged.decision.record,
+                    change,
+                    change_id: &staged.change_id,
+                })
+                .collect();
+            let stale = match self.service.store.save_all(&self.caller.district, &writes).await? {
+                GroupSave::Saved => {
+                    settled.extend(group.into_iter().map(|staged| staged.decision));
+                    return Ok(settled);
+                }
+                GroupSave::Changed(Some(index)) => vec![index],
+                GroupSave::Changed(None) => (0..group.len()).collect(),
+            };
+            let mut again = Vec::with_capacity(stale.len());
+            for index in stale.into_iter().rev() {
+                match self.redo(group.swap_remove(index)).await? {
+                    Redone::Write(staged) => again.push(staged),
+                    Redone::Unchanged(decision) => settled.push(decision),
+                }
+            }
+            group.extend(again);
         }
+        Ok(settled)
+    }
+
+    /// Reads a person whose record changed meanwhile and decides again.
+    async fn redo(&self, staged: Staged) -> Result<Redone, ServiceError> {
+        if staged.attempts + 1 >= SAVE_ATTEMPTS {
+            tracing::warn!(district = %self.caller.district, person = %staged.person, "preference batch gave up on a record that kept changing");
+            return Err(ServiceError::Conflict(
+                "preferences kept changing while the batch ran; run it again (what it wrote stays, a rerun writes only what is left)".into(),
+            ));
+        }
+        let unchanged =
+            || Decision { record: PreferenceRecord::default(), changed: Vec::new(), preserved: 0, overwritten: 0 };
+        let Some(person) = self.service.load(&self.caller.district, &staged.person).await? else {
+            return Ok(Redone::Unchanged(unchanged()));
+        };
+        if !person.active {
+            return Ok(Redone::Unchanged(unchanged()));
+        }
+        let decision = self.decide(&person, staged.household_only);
+        if decision.changed.is_empty() {
+            return Ok(Redone::Unchanged(decision));
+        }
+        Ok(Redone::Write(self.stage(staged.person, staged.household_only, decision, staged.attempts + 1)))
+    }
+
+    /// The audit entry of a decision.
+    fn change(&self, decision: &Decision) -> PreferenceChange {
+        PreferenceChange {
+            at: self.now,
+            by: self.caller.subject.clone(),
+            source: PreferenceSource::Batch,
+            cells: decision.changed.clone(),
+        }
+    }
+
+    /// Saves what is still staged and answers the grid.
+    async fn finish(mut self) -> Result<BatchResult, ServiceError> {
+        self.flush().await?;
         let result = self.result;
         tracing::info!(district = %self.caller.district, matched = result.matched_people, changed = result.people_changed, dry_run = self.request.dry_run, "preference batch finished");
         Ok(result)
@@ -266,103 +376,4 @@ impl<'a> BatchRun<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::fixture::{World, admin, guardian};
-    use super::super::{GridCell, PreferencesUpdate};
-    use super::*;
-
-    fn request(mode: BatchMode, reason: ContactReason, cells: &[(Channel, CellAction)]) -> BatchRequest {
-        BatchRequest {
-            mode,
-            filter: BatchFilter::default(),
-            cells: BTreeMap::from([(reason, cells.iter().copied().collect())]),
-            preserve_self_set: false,
-            dry_run: false,
-        }
-    }
-
-    fn count(result: &BatchResult, reason: ContactReason, channel: Channel) -> GridCell {
-        result.grid[&reason][&channel]
-    }
-
-    async fn on(world: &World, person: &str, channel: Channel, reason: ContactReason) -> bool {
-        let view = world.service.view(&admin(), person).await.unwrap();
-        view.channels[&channel][&reason].on
-    }
-
-    #[tokio::test]
-    async fn a_batch_dry_run_changes_nothing() {
-        let world = World::new().await;
-        let mut off = request(BatchMode::Students, ContactReason::General, &[(Channel::Email, CellAction::Off)]);
-        off.dry_run = true;
-        let before = world.stats().items_written;
-        let result = world.service.batch(&admin(), &off).await.unwrap();
-        assert_eq!((result.matched_people, result.people_changed, result.dry_run), (3, 2, true), "st-3 has no email");
-        assert_eq!(count(&result, ContactReason::General, Channel::Email), GridCell::Changed(2));
-        assert_eq!(world.stats().items_written, before, "a dry run writes nothing");
-        assert!(on(&world, "st-1", Channel::Email, ContactReason::General).await);
-    }
-
-    #[tokio::test]
-    async fn a_batch_rerun_writes_nothing() {
-        let world = World::new().await;
-        let calls =
-            request(BatchMode::StudentContacts, ContactReason::Behavior, &[(Channel::CellPhone, CellAction::On)]);
-        let first = world.service.batch(&admin(), &calls).await.unwrap();
-        assert_eq!((first.matched_people, first.people_changed), (2, 2), "g-1 and g-3, the messengers");
-        assert_eq!(count(&first, ContactReason::Behavior, Channel::CellPhone), GridCell::Changed(2));
-        assert!(on(&world, "g-3", Channel::CellPhone, ContactReason::Behavior).await);
-        let before = world.stats().items_written;
-        let again = world.service.batch(&admin(), &calls).await.unwrap();
-        assert_eq!(
-            (again.people_changed, count(&again, ContactReason::Behavior, Channel::CellPhone)),
-            (0, GridCell::Changed(0))
-        );
-        assert_eq!(world.stats().items_written, before, "a rerun writes nothing");
-    }
-
-    #[tokio::test]
-    async fn preserve_self_set_leaves_a_self_set_preference() {
-        let world = World::new().await;
-        let own = PreferencesUpdate {
-            channels: BTreeMap::from([(Channel::Email, BTreeMap::from([(ContactReason::General, false)]))]),
-            consent: None,
-        };
-        world.service.update(&guardian("g-1"), "g-1", &own).await.unwrap();
-        let mut email =
-            request(BatchMode::StudentContacts, ContactReason::General, &[(Channel::Email, CellAction::On)]);
-        email.preserve_self_set = true;
-        let kept = world.service.batch(&admin(), &email).await.unwrap();
-        assert_eq!((kept.self_set_preserved, kept.self_set_overwritten, kept.people_changed), (1, 0, 0));
-        assert!(!on(&world, "g-1", Channel::Email, ContactReason::General).await, "her own choice stays");
-        email.preserve_self_set = false;
-        let overwritten = world.service.batch(&admin(), &email).await.unwrap();
-        assert_eq!((overwritten.self_set_preserved, overwritten.self_set_overwritten), (0, 1));
-        assert!(on(&world, "g-1", Channel::Email, ContactReason::General).await);
-    }
-
-    #[tokio::test]
-    async fn household_members_of_matched_people_take_only_the_household_phone_cells() {
-        let world = World::new().await;
-        let cells = [(Channel::HouseholdPhone, CellAction::On), (Channel::Email, CellAction::Off)];
-        let mut both = request(BatchMode::StudentContacts, ContactReason::General, &cells);
-        both.filter.grade = Some("05".into());
-        let result = world.service.batch(&admin(), &both).await.unwrap();
-        assert_eq!(result.matched_people, 1, "g-1 only; g-2 is not a messenger");
-        assert_eq!(count(&result, ContactReason::General, Channel::HouseholdPhone), GridCell::Changed(2));
-        assert_eq!(count(&result, ContactReason::General, Channel::Email), GridCell::Changed(1), "st-1's email stays");
-        assert!(on(&world, "g-2", Channel::HouseholdPhone, ContactReason::General).await);
-        assert!(on(&world, "st-1", Channel::Email, ContactReason::General).await);
-        let history = world.service.history(&admin(), "g-2", 10).await.unwrap();
-        assert_eq!(history.iter().map(|c| c.source).collect::<Vec<_>>(), [PreferenceSource::Batch]);
-    }
-
-    #[tokio::test]
-    async fn text_cannot_be_set_in_batch() {
-        let world = World::new().await;
-        let texts =
-            request(BatchMode::StudentContacts, ContactReason::General, &[(Channel::Text, CellAction::NoChange)]);
-        let refused = world.service.batch(&admin(), &texts).await;
-        assert!(matches!(refused, Err(ServiceError::Invalid(_))), "{refused:?}");
-    }
-}
+mod tests;

@@ -7,8 +7,14 @@
 //!   not a messenger of `st-1`) and `g-3` (cell phone, household `h-2`,
 //!   messenger of `st-2`); staff `t-1` (email).
 //! - school `s-2`: student `st-3` (grade 05).
+//!
+//! The table can run a piece of work right before a service's next write
+//! ([`World::before_next_write`]), to race a batch against a parent.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
 
 use super::PreferenceService;
 use crate::adapters::local::EmbeddedTable;
@@ -16,7 +22,8 @@ use crate::domain::{
     Channel, ContactPoint, DistrictId, ImportId, PersonId, PersonRole, PreferenceDefaults, Principal, Region,
     Relationship, RelationshipKind, Role, RosterPerson, RosterSchool, SchoolId,
 };
-use crate::ports::{FixedClock, SequentialIds, Table as _, TableStats};
+use crate::ports::table::{BatchOp, Condition, Item, Key, Page, Query, WriteOp};
+use crate::ports::{FixedClock, SequentialIds, Table, TableError, TableStats};
 use crate::services::roles::RoleService;
 use crate::store::Stores;
 
@@ -48,8 +55,55 @@ pub(super) fn guardian(subject: &str) -> Principal {
 
 /// The seeded district and a preference service over it.
 pub(super) struct World {
-    table: Arc<EmbeddedTable>,
+    table: Arc<Interleaving>,
     pub service: PreferenceService,
+    /// The same service straight over the table (its writes run no hook):
+    /// what a parent does while a batch runs.
+    pub direct: PreferenceService,
+}
+
+/// The embedded table, with one piece of work that runs right before the
+/// next transaction or batch write: another writer slipping in between a
+/// reader's read and its write.
+struct Interleaving {
+    inner: Arc<EmbeddedTable>,
+    before_next_write: Mutex<Option<BoxFuture<'static, ()>>>,
+}
+
+impl Interleaving {
+    async fn interleave(&self) {
+        let work = self.before_next_write.lock().ok().and_then(|mut next| next.take());
+        if let Some(work) = work {
+            work.await;
+        }
+    }
+}
+
+#[async_trait]
+impl Table for Interleaving {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, TableError> {
+        self.inner.query(query).await
+    }
+    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
+        self.interleave().await;
+        self.inner.transact_write(ops).await
+    }
+    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
+        self.interleave().await;
+        self.inner.batch_write(ops).await
+    }
+    fn stats(&self) -> TableStats {
+        self.inner.stats()
+    }
 }
 
 struct Seed {
@@ -121,7 +175,8 @@ const LINKS: [(&str, &str, bool); 3] = [("st-1", "g-1", true), ("st-1", "g-2", f
 
 impl World {
     pub async fn new() -> Self {
-        let table = Arc::new(EmbeddedTable::in_memory().unwrap());
+        let inner = Arc::new(EmbeddedTable::in_memory().unwrap());
+        let table = Arc::new(Interleaving { inner: inner.clone(), before_next_write: Mutex::new(None) });
         let stores = Stores::new(table.clone());
         let mut writer = stores.roster_writer(district(), ImportId::parse("seed").unwrap());
         for school in ["s-1", "s-2"] {
@@ -144,15 +199,20 @@ impl World {
         }
         writer.flush().await.unwrap();
         let clock = Arc::new(FixedClock::midday_today());
-        let roles = RoleService::new(&stores, clock.clone());
-        let service = PreferenceService::new(
-            &stores,
-            PreferenceDefaults::default(),
-            roles,
-            clock,
-            Arc::new(SequentialIds::new("pref")),
-        );
-        Self { table, service }
+        let ids = Arc::new(SequentialIds::new("pref"));
+        let service_over = |stores: &Stores| {
+            let roles = RoleService::new(stores, clock.clone());
+            PreferenceService::new(stores, PreferenceDefaults::default(), roles, clock.clone(), ids.clone())
+        };
+        let (service, direct) = (service_over(&stores), service_over(&Stores::new(inner)));
+        Self { table, service, direct }
+    }
+
+    /// Runs `work` right before the next write of `service` reaches the table.
+    pub fn before_next_write(&self, work: BoxFuture<'static, ()>) {
+        if let Ok(mut next) = self.table.before_next_write.lock() {
+            *next = Some(work);
+        }
     }
 
     /// Table counters, to tell whether a call wrote anything.

@@ -159,22 +159,26 @@ impl PreferenceService {
         PreferencesView { person: person.id.clone(), channels, text_consent: person.record.text_consent.clone() }
     }
 
+    /// The person if the caller may read (or, with `write`, change) their
+    /// preferences. Someone the caller may not see answers 404 exactly as
+    /// someone who does not exist; 403 only for a person they do see.
     async fn person_for(&self, caller: &Principal, id: &str, write: bool) -> Result<Loaded, ServiceError> {
         let not_found = || ServiceError::NotFound(format!("no person `{id}`"));
         let id = PersonId::parse(id).map_err(|_| not_found())?;
         let person = self.load(&caller.district, &id).await?.ok_or_else(not_found)?;
-        let allowed = if write {
-            // Staff manage preferences where their grants say so (a custom
-            // role with `manage_preferences` counts), for every school of the person.
-            let grants = self.roles.grants(caller).await?;
-            caller.subject == id.as_str()
-                || grants.is_district_admin()
-                || (!person.schools.is_empty() && person.schools.iter().all(|s| grants.may_manage_preferences(s)))
-        } else {
-            caller.may_read_person(id.as_str(), &person.schools)
-        };
-        if !allowed {
-            return Err(ServiceError::Forbidden("your role may not see or change this person's preferences".into()));
+        if caller.subject == id.as_str() {
+            return Ok(person);
+        }
+        let grants = self.roles.grants(caller).await?;
+        if !caller.sees_person(&grants, id.as_str(), &person.schools) {
+            return Err(not_found());
+        }
+        // Staff manage preferences where their grants say so (a custom
+        // role with `manage_preferences` counts), for every school of the person.
+        let manages = grants.is_district_admin()
+            || (!person.schools.is_empty() && person.schools.iter().all(|s| grants.may_manage_preferences(s)));
+        if write && !manages {
+            return Err(ServiceError::Forbidden("your role may not change this person's preferences".into()));
         }
         Ok(person)
     }
@@ -331,7 +335,7 @@ mod tests {
         let world = World::new().await;
         let email = update(Channel::Email, ContactReason::General, false);
         let other = world.service.update(&guardian("g-1"), "g-3", &email).await;
-        assert!(matches!(other, Err(ServiceError::Forbidden(_))), "{other:?}");
+        assert!(matches!(other, Err(ServiceError::NotFound(_))), "as if g-3 did not exist: {other:?}");
         let missing = world.service.update(&guardian("g-3"), "g-3", &email).await;
         assert!(matches!(missing, Err(ServiceError::Invalid(_))), "g-3 has no email: {missing:?}");
         let nobody = world.service.view(&admin(), "nobody").await;
@@ -344,7 +348,7 @@ mod tests {
         let teacher = principal("t-1", &[Role::Teacher], &["s-1"]);
         assert!(world.service.view(&teacher, "g-1").await.is_ok());
         let elsewhere = world.service.view(&principal("t-9", &[Role::Teacher], &["s-2"]), "g-1").await;
-        assert!(matches!(elsewhere, Err(ServiceError::Forbidden(_))), "{elsewhere:?}");
+        assert!(matches!(elsewhere, Err(ServiceError::NotFound(_))), "{elsewhere:?}");
         let change =
             world.service.update(&teacher, "g-1", &update(Channel::Email, ContactReason::General, false)).await;
         assert!(matches!(change, Err(ServiceError::Forbidden(_))), "teachers do not manage preferences: {change:?}");

@@ -50,9 +50,12 @@ use crate::domain::segments::count_segments;
 use crate::domain::template::{TemplateContext, render, render_html};
 use crate::domain::{
     Broadcast, BroadcastId, ContactValue, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId,
-    EmailStatus, PlannedDelivery, SmsStatus,
+    EmailStatus, PlannedDelivery, SmsStatus, is_ssml,
 };
-use crate::ports::{Clock, EmailGateway, GatewayError, Ids, OutboundEmail, OutboundSms, SmsGateway};
+use crate::ports::{
+    Clock, EmailGateway, GatewayError, Ids, OutboundCall, OutboundEmail, OutboundSms, SmsGateway, VoiceGateway,
+    VoiceScript,
+};
 use crate::services::ServiceError;
 use crate::store::{
     BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, NumberStatus, SendingNumberStore, SmsPairStore,
@@ -77,6 +80,8 @@ pub struct SendSettings {
     /// Emails per second across the worker: the email account's sending
     /// rate. Its own bucket, so email never waits at the text rate.
     pub emails_per_second: Option<u32>,
+    /// Calls per second across the worker: the voice service's call rate.
+    pub calls_per_second: Option<u32>,
 }
 
 impl Default for SendSettings {
@@ -88,6 +93,7 @@ impl Default for SendSettings {
             backoff: Duration::from_millis(200),
             texts_per_second: None,
             emails_per_second: None,
+            calls_per_second: None,
         }
     }
 }
@@ -114,6 +120,7 @@ pub struct SendService {
     broadcasts: BroadcastStore,
     sms: Arc<dyn SmsGateway>,
     email: Arc<dyn EmailGateway>,
+    voice: Option<Arc<dyn VoiceGateway>>,
     sms_status: SmsStatusStore,
     sms_pairs: SmsPairStore,
     numbers: SendingNumberStore,
@@ -122,6 +129,7 @@ pub struct SendService {
     ids: Arc<dyn Ids>,
     text_rate: Arc<RateLimiter>,
     email_rate: Arc<RateLimiter>,
+    call_rate: Arc<RateLimiter>,
     settings: SendSettings,
 }
 
@@ -160,11 +168,13 @@ fn failure_reason(error: &GatewayError) -> DeliveryReason {
 }
 
 impl SendService {
-    /// A sender over the table and the two gateways.
+    /// A sender over the table and the gateways (calls fail as the
+    /// sender's error without a voice gateway).
     pub fn new(
         stores: &Stores,
         sms: Arc<dyn SmsGateway>,
         email: Arc<dyn EmailGateway>,
+        voice: Option<Arc<dyn VoiceGateway>>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn Ids>,
         settings: SendSettings,
@@ -173,6 +183,7 @@ impl SendService {
             broadcasts: stores.broadcasts.clone(),
             sms,
             email,
+            voice,
             sms_status: stores.sms_status.clone(),
             sms_pairs: stores.sms_pairs.clone(),
             numbers: stores.sending_numbers.clone(),
@@ -181,6 +192,7 @@ impl SendService {
             ids,
             text_rate: Arc::new(RateLimiter::new(settings.texts_per_second)),
             email_rate: Arc::new(RateLimiter::new(settings.emails_per_second)),
+            call_rate: Arc::new(RateLimiter::new(settings.calls_per_second)),
             settings,
         }
     }
@@ -314,13 +326,21 @@ impl SendService {
         let mut attempt = 0;
         let error = loop {
             attempt += 1;
-            let rate = if message.channel.is_email() { &self.email_rate } else { &self.text_rate };
+            let rate = match message.channel {
+                channel if channel.is_email() => &self.email_rate,
+                channel if channel.is_call() => &self.call_rate,
+                _ => &self.text_rate,
+            };
             rate.acquire().await;
             match self.provider_call(broadcast, origin, message, &context, &mut claim).await {
                 Ok(provider_message_id) => {
                     claim.state = DeliveryState::Sent;
                     claim.provider_message_id = Some(provider_message_id);
-                    let provider = if message.channel.is_email() { self.email.provider() } else { self.sms.provider() };
+                    let provider = match message.channel {
+                        channel if channel.is_email() => self.email.provider(),
+                        channel if channel.is_call() => self.voice.as_ref().and_then(|voice| voice.provider()),
+                        _ => self.sms.provider(),
+                    };
                     claim.provider = provider.map(str::to_string);
                     claim.updated_at = self.clock.now();
                     self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&claim)).await?;
@@ -355,7 +375,24 @@ impl SendService {
         context: &TemplateContext,
         claim: &mut Delivery,
     ) -> Result<String, GatewayError> {
-        if message.channel.is_email() {
+        if message.channel.is_call() {
+            let script = broadcast
+                .content
+                .voice
+                .as_deref()
+                .ok_or_else(|| GatewayError::SenderError("broadcast has no voice script".into()))?;
+            let voice = self
+                .voice
+                .as_ref()
+                .ok_or_else(|| GatewayError::SenderError("no voice gateway is configured".into()))?;
+            let ContactValue::Phone(to) = message.to.clone() else {
+                return Err(GatewayError::InvalidRecipient("a call to something that is no number".into()));
+            };
+            let script = render(script, context);
+            let script = if is_ssml(&script) { VoiceScript::Ssml(script) } else { VoiceScript::Text(script) };
+            let call = OutboundCall { to, from: origin.number.clone(), script, language: None };
+            Ok(voice.call(&call).await?.provider_message_id)
+        } else if message.channel.is_email() {
             let content = broadcast
                 .content
                 .email

@@ -62,6 +62,7 @@ fn broadcast(id: &BroadcastId) -> Broadcast {
         content: BroadcastContent {
             sms: Some("Shelter in place.".into()),
             email: Some(EmailContent { subject: "Shelter".into(), text: "Shelter in place.".into(), html: None }),
+            voice: None,
         },
         audience: Audience { lists: vec![], rule: None, people: vec![], target: ListTarget::Guardians },
         schools: vec![],

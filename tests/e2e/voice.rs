@@ -1,0 +1,97 @@
+//! The `voice` channel over HTTP into the local gateway: a call reads the
+//! script to every phone whose preference is On for the reason (household,
+//! home, work and cell), once per number, and waits for quiet hours unless
+//! it is an emergency.
+
+use schoolbell::ports::FixedClock;
+use schoolbell_tests::app::{TestApp, spawn_family_district, spawn_family_district_at};
+use serde_json::{Value, json};
+
+const D: &str = "district-a";
+
+fn broadcast(reason: &str, emergency: bool, voice: &str) -> Value {
+    json!({"reason": reason, "emergency": emergency, "channels": ["voice"],
+        "content": {"voice": voice}, "audience": {"rule": {}, "target": "guardians"}})
+}
+
+async fn sent(app: &TestApp, admin: &str, body: &Value) -> Value {
+    let (status, created) = app.post("/v1/broadcasts", Some(admin), &body.to_string()).await;
+    assert_eq!(status, 202, "{created}");
+    app.drain().await;
+    let id = created["id"].as_str().unwrap_or_default();
+    let (status, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(admin)).await;
+    assert_eq!(status, 200, "{report}");
+    report
+}
+
+fn called(app: &TestApp) -> Vec<String> {
+    let mut numbers: Vec<String> = app.calls.placed().iter().map(|c| c.to.as_e164().to_string()).collect();
+    numbers.sort();
+    numbers
+}
+
+#[tokio::test]
+async fn an_emergency_call_reaches_every_phone_of_the_messengers_once() {
+    let (app, admin) = spawn_family_district(D).await;
+    let report = sent(&app, &admin, &broadcast("emergency", true, "Schools are closed today for {{children}}.")).await;
+    // Ana: the household phone and her cell; Kim: her cell (Luis is no messenger).
+    assert_eq!(called(&app), ["+16175552345", "+16175552347", "+16175553000"], "{report}");
+    assert_eq!(report["counts"]["voice"]["sent"], 3, "{report}");
+    let script =
+        app.calls.placed().iter().find(|c| c.to.as_e164() == "+16175552347").map(|c| c.script.as_str().to_string());
+    assert_eq!(script.as_deref(), Some("Schools are closed today for Sam."), "the template is filled in");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_general_call_goes_only_where_a_phone_is_switched_on() {
+    let (app, admin) = spawn_family_district(D).await;
+    let report = sent(&app, &admin, &broadcast("general", false, "Picture day is Tuesday.")).await;
+    assert!(called(&app).is_empty(), "phones default Off for general news");
+    assert_eq!(report["counts"]["people"]["skipped"], json!({"preferences_off": 2}), "{report}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn at_night_a_non_emergency_call_waits_for_the_end_of_quiet_hours() {
+    // 23:30 in New York.
+    let night = FixedClock::midday_today();
+    night.advance(chrono::Duration::minutes(11 * 60 + 30));
+    let (app, admin) = spawn_family_district_at(D, night).await;
+    let report = sent(&app, &admin, &broadcast("attendance", false, "Leo was absent today.")).await;
+    assert_eq!(report["parts"]["voice"]["progress"], "deferred", "{report}");
+    assert!(called(&app).is_empty());
+    app.clock.advance(chrono::Duration::hours(8));
+    app.tick().await;
+    assert_eq!(called(&app), ["+16175552345", "+16175552347", "+16175553000"], "attendance calls default On");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_call_needs_a_script_of_the_length_the_voice_service_takes() {
+    let (app, admin) = spawn_family_district(D).await;
+    let missing = json!({"reason": "emergency", "emergency": true, "channels": ["voice"],
+        "content": {"sms": "no script"}, "audience": {"rule": {}, "target": "guardians"}});
+    for (body, why) in [
+        (missing, "content.voice"),
+        (broadcast("emergency", true, &"a".repeat(3001)), "3000"),
+        (broadcast("emergency", true, &format!("<speak>{}</speak>", "a".repeat(6000))), "6000"),
+    ] {
+        let (status, error) = app.post("/v1/broadcasts", Some(&admin), &body.to_string()).await;
+        assert_eq!((status, error["code"].as_str()), (422, Some("invalid")), "{error}");
+        assert!(error["message"].as_str().is_some_and(|m| m.contains(why)), "{error}");
+    }
+    let ssml = broadcast("emergency", true, &format!("<speak>{}</speak>", "a".repeat(4000)));
+    assert_eq!(app.post("/v1/broadcasts", Some(&admin), &ssml.to_string()).await.0, 202, "SSML may be longer");
+    let (status, error) = app
+        .post(
+            "/v1/broadcasts",
+            Some(&admin),
+            &json!({"reason": "emergency", "channels": ["cell_phone"], "content": {}, "audience": {"rule": {}}})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("`voice`")), "{error}");
+    app.stop().await;
+}
