@@ -12,13 +12,7 @@ const D: &str = "district-a";
 async fn report_of(app: &TestApp, admin: &str, reason: &str, emergency: bool) -> Value {
     let broadcast = json!({"reason": reason, "emergency": emergency, "channels": ["text"],
         "content": {"sms": "A note from school about {{children}}."}, "audience": {"rule": {}, "target": "guardians"}});
-    let (status, created) = app.post("/v1/broadcasts", Some(admin), &broadcast.to_string()).await;
-    assert_eq!(status, 202, "{created}");
-    app.drain().await;
-    let id = created["id"].as_str().unwrap_or_default();
-    let (status, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(admin)).await;
-    assert_eq!(status, 200, "{report}");
-    report
+    app.broadcast_report(admin, &broadcast).await
 }
 
 #[tokio::test]

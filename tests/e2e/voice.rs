@@ -14,16 +14,6 @@ fn broadcast(reason: &str, emergency: bool, voice: &str) -> Value {
         "content": {"voice": voice}, "audience": {"rule": {}, "target": "guardians"}})
 }
 
-async fn sent(app: &TestApp, admin: &str, body: &Value) -> Value {
-    let (status, created) = app.post("/v1/broadcasts", Some(admin), &body.to_string()).await;
-    assert_eq!(status, 202, "{created}");
-    app.drain().await;
-    let id = created["id"].as_str().unwrap_or_default();
-    let (status, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(admin)).await;
-    assert_eq!(status, 200, "{report}");
-    report
-}
-
 fn called(app: &TestApp) -> Vec<String> {
     let mut numbers: Vec<String> = app.calls.placed().iter().map(|c| c.to.as_e164().to_string()).collect();
     numbers.sort();
@@ -33,7 +23,8 @@ fn called(app: &TestApp) -> Vec<String> {
 #[tokio::test]
 async fn an_emergency_call_reaches_every_phone_of_the_messengers_once() {
     let (app, admin) = spawn_family_district(D).await;
-    let report = sent(&app, &admin, &broadcast("emergency", true, "Schools are closed today for {{children}}.")).await;
+    let report =
+        app.broadcast_report(&admin, &broadcast("emergency", true, "Schools are closed today for {{children}}.")).await;
     // Ana: the household phone and her cell; Kim: her cell (Luis is no messenger).
     assert_eq!(called(&app), ["+16175552345", "+16175552347", "+16175553000"], "{report}");
     assert_eq!(report["counts"]["voice"]["sent"], 3, "{report}");
@@ -46,7 +37,7 @@ async fn an_emergency_call_reaches_every_phone_of_the_messengers_once() {
 #[tokio::test]
 async fn a_general_call_goes_only_where_a_phone_is_switched_on() {
     let (app, admin) = spawn_family_district(D).await;
-    let report = sent(&app, &admin, &broadcast("general", false, "Picture day is Tuesday.")).await;
+    let report = app.broadcast_report(&admin, &broadcast("general", false, "Picture day is Tuesday.")).await;
     assert!(called(&app).is_empty(), "phones default Off for general news");
     assert_eq!(report["counts"]["people"]["skipped"], json!({"preferences_off": 2}), "{report}");
     app.stop().await;
@@ -58,7 +49,7 @@ async fn at_night_a_non_emergency_call_waits_for_the_end_of_quiet_hours() {
     let night = FixedClock::midday_today();
     night.advance(chrono::Duration::minutes(11 * 60 + 30));
     let (app, admin) = spawn_family_district_at(D, night).await;
-    let report = sent(&app, &admin, &broadcast("attendance", false, "Leo was absent today.")).await;
+    let report = app.broadcast_report(&admin, &broadcast("attendance", false, "Leo was absent today.")).await;
     assert_eq!(report["parts"]["voice"]["progress"], "deferred", "{report}");
     assert!(called(&app).is_empty());
     app.clock.advance(chrono::Duration::hours(8));

@@ -119,6 +119,17 @@ impl TestApp {
         admin
     }
 
+    /// Posts a broadcast (202), drains the queues and answers its report.
+    pub async fn broadcast_report(&self, token: &str, broadcast: &Value) -> Value {
+        let (status, created) = self.post("/v1/broadcasts", Some(token), &broadcast.to_string()).await;
+        assert_eq!(status, 202, "{created}");
+        self.drain().await;
+        let id = created["id"].as_str().unwrap_or_default();
+        let (status, report) = self.get(&format!("/v1/broadcasts/{id}"), Some(token)).await;
+        assert_eq!(status, 200, "{report}");
+        report
+    }
+
     /// The Twilio auth token the local gateway verifies webhooks with.
     pub fn twilio_token(&self) -> String {
         schoolbell_local::receipts_cmd::local_webhook_config(&self.data)

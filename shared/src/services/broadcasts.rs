@@ -20,14 +20,14 @@ use serde::Serialize;
 use crate::domain::roles::Grants;
 use crate::domain::{
     Acceptance, Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, Delivery,
-    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, ListInput, PersonId, PersonRole, Principal,
-    RecipientList, ReportGroup, SchoolId, ValidBroadcast, unallowed,
+    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, ListInput, PersonId, Principal, RecipientList,
+    ReportGroup, SchoolId, ValidBroadcast, unallowed,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::cursors::{CursorError, CursorScope, Cursors, PageKind};
 use crate::services::roles::RoleService;
-use crate::services::{ListService, ServiceError, spreadsheet_safe};
-use crate::store::{BroadcastStore, PeopleStore, RosterIndex, StoreError, Stores};
+use crate::services::{FamilySchools, ListService, ServiceError, spreadsheet_safe};
+use crate::store::{BroadcastStore, StoreError, Stores};
 
 mod contacts;
 
@@ -131,8 +131,7 @@ pub struct DeliveriesPage {
 pub struct BroadcastService {
     store: BroadcastStore,
     lists: ListService,
-    index: RosterIndex,
-    people: PeopleStore,
+    family: FamilySchools,
     roles: RoleService,
     plan_queue: Arc<dyn WorkQueue>,
     clock: Arc<dyn Clock>,
@@ -157,8 +156,7 @@ impl BroadcastService {
     ) -> Self {
         Self {
             store: stores.broadcasts.clone(),
-            index: stores.roster.clone(),
-            people: stores.people.clone(),
+            family: FamilySchools::new(stores),
             roles,
             lists,
             plan_queue,
@@ -292,21 +290,13 @@ impl BroadcastService {
             schools.extend(list.schools);
         }
         let district = &caller.district;
-        let profiles = self.index.profiles(district, valid.audience.people.clone()).await?;
+        // Named people count with their schools (a guardian's through their students).
+        let of_people = self.family.of(district, valid.audience.people.iter().cloned()).await?;
         for id in &valid.audience.people {
-            let profile =
-                profiles.get(id).ok_or_else(|| ServiceError::invalid(format!("audience.people: no person `{id}`")))?;
-            if profile.role == PersonRole::Guardian && profile.schools.is_empty() {
-                let students: Vec<PersonId> =
-                    self.people.students_of(district, id).await?.into_iter().map(|(s, _)| s).collect();
-                let of_students = self.index.profiles(district, students).await?;
-                let found: Vec<SchoolId> = of_students.values().flat_map(|p| p.schools.clone()).collect();
-                district_wide |= found.is_empty();
-                schools.extend(found);
-            } else {
-                district_wide |= profile.schools.is_empty();
-                schools.extend(profile.schools.clone());
-            }
+            let found =
+                of_people.get(id).ok_or_else(|| ServiceError::invalid(format!("audience.people: no person `{id}`")))?;
+            district_wide |= found.is_empty();
+            schools.extend(found.iter().cloned());
         }
         Ok((valid, if district_wide { Vec::new() } else { schools.into_iter().collect() }, lists))
     }

@@ -226,10 +226,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::adapters::local::EmbeddedTable;
+    use crate::adapters::local::{EmbeddedTable, HookedTable, Write, WriteHook};
     use crate::domain::roles::{Permissions, RoleInput};
-    use crate::ports::TableStats;
-    use crate::ports::table::{BatchOp, Item, Page};
 
     fn district() -> DistrictId {
         DistrictId::parse("d-1").unwrap()
@@ -263,16 +261,16 @@ mod tests {
         (table.clone(), RoleStore::new(table))
     }
 
-    /// The embedded table, whose multi-item write number `fail_at` (0-based,
-    /// counting transactions and batch writes) fails as if the backend fell over.
+    /// Fails multi-item write number `fail_at` (0-based, counting
+    /// transactions and batch writes) as if the backend fell over.
     struct FailsOnce {
-        inner: EmbeddedTable,
         writes: AtomicUsize,
         fail_at: usize,
     }
 
-    impl FailsOnce {
-        fn check(&self) -> Result<(), TableError> {
+    #[async_trait::async_trait]
+    impl WriteHook for FailsOnce {
+        async fn before(&self, _: Write<'_>) -> Result<(), TableError> {
             if self.writes.fetch_add(1, Ordering::SeqCst) == self.fail_at {
                 return Err(TableError::Unavailable("the write failed, once".into()));
             }
@@ -280,37 +278,11 @@ mod tests {
         }
     }
 
-    #[async_trait::async_trait]
-    impl Table for FailsOnce {
-        async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
-            self.inner.get(key).await
-        }
-        async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
-            self.inner.put(item, condition).await
-        }
-        async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
-            self.inner.delete(key, condition).await
-        }
-        async fn query(&self, query: &Query) -> Result<Page, TableError> {
-            self.inner.query(query).await
-        }
-        async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
-            self.check()?;
-            self.inner.transact_write(ops).await
-        }
-        async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
-            self.check()?;
-            self.inner.batch_write(ops).await
-        }
-        fn stats(&self) -> TableStats {
-            self.inner.stats()
-        }
-    }
-
     /// A store whose multi-item write number `fail_at` fails, with `holders` holders of `counselor`.
     async fn counselors(holders: usize, fail_at: usize) -> Result<RoleStore, StoreError> {
-        let inner = EmbeddedTable::in_memory().unwrap();
-        let store = RoleStore::new(Arc::new(FailsOnce { inner, writes: AtomicUsize::new(0), fail_at }));
+        let inner = Arc::new(EmbeddedTable::in_memory().unwrap());
+        let store =
+            RoleStore::new(Arc::new(HookedTable::new(inner, FailsOnce { writes: AtomicUsize::new(0), fail_at })));
         store.create_role(&district(), &role("counselor", &["personal_messages"])).await?;
         for n in 0..holders {
             store.assign(&district(), &assignment(&format!("t-{n}"), Some("s-1"), "counselor")).await?;

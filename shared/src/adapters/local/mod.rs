@@ -8,13 +8,17 @@
 //! - `LocalQueue`: the `WorkQueue` port in process, at-least-once, with
 //!   visibility timeout and dead letters.
 //! - `DirFileStore`: the `FileStore` port over a directory.
+//! - `HookedTable`: any table with a hook before each multi-item write
+//!   (fault tests).
 //! - `SimulatedCalls`: the `VoiceGateway` port; every call is taken and kept.
 
 mod embedded_table;
 mod group_commit;
+mod hooked_table;
 mod key_encoding;
 
 pub use embedded_table::EmbeddedTable;
+pub use hooked_table::{HookedTable, Write, WriteHook};
 
 mod calls;
 mod carrier;

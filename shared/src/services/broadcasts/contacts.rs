@@ -5,18 +5,12 @@
 //! District admins see every contact. A broadcast may span schools, so this
 //! is decided per delivery, never once for the whole broadcast.
 
-use std::collections::{BTreeSet, HashMap};
-
-use futures::{StreamExt as _, TryStreamExt as _, stream};
+use std::collections::BTreeSet;
 
 use super::BroadcastService;
 use crate::domain::roles::Grants;
-use crate::domain::{Delivery, DistrictId, PersonId, PersonRole, SchoolId};
+use crate::domain::{Delivery, DistrictId, PersonId, SchoolId};
 use crate::services::ServiceError;
-use crate::store::StoreError;
-
-/// Guardians whose students are read at once.
-const CONCURRENT_READS: usize = 16;
 
 /// Where a caller may see contacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,41 +56,9 @@ impl BroadcastService {
         }
         let people: BTreeSet<PersonId> =
             deliveries.iter().filter(|d| d.point.contact().is_some()).flat_map(|d| d.people.iter().cloned()).collect();
-        let schools = self.family_schools(district, people).await?;
+        let schools = self.family.of(district, people).await?;
         let sees = |person: &PersonId| schools.get(person).is_some_and(|of| of.iter().any(|s| mine.contains(s)));
         Ok(deliveries.iter().map(|d| d.people.iter().any(sees)).collect())
-    }
-
-    /// Each known person's schools, a guardian without schools of their own
-    /// taking their students'.
-    async fn family_schools(
-        &self,
-        district: &DistrictId,
-        people: BTreeSet<PersonId>,
-    ) -> Result<HashMap<PersonId, BTreeSet<SchoolId>>, ServiceError> {
-        let profiles = self.index.profiles(district, people.into_iter().collect()).await?;
-        let guardians: Vec<PersonId> = profiles
-            .values()
-            .filter(|p| p.role == PersonRole::Guardian && p.schools.is_empty())
-            .map(|p| p.id.clone())
-            .collect();
-        let families: Vec<(PersonId, Vec<PersonId>)> = stream::iter(guardians)
-            .map(|guardian| async move {
-                let students = self.people.students_of(district, &guardian).await?;
-                Ok::<_, StoreError>((guardian, students.into_iter().map(|(student, _)| student).collect()))
-            })
-            .buffer_unordered(CONCURRENT_READS)
-            .try_collect()
-            .await?;
-        let students: BTreeSet<PersonId> = families.iter().flat_map(|(_, students)| students.iter().cloned()).collect();
-        let of_students = self.index.profiles(district, students.into_iter().collect()).await?;
-        let mut schools: HashMap<PersonId, BTreeSet<SchoolId>> =
-            profiles.into_iter().map(|(id, profile)| (id, profile.schools.into_iter().collect())).collect();
-        for (guardian, students) in families {
-            let found = students.iter().filter_map(|s| of_students.get(s)).flat_map(|p| p.schools.iter().cloned());
-            schools.entry(guardian).or_default().extend(found);
-        }
-        Ok(schools)
     }
 }
 

@@ -8,19 +8,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::*;
-use crate::adapters::local::{EmbeddedTable, LocalQueue};
+use crate::adapters::local::{EmbeddedTable, HookedTable, LocalQueue, Write, WriteHook};
 use crate::domain::{
     BroadcastInput, ContactInput, EmailAddress, EmailStatus, Person, PersonInput, Principal, Region, Role,
 };
-use crate::ports::WriteOp;
-use crate::ports::{BatchOp, Condition, FixedClock, Item, Key, Page, Query, RandomIds, Table, TableError, TableStats};
+use crate::ports::{BatchOp, FixedClock, RandomIds, TableError};
 use crate::root::{Ports, Services, Wiring};
 use crate::services::BroadcastService;
 
-/// A table whose next checkpoint write (a batch of `CHUNK#` items) fails
-/// once, after the chunks it records were queued.
+/// Fails the next checkpoint write (a batch of `CHUNK#` items) once, after
+/// the chunks it records were queued.
+#[derive(Default)]
 struct CheckpointFailsOnce {
-    inner: EmbeddedTable,
     fail_next: AtomicBool,
 }
 
@@ -29,35 +28,19 @@ fn is_checkpoint(op: &BatchOp) -> bool {
 }
 
 #[async_trait]
-impl Table for CheckpointFailsOnce {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
-        self.inner.put(item, condition).await
-    }
-    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
-        self.inner.delete(key, condition).await
-    }
-    async fn query(&self, query: &Query) -> Result<Page, TableError> {
-        self.inner.query(query).await
-    }
-    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
-        self.inner.transact_write(ops).await
-    }
-    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
-        if ops.iter().any(is_checkpoint) && self.fail_next.swap(false, Ordering::SeqCst) {
-            return Err(TableError::Unavailable("the checkpoint write failed, once".into()));
+impl WriteHook for CheckpointFailsOnce {
+    async fn before(&self, write: Write<'_>) -> Result<(), TableError> {
+        match write {
+            Write::Batch(ops) if ops.iter().any(is_checkpoint) && self.fail_next.swap(false, Ordering::SeqCst) => {
+                Err(TableError::Unavailable("the checkpoint write failed, once".into()))
+            }
+            _ => Ok(()),
         }
-        self.inner.batch_write(ops).await
-    }
-    fn stats(&self) -> TableStats {
-        self.inner.stats()
     }
 }
 
 struct World {
-    table: Arc<CheckpointFailsOnce>,
+    table: Arc<HookedTable<CheckpointFailsOnce>>,
     services: Services,
     broadcasts: BroadcastService,
     fanout: FanoutService,
@@ -67,7 +50,7 @@ struct World {
 
 async fn world() -> World {
     let table =
-        Arc::new(CheckpointFailsOnce { inner: EmbeddedTable::in_memory().unwrap(), fail_next: AtomicBool::new(false) });
+        Arc::new(HookedTable::new(Arc::new(EmbeddedTable::in_memory().unwrap()), CheckpointFailsOnce::default()));
     let district = DistrictId::parse("d-1").unwrap();
     for (id, email) in [("g-1", "ana@example.org"), ("g-2", "kim@example.org")] {
         let input = PersonInput {
@@ -129,7 +112,7 @@ async fn queued_chunks(send: &LocalQueue) -> Vec<(u64, Vec<String>)> {
 async fn a_plan_retried_after_a_failed_checkpoint_never_gives_one_chunk_number_other_messages() {
     let world = world().await;
     let broadcast = world.broadcasts.create(&admin(), &emergency_email()).await.unwrap();
-    world.table.fail_next.store(true, Ordering::SeqCst);
+    world.table.hook.fail_next.store(true, Ordering::SeqCst);
     assert!(world.fanout.plan(&world.district, &broadcast.id).await.is_err(), "the checkpoint failed");
     // Between the two runs a bounce takes Kim's address off the plan.
     let kim = EmailAddress::parse("kim@example.org").unwrap();
@@ -154,7 +137,7 @@ async fn a_plan_retried_after_a_failed_checkpoint_never_gives_one_chunk_number_o
 async fn a_plan_retried_with_the_same_messages_queues_the_same_chunk_number() {
     let world = world().await;
     let broadcast = world.broadcasts.create(&admin(), &emergency_email()).await.unwrap();
-    world.table.fail_next.store(true, Ordering::SeqCst);
+    world.table.hook.fail_next.store(true, Ordering::SeqCst);
     assert!(world.fanout.plan(&world.district, &broadcast.id).await.is_err());
     assert!(matches!(world.fanout.plan(&world.district, &broadcast.id).await, Ok(PlanOutcome::Planned(_))));
     let chunks = queued_chunks(&world.send).await;

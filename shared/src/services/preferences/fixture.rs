@@ -17,12 +17,11 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 
 use super::PreferenceService;
-use crate::adapters::local::EmbeddedTable;
+use crate::adapters::local::{EmbeddedTable, HookedTable, Write, WriteHook};
 use crate::domain::{
     Channel, ContactPoint, DistrictId, ImportId, PersonId, PersonRole, PreferenceDefaults, Principal, Region,
     Relationship, RelationshipKind, Role, RosterPerson, RosterSchool, SchoolId,
 };
-use crate::ports::table::{BatchOp, Condition, Item, Key, Page, Query, WriteOp};
 use crate::ports::{FixedClock, SequentialIds, Table, TableError, TableStats};
 use crate::services::roles::RoleService;
 use crate::store::Stores;
@@ -55,54 +54,28 @@ pub(super) fn guardian(subject: &str) -> Principal {
 
 /// The seeded district and a preference service over it.
 pub(super) struct World {
-    table: Arc<Interleaving>,
+    table: Arc<HookedTable<Interleaving>>,
     pub service: PreferenceService,
     /// The same service straight over the table (its writes run no hook):
     /// what a parent does while a batch runs.
     pub direct: PreferenceService,
 }
 
-/// The embedded table, with one piece of work that runs right before the
-/// next transaction or batch write: another writer slipping in between a
-/// reader's read and its write.
+/// One piece of work that runs right before the next transaction or batch
+/// write: another writer slipping in between a reader's read and its write.
+#[derive(Default)]
 struct Interleaving {
-    inner: Arc<EmbeddedTable>,
     before_next_write: Mutex<Option<BoxFuture<'static, ()>>>,
 }
 
-impl Interleaving {
-    async fn interleave(&self) {
+#[async_trait]
+impl WriteHook for Interleaving {
+    async fn before(&self, _: Write<'_>) -> Result<(), TableError> {
         let work = self.before_next_write.lock().ok().and_then(|mut next| next.take());
         if let Some(work) = work {
             work.await;
         }
-    }
-}
-
-#[async_trait]
-impl Table for Interleaving {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
-        self.inner.put(item, condition).await
-    }
-    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
-        self.inner.delete(key, condition).await
-    }
-    async fn query(&self, query: &Query) -> Result<Page, TableError> {
-        self.inner.query(query).await
-    }
-    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
-        self.interleave().await;
-        self.inner.transact_write(ops).await
-    }
-    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError> {
-        self.interleave().await;
-        self.inner.batch_write(ops).await
-    }
-    fn stats(&self) -> TableStats {
-        self.inner.stats()
+        Ok(())
     }
 }
 
@@ -176,7 +149,7 @@ const LINKS: [(&str, &str, bool); 3] = [("st-1", "g-1", true), ("st-1", "g-2", f
 impl World {
     pub async fn new() -> Self {
         let inner = Arc::new(EmbeddedTable::in_memory().unwrap());
-        let table = Arc::new(Interleaving { inner: inner.clone(), before_next_write: Mutex::new(None) });
+        let table = Arc::new(HookedTable::new(inner.clone(), Interleaving::default()));
         let stores = Stores::new(table.clone());
         let mut writer = stores.roster_writer(district(), ImportId::parse("seed").unwrap());
         for school in ["s-1", "s-2"] {
@@ -210,7 +183,7 @@ impl World {
 
     /// Runs `work` right before the next write of `service` reaches the table.
     pub fn before_next_write(&self, work: BoxFuture<'static, ()>) {
-        if let Ok(mut next) = self.table.before_next_write.lock() {
+        if let Ok(mut next) = self.table.hook.before_next_write.lock() {
             *next = Some(work);
         }
     }

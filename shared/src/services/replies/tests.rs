@@ -248,47 +248,32 @@ async fn a_delivery_receipt_arriving_after_stop_does_not_lift_the_opt_out() {
     .await;
 }
 
-/// A table whose next transaction of several writes fails once: a store
-/// outage in the middle of recording a reply's outcome.
-struct FlakyTable {
-    inner: EmbeddedTable,
+/// Fails the next transaction of more than one operation once, as an outage would.
+#[derive(Default)]
+struct OutageOnce {
     fail_next: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
-impl Table for FlakyTable {
-    async fn get(&self, key: &crate::ports::Key) -> Result<Option<crate::ports::Item>, crate::ports::TableError> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, item: crate::ports::Item, condition: Condition) -> Result<(), crate::ports::TableError> {
-        self.inner.put(item, condition).await
-    }
-    async fn delete(&self, key: &crate::ports::Key, condition: Condition) -> Result<(), crate::ports::TableError> {
-        self.inner.delete(key, condition).await
-    }
-    async fn query(&self, query: &crate::ports::Query) -> Result<crate::ports::Page, crate::ports::TableError> {
-        self.inner.query(query).await
-    }
-    async fn transact_write(&self, ops: Vec<crate::ports::WriteOp>) -> Result<(), crate::ports::TableError> {
-        if ops.len() > 1 && self.fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            return Err(crate::ports::TableError::Unavailable("an outage, once".into()));
+impl crate::adapters::local::WriteHook for OutageOnce {
+    async fn before(&self, write: crate::adapters::local::Write<'_>) -> Result<(), crate::ports::TableError> {
+        match write {
+            crate::adapters::local::Write::Transaction(ops)
+                if ops.len() > 1 && self.fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) =>
+            {
+                Err(crate::ports::TableError::Unavailable("an outage, once".into()))
+            }
+            _ => Ok(()),
         }
-        self.inner.transact_write(ops).await
-    }
-    async fn batch_write(&self, ops: Vec<crate::ports::BatchOp>) -> Result<(), crate::ports::TableError> {
-        self.inner.batch_write(ops).await
-    }
-    fn stats(&self) -> crate::ports::TableStats {
-        self.inner.stats()
     }
 }
 
 #[tokio::test]
 async fn a_stop_that_failed_to_record_is_recorded_when_the_provider_retries() {
-    let table = Arc::new(FlakyTable {
-        inner: EmbeddedTable::in_memory().unwrap(),
-        fail_next: std::sync::atomic::AtomicBool::new(false),
-    });
+    let table = Arc::new(crate::adapters::local::HookedTable::new(
+        Arc::new(EmbeddedTable::in_memory().unwrap()),
+        OutageOnce::default(),
+    ));
     let district = DistrictId::parse("d-1").unwrap();
     let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
         .with_sms(Arc::new(RecordingCarrier::default()));
@@ -303,7 +288,7 @@ async fn a_stop_that_failed_to_record_is_recorded_when_the_provider_retries() {
         body: "STOP".into(),
         received_at: None,
     };
-    table.fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
+    table.hook.fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
     let failed = replies.handle(&stop).await.err().unwrap();
     assert!(failed.is_retryable(), "{failed}: the provider retries");
     assert_eq!(replies.handle(&stop).await.ok(), Some(ReplyOutcome::OptedOut), "the retry is handled, not a duplicate");
