@@ -14,12 +14,12 @@ use schoolbell_tests::moto;
 use schoolbell_tests::roster_fixture::RosterFixture;
 use serde_json::{Value, json};
 
-async fn define(app: &TestApp, token: &str, body: Value) {
+pub(crate) async fn define(app: &TestApp, token: &str, body: Value) {
     let (status, answer) = app.post("/v1/imports", Some(token), &body.to_string()).await;
     assert_eq!(status, 201, "{answer}");
 }
 
-async fn upload_and_run(app: &TestApp, token: &str, fixture: &RosterFixture) -> Value {
+pub(crate) async fn upload_and_run(app: &TestApp, token: &str, fixture: &RosterFixture) -> Value {
     let (status, answer) = app.put_file("/v1/imports/sis/file", token, "roster.zip", fixture.zip()).await;
     assert_eq!(status, 200, "{answer}");
     let (status, run) = app.post("/v1/imports/sis/runs", Some(token), "").await;
@@ -213,8 +213,9 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
     assert_eq!(run.map(|r| r.counts.students.unchanged), Some(5));
     let roster_writes = table.stats().items_written - writes_before;
     assert_eq!(
-        roster_writes, 3,
-        "an unchanged re-import writes only its run, the definition's file date and its status"
+        roster_writes, 6,
+        "an unchanged re-import writes only its run, the definition's file date and its status, \
+         its lease (taken, let go) and which run took the file"
     );
     let parent =
         schoolbell::store::PeopleStore::new(table.clone()).get(&district, &"pa-2".parse().unwrap()).await.unwrap();

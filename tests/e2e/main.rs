@@ -8,6 +8,7 @@ mod broadcasts_aws;
 mod cleanup;
 mod cursors;
 mod gateways;
+mod import_runs;
 mod imports;
 mod lists;
 mod preferences;

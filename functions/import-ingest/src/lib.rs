@@ -7,7 +7,10 @@
 //! [`handle`] is the whole function; `main.rs` wires it to Lambda. A key
 //! outside the layout or of an unknown import is logged and skipped (a retry
 //! would not help); a store failure fails the invocation so S3's async
-//! invocation retries it.
+//! invocation retries it. The event of a file the API upload already ran
+//! (or is running) is handled without running it again; a file that arrives
+//! while another file of its import is being run is refused by the import's
+//! lease, which fails the invocation, so Lambda retries it after that run.
 
 #[cfg(feature = "lambda")]
 use aws_lambda_events::event::s3::S3Event;

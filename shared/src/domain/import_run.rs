@@ -1,14 +1,15 @@
-//! Import definitions, runs and their pure rules: the diff of a roster
-//! against the previous run's snapshot, the counts it reports, and the hold
-//! rule that stops a file from removing an abnormal share of records.
+//! Import definitions, runs, the lease one run of an import holds at a
+//! time, and (in `changes`) the snapshot, the diff and the hold rule.
 
-use std::collections::{BTreeMap, HashMap};
+mod changes;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use changes::{Changes, Snapshot, diff, hold_reason};
+
 use super::named_enum::named_enum;
-use super::{FileMode, ImportId, RejectedRow};
+use super::{ImportId, RejectedRow};
 
 named_enum!(
     /// How an import reads its file.
@@ -57,6 +58,10 @@ named_enum!(
         Discarded => "discarded",
         /// The file could not be imported at all.
         Rejected => "rejected",
+        /// Its changes are being written. A run found in this state by
+        /// another run (which holds the lease) stopped midway, and is
+        /// finished before anything else is applied.
+        Running => "running",
     }
 );
 
@@ -186,6 +191,15 @@ pub struct ImportRun {
     pub students_without_messenger: u64,
     /// The file it read.
     pub file_key: String,
+    /// The content hash of that file (hex): with the key, which file this
+    /// run took, so the same file arriving twice is not run twice, and an
+    /// approval knows the file did not change under it.
+    #[serde(default)]
+    pub file_hash: Option<String>,
+    /// The fingerprint of the snapshot it was diffed against: an approval
+    /// applies a held run only if the import's data is still what it was.
+    #[serde(default)]
+    pub base: Option<String>,
     /// Seconds it took.
     pub seconds: f64,
 }
@@ -249,201 +263,129 @@ impl RecordKind {
     }
 }
 
-/// The content hash of every record an import brought in, by snapshot key.
-/// Stored after each applied run; the next run diffs against it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Snapshot(pub BTreeMap<String, u64>);
+/// How long a run holds its import's lease without renewing it. Longer
+/// than a Lambda may live (15 min), so a lease only expires on a run that
+/// died (or stalled); a live run renews it well before.
+pub const IMPORT_LEASE_MINUTES: i64 = 15;
 
-impl Snapshot {
-    /// A stable 64-bit hash of a record's serialized content.
-    pub fn hash(bytes: &[u8]) -> u64 {
-        xxhash_rust::xxh3::xxh3_64(bytes)
+/// The right to run an import: held by one run at a time, until it ends
+/// (released) or `until` passes (its holder died, and another run may take
+/// over and finish what it left).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportLease {
+    /// The run holding it.
+    pub holder: String,
+    /// The file that run reads (a second arrival of it is recognised).
+    pub file_key: String,
+    /// When it lapses unless renewed.
+    pub until: DateTime<Utc>,
+}
+
+impl ImportLease {
+    /// A lease for `holder` from `now` for [`IMPORT_LEASE_MINUTES`].
+    pub fn new(holder: impl Into<String>, file_key: impl Into<String>, now: DateTime<Utc>) -> Self {
+        Self { holder: holder.into(), file_key: file_key.into(), until: now + lease_length() }
     }
 
-    /// Text form: one `key<TAB>hash` line each, sorted.
-    pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(self.0.len() * 40);
-        for (key, hash) in &self.0 {
-            out.push_str(key);
-            out.push('\t');
-            out.push_str(&format!("{hash:016x}"));
-            out.push('\n');
-        }
-        out
+    /// Whether its holder may still be running at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        now < self.until
     }
 
-    /// Parses the text form; `None` if it is corrupt (the caller then
-    /// treats every record as new, which converges).
-    pub fn decode(text: &str) -> Option<Self> {
-        let mut map = BTreeMap::new();
-        for line in text.lines().filter(|l| !l.is_empty()) {
-            let (key, hash) = line.split_once('\t')?;
-            map.insert(key.to_string(), u64::from_str_radix(hash, 16).ok()?);
-        }
-        Some(Self(map))
+    /// Whether its holder should renew it at `now`: a third of its length
+    /// has passed, so a renewal comes long before it could lapse.
+    pub fn needs_renewal(&self, now: DateTime<Utc>) -> bool {
+        self.until - now <= lease_length() * 2 / 3
     }
 
-    /// Records of a kind.
-    pub fn count(&self, kind: RecordKind) -> u64 {
-        let prefix = format!("{}:", kind.prefix());
-        self.0.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).count() as u64
+    /// The same lease, renewed at `now`.
+    pub fn renewed(&self, now: DateTime<Utc>) -> Self {
+        Self { until: now + lease_length(), ..self.clone() }
     }
 }
 
-/// What a run changes, record by record.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[allow(missing_docs)] // fields named for what they hold
-pub struct Changes {
-    /// Keys of new or changed records to write.
-    pub upserts: Vec<String>,
-    /// Keys of records to remove (or deactivate, for people).
-    pub removals: Vec<String>,
-    pub counts: RunCounts,
-    /// The snapshot after the run.
-    pub next: Snapshot,
+fn lease_length() -> chrono::Duration {
+    chrono::Duration::minutes(IMPORT_LEASE_MINUTES)
 }
 
-/// Diffs the records a file brings (key → hash, with each kind's file mode
-/// and delta deletions) against the previous snapshot.
-pub fn diff(
-    previous: &Snapshot,
-    incoming: &HashMap<String, u64>,
-    modes: &HashMap<RecordKind, FileMode>,
-    deleted: &[String],
-) -> Changes {
-    let mut changes = Changes { next: previous.clone(), ..Changes::default() };
-    for (key, hash) in incoming {
-        let Some(kind) = RecordKind::of_key(key) else { continue };
-        let counts = changes.counts.of_kind_mut(kind);
-        match previous.0.get(key) {
-            Some(old) if old == hash => counts.unchanged += 1,
-            Some(_) => {
-                counts.updated += 1;
-                changes.upserts.push(key.clone());
-            }
-            None => {
-                counts.added += 1;
-                changes.upserts.push(key.clone());
-            }
-        }
-        changes.next.0.insert(key.clone(), *hash);
-    }
-    for key in previous.0.keys() {
-        let Some(kind) = RecordKind::of_key(key) else { continue };
-        let mode = modes.get(&kind).copied().unwrap_or(FileMode::Absent);
-        let gone = match mode {
-            FileMode::Bulk => !incoming.contains_key(key),
-            FileMode::Delta => deleted.contains(key) && !incoming.contains_key(key),
-            FileMode::Absent => false,
-        };
-        if gone {
-            changes.counts.of_kind_mut(kind).removed += 1;
-            changes.removals.push(key.clone());
-            changes.next.0.remove(key);
-        }
-    }
-    changes.upserts.sort_unstable_by(|a, b| apply_order(a).cmp(&apply_order(b)));
-    changes.removals.sort_unstable_by(|a, b| apply_order(b).cmp(&apply_order(a)));
-    changes
+/// Which run took a file: the key and the content hash it had then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRun {
+    /// The file store key.
+    pub file_key: String,
+    /// Its content hash (hex), as [`ImportRun::file_hash`].
+    pub file_hash: String,
+    /// The run that took it.
+    pub run: String,
 }
 
-fn apply_order(key: &str) -> (usize, &str) {
-    let position = RecordKind::of_key(key).and_then(|kind| RecordKind::ALL.iter().position(|k| *k == kind));
-    (position.unwrap_or(usize::MAX), key)
+/// The hex content hash of a file, as runs record it.
+pub fn file_hash(content: &[u8]) -> String {
+    format!("{:016x}", Snapshot::hash(content))
 }
 
-/// Why a run must be held, if it must: some kind would lose more than
-/// `threshold_percent` of the records the import had of it.
-pub fn hold_reason(previous: &Snapshot, counts: &RunCounts, threshold_percent: f64) -> Option<String> {
-    let kinds = [
-        (RecordKind::Student, "students"),
-        (RecordKind::Guardian, "guardians"),
-        (RecordKind::Staff, "staff"),
-        (RecordKind::Relationship, "relationships"),
-        (RecordKind::Enrollment, "enrollments"),
-        (RecordKind::Section, "sections"),
-        (RecordKind::School, "schools"),
-    ];
-    let mut reasons = Vec::new();
-    let mut counts = counts.clone();
-    for (kind, name) in kinds {
-        let before = previous.count(kind);
-        let removed = counts.of_kind_mut(kind).removed;
-        if before > 0 && removed > 0 {
-            let share = removed as f64 * 100.0 / before as f64;
-            if share > threshold_percent {
-                reasons.push(format!("would remove {removed} of {before} {name} ({share:.1}%)"));
-            }
-        }
+/// Why a held run may no longer be applied as it was reviewed, if so: its
+/// file, the data it was diffed against, or what it would change differ now.
+pub fn stale_reason(held: &ImportRun, file_hash: &str, base: &str, counts: &RunCounts) -> Option<&'static str> {
+    if held.file_hash.as_deref().is_some_and(|hash| hash != file_hash) {
+        Some("its file changed since it was held")
+    } else if held.base.as_deref().is_some_and(|held_base| held_base != base) {
+        Some("the import's data changed since it was held")
+    } else if held.counts != *counts {
+        Some("what it would change is not what was reviewed")
+    } else {
+        None
     }
-    (!reasons.is_empty()).then(|| format!("{}, above the {threshold_percent}% threshold", reasons.join("; ")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn snapshot(pairs: &[(&str, u64)]) -> Snapshot {
-        Snapshot(pairs.iter().map(|(k, h)| ((*k).to_string(), *h)).collect())
-    }
-
-    fn incoming(pairs: &[(&str, u64)]) -> HashMap<String, u64> {
-        pairs.iter().map(|(k, h)| ((*k).to_string(), *h)).collect()
-    }
-
-    fn bulk() -> HashMap<RecordKind, FileMode> {
-        RecordKind::ALL.into_iter().map(|k| (k, FileMode::Bulk)).collect()
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::UNIX_EPOCH + chrono::Duration::minutes(minutes)
     }
 
     #[test]
-    fn an_unchanged_file_changes_nothing() {
-        let before = snapshot(&[("P:1", 10), ("G:2", 20), ("R:1>2", 30)]);
-        let changes = diff(&before, &incoming(&[("P:1", 10), ("G:2", 20), ("R:1>2", 30)]), &bulk(), &[]);
-        assert!(changes.upserts.is_empty() && changes.removals.is_empty());
-        assert_eq!(changes.counts.students.unchanged, 1);
-        assert_eq!(changes.next, before);
+    fn a_lease_lapses_after_its_length_and_asks_for_renewal_a_third_of_the_way() {
+        let lease = ImportLease::new("run-1", "imports/d/i/f.csv", at(0));
+        assert!(lease.is_live(at(IMPORT_LEASE_MINUTES - 1)));
+        assert!(!lease.is_live(at(IMPORT_LEASE_MINUTES)));
+        assert!(!lease.needs_renewal(at(4)));
+        assert!(lease.needs_renewal(at(5)));
+        assert_eq!(lease.renewed(at(5)).until, at(5 + IMPORT_LEASE_MINUTES));
+    }
+
+    fn held() -> ImportRun {
+        ImportRun {
+            id: "r".into(),
+            import: ImportId::parse("sis").unwrap(),
+            started_at: at(0),
+            finished_at: at(0),
+            state: RunState::Held,
+            hold_reason: None,
+            counts: RunCounts::default(),
+            rejected: vec![],
+            rejected_total: 0,
+            warnings: vec![],
+            students_without_messenger: 0,
+            file_key: "k".into(),
+            file_hash: Some("f".into()),
+            base: Some("b".into()),
+            seconds: 0.0,
+        }
     }
 
     #[test]
-    fn bulk_removes_what_is_missing_and_delta_only_what_it_deletes() {
-        let before = snapshot(&[("P:1", 10), ("P:2", 20), ("P:3", 30)]);
-        let changes = diff(&before, &incoming(&[("P:1", 11), ("P:4", 40)]), &bulk(), &[]);
-        assert_eq!(changes.counts.students, EntityCounts { added: 1, updated: 1, unchanged: 0, removed: 2 });
-        let delta = HashMap::from([(RecordKind::Student, FileMode::Delta)]);
-        let changes = diff(&before, &incoming(&[("P:4", 40)]), &delta, &["P:2".to_string()]);
-        assert_eq!(changes.counts.students, EntityCounts { added: 1, updated: 0, unchanged: 0, removed: 1 });
-        assert!(changes.next.0.contains_key("P:1") && !changes.next.0.contains_key("P:2"));
-    }
-
-    #[test]
-    fn an_absent_file_leaves_its_records_alone() {
-        let before = snapshot(&[("E:1", 10)]);
-        let changes = diff(&before, &incoming(&[]), &HashMap::new(), &[]);
-        assert!(changes.removals.is_empty());
-        assert_eq!(changes.next, before);
-    }
-
-    #[test]
-    fn removals_beyond_the_threshold_hold_the_run() {
-        let before = Snapshot((0..20).map(|i| (format!("P:{i:02}"), 1)).collect());
-        let keep: HashMap<String, u64> = before.0.keys().take(17).map(|k| (k.clone(), 1)).collect();
-        let changes = diff(&before, &keep, &bulk(), &[]);
-        let reason = hold_reason(&before, &changes.counts, 10.0);
-        assert_eq!(reason.as_deref(), Some("would remove 3 of 20 students (15.0%), above the 10% threshold"));
-        assert_eq!(hold_reason(&before, &changes.counts, 20.0), None);
-    }
-
-    #[test]
-    fn upserts_run_parents_first_and_removals_children_first() {
-        let changes =
-            diff(&Snapshot::default(), &incoming(&[("E:1", 1), ("P:1", 1), ("R:1>2", 1), ("O:1", 1)]), &bulk(), &[]);
-        assert_eq!(changes.upserts, ["O:1", "P:1", "R:1>2", "E:1"]);
-    }
-
-    #[test]
-    fn snapshots_round_trip_their_text_form() {
-        let before = snapshot(&[("P:1", u64::MAX), ("R:a>b", 0)]);
-        assert_eq!(Snapshot::decode(&before.encode()), Some(before));
-        assert_eq!(Snapshot::decode("P:1\tnot-hex\n"), None);
+    fn a_held_run_is_stale_when_its_file_its_base_or_its_change_differ() {
+        let counts = RunCounts::default();
+        assert_eq!(stale_reason(&held(), "f", "b", &counts), None);
+        assert!(stale_reason(&held(), "g", "b", &counts).is_some_and(|r| r.contains("file")));
+        assert!(stale_reason(&held(), "f", "c", &counts).is_some_and(|r| r.contains("data")));
+        let mut other = counts.clone();
+        other.students.removed = 1;
+        assert!(stale_reason(&held(), "f", "b", &other).is_some());
+        let unknown = ImportRun { file_hash: None, base: None, ..held() };
+        assert_eq!(stale_reason(&unknown, "x", "y", &counts), None, "older records compare their change only");
     }
 }

@@ -35,8 +35,9 @@ pub use email::EmailAddress;
 pub use error::DomainError;
 pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
 pub use import_run::{
-    Changes, DEFAULT_HOLD_THRESHOLD_PERCENT, EntityCounts, ImportDefinition, ImportMethod, ImportRun, ImportStatus,
-    ImportTrigger, MAX_REPORTED_ROWS, RecordKind, RunCounts, RunState, Snapshot, diff, hold_reason,
+    Changes, DEFAULT_HOLD_THRESHOLD_PERCENT, EntityCounts, FileRun, IMPORT_LEASE_MINUTES, ImportDefinition,
+    ImportLease, ImportMethod, ImportRun, ImportStatus, ImportTrigger, MAX_REPORTED_ROWS, RecordKind, RunCounts,
+    RunState, Snapshot, diff, file_hash, hold_reason, stale_reason,
 };
 pub use list::{
     BUS_ROUTE_FIELD, ConditionOp, FieldCondition, ListAction, ListChange, ListDefinition, ListInput, ListRule,

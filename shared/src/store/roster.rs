@@ -7,6 +7,7 @@
 //! import is not atomic across records, but it converges: running the same
 //! file again rewrites the same items.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -99,6 +100,15 @@ impl RosterWriter {
                 return Ok(keys);
             }
         }
+    }
+
+    /// Which of these people already have a profile in the district (in
+    /// batched reads): a record new to an import replaces what is stored of
+    /// those, and only those pay for reading their items first.
+    pub async fn stored_people(&self, ids: &[PersonId]) -> Result<HashSet<PersonId>, StoreError> {
+        let keys: Vec<Key> = ids.iter().map(|id| Key::new(person_pk(&self.district, id), PERSON_SK)).collect();
+        let found = self.table.get_many(&keys).await?;
+        Ok(ids.iter().zip(found).filter(|(_, item)| item.is_some()).map(|(id, _)| id.clone()).collect())
     }
 
     /// Writes a school.

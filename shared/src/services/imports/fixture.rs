@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::{ImportService, NewImport};
 use crate::adapters::local::{DirFileStore, EmbeddedTable};
-use crate::domain::{DistrictId, ImportMethod, ImportRun, ImportTrigger, PersonId, Principal, Region, Role};
+use crate::domain::{DistrictId, ImportId, ImportMethod, ImportRun, ImportTrigger, PersonId, Principal, Region, Role};
 use crate::ports::{FixedClock, SequentialIds, Table as _, TableStats};
 use crate::store::{Contactable, Stores};
 
@@ -17,6 +17,11 @@ pub(super) fn district() -> DistrictId {
 
 pub(super) fn id(person: &str) -> PersonId {
     PersonId::parse(person).unwrap()
+}
+
+/// The import most tests define.
+pub(super) fn sis() -> ImportId {
+    ImportId::parse("sis").unwrap()
 }
 
 pub(super) fn admin() -> Principal {
@@ -38,8 +43,11 @@ pub(super) fn mapped(name: &str) -> NewImport {
 /// An import service with its table and files.
 pub(super) struct World {
     pub service: ImportService,
+    /// The clock every run reads (leases lapse when a test moves it).
+    pub clock: Arc<FixedClock>,
+    /// The stores over the same table, to look behind the service.
+    pub stores: Stores,
     table: Arc<EmbeddedTable>,
-    stores: Stores,
     _files: tempfile::TempDir,
 }
 
@@ -48,6 +56,13 @@ impl World {
     pub const FAMILIES: &'static str = "\
 Student ID,Student First Name,Student Last Name,Grade,School,Contact First Name,Contact Last Name,Relationship,Messenger,Household ID,Home Phone,Work Phone,Cell Phone,Email,Language,Meal Balance,Bus Route
 1001,Ana,Diaz,5,lincoln,Maria,Diaz,Mother,Y,H-1,,,(617) 555-0101,,en,,
+1002,Leo,Park,3,lincoln,Kim,Park,Mother,Y,H-2,,,(617) 555-0102,,en,,
+";
+
+    /// [`World::FAMILIES`] with Ana a grade up: a change that removes nothing.
+    pub const FAMILIES_REGRADED: &'static str = "\
+Student ID,Student First Name,Student Last Name,Grade,School,Contact First Name,Contact Last Name,Relationship,Messenger,Household ID,Home Phone,Work Phone,Cell Phone,Email,Language,Meal Balance,Bus Route
+1001,Ana,Diaz,6,lincoln,Maria,Diaz,Mother,Y,H-1,,,(617) 555-0101,,en,,
 1002,Leo,Park,3,lincoln,Kim,Park,Mother,Y,H-2,,,(617) 555-0102,,en,,
 ";
 
@@ -66,11 +81,11 @@ Student ID,Student First Name,Student Last Name,Grade,School,Contact First Name,
         let service = ImportService::new(
             &stores,
             Arc::new(DirFileStore::new(files.path())),
-            (clock, Arc::new(SequentialIds::new("run"))),
+            (clock.clone(), Arc::new(SequentialIds::new("run"))),
             roles,
             Region::US,
         );
-        Self { service, table, stores, _files: files }
+        Self { service, clock, stores, table, _files: files }
     }
 
     /// Table counters, to tell whether a call wrote anything.

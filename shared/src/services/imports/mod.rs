@@ -3,16 +3,24 @@
 //! and delete an import with what only it brought in.
 //!
 //! A run reads the whole file before its first write; a file that cannot be
-//! imported is recorded as a rejected run and writes nothing. The snapshot of
-//! content hashes is saved only after every change is written, so a run that
-//! dies midway is finished by running it again.
+//! imported is recorded as a rejected run and writes nothing. A run holds the
+//! import's lease, so runs of one import never overlap. It is marked
+//! `running` before its first write and the snapshot of content hashes is
+//! saved only after its last, so a run that dies midway is found by the next
+//! run, which finishes it (applies its file again) before its own.
 //!
 //! - this file: the service, definitions, uploads and where files live.
 //! - `records`: a roster as snapshot keys and hashes, and each record kind's writer call.
-//! - `runs`: running an import, holding a run, approving or discarding it.
+//! - `runs`: why a run is made, taking the lease for it, schedules.
+//! - `apply`: applying one file: diff, hold or stale check, writes, snapshot.
+//! - `lease`: one run of an import at a time; finishing runs that stopped midway.
+//! - `approval`: approving a held run (refused when stale) or discarding it.
 //! - `deletion`: deleting an import with what only it brought in.
 
+mod apply;
+mod approval;
 mod deletion;
+mod lease;
 mod records;
 mod runs;
 
@@ -226,19 +234,37 @@ impl ImportService {
 
     /// A file landed under `imports/{district}/{import}/...` (an S3 event,
     /// or a local upload): records the file date and runs on-upload imports.
+    ///
+    /// A file arrives twice on AWS (the API upload runs it, then S3's event
+    /// for the same object comes): a file a run already took (same key, same
+    /// content) is answered with that run and changes nothing; one whose run
+    /// is under way is left to it (no run in the answer).
     pub async fn file_arrived(&self, key: &str) -> Result<(ImportDefinition, Option<ImportRun>), ServiceError> {
         let (district, import) = parse_upload_key(key)
             .ok_or_else(|| ServiceError::NotFound(format!("`{key}` is not an import upload key")))?;
         let mut definition = self.definition(&district, import.as_str()).await?;
+        if self.store.file_run(&district, &definition.id, key).await?.is_some() {
+            let hash = crate::domain::file_hash(&self.file_of(&definition, key).await?);
+            if let Some(earlier) = self.taken_by(&district, &definition.id, key, &hash).await? {
+                tracing::info!(%district, import = %definition.id, run = %earlier.id, "import file arrived again: already run");
+                return Ok((definition, Some(earlier)));
+            }
+        }
         definition.file_date = Some(self.clock.now());
         definition.file_key = Some(key.to_string());
         self.store.save(&district, &definition).await?;
         tracing::info!(%district, import = %definition.id, "import file arrived");
         if definition.trigger == ImportTrigger::OnUpload {
-            let run = self.execute(&district, &mut definition, key, None).await?;
-            return Ok((definition, Some(run)));
+            let run = self.execute_once(&district, &mut definition, key, runs::Purpose::Arrival).await?;
+            return Ok((definition, run));
         }
         Ok((definition, None))
+    }
+
+    /// The file store, for tests that put files as an S3 upload would.
+    #[cfg(test)]
+    pub(super) fn files_for_tests(&self) -> &Arc<dyn FileStore> {
+        &self.files
     }
 
     /// The import's last applied snapshot; an unreadable one counts every record as new.

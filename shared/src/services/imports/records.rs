@@ -71,6 +71,12 @@ pub(super) async fn remove_record(
     Ok(())
 }
 
+/// The person a snapshot key names, if it names one.
+pub(super) fn person_of(key: &str) -> Option<PersonId> {
+    let kind = RecordKind::of_key(key)?;
+    PERSON_KINDS.contains(&kind).then(|| key.get(2..).and_then(|id| PersonId::parse(id).ok())).flatten()
+}
+
 /// Every record of a roster by snapshot key, with its content hash.
 pub(super) struct RecordSet<'a> {
     pub(super) records: HashMap<String, (u64, RecordRef<'a>)>,
@@ -281,6 +287,13 @@ mod tests {
         assert!(!set.still_has_person("G:g-9"));
         assert!(!set.still_has_person("O:s-1"), "not a person");
         assert!(!set.still_has_person("?"));
+    }
+
+    #[test]
+    fn only_person_keys_name_a_person() {
+        assert_eq!(person_of("G:g-1"), Some(PersonId::parse("g-1").unwrap()));
+        assert_eq!(person_of("O:s-1"), None);
+        assert_eq!(person_of("P:"), None);
     }
 
     #[test]

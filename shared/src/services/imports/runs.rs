@@ -1,22 +1,31 @@
-//! Running an import: read its file whole, diff it against the last
-//! snapshot, hold a run that removes too much, or write the changes and
-//! then the new snapshot; approve or discard a held run; run what a
-//! schedule says is due.
-
-use std::time::Instant;
+//! Running an import: why a run is made, taking the import's lease for it,
+//! recognising a file already run, reading a file; run what a schedule
+//! says is due. Applying the file is `apply`'s.
 
 use bytes::Bytes;
 
-use super::records::{PersonRemoval, RecordSet, remove_record, students_without_messenger};
-use super::{ImportService, mapping_of, snapshot_key};
+use super::apply::Check;
+use super::lease::{HeldLease, Taken};
+use super::{ImportService, mapping_of};
 use crate::domain::{
-    Changes, DistrictId, ImportDefinition, ImportId, ImportMethod, ImportRun, ImportStatus, ImportTrigger,
-    MAX_REPORTED_ROWS, Principal, ReadOutcome, RunCounts, RunState, Schedule, Snapshot, diff, hold_reason,
+    DistrictId, FileRun, ImportDefinition, ImportId, ImportMethod, ImportRun, ImportTrigger, Principal, ReadOutcome,
+    RunCounts, RunState, Schedule, file_hash,
 };
 use crate::import::CsvFiles;
 use crate::import::mapped::read_mapped;
 use crate::import::oneroster::read_oneroster;
 use crate::services::ServiceError;
+
+/// Why a run is made, which decides what it checks.
+pub(super) enum Purpose {
+    /// Run now, or a schedule's slot: a run that removes too much is held.
+    Run,
+    /// A file arrived: as `Run`, unless a run already took this very file.
+    Arrival,
+    /// An admin approves the held run with this id: applied as it was
+    /// reviewed, or refused as stale.
+    Approval(String),
+}
 
 impl ImportService {
     /// The import's runs, newest first.
@@ -26,7 +35,8 @@ impl ImportService {
         Ok(self.store.runs(&caller.district, &definition.id, limit).await?)
     }
 
-    /// Runs the import on its last file now.
+    /// Runs the import on its last file now. 409 while another run of it is
+    /// under way.
     pub async fn run(&self, caller: &Principal, id: &str) -> Result<ImportRun, ServiceError> {
         self.require(caller).await?;
         self.run_in(&caller.district, id).await
@@ -39,7 +49,7 @@ impl ImportService {
             .file_key
             .clone()
             .ok_or_else(|| ServiceError::Conflict(format!("import `{id}` has no file yet: upload one first")))?;
-        self.execute(district, &mut definition, &key, None).await
+        self.execute(district, &mut definition, &key, Purpose::Run).await
     }
 
     /// Runs every scheduled import whose slot has come (the scheduler's tick:
@@ -67,7 +77,7 @@ impl ImportService {
             tracing::info!(%district, %import, %slot, "scheduled import due");
             // One import's failure is its own: the others still run, and its
             // slot is not spent, so the next tick tries it again.
-            match self.execute(&district, &mut definition, &key, None).await {
+            match self.execute(&district, &mut definition, &key, Purpose::Run).await {
                 Ok(run) => runs.push(run),
                 Err(error) => {
                     tracing::error!(%district, %import, %error, retryable = error.is_retryable(), "scheduled import failed");
@@ -77,47 +87,12 @@ impl ImportService {
         Ok(runs)
     }
 
-    /// Applies a held run as it stands (its file, without the hold check).
-    pub async fn approve(&self, caller: &Principal, id: &str, run_id: &str) -> Result<ImportRun, ServiceError> {
-        self.require(caller).await?;
-        let mut definition = self.definition(&caller.district, id).await?;
-        let held = self.held_run(&caller.district, &definition.id, run_id).await?;
-        self.execute(&caller.district, &mut definition, &held.file_key.clone(), Some(held)).await
-    }
-
-    /// Discards a held run: nothing it would change is changed.
-    pub async fn discard(&self, caller: &Principal, id: &str, run_id: &str) -> Result<ImportRun, ServiceError> {
-        self.require(caller).await?;
-        let mut definition = self.definition(&caller.district, id).await?;
-        let mut run = self.held_run(&caller.district, &definition.id, run_id).await?;
-        run.state = RunState::Discarded;
-        run.finished_at = self.clock.now();
-        self.store.save_run(&caller.district, &run).await?;
-        if definition.status == ImportStatus::Held {
-            definition.status = if definition.last_run.is_some() { ImportStatus::Ok } else { ImportStatus::New };
-            self.store.save(&caller.district, &definition).await?;
-        }
-        Ok(run)
-    }
-
-    async fn held_run(
+    pub(super) fn read(
         &self,
-        district: &DistrictId,
-        import: &ImportId,
-        run_id: &str,
-    ) -> Result<ImportRun, ServiceError> {
-        let run = self
-            .store
-            .get_run(district, import, run_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no run `{run_id}` of import `{import}`")))?;
-        if run.state != RunState::Held {
-            return Err(ServiceError::Conflict(format!("run `{run_id}` is {}, not held", run.state)));
-        }
-        Ok(run)
-    }
-
-    fn read(&self, definition: &ImportDefinition, key: &str, content: &[u8]) -> Result<ReadOutcome, ServiceError> {
+        definition: &ImportDefinition,
+        key: &str,
+        content: &[u8],
+    ) -> Result<ReadOutcome, ServiceError> {
         let name = key.rsplit('/').next().unwrap_or(key);
         let outcome = match definition.method {
             ImportMethod::OneRoster => {
@@ -133,10 +108,10 @@ impl ImportService {
 
     /// A run as it starts: applied unless found otherwise. An approval
     /// keeps the held run's id.
-    fn start_run(&self, definition: &ImportDefinition, key: &str, approving: Option<&ImportRun>) -> ImportRun {
+    fn start_run(&self, definition: &ImportDefinition, key: &str, approving: Option<&str>) -> ImportRun {
         let started_at = self.clock.now();
         let id = match approving {
-            Some(run) => run.id.clone(),
+            Some(run) => run.to_string(),
             None => {
                 let suffix: String = self.ids.next_id().chars().filter(char::is_ascii_alphanumeric).take(8).collect();
                 format!("{}-{suffix}", started_at.format("%Y%m%dT%H%M%S%.3fZ"))
@@ -155,101 +130,110 @@ impl ImportService {
             warnings: Vec::new(),
             students_without_messenger: 0,
             file_key: key.to_string(),
+            file_hash: None,
+            base: None,
             seconds: 0.0,
         }
     }
 
+    /// Runs the file under the import's lease. `None` only for an arrival
+    /// of the file the lease's holder is running now (it is left to that
+    /// run); any other run while the lease is held is refused (409).
+    pub(super) async fn execute_once(
+        &self,
+        district: &DistrictId,
+        definition: &mut ImportDefinition,
+        key: &str,
+        purpose: Purpose,
+    ) -> Result<Option<ImportRun>, ServiceError> {
+        let approving = match &purpose {
+            Purpose::Approval(id) => Some(id.as_str()),
+            _ => None,
+        };
+        let run = self.start_run(definition, key, approving);
+        let mut lease = match self.take_lease(district, &definition.id, &run.id, key).await? {
+            Taken::Held(lease) => lease,
+            Taken::Busy(Some(other)) if matches!(purpose, Purpose::Arrival) && other.file_key == key => {
+                tracing::info!(%district, import = %definition.id, run = %other.holder, "import file arrived again while its run is under way");
+                return Ok(None);
+            }
+            Taken::Busy(other) => {
+                let by = other.map(|lease| format!(" (run `{}`)", lease.holder)).unwrap_or_default();
+                return Err(ServiceError::Conflict(format!(
+                    "import `{}` is being run{by}: try again when that run ends",
+                    definition.id
+                )));
+            }
+        };
+        let outcome = self.execute_leased(district, definition, run, purpose, &mut lease).await;
+        self.release(lease).await;
+        outcome.map(Some)
+    }
+
+    /// [`Self::execute_once`] for runs that are never left to another.
     pub(super) async fn execute(
         &self,
         district: &DistrictId,
         definition: &mut ImportDefinition,
         key: &str,
-        approving: Option<ImportRun>,
+        purpose: Purpose,
     ) -> Result<ImportRun, ServiceError> {
-        let clock = Instant::now();
-        let mut run = self.start_run(definition, key, approving.as_ref());
-        let content = self
-            .files
-            .get(key)
+        let import = definition.id.clone();
+        self.execute_once(district, definition, key, purpose)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("the file of import `{}` is gone", definition.id)))?;
-        let outcome = match self.read(definition, key, &content) {
-            Ok(outcome) => outcome,
-            Err(ServiceError::FileRejected(rejected)) => {
-                run.state = RunState::Rejected;
-                run.rejected_total = rejected.problems.len() as u64;
-                run.rejected = rejected.problems.into_iter().take(MAX_REPORTED_ROWS).collect();
-                return self.finish(district, definition, run, clock, ImportStatus::Failed).await;
-            }
-            Err(other) => return Err(other),
-        };
-        drop(content);
-        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "import file read");
-        run.rejected_total = outcome.rejected_total;
-        run.rejected = outcome.rejected.iter().take(MAX_REPORTED_ROWS).cloned().collect();
-        run.warnings = outcome.warnings.clone();
-        run.students_without_messenger = students_without_messenger(&outcome.roster);
-
-        let previous = self.snapshot(district, &definition.id).await?;
-        let records = RecordSet::of(&outcome.roster, &previous);
-        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "records hashed");
-        let changes = diff(&previous, &records.hashes(), &records.modes, &records.deleted);
-        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), upserts = changes.upserts.len(), "diffed");
-        run.counts = changes.counts.clone();
-        let hold =
-            approving.is_none().then(|| hold_reason(&previous, &changes.counts, definition.hold_threshold_percent));
-        if let Some(reason) = hold.flatten() {
-            tracing::warn!(%district, import = %definition.id, %reason, "import run held");
-            run.state = RunState::Held;
-            run.hold_reason = Some(reason);
-            return self.finish(district, definition, run, clock, ImportStatus::Held).await;
-        }
-        self.apply(district, &definition.id, &records, &changes, &previous).await?;
-        tracing::debug!(elapsed = clock.elapsed().as_secs_f64(), "changes applied");
-        self.files.put(&snapshot_key(district, &definition.id), Bytes::from(changes.next.encode())).await?;
-        definition.last_run = Some(self.clock.now());
-        self.finish(district, definition, run, clock, ImportStatus::Ok).await
+            .ok_or_else(|| ServiceError::Conflict(format!("import `{import}` is being run: try again when it ends")))
     }
 
-    async fn finish(
+    async fn execute_leased(
         &self,
         district: &DistrictId,
         definition: &mut ImportDefinition,
         mut run: ImportRun,
-        clock: Instant,
-        status: ImportStatus,
+        purpose: Purpose,
+        lease: &mut HeldLease,
     ) -> Result<ImportRun, ServiceError> {
-        run.finished_at = self.clock.now();
-        run.seconds = clock.elapsed().as_secs_f64();
-        definition.status = status;
-        self.store.save_run(district, &run).await?;
-        self.store.save(district, definition).await?;
-        let written: u64 = run.counts.named().iter().map(|(_, c)| c.writes()).sum();
-        tracing::info!(%district, import = %definition.id, run = %run.id, state = %run.state, written, rejected = run.rejected_total, seconds = run.seconds, "import run finished");
-        Ok(run)
+        let rewrite_all = self.finish_stopped_runs(district, definition, lease).await?;
+        let check = match &purpose {
+            // Read again under the lease: it may have been decided meanwhile.
+            Purpose::Approval(id) => Check::Stale(Box::new(self.held_run(district, &definition.id, id).await?)),
+            Purpose::Run | Purpose::Arrival => Check::Hold,
+        };
+        let content = self.file_of(definition, &run.file_key).await?;
+        let hash = file_hash(&content);
+        run.file_hash = Some(hash.clone());
+        match self.taken_by(district, &definition.id, &run.file_key, &hash).await? {
+            Some(earlier) if matches!(purpose, Purpose::Arrival) => {
+                tracing::info!(%district, import = %definition.id, run = %earlier.id, "import file already run: not run again");
+                return Ok(earlier);
+            }
+            Some(_) => {}
+            None => {
+                let taken = FileRun { file_key: run.file_key.clone(), file_hash: hash, run: run.id.clone() };
+                self.store.save_file_run(district, &definition.id, &taken).await?;
+            }
+        }
+        self.run_file(district, definition, run, content, (check, rewrite_all), lease).await
     }
 
-    /// Writes new and changed records, then removes what left the source
-    /// (a person still there under another role stays).
-    async fn apply(
+    /// The run that already took this file with this content, if any.
+    pub(super) async fn taken_by(
         &self,
         district: &DistrictId,
         import: &ImportId,
-        records: &RecordSet<'_>,
-        changes: &Changes,
-        previous: &Snapshot,
-    ) -> Result<(), ServiceError> {
-        let mut writer = self.stores.roster_writer(district.clone(), import.clone());
-        for key in &changes.upserts {
-            let Some((_, record)) = records.records.get(key) else { continue };
-            record.write(&mut writer, previous.0.contains_key(key)).await?;
+        key: &str,
+        hash: &str,
+    ) -> Result<Option<ImportRun>, ServiceError> {
+        match self.store.file_run(district, import, key).await? {
+            Some(taken) if taken.file_hash == hash => Ok(self.store.get_run(district, import, &taken.run).await?),
+            _ => Ok(None),
         }
-        for key in &changes.removals {
-            if !records.still_has_person(key) {
-                remove_record(&mut writer, key, PersonRemoval::Deactivate).await?;
-            }
-        }
-        Ok(writer.flush().await?)
+    }
+
+    pub(super) async fn file_of(&self, definition: &ImportDefinition, key: &str) -> Result<Bytes, ServiceError> {
+        self.files
+            .get(key)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("the file of import `{}` is gone", definition.id)))
     }
 }
 
@@ -257,6 +241,7 @@ impl ImportService {
 mod tests {
     use super::super::fixture::{World, admin, mapped};
     use super::*;
+    use crate::domain::ImportStatus;
 
     #[tokio::test]
     async fn a_run_imports_the_file_and_a_rerun_of_the_same_file_writes_nothing() {
@@ -271,39 +256,12 @@ mod tests {
         let before = world.stats().items_written;
         let again = world.service.run(&admin(), "sis").await.unwrap();
         assert_eq!((again.counts.students.unchanged, again.counts.students.added), (2, 0));
-        assert_eq!(world.stats().items_written - before, 2, "only the run and the definition are saved");
+        assert_eq!(
+            world.stats().items_written - before,
+            4,
+            "only the lease (taken, let go), the run and the definition are saved"
+        );
         assert_eq!(world.service.runs(&admin(), "sis", 10).await.unwrap().len(), 2);
-    }
-
-    #[tokio::test]
-    async fn a_run_removing_too_much_is_held_and_changes_nothing_until_approved() {
-        let world = World::new().await;
-        world.define_and_run("sis", World::FAMILIES).await;
-        world.upload("sis", World::ONLY_LEO).await;
-        let held = world.service.run(&admin(), "sis").await.unwrap();
-        assert_eq!((held.state, held.counts.students.removed), (RunState::Held, 1));
-        assert!(held.hold_reason.as_deref().is_some_and(|r| r.contains("students")), "{held:?}");
-        assert!(world.active("1001").await, "a held run changes nothing");
-        let approved = world.service.approve(&admin(), "sis", &held.id).await.unwrap();
-        assert_eq!((approved.id.as_str(), approved.state), (held.id.as_str(), RunState::Applied));
-        assert!(!world.active("1001").await, "a student who left is deactivated");
-        let twice = world.service.approve(&admin(), "sis", &held.id).await;
-        assert!(matches!(twice, Err(ServiceError::Conflict(_))), "{twice:?}");
-    }
-
-    #[tokio::test]
-    async fn a_discarded_run_leaves_the_data_and_the_status_as_they_were() {
-        let world = World::new().await;
-        world.define_and_run("sis", World::FAMILIES).await;
-        world.upload("sis", World::ONLY_LEO).await;
-        let held = world.service.run(&admin(), "sis").await.unwrap();
-        assert_eq!(world.service.get(&admin(), "sis").await.unwrap().status, ImportStatus::Held);
-        let discarded = world.service.discard(&admin(), "sis", &held.id).await.unwrap();
-        assert_eq!(discarded.state, RunState::Discarded);
-        assert_eq!(world.service.get(&admin(), "sis").await.unwrap().status, ImportStatus::Ok);
-        assert!(world.active("1001").await);
-        let missing = world.service.discard(&admin(), "sis", "no-such-run").await;
-        assert!(matches!(missing, Err(ServiceError::NotFound(_))), "{missing:?}");
     }
 
     #[tokio::test]
@@ -315,7 +273,11 @@ mod tests {
         let rejected = world.service.run(&admin(), "sis").await.unwrap();
         assert_eq!(rejected.state, RunState::Rejected);
         assert!(rejected.rejected_total > 0);
-        assert_eq!(world.stats().items_written - before, 2, "only the run and the definition are saved");
+        assert_eq!(
+            world.stats().items_written - before,
+            5,
+            "only the lease (taken, let go), which run took the file, the run and the definition are saved"
+        );
         assert_eq!(world.service.get(&admin(), "sis").await.unwrap().status, ImportStatus::Failed);
     }
 
