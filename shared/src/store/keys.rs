@@ -15,6 +15,8 @@
 //! | section of a person | `D#d#P#id` | `SECTION#c` | | |
 //! | import definition | `D#d#IMPORTS` | `id` | | |
 //! | import run | `D#d#IMPORT#id` | `RUN#run` | | |
+//! | an import's lease (one run at a time) | `D#d#IMPORT#id` | `#LEASE` | | |
+//! | the run that took a file | `D#d#IMPORT#id` | `FILE#hash of the file key` | | |
 
 use crate::domain::{Channel, ContactValue, DistrictId, PersonId, PersonRole, SchoolId};
 
