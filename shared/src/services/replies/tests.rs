@@ -27,11 +27,13 @@ const NUMBER: &str = "+16175552345";
 #[derive(Default)]
 struct RecordingCarrier {
     sent: Mutex<Vec<(String, String)>>,
+    from: Mutex<Vec<Option<PhoneNumber>>>,
 }
 
 #[async_trait]
 impl SmsGateway for RecordingCarrier {
     async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
+        self.from.lock().unwrap_or_else(PoisonError::into_inner).push(sms.from.clone());
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
         sent.push((sms.to.as_e164().to_string(), sms.body.clone()));
         Ok(SentSms { provider_message_id: format!("m-{}", sent.len()) })
@@ -235,6 +237,8 @@ async fn the_same_inbound_message_twice_is_handled_once_and_other_text_is_stored
     let sent = world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).clone();
     assert_eq!(sent.len(), 1, "HELP answered once, the question not at all: {sent:?}");
     assert!(sent[0].1.contains("Msg & data rates may apply") && sent[0].1.contains("Reply STOP"));
+    let from = world.carrier.from.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert_eq!(from, [PhoneNumber::parse_e164("+18005550123").ok()], "answered from the number texted");
 }
 
 #[tokio::test]
