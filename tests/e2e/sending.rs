@@ -65,6 +65,7 @@ fn broadcast() -> Broadcast {
         plan: None,
         accepted: None,
         refusal: None,
+        landline_autocall: None,
     }
 }
 

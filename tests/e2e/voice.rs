@@ -86,3 +86,44 @@ async fn a_call_needs_a_script_of_the_length_the_voice_service_takes() {
     assert!(error["message"].as_str().is_some_and(|m| m.contains("`voice`")), "{error}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_text_to_a_landline_goes_as_a_call_reading_it_unless_turned_off() {
+    use schoolbell::domain::{DistrictId, PhoneNumber, SmsStatus};
+    use schoolbell::ports::Clock as _;
+    use schoolbell::store::{NumberStatus, SmsStatusStore};
+    let (app, admin) = spawn_family_district(D).await;
+    let ana_cell = PhoneNumber::parse_e164("+16175552345").unwrap();
+    let landline = NumberStatus {
+        number: ana_cell,
+        status: SmsStatus::Landline,
+        last_event_at: app.clock.now(),
+        last_event: "t".into(),
+    };
+    SmsStatusStore::new(app.table.clone()).record(&DistrictId::parse(D).unwrap(), &landline, "e").await.unwrap();
+    let text = |autocall: Option<bool>| {
+        let mut body = json!({"reason": "emergency", "emergency": true, "channels": ["text"],
+            "content": {"sms": "Schools close at noon."}, "audience": {"rule": {}, "target": "guardians"}});
+        if let Some(autocall) = autocall {
+            body["landline_autocall"] = json!(autocall);
+        }
+        body
+    };
+    let report = app.broadcast_report(&admin, &text(None)).await;
+    assert_eq!(called(&app), ["+16175552345"], "{report}");
+    assert_eq!(app.calls.placed()[0].script.as_str(), "Schools close at noon.");
+    assert_eq!(
+        (report["counts"]["voice"]["sent"].as_u64(), report["counts"]["text"]["delivered"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    let report = app.broadcast_report(&admin, &text(Some(false))).await;
+    assert_eq!(report["counts"]["text"]["skipped"], json!({"landline": 1}), "the broadcast turned it off: {report}");
+    let off = json!({"name": "Maple ISD", "landline_autocall": false}).to_string();
+    let (status, saved) = app.put_json("/v1/settings", &admin, &off).await;
+    assert_eq!((status, saved["landline_autocall"].as_bool()), (200, Some(false)), "{saved}");
+    let report = app.broadcast_report(&admin, &text(None)).await;
+    assert_eq!(report["counts"]["text"]["skipped"], json!({"landline": 1}), "the district turned it off: {report}");
+    assert_eq!(app.calls.placed().len(), 1, "no call after the first broadcast");
+    app.stop().await;
+}

@@ -174,6 +174,10 @@ pub struct BroadcastInput {
     /// Goes out whatever the hour (quiet hours do not apply).
     #[serde(default)]
     pub emergency: bool,
+    /// Whether a text to a number known as a landline goes as a call
+    /// reading the text (absent: the district's `landline_autocall`).
+    #[serde(default)]
+    pub landline_autocall: Option<bool>,
 }
 
 /// A stored broadcast.
@@ -224,6 +228,10 @@ pub struct Broadcast {
     /// Why planning refused it (state `refused`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
+    /// The broadcast's word on calling landlines its texts cannot reach
+    /// (absent: the district's setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landline_autocall: Option<bool>,
 }
 
 /// What planning a broadcast found.
@@ -257,6 +265,7 @@ pub struct ValidBroadcast {
     /// Requested time, if any.
     pub send_at: Option<DateTime<Utc>>,
     pub emergency: bool,
+    pub landline_autocall: Option<bool>,
 }
 
 /// Parses the channel names; voice and other phone channels get a clear refusal.
@@ -349,7 +358,15 @@ impl BroadcastInput {
             audience.rule =
                 Some(rule.validated(audience.target).map_err(|e| DomainError::invalid(format!("audience.rule: {e}")))?);
         }
-        Ok(ValidBroadcast { reason, channels, content, audience, send_at: self.send_at, emergency: self.emergency })
+        Ok(ValidBroadcast {
+            reason,
+            channels,
+            content,
+            audience,
+            send_at: self.send_at,
+            emergency: self.emergency,
+            landline_autocall: self.landline_autocall,
+        })
     }
 }
 

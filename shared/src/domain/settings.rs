@@ -41,6 +41,15 @@ pub struct DistrictSettings {
     /// [`super::TextConsentPolicy`]); changed by district admins, audited.
     #[serde(default)]
     pub text_consent: super::TextConsentPolicy,
+    /// Whether a text to a number known as a landline goes as a call
+    /// reading the text (on unless the district turns it off; a broadcast
+    /// may turn it off for itself).
+    #[serde(default = "calls_landlines")]
+    pub landline_autocall: bool,
+}
+
+fn calls_landlines() -> bool {
+    true
 }
 
 fn default_zone() -> String {
@@ -57,6 +66,7 @@ impl Default for DistrictSettings {
             help_text: None,
             sms_numbers: Vec::new(),
             text_consent: super::TextConsentPolicy::default(),
+            landline_autocall: true,
         }
     }
 }

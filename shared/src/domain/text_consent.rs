@@ -37,6 +37,8 @@ pub struct TextRule {
     pub emergency: bool,
     /// The district's policy for everything else.
     pub policy: TextConsentPolicy,
+    /// A text to a number known as a landline goes as a call reading it.
+    pub landline_autocall: bool,
 }
 
 /// Whether a person is texted for a reason, and if not, why.
@@ -96,7 +98,7 @@ mod tests {
 
     #[test]
     fn an_emergency_texts_every_cell_whatever_the_preference() {
-        let rule = TextRule { emergency: true, policy: TextConsentPolicy::OptIn };
+        let rule = TextRule { emergency: true, ..TextRule::default() };
         let defaults = PreferenceDefaults::default();
         for record in [PreferenceRecord::default(), set(false, ContactReason::Emergency)] {
             assert_eq!(rule.verdict(&record, &defaults, ContactReason::Emergency), TextVerdict::On);
@@ -133,7 +135,7 @@ mod tests {
 
     #[test]
     fn under_number_provided_text_follows_the_cell_phone_default_and_a_person_s_off_wins() {
-        let rule = TextRule { emergency: false, policy: TextConsentPolicy::NumberProvided };
+        let rule = TextRule { policy: TextConsentPolicy::NumberProvided, ..TextRule::default() };
         let defaults = PreferenceDefaults::default();
         let none = PreferenceRecord::default();
         // Attendance and priority default On for the cell phone; general does not.

@@ -230,6 +230,7 @@ impl BroadcastService {
             plan: None,
             accepted: Some(Acceptance::of(caller)),
             refusal: None,
+            landline_autocall: valid.landline_autocall,
         };
         let district = &caller.district;
         match self.store.create_with_lists(district, &broadcast, lists).await {

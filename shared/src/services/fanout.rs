@@ -246,14 +246,22 @@ impl FanoutService {
         let suppressions = self.suppressions(district).await?;
         // The whole plan, every channel, so a person is judged on all of them;
         // only this part's messages and skips are kept.
-        let texts =
-            TextRule { emergency: broadcast.emergency, policy: self.broadcasts.settings(district).await?.text_consent };
+        let settings = self.broadcasts.settings(district).await?;
+        let texts = TextRule {
+            emergency: broadcast.emergency,
+            policy: settings.text_consent,
+            landline_autocall: broadcast.landline_autocall.unwrap_or(settings.landline_autocall),
+        };
         let rule = (broadcast.reason, texts);
         let plan = plan_deliveries(&recipients, &broadcast.channels, rule, &defaults, &suppressions, now);
         let first_part = broadcast.plan.is_none();
-        let in_part = |channel: Option<Channel>| {
-            channel.map_or(first_part, |channel| channels.contains(&BroadcastChannel::of(channel)))
+        // A call in a broadcast without `voice` is a text's landline autocall: part of the text part.
+        let part_of = |channel: Channel| match BroadcastChannel::of(channel) {
+            BroadcastChannel::Voice if !broadcast.channels.contains(&BroadcastChannel::Voice) => BroadcastChannel::Text,
+            other => other,
         };
+        let in_part =
+            |channel: Option<Channel>| channel.map_or(first_part, |channel| channels.contains(&part_of(channel)));
         let messages: Vec<&PlannedDelivery> = plan.messages.iter().filter(|m| in_part(Some(m.channel))).collect();
         let skips: Vec<Delivery> = plan.skips.into_iter().filter(|s| in_part(s.channel)).collect();
         let recipient_count = recipients.people.len() as u64;

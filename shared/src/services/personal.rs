@@ -150,6 +150,7 @@ impl PersonalMessageService {
             audience: Audience { lists: vec![], rule: None, people: vec![to], target: ListTarget::Students },
             send_at: None,
             emergency: false,
+            landline_autocall: None,
         };
         let valid = request.validate()?;
         let schools: Vec<SchoolId> = schools.into_iter().filter(|s| grants.may_send_personal(s)).collect();

@@ -127,12 +127,21 @@ pub fn plan_deliveries(
                     continue;
                 }
                 any_on = true;
-                let Some(point) = DeliveryPoint::of(channel, &contact.value) else { continue };
-                let suppressed = match (&point, &contact.value) {
+                let Some(mut point) = DeliveryPoint::of(channel, &contact.value) else { continue };
+                let mut channel = channel;
+                let mut suppressed = match (&point, &contact.value) {
                     (DeliveryPoint::Voice(number), _) => suppressions.sms.get(number).copied().and_then(call_skip),
                     (_, ContactValue::Phone(number)) => suppressions.sms.get(number).copied().and_then(sms_skip),
                     (_, ContactValue::Email(address)) => suppressions.email.get(address).copied().and_then(email_skip),
                 };
+                // A text to a landline goes as a call reading it (the landline autocall).
+                if let (Some(DeliveryReason::Landline), DeliveryPoint::Sms(number)) = (suppressed, &point)
+                    && texts.landline_autocall
+                {
+                    point = DeliveryPoint::Voice(number.clone());
+                    channel = Channel::CellPhone;
+                    suppressed = None;
+                }
                 if let Some(reason) = suppressed {
                     let record =
                         skips.entry(point.clone()).or_insert_with(|| skip(point, Some(channel), vec![], reason, now));

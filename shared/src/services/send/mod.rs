@@ -376,10 +376,12 @@ impl SendService {
         claim: &mut Delivery,
     ) -> Result<String, GatewayError> {
         if message.channel.is_call() {
+            // A text's landline autocall reads the text.
             let script = broadcast
                 .content
                 .voice
                 .as_deref()
+                .or(broadcast.content.sms.as_deref())
                 .ok_or_else(|| GatewayError::SenderError("broadcast has no voice script".into()))?;
             let voice = self
                 .voice

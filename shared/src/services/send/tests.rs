@@ -77,6 +77,7 @@ fn broadcast(id: &BroadcastId) -> Broadcast {
         plan: None,
         accepted: None,
         refusal: None,
+        landline_autocall: None,
     }
 }
 
