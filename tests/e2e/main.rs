@@ -14,6 +14,7 @@ mod lists;
 mod preferences;
 mod receipt_webhooks;
 mod report_scope;
+mod restarts;
 mod roles;
 mod sending;
 mod sending_numbers;

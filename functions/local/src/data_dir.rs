@@ -1,6 +1,6 @@
 //! The local data directory (`./.schoolbell/` by default): the embedded
-//! store, the token signing secret, the page cursor key, the email outbox
-//! and the file store.
+//! store, the queues, the token signing secret, the page cursor key, the
+//! email outbox and the file store.
 
 use std::fs;
 use std::io::Write as _;
@@ -61,6 +61,11 @@ impl DataDir {
     /// The embedded store's file.
     pub fn store_path(&self) -> PathBuf {
         self.root.join("store.redb")
+    }
+
+    /// The local queues' file: plan and send tasks not yet done.
+    pub fn queues_path(&self) -> PathBuf {
+        self.root.join("queues.redb")
     }
 
     /// Where the outbox writes `.eml` files.

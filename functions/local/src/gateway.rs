@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use schoolbell::adapters::local::{DirFileStore, EmbeddedTable, LocalQueue, Outbox, SimulatedCalls, SimulatedCarrier};
+use schoolbell::adapters::local::{
+    DirFileStore, EmbeddedTable, LocalQueue, Outbox, QueueFile, SimulatedCalls, SimulatedCarrier,
+};
 use schoolbell::auth::Authenticator;
 use schoolbell::domain::{DistrictId, Region};
 use schoolbell::http::{no_route, wrong_method};
@@ -31,7 +33,8 @@ pub struct GatewayOptions {
     pub region: Region,
     /// What time it is for every service (tests hand in a clock they move).
     pub clock: Arc<dyn Clock>,
-    /// Keep the store in memory instead of the data directory (benchmarks).
+    /// Keep the store and the queues in memory instead of the data
+    /// directory (benchmarks): queued work is then lost when the process ends.
     pub in_memory: bool,
     /// `serve` runs the queues, receipts and scheduler in the background;
     /// off, whoever holds a [`LocalGateway::drainer`] runs them (tests).
@@ -95,8 +98,7 @@ impl LocalGateway {
         let carrier = Arc::new(SimulatedCarrier::new());
         let outbox = Arc::new(Outbox::in_dir(data.outbox_dir()));
         let calls = Arc::new(SimulatedCalls::new());
-        let plan_queue = Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY));
-        let send_queue = Arc::new(LocalQueue::new().with_visibility_timeout(QUEUE_VISIBILITY));
+        let (plan_queue, send_queue) = local_queues(data, options.in_memory)?;
         let files = Arc::new(DirFileStore::new(data.files_dir()));
         let ports = Ports::new(table.clone(), options.clock, Arc::new(RandomIds))
             .with_sms(carrier.clone())
@@ -245,6 +247,18 @@ impl LocalGateway {
     fn table_stats(&self) -> schoolbell::ports::TableStats {
         schoolbell::ports::Table::stats(self.table.as_ref())
     }
+}
+
+/// The plan and send queues: kept in the data directory's queue file, so
+/// work queued before a stop (Ctrl-C, a crash) is done after the next start;
+/// in memory, they die with the process.
+fn local_queues(data: &DataDir, in_memory: bool) -> anyhow::Result<(Arc<LocalQueue>, Arc<LocalQueue>)> {
+    let queue = |queue: LocalQueue| Arc::new(queue.with_visibility_timeout(QUEUE_VISIBILITY));
+    if in_memory {
+        return Ok((queue(LocalQueue::new()), queue(LocalQueue::new())));
+    }
+    let file = QueueFile::open(&data.queues_path())?;
+    Ok((queue(LocalQueue::durable(&file, "plan")?), queue(LocalQueue::durable(&file, "send")?)))
 }
 
 /// How often the local gateway looks for scheduled imports that are due

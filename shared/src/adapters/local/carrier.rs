@@ -1,15 +1,15 @@
-//! `SimulatedCarrier`: the `SmsGateway` port for local use. It keeps every
-//! text in memory and answers each with a delivery receipt whose status the
+//! `SimulatedCarrier`: the `SmsGateway` port for local use. It keeps the most
+//! recent texts ([`KEPT_TEXTS`]) in memory and answers each with a delivery receipt whose status the
 //! number decides, so the whole receipt pipeline runs without a carrier.
 //!
 //! The magic numbers are fictional NANP numbers `+1 NPA 555-01YY` (555-0100
 //! to 555-0199 are reserved for fiction): the last two digits `YY` pick the
 //! outcome from [`MAGIC_NUMBERS`]; every other number is delivered.
 
-use std::sync::{Mutex, PoisonError};
-
 use async_trait::async_trait;
 use tokio::sync::broadcast;
+
+use super::recent::Recent;
 
 use crate::domain::{PhoneNumber, SmsStatus};
 use crate::ports::{GatewayError, OutboundSms, SentSms, SmsGateway};
@@ -109,11 +109,14 @@ pub struct CarrierReceipt {
 /// How many receipts a slow subscriber may fall behind before it misses some.
 const RECEIPT_BUFFER: usize = 4096;
 
+/// How many texts the carrier remembers by default.
+pub const KEPT_TEXTS: usize = 10_000;
+
 /// The simulated carrier. Sends never fail; the outcome arrives as a
 /// [`CarrierReceipt`] to every [`SimulatedCarrier::subscribe`]r.
 #[derive(Debug)]
 pub struct SimulatedCarrier {
-    sent: Mutex<Vec<SimulatedSms>>,
+    sent: Recent<SimulatedSms>,
     receipts: broadcast::Sender<CarrierReceipt>,
 }
 
@@ -124,14 +127,20 @@ impl Default for SimulatedCarrier {
 }
 
 impl SimulatedCarrier {
-    /// A carrier that has sent nothing yet.
+    /// A carrier that has sent nothing yet and remembers the last [`KEPT_TEXTS`].
     pub fn new() -> Self {
-        Self { sent: Mutex::new(Vec::new()), receipts: broadcast::channel(RECEIPT_BUFFER).0 }
+        Self::keeping(KEPT_TEXTS)
     }
 
-    /// Every text taken so far, oldest first.
+    /// A carrier that remembers only the last `kept` texts (at least one).
+    pub fn keeping(kept: usize) -> Self {
+        Self { sent: Recent::new(kept), receipts: broadcast::channel(RECEIPT_BUFFER).0 }
+    }
+
+    /// The texts taken, oldest first: the most recent only (see
+    /// [`Self::keeping`]), so a long-running gateway keeps bounded memory.
     pub fn sent(&self) -> Vec<SimulatedSms> {
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.sent.to_vec()
     }
 
     /// Receipts of the texts sent from now on. A subscriber that falls more
@@ -146,7 +155,7 @@ impl SmsGateway for SimulatedCarrier {
     async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
         let provider_message_id = format!("sim-{}", uuid::Uuid::new_v4());
         let status = simulated_outcome(&sms.to);
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).push(SimulatedSms {
+        self.sent.push(SimulatedSms {
             to: sms.to.clone(),
             body: sms.body.clone(),
             from: sms.from.clone(),
@@ -203,6 +212,19 @@ mod tests {
         );
         assert_eq!(carrier.sent().len(), 2);
         assert_eq!(carrier.sent()[1].body, "again");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_carrier_remembers_only_its_most_recent_texts() -> Result<(), Box<dyn std::error::Error>> {
+        let carrier = SimulatedCarrier::keeping(3);
+        let to = PhoneNumber::parse_e164("+16175550199")?;
+        for n in 0..5 {
+            carrier.send(&OutboundSms { to: to.clone(), body: format!("text {n}"), from: None }).await?;
+        }
+        let bodies: Vec<String> = carrier.sent().into_iter().map(|sms| sms.body).collect();
+        assert_eq!(bodies, ["text 2", "text 3", "text 4"]);
+        assert_eq!(SimulatedCarrier::new().sent.capacity(), KEPT_TEXTS);
         Ok(())
     }
 }

@@ -6,7 +6,8 @@
 //! - `Outbox`: the `EmailGateway` port; `.eml` files or memory, with the
 //!   SES mailbox simulator's bounces and complaints.
 //! - `LocalQueue`: the `WorkQueue` port in process, at-least-once, with
-//!   visibility timeout and dead letters.
+//!   visibility timeout and dead letters; in memory, or durable in a
+//!   `QueueFile` so queued work outlives a restart.
 //! - `DirFileStore`: the `FileStore` port over a directory.
 //! - `HookedTable`: any table with a hook before each multi-item write
 //!   (fault tests).
@@ -25,9 +26,16 @@ mod carrier;
 mod files;
 mod outbox;
 mod queue;
+mod queue_file;
+mod recent;
 
 pub use calls::{KEPT_CALLS, SimulatedCall, SimulatedCalls};
-pub use carrier::{CarrierReceipt, MAGIC_NUMBERS, MagicNumber, SimulatedCarrier, SimulatedSms, simulated_outcome};
+pub use carrier::{
+    CarrierReceipt, KEPT_TEXTS, MAGIC_NUMBERS, MagicNumber, SimulatedCarrier, SimulatedSms, simulated_outcome,
+};
 pub use files::DirFileStore;
-pub use outbox::{EmailEvent, MAGIC_ADDRESSES, MagicAddress, Outbox, OutboxEmail, Stored, simulated_email_outcome};
+pub use outbox::{
+    EmailEvent, KEPT_EMAILS, MAGIC_ADDRESSES, MagicAddress, Outbox, OutboxEmail, Stored, simulated_email_outcome,
+};
 pub use queue::{LocalQueue, MAX_LOCAL_BODY_BYTES};
+pub use queue_file::{QueueFile, QueueFileError};

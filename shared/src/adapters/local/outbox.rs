@@ -1,19 +1,20 @@
 //! `Outbox`: the `EmailGateway` port for local use. Each email becomes an
 //! RFC 5322 message, written as an `.eml` file into a directory (open it in
 //! any mail client) or kept in memory, and answered with a simulated
-//! delivery event.
+//! delivery event. The outbox remembers the most recent emails
+//! ([`KEPT_EMAILS`]) for tests and the demo; `.eml` files stay on disk.
 //!
 //! The magic addresses are those of the SES mailbox simulator
 //! ([`MAGIC_ADDRESSES`]), so the same test data behaves alike locally and
 //! on SES; every other address is delivered.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 use mail_builder::MessageBuilder;
 use tokio::sync::broadcast;
 
+use super::recent::Recent;
 use crate::domain::{EmailAddress, EmailStatus};
 use crate::ports::{EmailGateway, GatewayError, OutboundEmail, SentEmail};
 
@@ -107,6 +108,9 @@ pub struct EmailEvent {
 
 const EVENT_BUFFER: usize = 4096;
 
+/// How many emails the outbox remembers by default.
+pub const KEPT_EMAILS: usize = 10_000;
+
 /// The default sender, on a reserved test domain.
 const DEFAULT_FROM: &str = "no-reply@schoolbell.test";
 
@@ -117,13 +121,13 @@ pub struct Outbox {
     dir: Option<PathBuf>,
     /// `None` sends from [`DEFAULT_FROM`].
     from: Option<EmailAddress>,
-    sent: Mutex<Vec<OutboxEmail>>,
+    sent: Recent<OutboxEmail>,
     events: broadcast::Sender<EmailEvent>,
 }
 
 impl Outbox {
     fn with(dir: Option<PathBuf>) -> Self {
-        Self { dir, from: None, sent: Mutex::new(Vec::new()), events: broadcast::channel(EVENT_BUFFER).0 }
+        Self { dir, from: None, sent: Recent::new(KEPT_EMAILS), events: broadcast::channel(EVENT_BUFFER).0 }
     }
 
     /// An outbox that writes each email as `<time>-<id>.eml` into `dir`
@@ -144,14 +148,23 @@ impl Outbox {
         self
     }
 
+    /// Remembers only the last `kept` emails (at least one) instead of
+    /// [`KEPT_EMAILS`].
+    #[must_use]
+    pub fn keeping(mut self, kept: usize) -> Self {
+        self.sent = Recent::new(kept);
+        self
+    }
+
     /// The directory, for a directory outbox.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }
 
-    /// Every email taken so far, oldest first.
+    /// The emails taken, oldest first: the most recent only (see
+    /// [`Self::keeping`]), so a long-running gateway keeps bounded memory.
     pub fn sent(&self) -> Vec<OutboxEmail> {
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.sent.to_vec()
     }
 
     /// Events of the emails sent from now on. A subscriber that falls more
@@ -200,7 +213,7 @@ impl EmailGateway for Outbox {
                 GatewayError::Unavailable(format!("outbox directory not writable: {e}"))
             })?),
         };
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).push(OutboxEmail {
+        self.sent.push(OutboxEmail {
             provider_message_id: provider_message_id.clone(),
             to: email.to.clone(),
             subject: email.subject.clone(),
@@ -263,6 +276,18 @@ mod tests {
         assert!(eml.contains("From: <office@district.example.org>"), "{eml}");
         assert!(eml.contains(&format!("Message-ID: <{}@outbox.schoolbell.test>", sent.provider_message_id)), "{eml}");
         assert!(eml.contains("multipart/alternative"), "{eml}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_outbox_remembers_only_its_most_recent_emails() -> Result<(), Box<dyn std::error::Error>> {
+        let outbox = Outbox::in_memory().keeping(2);
+        for subject in ["first", "second", "third"] {
+            outbox.send(&OutboundEmail { subject: subject.into(), ..email("parent@example.org")? }).await?;
+        }
+        let subjects: Vec<String> = outbox.sent().into_iter().map(|email| email.subject).collect();
+        assert_eq!(subjects, ["second", "third"]);
+        assert_eq!(Outbox::in_memory().sent.capacity(), KEPT_EMAILS);
         Ok(())
     }
 }

@@ -2,6 +2,11 @@
 //! at-least-once delivery, a visibility timeout after which an unacknowledged
 //! message is handed out again, a receive count, and a dead-letter list after
 //! the maximum receives. Time is tokio's, so tests may pause it.
+//!
+//! In memory ([`LocalQueue::new`]) the messages die with the process; a
+//! durable queue ([`LocalQueue::durable`]) also writes them to a
+//! [`QueueFile`], and at open hands out again everything not acknowledged
+//! (what was in flight included), counts and dead letters kept.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -11,6 +16,7 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::queue_file::{Change, Journal, QueueFile};
 use crate::ports::{QUEUE_BATCH, QueueError, ReceivedMessage, WorkQueue};
 
 /// Largest message body, as the SQS adapter enforces it.
@@ -24,12 +30,15 @@ const DEFAULT_MAX_RECEIVES: u32 = 5;
 
 #[derive(Debug)]
 struct Visible {
+    /// The message's id in the queue file (also set, unused, in memory).
+    id: u64,
     body: String,
     receive_count: u32,
 }
 
 #[derive(Debug)]
 struct InFlight {
+    id: u64,
     body: String,
     receive_count: u32,
     visible_at: Instant,
@@ -42,26 +51,35 @@ struct State {
     /// acknowledge a later delivery of the same message.
     in_flight: HashMap<String, InFlight>,
     dead: Vec<String>,
+    next_id: u64,
 }
 
 impl State {
     /// Makes messages whose visibility timeout ran out visible again, or
     /// dead-letters them once they have been received `max_receives` times.
-    fn release_expired(&mut self, now: Instant, max_receives: u32) {
+    /// Answers the dead-lettering, for the queue file.
+    fn release_expired(&mut self, now: Instant, max_receives: u32) -> Vec<Change> {
         let mut expired: Vec<InFlight> =
             self.in_flight.extract_if(|_, message| message.visible_at <= now).map(|(_, m)| m).collect();
-        expired.sort_by_key(|message| message.visible_at);
+        expired.sort_by_key(|message| (message.visible_at, message.id));
+        let mut dead = Vec::new();
         for message in expired {
             if message.receive_count >= max_receives {
                 tracing::warn!(
                     receive_count = message.receive_count,
                     "local queue moved a message to the dead letters"
                 );
+                dead.push(Change::Dead { id: message.id });
                 self.dead.push(message.body);
             } else {
-                self.visible.push_back(Visible { body: message.body, receive_count: message.receive_count });
+                self.visible.push_back(Visible {
+                    id: message.id,
+                    body: message.body,
+                    receive_count: message.receive_count,
+                });
             }
         }
+        dead
     }
 
     fn next_expiry(&self) -> Option<Instant> {
@@ -76,6 +94,9 @@ pub struct LocalQueue {
     sent: Notify,
     visibility_timeout: Duration,
     max_receives: u32,
+    /// Where a durable queue keeps its messages. Written under the state's
+    /// lock, so the file and the memory never disagree on order.
+    journal: Option<Journal>,
 }
 
 impl Default for LocalQueue {
@@ -85,15 +106,42 @@ impl Default for LocalQueue {
 }
 
 impl LocalQueue {
-    /// An empty queue with SQS's defaults: a 30 s visibility timeout and
-    /// dead-lettering after 5 receives.
+    /// An empty queue in memory with SQS's defaults: a 30 s visibility
+    /// timeout and dead-lettering after 5 receives.
     pub fn new() -> Self {
         Self {
             state: Mutex::new(State::default()),
             sent: Notify::new(),
             visibility_timeout: DEFAULT_VISIBILITY_TIMEOUT,
             max_receives: DEFAULT_MAX_RECEIVES,
+            journal: None,
         }
+    }
+
+    /// The queue `name` kept in `file`, with SQS's defaults: what was sent
+    /// and not acknowledged before is handed out again (at once, even what
+    /// was in flight), with its receive count, and the dead letters stay dead.
+    pub fn durable(file: &QueueFile, name: &str) -> Result<Self, QueueError> {
+        let journal = file.journal(name)?;
+        let loaded = journal.load()?;
+        let restored = loaded.waiting.len();
+        let now = Instant::now();
+        // In flight and due now: the first look releases them, or
+        // dead-letters those at the receive limit set by then.
+        let in_flight = loaded
+            .waiting
+            .into_iter()
+            .map(|kept| {
+                let message =
+                    InFlight { id: kept.id, body: kept.body, receive_count: kept.receive_count, visible_at: now };
+                (uuid::Uuid::new_v4().to_string(), message)
+            })
+            .collect();
+        let state = State { visible: VecDeque::new(), in_flight, dead: loaded.dead, next_id: loaded.next_id };
+        if restored > 0 {
+            tracing::info!(queue = name, restored, "local queue kept messages from before the restart");
+        }
+        Ok(Self { state: Mutex::new(state), journal: Some(journal), ..Self::new() })
     }
 
     /// How long a received message stays hidden before it is handed out again.
@@ -115,18 +163,35 @@ impl LocalQueue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// [`State::release_expired`], the dead letters recorded in the file.
+    /// A failure to record them is only logged: at worst a dead letter is
+    /// handed out again after a restart.
+    fn release_expired(&self, state: &mut State, now: Instant) {
+        let dead = state.release_expired(now, self.max_receives);
+        if let Err(error) = self.record(&dead) {
+            tracing::warn!(%error, "local queue could not record dead letters");
+        }
+    }
+
+    fn record(&self, changes: &[Change]) -> Result<(), QueueError> {
+        match &self.journal {
+            Some(journal) => Ok(journal.apply(changes)?),
+            None => Ok(()),
+        }
+    }
+
     /// Bodies of the messages that were received `max_receives` times without
     /// an acknowledgement, oldest first.
     pub fn dead_letters(&self) -> Vec<String> {
         let mut state = self.lock();
-        state.release_expired(Instant::now(), self.max_receives);
+        self.release_expired(&mut state, Instant::now());
         state.dead.clone()
     }
 
     /// Messages not yet acknowledged (visible or in flight), dead letters excluded.
     pub fn len(&self) -> usize {
         let mut state = self.lock();
-        state.release_expired(Instant::now(), self.max_receives);
+        self.release_expired(&mut state, Instant::now());
         state.visible.len() + state.in_flight.len()
     }
 
@@ -136,24 +201,36 @@ impl LocalQueue {
     }
 
     /// Hands out up to `max` visible messages, or none.
-    fn take(&self, max: usize) -> Vec<ReceivedMessage> {
+    fn take(&self, max: usize) -> Result<Vec<ReceivedMessage>, QueueError> {
         let mut state = self.lock();
         let now = Instant::now();
-        state.release_expired(now, self.max_receives);
+        self.release_expired(&mut state, now);
         let count = max.min(state.visible.len());
+        let received: Vec<Change> = state
+            .visible
+            .iter()
+            .take(count)
+            .map(|message| Change::Received { id: message.id, receive_count: message.receive_count + 1 })
+            .collect();
+        self.record(&received)?;
         let taken: Vec<Visible> = state.visible.drain(..count).collect();
-        taken
+        Ok(taken
             .into_iter()
             .map(|message| {
                 let receipt = uuid::Uuid::new_v4().to_string();
                 let receive_count = message.receive_count + 1;
                 state.in_flight.insert(
                     receipt.clone(),
-                    InFlight { body: message.body.clone(), receive_count, visible_at: now + self.visibility_timeout },
+                    InFlight {
+                        id: message.id,
+                        body: message.body.clone(),
+                        receive_count,
+                        visible_at: now + self.visibility_timeout,
+                    },
                 );
                 ReceivedMessage { body: message.body, receipt, receive_count }
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -172,7 +249,15 @@ impl WorkQueue for LocalQueue {
             }
         }
         let count = bodies.len();
-        self.lock().visible.extend(bodies.into_iter().map(|body| Visible { body, receive_count: 0 }));
+        {
+            let mut state = self.lock();
+            let first_id = state.next_id;
+            if let Some(journal) = &self.journal {
+                journal.append(first_id, &bodies)?;
+            }
+            state.next_id = first_id + count as u64;
+            state.visible.extend((first_id..).zip(bodies).map(|(id, body)| Visible { id, body, receive_count: 0 }));
+        }
         self.sent.notify_waiters();
         tracing::trace!(count, "local queue took messages");
         Ok(())
@@ -190,7 +275,7 @@ impl WorkQueue for LocalQueue {
             let sent = self.sent.notified();
             tokio::pin!(sent);
             sent.as_mut().enable();
-            let messages = self.take(max);
+            let messages = self.take(max)?;
             if !messages.is_empty() {
                 return Ok(messages);
             }
@@ -209,8 +294,11 @@ impl WorkQueue for LocalQueue {
     async fn ack(&self, receipt: &str) -> Result<(), QueueError> {
         // An unknown receipt is an acknowledged, dead-lettered or redelivered
         // delivery: nothing to do, as the port asks.
-        self.lock().in_flight.remove(receipt);
-        Ok(())
+        let mut state = self.lock();
+        match state.in_flight.remove(receipt) {
+            Some(message) => self.record(&[Change::Acked { id: message.id }]),
+            None => Ok(()),
+        }
     }
 }
 
