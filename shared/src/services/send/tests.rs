@@ -9,10 +9,10 @@ use tokio::time::Instant;
 use super::*;
 use crate::adapters::local::EmbeddedTable;
 use crate::domain::{
-    Audience, BroadcastChannel, BroadcastContent, BroadcastKind, BroadcastState, Channel, ContactReason, EmailAddress,
-    EmailContent, ListTarget, PhoneNumber,
+    Audience, BroadcastChannel, BroadcastContent, BroadcastKind, BroadcastState, Channel, ContactReason, ContactValue,
+    EmailAddress, EmailContent, ListTarget, PhoneNumber,
 };
-use crate::ports::{FixedClock, RandomIds, SentEmail, SentSms};
+use crate::ports::{FixedClock, OutboundEmail, OutboundSms, RandomIds, SentEmail, SentSms};
 use crate::root::{Ports, Services, Wiring};
 
 /// Takes every message, noting when; the first `throttle` calls are throttled once each.
