@@ -10,33 +10,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::named_enum::named_enum;
-use super::template::validate_template;
-use super::{BroadcastId, ContactReason, DomainError, ListId, ListRule, ListTarget, PersonId, SchoolId};
+use super::{BroadcastId, ContactReason, ListId, ListRule, ListTarget, PersonId, SchoolId};
 
+mod input;
 mod rights;
 
+pub use input::{
+    MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, MAX_VOICE_SSML_CHARS, MAX_VOICE_TEXT_CHARS, ValidBroadcast, is_ssml,
+    parse_channels,
+};
 pub use rights::{Acceptance, Unallowed, reaches_only_own_sections, unallowed};
-
-/// Longest SMS text accepted (ten concatenated GSM-7 segments).
-pub const MAX_SMS_CHARS: usize = 1530;
-/// Longest plain-text call script (what the voice service takes).
-pub const MAX_VOICE_TEXT_CHARS: usize = 3000;
-/// Longest SSML call script, tags included.
-pub const MAX_VOICE_SSML_CHARS: usize = 6000;
-
-/// Whether a call script is SSML (it starts with `<speak>`).
-pub fn is_ssml(script: &str) -> bool {
-    script.trim_start().starts_with("<speak")
-}
-/// Longest email subject accepted.
-pub const MAX_SUBJECT_CHARS: usize = 200;
-/// Largest email body (text or HTML) accepted, in bytes.
-pub const MAX_EMAIL_BYTES: usize = 256 * 1024;
-/// Most people one audience names.
-pub const MAX_AUDIENCE_ENTRIES: usize = 10_000;
-/// Most lists one audience names: each list's definition is kept with the
-/// broadcast, written in the one transaction that accepts it.
-pub const MAX_AUDIENCE_LISTS: usize = 50;
 
 named_enum!(
     /// How a broadcast reaches people.
@@ -247,127 +230,6 @@ pub struct PlanSummary {
     pub chunks: u64,
     /// When planning finished.
     pub planned_at: DateTime<Utc>,
-}
-
-/// A validated broadcast request: everything of a [`Broadcast`] a caller
-/// decides (the service adds ids, sender, schools and state).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)] // fields named for what they hold
-pub struct ValidBroadcast {
-    /// The contact reason.
-    pub reason: ContactReason,
-    /// Channels, without duplicates, in order.
-    pub channels: Vec<BroadcastChannel>,
-    /// Content, only of the chosen channels.
-    pub content: BroadcastContent,
-    /// The audience, deduplicated.
-    pub audience: Audience,
-    /// Requested time, if any.
-    pub send_at: Option<DateTime<Utc>>,
-    pub emergency: bool,
-    pub landline_autocall: Option<bool>,
-}
-
-/// Parses the channel names; voice and other phone channels get a clear refusal.
-pub fn parse_channels(names: &[String]) -> Result<Vec<BroadcastChannel>, DomainError> {
-    if names.is_empty() {
-        return Err(DomainError::invalid("channels: name at least one of `voice`, `text`, `email`"));
-    }
-    let mut channels = Vec::new();
-    for name in names {
-        let phones = ["call", "cell_phone", "home_phone", "work_phone", "household_phone"];
-        if phones.contains(&name.as_str()) {
-            return Err(DomainError::invalid(format!(
-                "channels: `{name}`: calls go by `voice`, to every phone whose preference is On"
-            )));
-        }
-        let channel: BroadcastChannel =
-            name.parse().map_err(|e: DomainError| DomainError::invalid(format!("channels: {e}")))?;
-        if !channels.contains(&channel) {
-            channels.push(channel);
-        }
-    }
-    Ok(channels)
-}
-
-fn checked_text(path: &str, text: &str, max_chars: usize) -> Result<(), DomainError> {
-    if text.trim().is_empty() {
-        return Err(DomainError::invalid(format!("{path}: must not be empty")));
-    }
-    if text.chars().count() > max_chars {
-        return Err(DomainError::invalid(format!("{path}: must be at most {max_chars} characters")));
-    }
-    validate_template(text).map_err(|e| DomainError::invalid(format!("{path}: {e}")))
-}
-
-impl BroadcastInput {
-    /// Validates the request: reason, channels, content for each channel
-    /// (and only those), template variables, a non-empty audience.
-    pub fn validate(&self) -> Result<ValidBroadcast, DomainError> {
-        let reason: ContactReason =
-            self.reason.parse().map_err(|e: DomainError| DomainError::invalid(format!("reason: {e}")))?;
-        let channels = parse_channels(&self.channels)?;
-        let mut content = BroadcastContent::default();
-        if channels.contains(&BroadcastChannel::Text) {
-            let sms =
-                self.content.sms.as_deref().ok_or_else(|| DomainError::invalid("content.sms: required for `text`"))?;
-            checked_text("content.sms", sms, MAX_SMS_CHARS)?;
-            content.sms = Some(sms.trim().to_string());
-        }
-        if channels.contains(&BroadcastChannel::Voice) {
-            let script = self
-                .content
-                .voice
-                .as_deref()
-                .ok_or_else(|| DomainError::invalid("content.voice: required for `voice`"))?;
-            let most = if is_ssml(script) { MAX_VOICE_SSML_CHARS } else { MAX_VOICE_TEXT_CHARS };
-            checked_text("content.voice", script, most)?;
-            content.voice = Some(script.trim().to_string());
-        }
-        if channels.contains(&BroadcastChannel::Email) {
-            let email = self
-                .content
-                .email
-                .as_ref()
-                .ok_or_else(|| DomainError::invalid("content.email: required for `email`"))?;
-            checked_text("content.email.subject", &email.subject, MAX_SUBJECT_CHARS)?;
-            if email.subject.contains(['\r', '\n']) {
-                return Err(DomainError::invalid("content.email.subject: must be one line"));
-            }
-            checked_text("content.email.text", &email.text, MAX_EMAIL_BYTES)?;
-            if let Some(html) = &email.html {
-                checked_text("content.email.html", html, MAX_EMAIL_BYTES)?;
-            }
-            content.email = Some(email.clone());
-        }
-        let audience = &self.audience;
-        if audience.lists.is_empty() && audience.rule.is_none() && audience.people.is_empty() {
-            return Err(DomainError::invalid("audience: name lists, a rule or people"));
-        }
-        if audience.lists.len() > MAX_AUDIENCE_LISTS || audience.people.len() > MAX_AUDIENCE_ENTRIES {
-            return Err(DomainError::invalid(format!(
-                "audience: at most {MAX_AUDIENCE_LISTS} lists and {MAX_AUDIENCE_ENTRIES} people"
-            )));
-        }
-        let mut audience = audience.clone();
-        audience.lists.sort();
-        audience.lists.dedup();
-        audience.people.sort();
-        audience.people.dedup();
-        if let Some(rule) = &audience.rule {
-            audience.rule =
-                Some(rule.validated(audience.target).map_err(|e| DomainError::invalid(format!("audience.rule: {e}")))?);
-        }
-        Ok(ValidBroadcast {
-            reason,
-            channels,
-            content,
-            audience,
-            send_at: self.send_at,
-            emergency: self.emergency,
-            landline_autocall: self.landline_autocall,
-        })
-    }
 }
 
 #[cfg(test)]
