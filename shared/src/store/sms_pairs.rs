@@ -76,12 +76,6 @@ impl SmsPairStore {
         Ok(WriteOp::Put { item, condition: Condition::None })
     }
 
-    /// The recipient's word on a sending number, if they ever texted it a keyword.
-    pub async fn opt_out(&self, recipient: &PhoneNumber, sending: &str) -> Result<Option<PairOptOut>, StoreError> {
-        let key = Key::new(pair_pk(recipient), format!("{OPT_OUT_PREFIX}{sending}"));
-        self.table.get(&key).await?.map(record_from).transpose()
-    }
-
     /// Which of these recipients opted out of texts from `sending`: one
     /// batched read. A text from the provider's
     /// default number (`sending` is `None`) cannot be matched to a pair, so

@@ -3,11 +3,9 @@
 //! local gateway keeps bounded memory), so a test or the demo can see which
 //! number was called, from which number, with which script.
 
-use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
-
 use async_trait::async_trait;
 
+use super::recent::Recent;
 use crate::domain::PhoneNumber;
 use crate::ports::{GatewayError, OutboundCall, PlacedCall, VoiceGateway, VoiceScript};
 
@@ -28,20 +26,26 @@ pub struct SimulatedCall {
 }
 
 /// The simulated voice service.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SimulatedCalls {
-    placed: Mutex<VecDeque<SimulatedCall>>,
+    placed: Recent<SimulatedCall>,
+}
+
+impl Default for SimulatedCalls {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SimulatedCalls {
     /// A service that has placed no call yet.
     pub fn new() -> Self {
-        Self::default()
+        Self { placed: Recent::new(KEPT_CALLS) }
     }
 
     /// The calls placed, oldest first (the most recent [`KEPT_CALLS`]).
     pub fn placed(&self) -> Vec<SimulatedCall> {
-        self.placed.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+        self.placed.to_vec()
     }
 }
 
@@ -49,11 +53,7 @@ impl SimulatedCalls {
 impl VoiceGateway for SimulatedCalls {
     async fn call(&self, call: &OutboundCall) -> Result<PlacedCall, GatewayError> {
         let provider_message_id = format!("call-{}", uuid::Uuid::new_v4());
-        let mut placed = self.placed.lock().unwrap_or_else(PoisonError::into_inner);
-        if placed.len() == KEPT_CALLS {
-            placed.pop_front();
-        }
-        placed.push_back(SimulatedCall {
+        self.placed.push(SimulatedCall {
             to: call.to.clone(),
             from: call.from.clone(),
             script: call.script.clone(),
