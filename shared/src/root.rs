@@ -247,11 +247,13 @@ impl Services {
         InboxService::new(&self.stores, self.roles())
     }
 
-    /// The scheduler's hand-off of waiting broadcasts (needs the plan queue).
+    /// The scheduler's hand-off of waiting broadcasts and calls to place
+    /// again (needs the plan and send queues).
     pub fn scheduler(&self) -> Result<SchedulerService, MissingPort> {
         Ok(SchedulerService::new(
             &self.stores,
             need(&self.ports.plan_queue, "plan queue")?,
+            need(&self.ports.send_queue, "send queue")?,
             Arc::clone(&self.ports.clock),
         ))
     }

@@ -293,7 +293,10 @@ async fn the_deliveries_download_as_csv_and_hide_numbers_from_teachers() {
         .unwrap();
     let csv = response.text().await.unwrap_or_default();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.first().copied(), Some("channel,to,people,state,reason,provider_message_id,segments,updated_at"));
+    assert_eq!(
+        lines.first().copied(),
+        Some("channel,to,people,state,reason,provider_message_id,segments,updated_at,outcome,attempts")
+    );
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(csv.contains("+16175552345"));
     app.stop().await;

@@ -5,6 +5,7 @@
 mod api;
 mod broadcasts;
 mod broadcasts_aws;
+mod call_outcomes;
 mod cleanup;
 mod cursors;
 mod gateways;

@@ -27,7 +27,7 @@ async fn an_emergency_call_reaches_every_phone_of_the_messengers_once() {
         app.broadcast_report(&admin, &broadcast("emergency", true, "Schools are closed today for {{children}}.")).await;
     // Ana: the household phone and her cell; Kim: her cell (Luis is no messenger).
     assert_eq!(called(&app), ["+16175552345", "+16175552347", "+16175553000"], "{report}");
-    assert_eq!(report["counts"]["voice"]["sent"], 3, "{report}");
+    assert_eq!(report["counts"]["voice"]["answered"], 3, "{report}");
     let script =
         app.calls.placed().iter().find(|c| c.to.as_e164() == "+16175552347").map(|c| c.script.as_str().to_string());
     assert_eq!(script.as_deref(), Some("Schools are closed today for Sam."), "the template is filled in");
@@ -113,7 +113,7 @@ async fn a_text_to_a_landline_goes_as_a_call_reading_it_unless_turned_off() {
     assert_eq!(called(&app), ["+16175552345"], "{report}");
     assert_eq!(app.calls.placed()[0].script.as_str(), "Schools close at noon.");
     assert_eq!(
-        (report["counts"]["voice"]["sent"].as_u64(), report["counts"]["text"]["delivered"].as_u64()),
+        (report["counts"]["voice"]["answered"].as_u64(), report["counts"]["text"]["delivered"].as_u64()),
         (Some(1), Some(1))
     );
 

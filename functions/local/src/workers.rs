@@ -4,10 +4,11 @@
 //! - a loop per queue (plan, send) that runs each task and acknowledges it
 //!   only when done, so a failed or crashed task is handed out again after
 //!   the visibility timeout and dead-lettered after the receive limit;
-//! - the simulated carrier's receipts and the outbox's email events, applied
-//!   to deliveries and contact statuses as provider webhooks would be;
+//! - the simulated carrier's receipts, the simulated voice service's call
+//!   events and the outbox's email events, applied to deliveries and
+//!   contact statuses as provider webhooks would be;
 //! - the scheduler tick for broadcasts waiting for `send_at` or the end of
-//!   quiet hours.
+//!   quiet hours, and for busy or unanswered calls whose next try is due.
 //!
 //! [`drain`] runs the queues to empty in the caller's task, for benchmarks.
 //! [`Drainer`] does all of the above by hand, in the caller's task, for the
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt as _};
-use schoolbell::adapters::local::{CarrierReceipt, EmailEvent, LocalQueue};
+use schoolbell::adapters::local::{CallEvent, CarrierReceipt, EmailEvent, LocalQueue, SimulatedCallOutcome};
 use schoolbell::domain::{EmailStatus, SmsStatus};
 use schoolbell::ports::{QUEUE_BATCH, WorkQueue};
 use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
@@ -110,6 +111,27 @@ pub fn carrier_event(receipt: &CarrierReceipt) -> ReceiptEvent {
     }
 }
 
+/// The receipt event a simulated call's end stands for.
+pub fn call_event(event: &CallEvent) -> ReceiptEvent {
+    let status = match event.outcome {
+        SimulatedCallOutcome::Answered => ReceiptStatus::Delivered,
+        SimulatedCallOutcome::Machine => ReceiptStatus::Machine,
+        SimulatedCallOutcome::Busy => ReceiptStatus::Busy,
+        SimulatedCallOutcome::NoAnswer => ReceiptStatus::NoAnswer,
+        SimulatedCallOutcome::Disconnected => ReceiptStatus::Inactive,
+        SimulatedCallOutcome::Failed => ReceiptStatus::CallFailed,
+    };
+    ReceiptEvent {
+        provider_message_id: event.provider_message_id.clone(),
+        kind: ReceiptKind::Call,
+        status,
+        is_final: true,
+        raw_code: Some(format!("sim:{}", event.outcome.as_str())),
+        occurred_at: None,
+        source: "simulated".into(),
+    }
+}
+
 /// The receipt event an outbox email event stands for.
 pub fn email_event(event: &EmailEvent) -> ReceiptEvent {
     let status = match event.status {
@@ -194,6 +216,7 @@ pub struct Drainer {
     receipts: ReceiptService,
     carrier: Mutex<broadcast::Receiver<CarrierReceipt>>,
     outbox: Mutex<broadcast::Receiver<EmailEvent>>,
+    calls: Mutex<broadcast::Receiver<CallEvent>>,
 }
 
 /// Takes what a subscription holds now, without waiting.
@@ -220,6 +243,7 @@ impl Drainer {
             receipts: gateway.receipt_service(),
             carrier: Mutex::new(gateway.carrier.subscribe()),
             outbox: Mutex::new(gateway.outbox.subscribe()),
+            calls: Mutex::new(gateway.calls.subscribe()),
         }
     }
 
@@ -231,6 +255,7 @@ impl Drainer {
             let tasks = drain(&self.plan_queue, &self.send_queue, &self.runner).await;
             let mut events = take_now(&self.carrier, carrier_event);
             events.extend(take_now(&self.outbox, email_event));
+            events.extend(take_now(&self.calls, call_event));
             for event in &events {
                 if let Err(error) = self.receipts.apply(event).await {
                     tracing::error!(%error, "receipt not applied");
@@ -266,7 +291,8 @@ impl Workers {
             tokio::spawn(run_queue(Arc::clone(&gateway.plan_queue), runner.clone())),
             tokio::spawn(run_queue(Arc::clone(&gateway.send_queue), runner)),
             tokio::spawn(apply_events(gateway.carrier.subscribe(), receipts.clone(), carrier_event)),
-            tokio::spawn(apply_events(gateway.outbox.subscribe(), receipts, email_event)),
+            tokio::spawn(apply_events(gateway.outbox.subscribe(), receipts.clone(), email_event)),
+            tokio::spawn(apply_events(gateway.calls.subscribe(), receipts, call_event)),
             tokio::spawn(run_broadcast_scheduler(gateway.scheduler(), gateway.receipt_service())),
         ])
     }

@@ -14,6 +14,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::call::CallDetail;
 use super::named_enum::named_enum;
 use super::segments::SmsEncoding;
 use super::{BroadcastId, Channel, ContactValue, DistrictId, DomainError, EmailAddress, PersonId, PhoneNumber};
@@ -75,6 +76,12 @@ named_enum!(
         Unconfirmed => "unconfirmed",
         /// The mailbox refused it for now (full, out of office ...).
         BouncedTransient => "bounced_transient",
+        /// The line was busy (a call), on every try once retries are spent.
+        Busy => "busy",
+        /// Nobody answered (a call), on every try once retries are spent.
+        NoAnswer => "no_answer",
+        /// The call did not go through and the voice service says no more.
+        CallFailed => "call_failed",
         /// A record that names no reason (kept from before reasons were recorded).
         Unknown => "unknown",
     }
@@ -276,6 +283,9 @@ pub struct Delivery {
     /// the delivery. `None`: any provider's (the simulated gateways).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// A call's own record: who answered, what a retry reads, the next try.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallDetail>,
     /// When the state last changed.
     pub updated_at: DateTime<Utc>,
 }
@@ -301,6 +311,7 @@ impl Delivery {
             raw_code: None,
             attempts: 1,
             provider: None,
+            call: None,
             updated_at: at,
         }
     }
@@ -330,6 +341,20 @@ pub enum Task {
         chunk: u64,
         /// The messages.
         deliveries: Vec<PlannedDelivery>,
+    },
+    /// Call again a line that was busy or did not answer (the scheduler
+    /// queues it when the try is due).
+    #[serde(rename = "call_again_v1")]
+    CallAgainV1 {
+        /// The district.
+        district: DistrictId,
+        /// The broadcast.
+        broadcast: BroadcastId,
+        /// The call delivery (`voice:+1…`).
+        point: DeliveryPoint,
+        /// The try this is (2 for the first retry): a task for a try that
+        /// was already placed changes nothing.
+        attempt: u32,
     },
 }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod broadcast;
+mod call;
 mod delivery;
 mod email;
 mod error;
@@ -30,6 +31,7 @@ pub use broadcast::{
     EmailContent, MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, MAX_VOICE_SSML_CHARS, MAX_VOICE_TEXT_CHARS, PlanSummary,
     Unallowed, ValidBroadcast, is_ssml, parse_channels, reaches_only_own_sections, unallowed,
 };
+pub use call::{AnsweredBy, CallDetail, CallOutcome, CallRetryRule, call_outcome};
 pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task};
 pub use email::EmailAddress;
 pub use error::DomainError;

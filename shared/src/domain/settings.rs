@@ -46,6 +46,26 @@ pub struct DistrictSettings {
     /// may turn it off for itself).
     #[serde(default = "calls_landlines")]
     pub landline_autocall: bool,
+    /// How many more times a busy or unanswered call is placed (0 to
+    /// [`MAX_CALL_RETRIES`]; 2 unless the district says otherwise).
+    #[serde(default = "default_call_retries")]
+    pub call_retries: u32,
+    /// Minutes between those tries (1 to [`MAX_CALL_RETRY_MINUTES`]; 5 unless set).
+    #[serde(default = "default_call_retry_minutes")]
+    pub call_retry_minutes: u32,
+}
+
+/// The most retries a district may ask of a busy or unanswered call.
+pub const MAX_CALL_RETRIES: u32 = 5;
+/// The longest wait between two tries of a call, in minutes.
+pub const MAX_CALL_RETRY_MINUTES: u32 = 60;
+
+fn default_call_retries() -> u32 {
+    2
+}
+
+fn default_call_retry_minutes() -> u32 {
+    5
 }
 
 fn calls_landlines() -> bool {
@@ -67,6 +87,8 @@ impl Default for DistrictSettings {
             sms_numbers: Vec::new(),
             text_consent: super::TextConsentPolicy::default(),
             landline_autocall: true,
+            call_retries: default_call_retries(),
+            call_retry_minutes: default_call_retry_minutes(),
         }
     }
 }
@@ -97,7 +119,21 @@ impl DistrictSettings {
                 )));
             }
         }
+        if self.call_retries > MAX_CALL_RETRIES {
+            return Err(DomainError::Invalid(format!("call_retries: 0 to {MAX_CALL_RETRIES}")));
+        }
+        if !(1..=MAX_CALL_RETRY_MINUTES).contains(&self.call_retry_minutes) {
+            return Err(DomainError::Invalid(format!("call_retry_minutes: 1 to {MAX_CALL_RETRY_MINUTES}")));
+        }
         Ok(Self { name, sms_numbers, ..self })
+    }
+
+    /// The district's rule for calling busy and unanswered lines again.
+    pub fn call_retry_rule(&self) -> super::CallRetryRule {
+        super::CallRetryRule {
+            retries: self.call_retries.min(MAX_CALL_RETRIES),
+            spacing: chrono::Duration::minutes(i64::from(self.call_retry_minutes.clamp(1, MAX_CALL_RETRY_MINUTES))),
+        }
     }
 
     /// What the district texts back to STOP, START and HELP. The defaults
@@ -148,6 +184,18 @@ mod tests {
             assert!(help.contains(part), "{part}: {help}");
         }
         assert_eq!(settings.keyword_answer(super::super::ReplyIntent::None), None);
+    }
+
+    #[test]
+    fn call_retries_default_to_two_more_tries_five_minutes_apart_and_stay_in_bounds() {
+        let rule = DistrictSettings::default().call_retry_rule();
+        assert_eq!((rule.retries, rule.spacing), (2, chrono::Duration::minutes(5)));
+        let too_many = DistrictSettings { call_retries: MAX_CALL_RETRIES + 1, ..DistrictSettings::default() };
+        assert!(too_many.validate().is_err());
+        let too_soon = DistrictSettings { call_retry_minutes: 0, ..DistrictSettings::default() };
+        assert!(too_soon.validate().is_err());
+        let none = DistrictSettings { call_retries: 0, ..DistrictSettings::default() };
+        assert_eq!(none.validate().map(|s| s.call_retries), Ok(0));
     }
 
     #[test]

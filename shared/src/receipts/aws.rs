@@ -3,6 +3,16 @@
 //! `messageStatus`, `isFinal`, `messageId`, `destinationPhoneNumber`,
 //! `eventTimestamp` (ms). AWS marks intermediate events `isFinal: false`;
 //! such a receipt is not final even when its status is a failure.
+//!
+//! Voice events (`VOICE_*`, the event types of the SDK's `EventType`) are
+//! call receipts: `VOICE_INITIATED`, `VOICE_RINGING` and `VOICE_ANSWERED`
+//! are not final; `VOICE_COMPLETED` is an answered call (AWS documents that
+//! it may have been voicemail: the service does not tell a machine from a
+//! person), `VOICE_BUSY`, `VOICE_NO_ANSWER`, `VOICE_FAILED` and
+//! `VOICE_TTL_EXPIRED` end it. The record's fields are taken to be the
+//! documented SMS record's (`messageId`, `destinationPhoneNumber`,
+//! `eventTimestamp`, `isFinal`); AWS publishes no full voice example we
+//! could confirm that against.
 
 use serde_json::Value;
 
@@ -28,6 +38,27 @@ pub(crate) fn from_value(record: &Value) -> Result<Receipt, ReceiptError> {
     let id = required(DIALECT, record, "messageId", "messageId")?;
     let event_type = text(record, "eventType");
     let message_status = text(record, "messageStatus");
+    if let Some(call) = event_type.as_deref().and_then(|event| event.strip_prefix("VOICE_")) {
+        let aws_final = record.get("isFinal").and_then(Value::as_bool).unwrap_or(true);
+        let status = match call {
+            "INITIATED" | "RINGING" | "ANSWERED" => ReceiptStatus::Pending,
+            "COMPLETED" => ReceiptStatus::Delivered,
+            "BUSY" => ReceiptStatus::Busy,
+            "NO_ANSWER" => ReceiptStatus::NoAnswer,
+            "FAILED" | "TTL_EXPIRED" => ReceiptStatus::CallFailed,
+            _ => return Err(ReceiptError::unsupported(DIALECT, event_type.as_deref().unwrap_or_default())),
+        };
+        return Ok(Receipt {
+            provider_message_id: id,
+            to: text(record, "destinationPhoneNumber").and_then(|n| e164(&n)),
+            kind: ReceiptKind::Call,
+            is_final: status != ReceiptStatus::Pending && aws_final,
+            status,
+            raw_code: event_type.clone(),
+            provider: DIALECT,
+            occurred_at: record.get("eventTimestamp").and_then(epoch_millis),
+        });
+    }
     let (raw, stripped) = match (&event_type, &message_status) {
         (Some(event), _) => {
             let stripped = ["TEXT_", "MEDIA_", "RCS_"].iter().find_map(|prefix| event.strip_prefix(prefix));
@@ -133,11 +164,31 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn voice_events_inbound_sms_and_broken_records_are_refused() {
+    fn voice_events_are_call_receipts_that_end_with_completed_busy_no_answer_or_failed() -> Result<(), ReceiptError> {
+        for (event_type, expected, is_final) in [
+            ("VOICE_INITIATED", Pending, false),
+            ("VOICE_RINGING", Pending, false),
+            ("VOICE_ANSWERED", Pending, false),
+            ("VOICE_COMPLETED", Delivered, true),
+            ("VOICE_BUSY", Busy, true),
+            ("VOICE_NO_ANSWER", NoAnswer, true),
+            ("VOICE_FAILED", CallFailed, true),
+            ("VOICE_TTL_EXPIRED", CallFailed, true),
+        ] {
+            let receipt = parse(event(event_type, true).as_bytes())?;
+            assert_eq!((receipt.kind, receipt.status, receipt.is_final), (ReceiptKind::Call, expected, is_final));
+            assert_eq!(receipt.raw_code.as_deref(), Some(event_type));
+            assert_eq!(receipt.to.as_deref(), Some("+12025550188"));
+        }
         assert!(matches!(
-            parse(event("VOICE_ANSWERED", true).as_bytes()),
+            parse(event("VOICE_SOMETHING_NEW", true).as_bytes()),
             Err(ReceiptError::UnsupportedMessageType { .. })
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn inbound_sms_and_broken_records_are_refused() {
         let inbound = br#"{"originationNumber": "+12025550111", "destinationNumber": "+12025550100",
             "messageKeyword": "KEYWORD_1", "messageBody": "STOP", "inboundMessageId": "in-1"}"#;
         assert!(matches!(parse(inbound), Err(ReceiptError::UnsupportedMessageType { .. })));

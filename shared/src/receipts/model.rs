@@ -50,6 +50,8 @@ pub enum ReceiptKind {
     Sms,
     /// An email.
     Email,
+    /// An automated call.
+    Call,
 }
 
 /// What an event means: the seven SMS contact statuses (with `Delivered`
@@ -82,6 +84,14 @@ pub enum ReceiptStatus {
     BouncedTransient,
     /// The recipient marked the email as spam.
     Complaint,
+    /// A call an answering machine took (the script was recorded).
+    Machine,
+    /// A call to a busy line.
+    Busy,
+    /// A call nobody answered.
+    NoAnswer,
+    /// A call that did not go through, for no reason given.
+    CallFailed,
 }
 
 impl ReceiptStatus {
@@ -99,13 +109,20 @@ impl ReceiptStatus {
         ReceiptStatus::BouncedPermanent,
         ReceiptStatus::BouncedTransient,
         ReceiptStatus::Complaint,
+        ReceiptStatus::Machine,
+        ReceiptStatus::Busy,
+        ReceiptStatus::NoAnswer,
+        ReceiptStatus::CallFailed,
     ];
 
     /// The reason a failed delivery records for this status (`None` for
-    /// `Delivered` and `Pending`, which are no failure).
+    /// `Delivered`, `Machine` and `Pending`, which are no failure).
     pub fn failure_reason(self) -> Option<DeliveryReason> {
         Some(match self {
-            ReceiptStatus::Delivered | ReceiptStatus::Pending => return None,
+            ReceiptStatus::Delivered | ReceiptStatus::Machine | ReceiptStatus::Pending => return None,
+            ReceiptStatus::Busy => DeliveryReason::Busy,
+            ReceiptStatus::NoAnswer => DeliveryReason::NoAnswer,
+            ReceiptStatus::CallFailed => DeliveryReason::CallFailed,
             ReceiptStatus::Landline => DeliveryReason::Landline,
             ReceiptStatus::TurnedOff => DeliveryReason::TurnedOff,
             ReceiptStatus::Unconfirmed => DeliveryReason::Unconfirmed,
@@ -141,6 +158,10 @@ impl ReceiptStatus {
             ReceiptStatus::BouncedPermanent => "bounced_permanent",
             ReceiptStatus::BouncedTransient => "bounced_transient",
             ReceiptStatus::Complaint => "complaint",
+            ReceiptStatus::Machine => "machine",
+            ReceiptStatus::Busy => "busy",
+            ReceiptStatus::NoAnswer => "no_answer",
+            ReceiptStatus::CallFailed => "call_failed",
         }
     }
 
@@ -160,7 +181,11 @@ impl ReceiptStatus {
             | ReceiptStatus::SenderError
             | ReceiptStatus::BouncedPermanent
             | ReceiptStatus::BouncedTransient
-            | ReceiptStatus::Complaint => None,
+            | ReceiptStatus::Complaint
+            | ReceiptStatus::Machine
+            | ReceiptStatus::Busy
+            | ReceiptStatus::NoAnswer
+            | ReceiptStatus::CallFailed => None,
         }
     }
 

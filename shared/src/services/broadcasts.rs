@@ -12,16 +12,13 @@
 //! clean-up list in the school of that delivery's people (`contacts`);
 //! everyone else sees them masked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
-
-use serde::Serialize;
 
 use crate::domain::roles::Grants;
 use crate::domain::{
-    Acceptance, Broadcast, BroadcastChannel, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, Delivery,
-    DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, ListInput, PersonId, Principal, RecipientList,
-    ReportGroup, SchoolId, ValidBroadcast, unallowed,
+    Acceptance, Broadcast, BroadcastId, BroadcastInput, BroadcastKind, BroadcastState, DeliveryReason, DistrictId,
+    ListInput, PersonId, Principal, RecipientList, SchoolId, ValidBroadcast, unallowed,
 };
 use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::cursors::{CursorError, CursorScope, Cursors, PageKind};
@@ -30,101 +27,18 @@ use crate::services::{FamilySchools, ListService, ServiceError, spreadsheet_safe
 use crate::store::{BroadcastStore, StoreError, Stores};
 
 mod contacts;
+mod report;
 
 use contacts::ContactScope;
+use report::view;
+pub use report::{
+    BroadcastReport, CallCounts, ChannelCounts, DeliveriesPage, DeliveryView, PartProgress, Totals, build_report,
+};
 
 /// Deliveries per page when the caller names no limit.
 pub const DEFAULT_DELIVERIES_PAGE: u32 = 100;
 /// Most deliveries one page holds.
 pub const MAX_DELIVERIES_PAGE: u32 = 1000;
-
-/// Counts of one channel's deliveries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ChannelCounts {
-    /// Taken by the provider, no receipt yet.
-    pub sent: u64,
-    /// Confirmed delivered.
-    pub delivered: u64,
-    /// Failed, by reason.
-    pub failed: BTreeMap<DeliveryReason, u64>,
-    /// Skipped, by reason.
-    pub skipped: BTreeMap<DeliveryReason, u64>,
-}
-
-/// Totals over every channel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[allow(missing_docs)] // fields named for what they hold
-pub struct Totals {
-    /// Planned and not yet recorded by a send worker.
-    pub queued: u64,
-    /// Sent, no receipt yet.
-    pub sent: u64,
-    /// Confirmed delivered.
-    pub delivered: u64,
-    pub failed: u64,
-    /// Skipped (points and people).
-    pub skipped: u64,
-}
-
-/// The delivery report of a broadcast.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BroadcastReport {
-    /// The broadcast.
-    #[serde(flatten)]
-    pub broadcast: Broadcast,
-    /// `scheduled`, `queued`, `deferred`, `sending`, or `complete` once
-    /// nothing is queued or in flight.
-    pub progress: String,
-    /// Where each channel is: `deferred` (with `until`) while it waits
-    /// for quiet hours to end, otherwise as `progress` says for what is planned.
-    pub parts: BTreeMap<BroadcastChannel, PartProgress>,
-    /// By channel (`text`, `email`) and `people` (person-level skips).
-    pub counts: BTreeMap<ReportGroup, ChannelCounts>,
-    /// Over everything.
-    pub totals: Totals,
-}
-
-/// Where one channel of a broadcast is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PartProgress {
-    /// `scheduled`, `queued`, `deferred`, `sending` or `complete`.
-    pub progress: String,
-    /// When a deferred part goes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// One delivery as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeliveryView {
-    /// `text`, `email`, `secondary_email`, or `person` for a person-level skip.
-    pub channel: String,
-    /// The number or address (masked unless the caller may see contact data), or the person id.
-    pub to: String,
-    /// People reached at the point.
-    pub people: Vec<PersonId>,
-    /// Where it is.
-    pub state: DeliveryState,
-    /// Why skipped or failed.
-    pub reason: Option<DeliveryReason>,
-    /// The provider's id.
-    pub provider_message_id: Option<String>,
-    /// SMS segments.
-    pub segments: Option<u32>,
-    /// The carrier's raw code.
-    pub raw_code: Option<String>,
-    /// When it last changed.
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// A page of deliveries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeliveriesPage {
-    /// Deliveries in point order.
-    pub items: Vec<DeliveryView>,
-    /// Give it back as `cursor` for the next page.
-    pub next: Option<String>,
-}
 
 /// The broadcast use cases behind the API and the scheduler.
 #[derive(Clone)]
@@ -369,6 +283,8 @@ impl BroadcastService {
                 "provider_message_id",
                 "segments",
                 "updated_at",
+                "outcome",
+                "attempts",
             ])
             .map_err(corrupt)?;
         for (delivery, unmasked) in deliveries.iter().zip(unmasked) {
@@ -384,6 +300,8 @@ impl BroadcastService {
                     &spreadsheet_safe(v.provider_message_id.as_deref().unwrap_or_default()),
                     &v.segments.map(|s| s.to_string()).unwrap_or_default(),
                     &v.updated_at.to_rfc3339(),
+                    v.outcome.map(crate::domain::CallOutcome::as_str).unwrap_or_default(),
+                    &v.attempts.to_string(),
                 ])
                 .map_err(corrupt)?;
         }
@@ -403,82 +321,4 @@ impl BroadcastService {
         }
         Ok(found)
     }
-}
-
-/// A delivery as shown; `unmasked` (from [`BroadcastService::unmasked`])
-/// says whether the caller may see this delivery's number or address.
-fn view(delivery: &Delivery, unmasked: bool) -> DeliveryView {
-    let to = match (delivery.point.contact(), &delivery.point) {
-        (None, DeliveryPoint::Person(person)) => person.to_string(),
-        (None, _) => String::new(),
-        (Some(contact), _) if unmasked => contact.as_raw().to_string(),
-        // Masked: the number's or address's own `Display`.
-        (Some(contact), _) => contact.to_string(),
-    };
-    DeliveryView {
-        channel: delivery.channel.map_or_else(|| "person".to_string(), |c| c.as_str().to_string()),
-        to,
-        people: delivery.people.clone(),
-        state: delivery.state,
-        reason: delivery.reason,
-        provider_message_id: delivery.provider_message_id.clone(),
-        segments: delivery.segments,
-        raw_code: delivery.raw_code.clone(),
-        updated_at: delivery.updated_at,
-    }
-}
-
-/// Counts a broadcast's deliveries (pure).
-pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastReport {
-    let mut counts: BTreeMap<ReportGroup, ChannelCounts> = BTreeMap::new();
-    let mut totals = Totals::default();
-    let mut picked_up = 0u64;
-    for delivery in deliveries {
-        let entry = counts.entry(ReportGroup::of(delivery)).or_default();
-        let reason = delivery.reason.unwrap_or(DeliveryReason::Unknown);
-        match delivery.state {
-            DeliveryState::Skipped => {
-                *entry.skipped.entry(reason).or_default() += 1;
-                totals.skipped += 1;
-            }
-            DeliveryState::Sent => {
-                entry.sent += 1;
-                totals.sent += 1;
-            }
-            DeliveryState::Delivered => {
-                entry.delivered += 1;
-                totals.delivered += 1;
-            }
-            DeliveryState::Failed => {
-                *entry.failed.entry(reason).or_default() += 1;
-                totals.failed += 1;
-            }
-        }
-        // Planned messages are picked up by the send step: sent, failed, or
-        // skipped there (an opt-out after planning; it made an attempt).
-        if delivery.state != DeliveryState::Skipped || delivery.attempts > 0 {
-            picked_up += 1;
-        }
-    }
-    totals.queued = broadcast.plan.map_or(0, |plan| plan.queued.saturating_sub(picked_up));
-    let planned_progress = if totals.queued == 0 { "complete" } else { "sending" };
-    let progress = match (broadcast.state, broadcast.plan) {
-        (BroadcastState::Sending, Some(_)) => planned_progress.to_string(),
-        (state, _) => state.as_str().to_string(),
-    };
-    let parts = broadcast
-        .channels
-        .iter()
-        .map(|channel| {
-            let part = if broadcast.deferred_channels.contains(channel) {
-                PartProgress { progress: "deferred".into(), until: broadcast.deferred_until }
-            } else if broadcast.plan.is_some() {
-                PartProgress { progress: planned_progress.into(), until: None }
-            } else {
-                PartProgress { progress: progress.clone(), until: None }
-            };
-            (*channel, part)
-        })
-        .collect();
-    BroadcastReport { broadcast, progress, parts, counts, totals }
 }

@@ -47,8 +47,8 @@ mod spreadsheet;
 mod tasks;
 
 pub use broadcasts::{
-    BroadcastReport, BroadcastService, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage, DeliveryView,
-    MAX_DELIVERIES_PAGE, PartProgress, Totals, build_report,
+    BroadcastReport, BroadcastService, CallCounts, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage,
+    DeliveryView, MAX_DELIVERIES_PAGE, PartProgress, Totals, build_report,
 };
 pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, MAX_CLEANUP_PAGE, cleanup_csv};
 pub use cursors::{CursorError, CursorKey, CursorKeyError, Cursors};
@@ -69,7 +69,7 @@ pub use receipts::{Applied, ReceiptEvent, ReceiptService};
 pub use recipients::{Contactable, Recipient, RecipientResolver, Recipients};
 pub use replies::{AnswerRoute, HandledReply, InboundSms, ReplyOutcome, ReplyService};
 pub use scheduler::SchedulerService;
-pub use send::{ChunkReport, SendService, SendSettings};
+pub use send::{CallAgain, ChunkReport, SendService, SendSettings};
 pub use settings::SettingsService;
 pub use spreadsheet::spreadsheet_safe;
 pub use tasks::{TaskError, TaskRunner};

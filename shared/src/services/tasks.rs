@@ -97,6 +97,14 @@ impl TaskRunner {
                     already_done = report.already_done, retry = report.retry, "send chunk done");
                 if report.retry > 0 { Err(TaskError::Incomplete(report.retry)) } else { Ok(()) }
             }
+            Task::CallAgainV1 { district, broadcast, point, attempt } => {
+                let send =
+                    self.send.as_ref().ok_or_else(|| TaskError::Unreadable("a call task on the plan queue".into()))?;
+                match send.call_again(&district, &broadcast, &point, attempt).await? {
+                    super::send::CallAgain::Retry => Err(TaskError::Incomplete(1)),
+                    _ => Ok(()),
+                }
+            }
         }
     }
 }

@@ -299,6 +299,25 @@ impl BroadcastStore {
         Ok(self.table.batch_write(ops).await?)
     }
 
+    /// Records the next try of a call before it is placed, if the delivery
+    /// still holds `previous_attempts` tries: of two workers handed the same
+    /// retry, one places it. `Ok(false)` when another got there first.
+    pub async fn claim_call_try(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        delivery: &Delivery,
+        previous_attempts: u32,
+    ) -> Result<bool, StoreError> {
+        let item = self.delivery_item(district, id, delivery)?;
+        let condition = Condition::AttributeEquals("attempts".into(), Value::from(previous_attempts));
+        match self.table.put(item, condition).await {
+            Ok(()) => Ok(true),
+            Err(TableError::ConditionFailed { .. }) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Claims a send chunk for this worker (see [`ChunkClaim`]); `previous`
     /// is the claim as read when taking one over. `Ok(false)` when another
     /// worker claimed or changed it first.

@@ -18,10 +18,12 @@
 //! - `replies`: inbound markers and replies kept for staff or the operator.
 //! - `settings_history`: audited changes of district settings (the text consent policy).
 //! - `sms_pairs`: opt-outs by (sending number, recipient), and who last texted whom.
+//! - `call_retries`: busy and unanswered calls waiting for their next try.
 //! - `unmatched_receipts`: receipts kept until their message is recorded.
 //! - `stores`: every store over one table, as the composition root hands them out.
 
 mod broadcasts;
+mod call_retries;
 mod contactable;
 mod email_status;
 mod error;
@@ -45,6 +47,7 @@ pub use broadcasts::{
     BroadcastStore, ChunkClaim, ChunkState, DELIVERY_SK_PREFIX, DeliveryPage, DueBroadcast, SCHEDULED_BROADCASTS_PK,
     broadcast_pk,
 };
+pub use call_retries::{CALL_RETRIES_PK, CallRetryStore, DueCall};
 pub use contactable::{CONTACTABLES_PER_BATCH, Contactable};
 pub use email_status::{AddressStatus, EmailStatusStore, TRANSIENT_BOUNCES_TO_PERMANENT};
 pub use error::StoreError;

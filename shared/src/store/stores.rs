@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use super::{
-    BroadcastStore, EmailStatusStore, ImportStore, ListStore, PeopleStore, PreferenceStore, ReplyStore, RosterIndex,
-    SendingNumberStore, SettingsHistoryStore, SmsPairStore, SmsStatusStore, UnmatchedReceiptStore, roles::RoleStore,
+    BroadcastStore, CallRetryStore, EmailStatusStore, ImportStore, ListStore, PeopleStore, PreferenceStore, ReplyStore,
+    RosterIndex, SendingNumberStore, SettingsHistoryStore, SmsPairStore, SmsStatusStore, UnmatchedReceiptStore,
+    roles::RoleStore,
 };
 use crate::domain::{DistrictId, ImportId};
 use crate::ports::Table;
@@ -42,6 +43,8 @@ pub struct Stores {
     pub sending_numbers: SendingNumberStore,
     /// Receipts kept until their message is recorded.
     pub unmatched_receipts: UnmatchedReceiptStore,
+    /// Busy and unanswered calls waiting for their next try.
+    pub call_retries: CallRetryStore,
     table: Arc<dyn Table>,
 }
 
@@ -63,6 +66,7 @@ impl Stores {
             replies: ReplyStore::new(Arc::clone(&table)),
             unmatched_receipts: UnmatchedReceiptStore::new(Arc::clone(&table)),
             sending_numbers: SendingNumberStore::new(Arc::clone(&table)),
+            call_retries: CallRetryStore::new(Arc::clone(&table)),
             table,
         }
     }

@@ -29,7 +29,10 @@ mod queue;
 mod queue_file;
 mod recent;
 
-pub use calls::{KEPT_CALLS, SimulatedCall, SimulatedCalls};
+pub use calls::{
+    CALL_MAGIC_NUMBERS, CallEvent, CallMagicNumber, KEPT_CALLS, SimulatedCall, SimulatedCallOutcome, SimulatedCalls,
+    simulated_call_outcome,
+};
 pub use carrier::{
     CarrierReceipt, KEPT_TEXTS, MAGIC_NUMBERS, MagicNumber, SimulatedCarrier, SimulatedSms, simulated_outcome,
 };

@@ -87,6 +87,7 @@ fn skip(
         people,
         state: DeliveryState::Skipped,
         reason: Some(reason),
+        call: None,
         provider_message_id: None,
         segments: None,
         encoding: None,

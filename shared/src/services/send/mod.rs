@@ -39,8 +39,11 @@
 //! the chunk in `retry` and the task is reported failed, so SQS hands it
 //! out again; nothing else goes back to the queue.
 
+mod call_again;
 mod opt_outs;
 mod providers;
+
+pub use call_again::CallAgain;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,13 +53,14 @@ use chrono::Utc;
 use super::rate::RateLimiter;
 use crate::domain::template::TemplateContext;
 use crate::domain::{
-    Broadcast, BroadcastId, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, PlannedDelivery,
+    Broadcast, BroadcastId, CallDetail, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId,
+    PlannedDelivery,
 };
 use crate::ports::{Clock, EmailGateway, GatewayError, Ids, SmsGateway, VoiceGateway};
 use crate::services::ServiceError;
 use crate::store::{
-    BroadcastStore, ChunkClaim, ChunkState, EmailStatusStore, SendingNumberStore, SmsPairStore, SmsStatusStore, Stores,
-    TextingNumber,
+    BroadcastStore, CallRetryStore, ChunkClaim, ChunkState, EmailStatusStore, SendingNumberStore, SmsPairStore,
+    SmsStatusStore, Stores, TextingNumber,
 };
 
 /// How a send worker behaves.
@@ -122,6 +126,7 @@ pub struct SendService {
     sms_pairs: SmsPairStore,
     numbers: SendingNumberStore,
     email_status: EmailStatusStore,
+    call_retries: CallRetryStore,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
     text_rate: Arc<RateLimiter>,
@@ -138,6 +143,12 @@ enum Outcome {
 }
 
 fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc>) -> Delivery {
+    // A call keeps what its script was rendered with, for its retries.
+    let call = message.channel.is_call().then(|| CallDetail {
+        first_name: message.first_name.clone(),
+        children: message.children.clone(),
+        ..CallDetail::default()
+    });
     Delivery {
         point: message.point(),
         channel: Some(message.channel),
@@ -150,6 +161,7 @@ fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc
         raw_code: None,
         attempts,
         provider: None,
+        call,
         updated_at: now,
     }
 }
@@ -185,6 +197,7 @@ impl SendService {
             sms_pairs: stores.sms_pairs.clone(),
             numbers: stores.sending_numbers.clone(),
             email_status: stores.email_status.clone(),
+            call_retries: stores.call_retries.clone(),
             clock,
             ids,
             text_rate: Arc::new(RateLimiter::new(settings.texts_per_second)),
