@@ -125,3 +125,42 @@ async fn other_events_are_refused_and_unknown_messages_skipped() {
     let report = handle_event(&world.handlers, sns_event(r#"{"hello": "world"}"#)).await.unwrap();
     assert_eq!(report.unreadable, 1);
 }
+
+#[tokio::test]
+async fn call_events_through_sns_answer_a_call_and_put_a_busy_line_in_line_for_another_try() {
+    let world = world(&[
+        ("voice:+16175550142", Channel::CellPhone, "call-0001"),
+        ("voice:+16175550143", Channel::HomePhone, "call-0002"),
+    ])
+    .await;
+    let event = |event_type: &str, id: &str, to: &str| {
+        json!({"eventType": event_type, "eventVersion": "1.0", "eventTimestamp": 1_793_000_000_000_i64,
+            "isFinal": true, "originationPhoneNumber": "+12025550100", "destinationPhoneNumber": to,
+            "messageId": id, "messageStatus": event_type.trim_start_matches("VOICE_"),
+            "messageStatusDescription": "Description"})
+        .to_string()
+    };
+    let ringing = handle_event(&world.handlers, sns_event(&event("VOICE_RINGING", "call-0001", "+16175550142")));
+    assert_eq!(ringing.await.unwrap().unreadable, 0, "a call event is no unreadable body");
+    let completed = event("VOICE_COMPLETED", "call-0001", "+16175550142");
+    assert_eq!(handle_event(&world.handlers, sns_event(&completed)).await.unwrap().recorded, 1);
+    let busy = event("VOICE_BUSY", "call-0002", "+16175550143");
+    assert_eq!(handle_event(&world.handlers, sns_event(&busy)).await.unwrap().recorded, 1);
+
+    let store = BroadcastStore::new(world.table.clone());
+    let broadcast = BroadcastId::parse("b-1").unwrap();
+    let point = |key: &str| DeliveryPoint::parse(key).unwrap();
+    let answered = store.delivery(&district(), &broadcast, &point("voice:+16175550142")).await.unwrap().unwrap();
+    assert_eq!(answered.state, schoolbell::domain::DeliveryState::Delivered);
+    let busy = store.delivery(&district(), &broadcast, &point("voice:+16175550143")).await.unwrap().unwrap();
+    assert_eq!(
+        (busy.state, busy.reason),
+        (schoolbell::domain::DeliveryState::Sent, Some(schoolbell::domain::DeliveryReason::Busy)),
+        "waiting for its next try"
+    );
+    let due = schoolbell::store::CallRetryStore::new(world.table.clone())
+        .due(chrono::Utc::now() + chrono::Duration::minutes(6))
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1, "the next try is in the scheduler's index");
+}
