@@ -8,6 +8,7 @@ mod broadcasts_aws;
 mod call_outcomes;
 mod cleanup;
 mod cursors;
+mod day_one;
 mod gateways;
 mod import_runs;
 mod imports;

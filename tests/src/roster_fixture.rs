@@ -11,8 +11,12 @@ use std::path::Path;
 pub struct FixtureStudent {
     /// Index: ids are `st-{n}` and `pa-{n}`.
     pub n: usize,
-    /// The parent's cell phone as written in the file.
+    /// The parent's cell phone as written in the file (`sms`; may be empty).
     pub parent_sms: String,
+    /// The parent's other phone (`phone`; empty unless a test sets it).
+    pub parent_phone: String,
+    /// The parent's email address (`parent{n}@example.org` unless a test changes it).
+    pub parent_email: String,
     /// Grade code.
     pub grade: String,
 }
@@ -31,6 +35,8 @@ impl RosterFixture {
             .map(|n| FixtureStudent {
                 n,
                 parent_sms: format!("(617) 5{:02}-{:04}", 20 + n % 70, 2000 + n),
+                parent_phone: String::new(),
+                parent_email: format!("parent{n}@example.org"),
                 grade: "05".into(),
             })
             .collect();
@@ -63,8 +69,8 @@ impl RosterFixture {
                 s.grade
             ));
             users.push_str(&format!(
-                "pa-{n},active,2026-09-01,true,sch-1,parent,par{n},,Parent{n},Family{n},,P{n},parent{n}@example.org,{},,,,\r\n",
-                s.parent_sms
+                "pa-{n},active,2026-09-01,true,sch-1,parent,par{n},,Parent{n},Family{n},,P{n},{},{},{},,,\r\n",
+                s.parent_email, s.parent_sms, s.parent_phone
             ));
             enrollments.push_str(&format!("e-{n},active,2026-09-01,sec-1,sch-1,st-{n},student,false,,\r\n"));
         }
