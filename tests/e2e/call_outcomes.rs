@@ -23,11 +23,15 @@ s-6,Fay,Six,05,sch-1,h-6,g-6,Lou,Six,Father,Y,(617) 555-0114,,\r\n\
 s-7,Gus,Seven,05,sch-1,h-7,g-7,May,Seven,Mother,Y,(617) 555-0115,,\r\n";
 
 async fn district() -> (TestApp, String) {
+    district_of(CSV).await
+}
+
+async fn district_of(csv: &str) -> (TestApp, String) {
     let app = spawn_app().await;
     let admin = app.token(D, "district_admin", &[]);
     let definition = json!({"name": "calls", "method": "mapped", "mapping": MAPPING});
     assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
-    let upload = app.put_file("/v1/imports/calls/file", &admin, "calls.csv", CSV.as_bytes().to_vec()).await;
+    let upload = app.put_file("/v1/imports/calls/file", &admin, "calls.csv", csv.as_bytes().to_vec()).await;
     assert_eq!(upload.0, 200, "{:?}", upload.1);
     let (status, run) = app.post("/v1/imports/calls/runs", Some(&admin), "").await;
     assert_eq!((status, run["state"].as_str()), (201, Some("applied")), "{run}");
@@ -40,7 +44,7 @@ fn emergency_call() -> Value {
         "audience": {"rule": {}, "target": "guardians"}})
 }
 
-async fn report(app: &TestApp, admin: &str, id: &str) -> Value {
+async fn report_of(app: &TestApp, admin: &str, id: &str) -> Value {
     let (status, report) = app.get(&format!("/v1/broadcasts/{id}"), Some(admin)).await;
     assert_eq!(status, 200, "{report}");
     report
@@ -68,7 +72,7 @@ async fn calls_are_counted_by_outcome_and_busy_or_unanswered_lines_are_called_tw
     app.clock.advance(chrono::Duration::minutes(1));
     app.tick().await;
     assert_eq!(app.calls.placed().len(), 10, "the three lines are called again");
-    let second = report(&app, &admin, &id).await;
+    let second = report_of(&app, &admin, &id).await;
     assert_eq!(second["counts"]["voice"]["answered"], 2, "busy once, then answered: {second}");
 
     app.clock.advance(chrono::Duration::minutes(5));
@@ -78,7 +82,7 @@ async fn calls_are_counted_by_outcome_and_busy_or_unanswered_lines_are_called_tw
     assert_eq!(calls_to(&app, "+16175550111"), 3, "the first try and two more");
     assert_eq!(calls_to(&app, "+16175550112"), 3);
     assert_eq!(calls_to(&app, "+16175550115"), 2, "answered on its second try");
-    let last = report(&app, &admin, &id).await;
+    let last = report_of(&app, &admin, &id).await;
     let voice = &last["counts"]["voice"];
     let outcomes = ["answered", "machine", "busy", "no_answer", "sent", "delivered"].map(|k| voice[k].as_u64());
     assert_eq!(outcomes, [2, 1, 1, 1, 0, 3].map(Some), "{last}");
@@ -124,5 +128,38 @@ async fn a_district_that_wants_no_retries_counts_a_busy_line_at_once() {
     assert_eq!(app.calls.placed().len(), 7, "nothing is called again");
     let (status, error) = app.put_json("/v1/settings", &admin, &json!({"call_retries": 9}).to_string()).await;
     assert_eq!((status, error["code"].as_str()), (422, Some("invalid")), "{error}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_text_the_carrier_refuses_as_sent_to_a_landline_goes_as_a_call_reading_it_unless_the_broadcast_says_not() {
+    // Gia's cell is the simulated carrier's landline (555-0100); nobody knew.
+    let csv = "sid,sfirst,slast,grade,school,household,cid,cfirst,clast,rel,messenger,hphone,cell,email\r\n\
+        s-1,Ada,One,05,sch-1,h-1,g-1,Gia,One,Mother,Y,,(617) 555-0100,\r\n\
+        s-2,Ben,Two,05,sch-1,h-2,g-2,Hal,Two,Father,Y,,(617) 555-4002,\r\n";
+    let (app, admin) = district_of(csv).await;
+    let text = |autocall: bool| {
+        json!({"reason": "emergency", "emergency": true, "channels": ["text"], "landline_autocall": autocall,
+            "content": {"sms": "{{first_name}}: buses run late today."},
+            "audience": {"rule": {}, "target": "guardians"}})
+    };
+    let report = app.broadcast_report(&admin, &text(true)).await;
+    assert_eq!(report["counts"]["text"]["failed"], json!({"landline": 1}), "{report}");
+    assert!(app.calls.placed().is_empty(), "the call waits for the scheduler");
+    app.tick().await;
+    let placed = app.calls.placed();
+    assert_eq!(placed.len(), 1, "one call, to the landline");
+    assert_eq!((placed[0].to.as_e164(), placed[0].script.as_str()), ("+16175550100", "Gia: buses run late today."));
+    let id = report["id"].as_str().unwrap_or_default();
+    let after = report_of(&app, &admin, id).await;
+    assert_eq!(after["counts"]["voice"]["answered"], 1, "{after}");
+    app.tick().await;
+    assert_eq!(app.calls.placed().len(), 1, "called once");
+
+    // Now known as a landline: the next broadcast that turns autocalls off calls nobody.
+    let off = app.broadcast_report(&admin, &text(false)).await;
+    app.tick().await;
+    assert_eq!(app.calls.placed().len(), 1, "{off}");
+    assert_eq!(off["counts"]["text"]["skipped"], json!({"landline": 1}), "{off}");
     app.stop().await;
 }

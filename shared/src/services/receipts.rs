@@ -207,6 +207,12 @@ impl ReceiptService {
             }
             Err(other) => return Err(other.into()),
         }
+        let refused_as_landline = event.kind == ReceiptKind::Sms
+            && event.status == ReceiptStatus::Landline
+            && delivery.state == DeliveryState::Failed;
+        if refused_as_landline {
+            self.autocall_landline(&district, &broadcast, &delivery, now).await?;
+        }
         if event.status == ReceiptStatus::SenderError {
             tracing::warn!(%district, %broadcast, raw_code = ?event.raw_code, "provider reports a sender-side error");
         }

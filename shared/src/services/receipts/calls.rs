@@ -2,11 +2,18 @@
 //! answered; a busy line or no answer, while the district's retry rule
 //! leaves tries, puts the call in the scheduler's index and keeps the
 //! delivery in progress; otherwise the call failed for the event's reason.
+//!
+//! And the landline autocall a carrier's answer starts: a text the carrier
+//! refuses as sent to a landline goes as a call reading it, unless the
+//! broadcast or the district turns that off (the plan does the same for
+//! numbers already known as landlines).
 
 use chrono::{DateTime, Utc};
 
 use super::ReceiptService;
-use crate::domain::{AnsweredBy, BroadcastId, CallDetail, Delivery, DeliveryReason, DeliveryState, DistrictId};
+use crate::domain::{
+    AnsweredBy, BroadcastId, CallDetail, Channel, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId,
+};
 use crate::receipts::ReceiptStatus;
 use crate::services::ServiceError;
 use crate::store::DueCall;
@@ -66,5 +73,56 @@ impl ReceiptService {
         delivery.state = DeliveryState::Failed;
         delivery.reason = reason.or(Some(DeliveryReason::CallFailed));
         Ok(true)
+    }
+
+    /// After a text to `delivery`'s number failed as sent to a landline:
+    /// the call reading it, put in the scheduler's index for now (its first
+    /// try), unless autocalls are off or the broadcast calls that number
+    /// already.
+    pub(super) async fn autocall_landline(
+        &self,
+        district: &DistrictId,
+        broadcast: &BroadcastId,
+        text: &Delivery,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let DeliveryPoint::Sms(number) = &text.point else { return Ok(()) };
+        let Some(sent) = self.broadcasts.get(district, broadcast).await? else { return Ok(()) };
+        let autocall = match sent.landline_autocall {
+            Some(autocall) => autocall,
+            None => self.broadcasts.settings(district).await?.landline_autocall,
+        };
+        let point = DeliveryPoint::Voice(number.clone());
+        if !autocall || self.broadcasts.delivery(district, broadcast, &point).await?.is_some() {
+            return Ok(());
+        }
+        // The index entry first (see `call_ended`); the delivery then says
+        // the call waits for its first try.
+        let first = DueCall {
+            district: district.clone(),
+            broadcast: broadcast.clone(),
+            point: point.clone(),
+            attempt: 1,
+            entry: String::new(),
+        };
+        self.call_retries.schedule(&first, now).await?;
+        let call = Delivery {
+            point,
+            channel: Some(Channel::CellPhone),
+            people: text.people.clone(),
+            state: DeliveryState::Sent,
+            reason: Some(DeliveryReason::Landline),
+            provider_message_id: None,
+            segments: None,
+            encoding: None,
+            raw_code: None,
+            attempts: 0,
+            provider: None,
+            call: Some(CallDetail { retry_at: Some(now), ..text.call.clone().unwrap_or_default() }),
+            updated_at: now,
+        };
+        self.broadcasts.put_deliveries(district, broadcast, std::slice::from_ref(&call)).await?;
+        tracing::info!(%district, %broadcast, "a text refused as sent to a landline goes as a call");
+        Ok(())
     }
 }

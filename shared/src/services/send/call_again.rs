@@ -38,7 +38,11 @@ impl SendService {
             return Ok(CallAgain::Nothing);
         };
         let waiting_reason = match (delivery.state, delivery.reason) {
-            (DeliveryState::Sent, Some(reason @ (DeliveryReason::Busy | DeliveryReason::NoAnswer))) => reason,
+            // Busy or unanswered, or (its first try) a text refused as sent to a landline.
+            (
+                DeliveryState::Sent,
+                Some(reason @ (DeliveryReason::Busy | DeliveryReason::NoAnswer | DeliveryReason::Landline)),
+            ) => reason,
             _ => return Ok(CallAgain::Nothing),
         };
         if delivery.attempts + 1 != attempt {

@@ -327,6 +327,16 @@ impl SendService {
         attempts: u32,
     ) -> Result<Outcome, ServiceError> {
         let mut claim = record_of(message, attempts, self.clock.now());
+        // A text that names people keeps the names too: if the carrier
+        // answers that the number is a landline, the call reading it says them.
+        let names_people = broadcast.content.sms.as_deref().is_some_and(|sms| sms.contains("{{"));
+        if message.channel == crate::domain::Channel::Text && names_people {
+            claim.call = Some(CallDetail {
+                first_name: message.first_name.clone(),
+                children: message.children.clone(),
+                ..CallDetail::default()
+            });
+        }
         let context = TemplateContext {
             first_name: message.first_name.clone(),
             children: message.children.clone(),
