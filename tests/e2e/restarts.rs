@@ -8,7 +8,7 @@ use std::time::Duration;
 use schoolbell::adapters::local::{LocalQueue, QueueFile};
 use schoolbell::domain::{BroadcastInput, DistrictId, ImportMethod};
 use schoolbell::ports::{FixedClock, WorkQueue};
-use schoolbell_local::bench_fanout::{admin_of, consent_everyone};
+use schoolbell_local::bench_fanout::admin_of;
 use schoolbell_local::gen_district::{GenOptions, generate};
 use schoolbell_local::import_cmd::{ImportRequest, run};
 use schoolbell_local::{DataDir, GatewayOptions, LocalGateway};
@@ -49,7 +49,6 @@ async fn a_broadcast_queued_before_the_gateway_stops_is_sent_after_it_reopens() 
             mapping: None,
         };
         run(&gateway, &request, &folder).await.unwrap();
-        consent_everyone(&gateway, &district).await.unwrap();
         gateway.broadcast_service().create(&admin_of(&district), &emergency_text()).await.unwrap();
         assert_eq!(gateway.plan_queue.len(), 1, "the plan task waits in its queue");
         assert!(gateway.carrier.sent().is_empty());

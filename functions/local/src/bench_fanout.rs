@@ -1,17 +1,20 @@
 //! `schoolbell bench fanout`: a generated district where every guardian
-//! can be reached by text and email, one emergency broadcast to every
-//! guardian, planned and sent through the local queues, the simulated
-//! carrier (which takes every text at once) and an in-memory outbox.
-//! Measured from the API call that creates the broadcast to the moment
-//! every message is recorded as sent, with the table requests it cost.
+//! can be reached by voice, text and email (the district's text consent
+//! policy `number_provided`, set through the settings service), one
+//! emergency voice + text + email broadcast to every guardian, planned and
+//! sent through the local queues, the simulated carrier and voice service
+//! (which take every text and call at once, in memory: no files) and an
+//! in-memory outbox. Measured from the API call that creates the broadcast
+//! to the moment every message is recorded as sent, with the table
+//! requests it cost.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use schoolbell::adapters::local::{LocalQueue, Outbox};
+use schoolbell::adapters::local::{LocalQueue, Outbox, SimulatedCalls, SimulatedCarrier};
 use schoolbell::domain::{
-    BroadcastInput, DeliveryState, DistrictId, ListRule, ListTarget, PreferenceDefaults, Principal, RecipientList, Role,
+    BroadcastInput, Channel, DeliveryState, DistrictId, DistrictSettings, Principal, Role, TextConsentPolicy,
 };
 use schoolbell::ports::{RandomIds, Table};
 use schoolbell::root::{Ports, Services, Wiring};
@@ -27,8 +30,10 @@ use crate::import_cmd::{ImportRequest, run};
 pub struct FanoutBenchReport {
     /// Students generated.
     pub students: usize,
-    /// Messages recorded as sent.
+    /// Messages recorded as sent (texts, emails and calls).
     pub deliveries: u64,
+    /// Of those, calls (one per phone number the plan called).
+    pub calls: u64,
     /// Seconds from create to every delivery recorded.
     pub seconds: f64,
     /// Deliveries per second.
@@ -52,45 +57,21 @@ pub struct FanoutBenchReport {
     pub peak_rss_before_broadcast_mb: f64,
 }
 
-/// Turns texts on (with a recorded consent) for every messenger guardian of
-/// the district, as if each had opted in; answers how many.
-pub async fn consent_everyone(gateway: &crate::LocalGateway, district: &DistrictId) -> anyhow::Result<usize> {
-    use schoolbell::domain::{Channel, ContactReason, PreferenceRecord, PreferenceSource, Setting, TextConsent};
-    use schoolbell::ports::BatchOp;
-
-    let now = gateway.clock().now();
-    let everyone = RecipientList {
-        id: schoolbell::domain::ListId::parse("everyone")?,
-        name: "everyone".into(),
-        target: ListTarget::Guardians,
-        rule: ListRule::default(),
-        includes: vec![],
-        excludes: vec![],
-        owner: String::new(),
-        schools: vec![],
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    let guardians = gateway.list_service().resolve(district, &everyone).await?.guardians;
-    let defaults = PreferenceDefaults::default();
-    let mut record = PreferenceRecord {
-        text_consent: Some(TextConsent { source: "generated district".into(), at: now, recorded_by: "bench".into() }),
-        ..PreferenceRecord::default()
-    };
-    for reason in ContactReason::ALL {
-        let setting = Setting { on: true, source: PreferenceSource::SelfSet, updated_at: now, by: "bench".into() };
-        record.set(&defaults, Channel::Text, *reason, setting);
-    }
-    let ops: Vec<BatchOp> = guardians
-        .iter()
-        .map(|id| {
-            let pk = schoolbell::store::keys::person_pk(district, id);
-            schoolbell::store::record_item(pk, schoolbell::store::PREFS_SK.into(), &record).map(BatchOp::Put)
-        })
-        .collect::<Result<_, _>>()?;
-    gateway.table.batch_write(ops).await?;
-    Ok(guardians.len())
+/// Sets the district's `text_consent` to `number_provided` through the
+/// settings service, as `PUT /v1/settings` does (the caller a district
+/// admin; the change audited): the FCC 16-88 policy that a number given to
+/// the school is consent, so attendance and priority texts go to every cell
+/// the SIS holds. The demo and the benchmarks reach families by text this
+/// way, through the product's own consent paths, never by writing consent
+/// into the table. Answers the settings as saved.
+pub async fn adopt_number_provided_consent(
+    gateway: &crate::LocalGateway,
+    admin: &Principal,
+) -> anyhow::Result<DistrictSettings> {
+    let settings = gateway.services.settings();
+    let current = settings.settings(admin).await?;
+    let wanted = DistrictSettings { text_consent: TextConsentPolicy::NumberProvided, ..current };
+    Ok(settings.save(admin, wanted).await?)
 }
 
 /// The district's administrator.
@@ -113,14 +94,17 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
     };
     run(&gateway, &request, &district_dir).await?;
     let district = DistrictId::parse("bench")?;
-    consent_everyone(&gateway, &district).await?;
+    let admin = admin_of(&district);
+    adopt_number_provided_consent(&gateway, &admin).await?;
 
     let table: Arc<dyn Table> = gateway.table.clone();
     let plan_queue = Arc::new(LocalQueue::new());
     let send_queue = Arc::new(LocalQueue::new());
-    // The gateway's ports, but queues of its own and an outbox in memory.
+    // The gateway's table and clock, but queues of its own and providers
+    // that write no files, so only the product's own work is measured.
     let ports = Ports::new(table.clone(), gateway.clock(), Arc::new(RandomIds))
-        .with_sms(gateway.carrier.clone())
+        .with_sms(Arc::new(SimulatedCarrier::new()))
+        .with_voice(Arc::new(SimulatedCalls::new()))
         .with_email(Arc::new(Outbox::in_memory()))
         .with_plan_queue(plan_queue.clone())
         .with_send_queue(send_queue.clone());
@@ -129,8 +113,9 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
     let broadcasts = services.broadcasts()?;
     let runner = services.task_runner()?;
     let input: BroadcastInput = serde_json::from_value(serde_json::json!({
-        "reason": "emergency", "emergency": true, "channels": ["text", "email"],
-        "content": {"sms": "Emergency: all schools close at noon today. Please pick up {{children}}.",
+        "reason": "emergency", "emergency": true, "channels": ["voice", "text", "email"],
+        "content": {"voice": "This is an emergency message from your school district. All schools close at noon today. Please pick up {{children}} by noon.",
+                    "sms": "Emergency: all schools close at noon today. Please pick up {{children}}.",
                     "email": {"subject": "Schools close at noon", "text": "Please pick up {{children}} by noon."}},
         "audience": {"rule": {}, "target": "guardians"}
     }))?;
@@ -138,7 +123,7 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
     let rss_before = crate::bench::peak_rss_mb();
     let before = table.stats();
     let started = Instant::now();
-    let broadcast = broadcasts.create(&admin_of(&district), &input).await?;
+    let broadcast = broadcasts.create(&admin, &input).await?;
     crate::workers::drain_once(&plan_queue, &runner).await;
     let plan_seconds = started.elapsed().as_secs_f64();
     crate::workers::drain(&plan_queue, &send_queue, &runner).await;
@@ -148,11 +133,15 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
     let store = BroadcastStore::new(table.clone());
     let deliveries = store.all_deliveries(&district, &broadcast.id).await?;
     let sent = deliveries.iter().filter(|d| d.state == DeliveryState::Sent).count() as u64;
+    let calls =
+        deliveries.iter().filter(|d| d.state == DeliveryState::Sent && d.channel.is_some_and(Channel::is_call)).count()
+            as u64;
     let plan = store.get(&district, &broadcast.id).await?.and_then(|b| b.plan).unwrap_or_default();
     let per = |n: u64| if sent == 0 { 0.0 } else { round(n as f64 / sent as f64) };
     Ok(FanoutBenchReport {
         students,
         deliveries: sent,
+        calls,
         seconds: round(seconds),
         deliveries_per_sec: if seconds > 0.0 { (sent as f64 / seconds).round() } else { 0.0 },
         writes_per_delivery: per(after.items_written - before.items_written),
@@ -169,4 +158,43 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
 
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_fanout_bench_plans_and_records_calls_under_the_number_provided_policy_set_through_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = fanout(12, dir.path()).await.unwrap();
+        assert!(report.calls > 0, "the emergency broadcast called: {report:?}");
+        assert!(report.deliveries > report.calls, "texts and emails too: {report:?}");
+        let json = serde_json::to_value(&report).unwrap();
+        for key in [
+            "students",
+            "deliveries",
+            "calls",
+            "seconds",
+            "deliveries_per_sec",
+            "writes_per_delivery",
+            "reads_per_delivery",
+            "write_requests_per_delivery",
+            "items_read_per_delivery",
+            "plan_seconds",
+            "recipients",
+            "skipped",
+            "peak_rss_mb",
+            "peak_rss_before_broadcast_mb",
+        ] {
+            assert!(json.get(key).is_some(), "{key}: {json}");
+        }
+
+        let data = crate::DataDir::open(dir.path().join("data")).unwrap();
+        let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default()).unwrap();
+        let admin = admin_of(&DistrictId::parse("bench").unwrap());
+        let settings = gateway.services.settings().settings(&admin).await.unwrap();
+        assert_eq!(settings.text_consent, TextConsentPolicy::NumberProvided);
+        assert_eq!(std::fs::read_dir(data.texts_dir()).unwrap().count(), 0, "the bench's carrier writes no files");
+    }
 }

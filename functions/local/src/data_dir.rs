@@ -1,6 +1,7 @@
 //! The local data directory (`./.schoolbell/` by default): the embedded
 //! store, the queues, the token signing secret, the page cursor key, the
-//! email outbox and the file store.
+//! file store, and what the simulated providers sent: the email outbox,
+//! the texts and the calls, one file a message.
 
 use std::fs;
 use std::io::Write as _;
@@ -41,7 +42,7 @@ impl DataDir {
     /// Opens the directory, creating it (and its subfolders) if missing.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, DataDirError> {
         let root = root.into();
-        for dir in [root.clone(), root.join("outbox"), root.join("files")] {
+        for dir in [root.clone(), root.join("outbox"), root.join("texts"), root.join("calls"), root.join("files")] {
             fs::create_dir_all(&dir).map_err(io(&dir))?;
             owner_only(&dir, 0o700)?;
         }
@@ -71,6 +72,16 @@ impl DataDir {
     /// Where the outbox writes `.eml` files.
     pub fn outbox_dir(&self) -> PathBuf {
         self.root.join("outbox")
+    }
+
+    /// Where the simulated carrier writes each text as a JSON file.
+    pub fn texts_dir(&self) -> PathBuf {
+        self.root.join("texts")
+    }
+
+    /// Where the simulated voice service writes each call as a JSON file.
+    pub fn calls_dir(&self) -> PathBuf {
+        self.root.join("calls")
     }
 
     /// Where the local file store keeps import files.
@@ -157,7 +168,7 @@ mod tests {
         fs::write(data.store_path(), b"").map_err(io(Path::new("store")))?;
         data.secure_store()?;
         let mode = |path: &Path| fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or_default();
-        for sub in ["", "outbox", "files"] {
+        for sub in ["", "outbox", "texts", "calls", "files"] {
             assert_eq!(mode(&dir.path().join("data").join(sub)), 0o700, "{sub}");
         }
         assert_eq!(mode(&data.store_path()), 0o600);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use schoolbell::adapters::local::{
-    DirFileStore, EmbeddedTable, LocalQueue, Outbox, QueueFile, SimulatedCalls, SimulatedCarrier,
+    DirFileStore, EmbeddedTable, LocalQueue, Outbox, QueueFile, SentFiles, SimulatedCalls, SimulatedCarrier,
 };
 use schoolbell::auth::Authenticator;
 use schoolbell::domain::{DistrictId, Region};
@@ -53,7 +53,8 @@ impl Default for GatewayOptions {
 pub struct LocalGateway {
     /// The embedded store.
     pub table: Arc<EmbeddedTable>,
-    /// The simulated carrier (SMS); its receipts arrive on `subscribe()`.
+    /// The simulated carrier (SMS): each text a JSON file in the data
+    /// directory's `texts/`; its receipts arrive on `subscribe()`.
     pub carrier: Arc<SimulatedCarrier>,
     /// The email outbox: `.eml` files in the data directory's `outbox/`.
     pub outbox: Arc<Outbox>,
@@ -95,9 +96,11 @@ impl LocalGateway {
             table
         });
         let auth = Arc::new(Authenticator::hs256(&data.signing_secret()?)?);
-        let carrier = Arc::new(SimulatedCarrier::new());
+        let texts = SentFiles::in_dir(data.texts_dir(), Arc::clone(&options.clock));
+        let carrier = Arc::new(SimulatedCarrier::new().writing_to(texts));
         let outbox = Arc::new(Outbox::in_dir(data.outbox_dir()));
-        let calls = Arc::new(SimulatedCalls::new());
+        let calls =
+            Arc::new(SimulatedCalls::new().writing_to(SentFiles::in_dir(data.calls_dir(), Arc::clone(&options.clock))));
         let (plan_queue, send_queue) = local_queues(data, options.in_memory)?;
         let files = Arc::new(DirFileStore::new(data.files_dir()));
         let ports = Ports::new(table.clone(), options.clock, Arc::new(RandomIds))

@@ -41,9 +41,10 @@ enum Command {
         #[arg(long, default_value = "US")]
         phone_region: String,
     },
-    /// Generate a small district (id `demo`), import it, send an emergency and
-    /// a non-emergency broadcast, let the simulated carrier answer, and print
-    /// the delivery report; the last line is JSON. `serve --data DIR` serves it after.
+    /// Generate a small district (id `demo`), import it, set its text consent
+    /// policy to `number_provided`, send an emergency (voice, text, email) and
+    /// a non-emergency broadcast, let the simulated providers answer, and print
+    /// the delivery reports; the last line is JSON. `serve --data DIR` serves it after.
     Demo {
         /// Data directory (use a fresh one).
         #[arg(long, default_value = ".schoolbell")]
@@ -211,8 +212,9 @@ enum Bench {
         #[arg(long)]
         json: bool,
     },
-    /// Fan-out: a district where every guardian takes texts and email, one
-    /// emergency broadcast to all of them, timed until every message is sent.
+    /// Fan-out: a district where every guardian takes calls, texts and email,
+    /// one emergency voice + text + email broadcast to all of them, timed
+    /// until every message is sent.
     Fanout {
         /// Students in the generated district.
         #[arg(long, default_value_t = 50_000)]

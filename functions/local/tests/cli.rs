@@ -245,6 +245,11 @@ async fn demo_ends_with_the_contract_json_and_serve_shows_what_it_made() {
     for status in ["landline", "blocked", "opt_out"] {
         assert!(summary["sms_status_changes"][status].as_u64() >= Some(1), "{status}: {summary}");
     }
+    for outcome in ["answered", "machine", "busy", "no_answer", "failed", "skipped"] {
+        assert!(summary["calls"][outcome].is_u64(), "{outcome}: {summary}");
+    }
+    assert!(summary["calls"]["answered"].as_u64() > Some(0), "the emergency broadcast called families: {summary}");
+    assert!(stdout.contains("text consent policy: number_provided"), "{stdout}");
 
     let output =
         schoolbell(&["token", "--data", &data.to_string_lossy(), "--district", "demo", "--role", "district_admin"])

@@ -4,6 +4,10 @@
 //! whose outcome the number decides, so retries and the report's call
 //! counts run without a voice service.
 //!
+//! With a directory ([`SimulatedCalls::writing_to`]) each call is also
+//! written as one JSON file (to, from, script, outcome), as the carrier
+//! writes texts.
+//!
 //! The magic numbers are the simulated carrier's fictional `+1 NPA
 //! 555-01YY` lines ([`CALL_MAGIC_NUMBERS`]); every other number answers. A
 //! text magic number that is out of service (`02`) is out of service for
@@ -13,8 +17,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
+use serde::Serialize;
 use tokio::sync::broadcast;
 
+use super::SentFiles;
 use super::recent::Recent;
 use crate::domain::PhoneNumber;
 use crate::ports::{GatewayError, OutboundCall, PlacedCall, VoiceGateway, VoiceScript};
@@ -165,12 +171,24 @@ pub struct CallEvent {
     pub outcome: SimulatedCallOutcome,
 }
 
+/// A call as its file says it.
+#[derive(Serialize)]
+struct CallFile<'a> {
+    to: &'a PhoneNumber,
+    from: Option<&'a PhoneNumber>,
+    script: &'a str,
+    ssml: bool,
+    provider_message_id: &'a str,
+    outcome: &'static str,
+}
+
 /// The simulated voice service.
 #[derive(Debug)]
 pub struct SimulatedCalls {
     placed: Recent<SimulatedCall>,
     tries: Mutex<HashMap<String, u32>>,
     events: broadcast::Sender<CallEvent>,
+    files: SentFiles,
 }
 
 impl Default for SimulatedCalls {
@@ -182,7 +200,19 @@ impl Default for SimulatedCalls {
 impl SimulatedCalls {
     /// A service that has placed no call yet.
     pub fn new() -> Self {
-        Self { placed: Recent::new(KEPT_CALLS), tries: Mutex::default(), events: broadcast::channel(EVENT_BUFFER).0 }
+        Self {
+            placed: Recent::new(KEPT_CALLS),
+            tries: Mutex::default(),
+            events: broadcast::channel(EVENT_BUFFER).0,
+            files: SentFiles::nowhere(),
+        }
+    }
+
+    /// The same service, writing each call as a file through `files`.
+    #[must_use]
+    pub fn writing_to(mut self, files: SentFiles) -> Self {
+        self.files = files;
+        self
     }
 
     /// The calls placed, oldest first (the most recent [`KEPT_CALLS`]).
@@ -213,6 +243,18 @@ impl VoiceGateway for SimulatedCalls {
     async fn call(&self, call: &OutboundCall) -> Result<PlacedCall, GatewayError> {
         let provider_message_id = format!("call-{}", uuid::Uuid::new_v4());
         let outcome = simulated_call_outcome(&call.to, self.next_try(&call.to));
+        let file = CallFile {
+            to: &call.to,
+            from: call.from.as_ref(),
+            script: call.script.as_str(),
+            ssml: matches!(call.script, VoiceScript::Ssml(_)),
+            provider_message_id: &provider_message_id,
+            outcome: outcome.as_str(),
+        };
+        self.files.write(&provider_message_id, &file).await.map_err(|e| {
+            tracing::warn!(error = %e, "simulated voice service could not write a call's file");
+            GatewayError::Unavailable(format!("calls directory not writable: {e}"))
+        })?;
         self.placed.push(SimulatedCall {
             to: call.to.clone(),
             from: call.from.clone(),
@@ -279,5 +321,23 @@ mod tests {
             let number = PhoneNumber::parse_e164(magic.example).unwrap();
             assert_eq!(simulated_call_outcome(&number, 1), magic.first, "{}", magic.example);
         }
+    }
+
+    #[tokio::test]
+    async fn each_call_is_written_as_one_json_file_with_its_script_and_outcome()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let clock = std::sync::Arc::new(crate::ports::FixedClock::midday_today());
+        let calls = SimulatedCalls::new().writing_to(SentFiles::in_dir(dir.path().join("calls"), clock));
+        let placed = calls.call(&call_to("+16175550111", "Schools close at noon.")).await?;
+        let files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(dir.path().join("calls"))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        assert_eq!(files.len(), 1);
+        let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0])?)?;
+        assert_eq!(written["to"], "+16175550111");
+        assert_eq!(written["script"], "Schools close at noon.");
+        assert_eq!((written["outcome"].as_str(), written["ssml"].as_bool()), (Some("busy"), Some(false)));
+        assert_eq!(written["provider_message_id"], placed.provider_message_id.as_str());
+        Ok(())
     }
 }

@@ -1,15 +1,19 @@
 //! `SimulatedCarrier`: the `SmsGateway` port for local use. It keeps the most
 //! recent texts ([`KEPT_TEXTS`]) in memory and answers each with a delivery receipt whose status the
 //! number decides, so the whole receipt pipeline runs without a carrier.
+//! Given [`SentFiles`] (the local gateway's `DIR/texts/`), it also writes
+//! each text as one JSON file there, so the local world shows what was sent.
 //!
 //! The magic numbers are fictional NANP numbers `+1 NPA 555-01YY` (555-0100
 //! to 555-0199 are reserved for fiction): the last two digits `YY` pick the
 //! outcome from [`MAGIC_NUMBERS`]; every other number is delivered.
 
 use async_trait::async_trait;
+use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::recent::Recent;
+use super::sent_files::SentFiles;
 
 use crate::domain::{PhoneNumber, SmsStatus};
 use crate::ports::{GatewayError, OutboundSms, SentSms, SmsGateway};
@@ -112,12 +116,27 @@ const RECEIPT_BUFFER: usize = 4096;
 /// How many texts the carrier remembers by default.
 pub const KEPT_TEXTS: usize = 10_000;
 
-/// The simulated carrier. Sends never fail; the outcome arrives as a
-/// [`CarrierReceipt`] to every [`SimulatedCarrier::subscribe`]r.
+/// A text as its file under `DIR/texts/` has it (`at` is added by
+/// [`SentFiles`]). The number is in full: the file is on its owner's own
+/// disk, as the outbox's emails are.
+#[derive(Serialize)]
+struct TextFile<'a> {
+    to: &'a PhoneNumber,
+    from: Option<&'a PhoneNumber>,
+    body: &'a str,
+    provider_message_id: &'a str,
+    /// What the carrier's receipt says (`ok` is delivered).
+    status: SmsStatus,
+}
+
+/// The simulated carrier. Sends fail only when its text files cannot be
+/// written; the outcome arrives as a [`CarrierReceipt`] to every
+/// [`SimulatedCarrier::subscribe`]r.
 #[derive(Debug)]
 pub struct SimulatedCarrier {
     sent: Recent<SimulatedSms>,
     receipts: broadcast::Sender<CarrierReceipt>,
+    files: SentFiles,
 }
 
 impl Default for SimulatedCarrier {
@@ -134,7 +153,16 @@ impl SimulatedCarrier {
 
     /// A carrier that remembers only the last `kept` texts (at least one).
     pub fn keeping(kept: usize) -> Self {
-        Self { sent: Recent::new(kept), receipts: broadcast::channel(RECEIPT_BUFFER).0 }
+        Self { sent: Recent::new(kept), receipts: broadcast::channel(RECEIPT_BUFFER).0, files: SentFiles::nowhere() }
+    }
+
+    /// Also writes each text as one JSON file through `files` (the local
+    /// gateway's `DIR/texts/`): `to`, `from`, `body`,
+    /// `provider_message_id`, `status` (what the receipt says) and `at`.
+    #[must_use]
+    pub fn writing_to(mut self, files: SentFiles) -> Self {
+        self.files = files;
+        self
     }
 
     /// The texts taken, oldest first: the most recent only (see
@@ -155,6 +183,17 @@ impl SmsGateway for SimulatedCarrier {
     async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
         let provider_message_id = format!("sim-{}", uuid::Uuid::new_v4());
         let status = simulated_outcome(&sms.to);
+        let file = TextFile {
+            to: &sms.to,
+            from: sms.from.as_ref(),
+            body: &sms.body,
+            provider_message_id: &provider_message_id,
+            status,
+        };
+        self.files.write(&provider_message_id, &file).await.map_err(|e| {
+            tracing::warn!(error = %e, "simulated carrier could not write a text's file");
+            GatewayError::Unavailable(format!("texts directory not writable: {e}"))
+        })?;
         self.sent.push(SimulatedSms {
             to: sms.to.clone(),
             body: sms.body.clone(),
@@ -176,6 +215,7 @@ impl SmsGateway for SimulatedCarrier {
 mod tests {
     use super::*;
     use crate::domain::DomainError;
+    use crate::ports::Clock as _;
 
     #[test]
     fn magic_numbers_give_their_documented_status() -> Result<(), DomainError> {
@@ -212,6 +252,52 @@ mod tests {
         );
         assert_eq!(carrier.sent().len(), 2);
         assert_eq!(carrier.sent()[1].body, "again");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn each_simulated_text_is_written_as_one_json_file_under_its_directory()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let clock = std::sync::Arc::new(crate::ports::FixedClock::midday_today());
+        let texts = dir.path().join("texts");
+        let carrier = SimulatedCarrier::new().writing_to(SentFiles::in_dir(&texts, clock.clone()));
+        let to = PhoneNumber::parse_e164("+16175550100")?;
+        let from = PhoneNumber::parse_e164("+18005550123")?;
+        let first = carrier.send(&OutboundSms { to: to.clone(), body: "Snow day".into(), from: Some(from) }).await?;
+        let first_at = clock.now();
+        clock.advance(chrono::Duration::seconds(1));
+        let second = carrier.send(&OutboundSms { to, body: "Still snowing".into(), from: None }).await?;
+
+        let mut files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(&texts)?.map(|entry| entry.map(|e| e.path())).collect::<Result<_, _>>()?;
+        files.sort();
+        assert_eq!(files.len(), 2, "one file a text: {files:?}");
+        let read = |path: &std::path::Path| -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+            Ok(serde_json::from_slice(&std::fs::read(path)?)?)
+        };
+        assert_eq!(
+            read(&files[0])?,
+            serde_json::json!({
+                "to": "+16175550100", "from": "+18005550123", "body": "Snow day",
+                "provider_message_id": first.provider_message_id, "status": "landline", "at": first_at,
+            })
+        );
+        let name = files[0].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        assert_eq!(name, SentFiles::file_name(first_at, &first.provider_message_id));
+        assert_eq!(read(&files[1])?["provider_message_id"], second.provider_message_id.as_str());
+        assert_eq!(read(&files[1])?["from"], serde_json::Value::Null);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_carrier_without_a_directory_writes_no_file() -> Result<(), Box<dyn std::error::Error>> {
+        let carrier = SimulatedCarrier::new();
+        assert!(carrier.files.dir().is_none());
+        carrier
+            .send(&OutboundSms { to: PhoneNumber::parse_e164("+16175550199")?, body: "hi".into(), from: None })
+            .await?;
+        assert_eq!(carrier.sent().len(), 1);
         Ok(())
     }
 

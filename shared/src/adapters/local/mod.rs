@@ -12,6 +12,7 @@
 //! - `HookedTable`: any table with a hook before each multi-item write
 //!   (fault tests).
 //! - `SimulatedCalls`: the `VoiceGateway` port; every call is taken and kept.
+//! - `SentFiles`: one JSON file per text or call sent, in the data directory.
 
 mod embedded_table;
 mod group_commit;
@@ -28,6 +29,7 @@ mod outbox;
 mod queue;
 mod queue_file;
 mod recent;
+mod sent_files;
 
 pub use calls::{
     CALL_MAGIC_NUMBERS, CallEvent, CallMagicNumber, KEPT_CALLS, SimulatedCall, SimulatedCallOutcome, SimulatedCalls,
@@ -42,3 +44,4 @@ pub use outbox::{
 };
 pub use queue::{LocalQueue, MAX_LOCAL_BODY_BYTES};
 pub use queue_file::{QueueFile, QueueFileError};
+pub use sent_files::{SentFiles, SentFilesError};
