@@ -247,6 +247,26 @@ impl Services {
         InboxService::new(&self.stores, self.roles())
     }
 
+    /// SIS API keys; their secrets are sealed under a key derived from the cursor key.
+    pub fn sis_keys(&self) -> crate::services::SisKeyService {
+        crate::services::SisKeyService::new(
+            &self.stores,
+            self.roles(),
+            Arc::clone(&self.ports.clock),
+            &self.wiring.cursor_key,
+        )
+    }
+
+    /// SIS events into broadcasts, exactly once (needs the plan queue).
+    pub fn sis_events(&self) -> Result<crate::services::SisEventService, MissingPort> {
+        Ok(crate::services::SisEventService::new(
+            &self.stores,
+            need(&self.ports.plan_queue, "plan queue")?,
+            Arc::clone(&self.ports.clock),
+            Arc::clone(&self.ports.ids),
+        ))
+    }
+
     /// The scheduler's hand-off of waiting broadcasts and calls to place
     /// again (needs the plan and send queues).
     pub fn scheduler(&self) -> Result<SchedulerService, MissingPort> {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use schoolbell_tests::app::{TestApp, spawn_app};
 use schoolbell_tests::roster_fixture::RosterFixture;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const D: &str = "district-day-one";
 

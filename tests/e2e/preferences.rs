@@ -246,7 +246,7 @@ async fn the_batch_tool_runs_the_same_on_dynamodb() {
 }
 
 #[tokio::test]
-async fn a_district_sets_its_own_defaults_but_never_texts_on() {
+async fn a_district_sets_its_own_defaults_and_text_defaults_never_text_without_consent() {
     let (app, admin) = district().await;
     let (status, defaults) = app.get("/v1/preferences/defaults", Some(&admin)).await;
     assert_eq!(status, 200);
@@ -262,8 +262,11 @@ async fn a_district_sets_its_own_defaults_but_never_texts_on() {
         ana["channels"]["email"]["attendance"]["on"], false,
         "the district's defaults replace the built-in ones"
     );
+    // Text defaults may be named: they apply only where consent is recorded or the policy is `number_provided`.
     let (status, _) = app.put_json("/v1/preferences/defaults", &admin, r#"{"on": {"text": ["emergency"]}}"#).await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 200);
+    let (_, ana) = app.get("/v1/people/c-ana/preferences", Some(&admin)).await;
+    assert_eq!(ana["text_verdicts"]["emergency"], "no_consent", "{ana}");
     let school_admin = app.token(D, "school_admin", &["sch-1"]);
     assert_eq!(app.put_json("/v1/preferences/defaults", &school_admin, mine).await.0, 403);
     let (status, _) = app.put_json("/v1/preferences/defaults", &admin, r#"{"on": {"fax": ["emergency"]}}"#).await;

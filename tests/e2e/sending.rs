@@ -66,6 +66,8 @@ fn broadcast() -> Broadcast {
         accepted: None,
         refusal: None,
         landline_autocall: None,
+        urgent: false,
+        event: None,
     }
 }
 

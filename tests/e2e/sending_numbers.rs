@@ -115,7 +115,8 @@ async fn a_stop_to_a_shared_number_stops_every_district_texting_from_it_until_st
         assert_eq!(state_of(&deliveries, ANA_CELL), "skipped:opt_out", "{deliveries:?}");
         assert_eq!(state_of(&deliveries, KIM_CELL), "delivered");
     }
-    assert!(ana_texts(&app, "SMstart1", SHARED, "START").await.contains("resubscribed"));
+    // START lifts the opt-out and is Ana's consent to texts: one answer, the consent confirmation.
+    assert!(ana_texts(&app, "SMstart1", SHARED, "START").await.contains("You will now get texts"));
     for admin in [&a, &b] {
         assert_eq!(state_of(&text_everyone(&app, admin).await, ANA_CELL), "delivered");
     }

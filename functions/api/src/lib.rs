@@ -22,6 +22,8 @@
 //!   answer; sending numbers read-only), `GET /v1/replies` (replies stored for staff);
 //! - the operator's: `GET/POST /v1/operator/numbers`, `DELETE /v1/operator/numbers/{number}`
 //!   (`operator` role only).
+//! - SIS keys: `POST/GET /v1/sis-keys`, `DELETE /v1/sis-keys/{id}`,
+//!   `POST /v1/sis-keys/{id}/rotate` (district admins; the key is shown once).
 
 use std::sync::Arc;
 
@@ -44,6 +46,7 @@ mod lists;
 mod numbers;
 mod people;
 mod roles;
+mod sis_keys;
 
 /// Largest import file the upload route takes (API Gateway itself stops at
 /// 10 MB: larger districts upload to the imports bucket directly).
@@ -72,6 +75,8 @@ pub struct ApiState {
     pub inbox: InboxService,
     /// The operator's sending numbers.
     pub numbers: SendingNumberService,
+    /// SIS API keys.
+    pub sis_keys: schoolbell::services::SisKeyService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -91,6 +96,7 @@ impl ApiState {
             settings: services.settings(),
             inbox: services.inbox(),
             numbers: services.sending_numbers(),
+            sis_keys: services.sis_keys(),
             auth,
         })
     }
@@ -133,6 +139,9 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/roles/assignments", get(roles::assignments).post(roles::assign).delete(roles::unassign))
         .route("/v1/roles/assignments.csv", post(roles::upload))
         .route("/v1/roles/{id}", put(roles::update).delete(roles::delete))
+        .route("/v1/sis-keys", post(sis_keys::create).get(sis_keys::list))
+        .route("/v1/sis-keys/{id}", delete(sis_keys::revoke))
+        .route("/v1/sis-keys/{id}/rotate", post(sis_keys::rotate))
         .with_state(state)
 }
 

@@ -6,6 +6,7 @@
 //! - `schoolbell import --district D [--name N] [--format oneroster|mapped] [--mapping F] PATH [--json]`
 //! - `schoolbell gen-district --students N --seed S OUT`
 //! - `schoolbell numbers assign --number N (--district D | --shared)`, `numbers release`, `numbers list`
+//! - `schoolbell sis-keys create [--data DIR] --district D`: a SIS key, printed once as JSON `{"id", "key"}`
 //! - `schoolbell replies classify "TEXT"`
 //! - `schoolbell receipts parse --dialect D FILE`, `schoolbell receipts verify ...`
 //! - `schoolbell bench table|import|preferences|fanout|receipts ...` (release build; see the README)
@@ -19,6 +20,8 @@ use schoolbell::domain::{DistrictId, Region};
 use schoolbell::services::NumberAssignment;
 use schoolbell_local::token::{TokenRequest, mint};
 use schoolbell_local::{DataDir, GatewayOptions, LocalGateway};
+
+mod sis_keys_cmd;
 
 #[derive(Parser)]
 #[command(name = "schoolbell", version, about = "schoolbell's local gateway and tools")]
@@ -106,6 +109,9 @@ enum Command {
     /// name numbers, so none can take another's replies).
     #[command(subcommand)]
     Numbers(Numbers),
+    /// SIS API keys of a district (the key a SIS posts events with).
+    #[command(subcommand)]
+    SisKeys(SisKeys),
     /// Write a realistic, deterministic OneRoster 1.1 district into a folder.
     GenDistrict {
         /// Students.
@@ -178,6 +184,19 @@ enum Numbers {
         /// Data directory.
         #[arg(long, default_value = ".schoolbell")]
         data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SisKeys {
+    /// Make a key for a district and print it once, as JSON `{"id", "key"}`.
+    Create {
+        /// Data directory (the one `serve` uses).
+        #[arg(long, default_value = ".schoolbell")]
+        data: PathBuf,
+        /// The district the key authenticates as.
+        #[arg(long)]
+        district: String,
     },
 }
 
@@ -402,6 +421,10 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Numbers(command) => numbers(command).await,
+        Command::SisKeys(SisKeys::Create { data, district }) => {
+            println!("{}", sis_keys_cmd::create(data, &district).await?);
+            Ok(())
+        }
         Command::Replies(Replies::Classify { text }) => {
             println!("{}", schoolbell::domain::classify_reply(&text));
             Ok(())

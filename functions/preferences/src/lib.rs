@@ -3,9 +3,13 @@
 //! Routes (bearer token on each):
 //! - `GET/PUT /v1/me/preferences`: a parent, student or staff member for themself;
 //! - `GET/PUT /v1/people/{id}/preferences`, `GET .../preferences/history`:
-//!   staff with the right role, within their school scope;
+//!   staff with the right role, within their school scope (a view also says
+//!   the district's `text_consent_policy` and, per reason, `text_verdicts`:
+//!   `on`, `off` or `no_consent`);
 //! - `POST /v1/preferences/batch`: the batch tool (never touches `text`);
-//! - `GET/PUT /v1/preferences/defaults`: the district's defaults (`{"on": {"<channel>": ["<reason>", ...]}}`).
+//! - `GET/PUT /v1/preferences/defaults`: the district's defaults (`{"on": {"<channel>": ["<reason>", ...]}}`);
+//!   `text` reasons apply only to people whose consent is recorded, or to
+//!   everybody under `number_provided`; without them text follows `cell_phone`.
 //!
 //! [`routes`] is mounted by the local gateway; [`router`] adds JSON
 //! fallbacks for Lambda (`main.rs`).

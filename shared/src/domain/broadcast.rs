@@ -215,6 +215,25 @@ pub struct Broadcast {
     /// (absent: the district's setting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub landline_autocall: Option<bool>,
+    /// Quiet hours do not apply, though it is no emergency (an SIS event
+    /// type the district marks urgent): texts still need consent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
+    /// The SIS event it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventRef>,
+}
+
+/// The SIS event a broadcast was made from, as its report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRef {
+    /// The SIS's id of the event.
+    pub id: String,
+    /// Its type (`attendance.absent` ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The student it is about.
+    pub student: PersonId,
 }
 
 /// What planning a broadcast found.

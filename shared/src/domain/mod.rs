@@ -7,6 +7,7 @@ mod call;
 mod delivery;
 mod email;
 mod error;
+mod event_messages;
 mod ids;
 mod import_run;
 mod list;
@@ -21,6 +22,8 @@ mod roster;
 mod schedule;
 pub mod segments;
 mod settings;
+mod sis_event;
+pub mod sis_key;
 pub mod template;
 mod text_consent;
 mod vocabulary;
@@ -28,13 +31,14 @@ mod vocabulary;
 pub use access::{Principal, Role};
 pub use broadcast::{
     Acceptance, Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastInput, BroadcastKind, BroadcastState,
-    EmailContent, MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, MAX_VOICE_SSML_CHARS, MAX_VOICE_TEXT_CHARS, PlanSummary,
+    EmailContent, EventRef, MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, MAX_VOICE_SSML_CHARS, MAX_VOICE_TEXT_CHARS, PlanSummary,
     Unallowed, ValidBroadcast, is_ssml, parse_channels, reaches_only_own_sections, unallowed,
 };
 pub use call::{AnsweredBy, CallDetail, CallOutcome, CallRetryRule, call_outcome};
 pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task};
 pub use email::EmailAddress;
 pub use error::DomainError;
+pub use event_messages::{event_content, fill_facts, school_day};
 pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
 pub use import_run::{
     Changes, DEFAULT_HOLD_THRESHOLD_PERCENT, EntityCounts, FileRun, IMPORT_LEASE_MINUTES, ImportDefinition,
@@ -49,8 +53,8 @@ pub use list::{
 pub use person::{ContactInput, ContactPoint, ContactValue, MAX_NAME_LEN, Person, PersonInput, PersonRole};
 pub use phone::{PhoneNumber, Region};
 pub use preferences::{
-    CellAction, CellOutcome, Effective, PreferenceDefaults, PreferenceRecord, PreferenceSource, Setting, TextConsent,
-    batch_outcome, channels_of,
+    CellAction, CellOutcome, ConsentChange, Effective, IMPORT_CONSENT, PreferenceDefaults, PreferenceRecord,
+    PreferenceSource, Setting, TEXT_CONSENT, TextConsent, batch_outcome, channels_of,
 };
 pub use replies::{ReplyIntent, classify_reply};
 pub use roster::{
@@ -58,6 +62,8 @@ pub use roster::{
     RelationshipKind, Roster, RosterPerson, RosterSchool, Section,
 };
 pub use schedule::Schedule;
-pub use settings::{DEFAULT_TIME_ZONE, DistrictSettings};
-pub use text_consent::{TextConsentPolicy, TextRule, TextVerdict};
+pub use settings::{DEFAULT_TIME_ZONE, DistrictSettings, SisEventSettings};
+pub use sis_event::{EventDetails, EventRejection, MAX_EVENT_TEXT, SisEvent, SisEventType, read_event};
+pub use sis_key::{SisKey, SisKeyError, SisKeyId, SisKeyInfo, SisSecret};
+pub use text_consent::{TextConsentPolicy, TextRule, TextVerdict, consent_confirmation, gives_text_consent};
 pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};

@@ -40,11 +40,19 @@ pub struct Setting {
     pub by: String,
 }
 
+/// The consent source of the SIS: recorded by an import's consent column,
+/// and withdrawn only by it.
+pub const IMPORT_CONSENT: &str = "import";
+/// The consent source of a person who texted YES, Y or START.
+pub const TEXT_CONSENT: &str = "text";
+
 /// How the person consented to texts (US law on automated texts): recorded
-/// when text is switched on, by the person or by an admin for them.
+/// when text is switched on, by the person or by an admin for them, by the
+/// SIS (an import's consent column) or by the person texting YES.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextConsent {
-    /// Where the consent came from (`self`, `paper form`, `phone call` ...).
+    /// Where the consent came from (`self`, `paper form`, `phone call`,
+    /// [`IMPORT_CONSENT`], [`TEXT_CONSENT`] ...).
     pub source: String,
     /// When it was given.
     pub at: DateTime<Utc>,
@@ -66,6 +74,16 @@ pub struct PreferenceRecord {
     pub version: u64,
 }
 
+named_enum!(
+    /// What a change did to the recorded text consent (in the audit trail).
+    ConsentChange, "consent change" {
+        /// Consent recorded where none was.
+        Recorded => "recorded",
+        /// The SIS's consent withdrawn by the SIS.
+        Withdrawn => "withdrawn",
+    }
+);
+
 /// A preference as shown: the value and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Effective {
@@ -78,16 +96,24 @@ pub struct Effective {
 }
 
 /// The district's defaults: what a preference is when nobody set it.
+///
+/// Text is different: its defaults ([`Self::text_default`]) apply only to a
+/// person who may be texted without an explicit setting — one whose consent
+/// is recorded, or anyone under the `number_provided` policy (see
+/// [`super::TextRule`]). A district that never named text defaults gets the
+/// cell phone's, so "a number given is consent" texts for the reasons a
+/// call to that cell would be made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreferenceDefaults {
-    /// Reasons that default On, per channel. Text is never on by default.
+    /// Reasons that default On, per channel (`text`: see [`Self::text_default`]).
     pub on: BTreeMap<Channel, Vec<ContactReason>>,
 }
 
 impl Default for PreferenceDefaults {
     /// Emergency On for every voice and email channel; attendance and
     /// priority also On for the cell and home phones and email; general,
-    /// food service, behavior and teacher On for email; text Off.
+    /// food service, behavior and teacher On for email; no text defaults of
+    /// their own (text follows the cell phone where it may default at all).
     fn default() -> Self {
         use ContactReason as R;
         let voice = [Channel::HouseholdPhone, Channel::HomePhone, Channel::WorkPhone, Channel::CellPhone];
@@ -104,9 +130,21 @@ impl Default for PreferenceDefaults {
 }
 
 impl PreferenceDefaults {
-    /// The default for a cell.
+    /// The default for a cell. Text is Off here: whether its default
+    /// applies to a person is the consent rule's to say ([`super::TextRule`]),
+    /// and that rule asks [`Self::text_default`].
     pub fn is_on(&self, channel: Channel, reason: ContactReason) -> bool {
         channel != Channel::Text && self.on.get(&channel).is_some_and(|reasons| reasons.contains(&reason))
+    }
+
+    /// The text default for a reason, for a person it applies to: the
+    /// district's own text defaults when it set any (an empty list included),
+    /// else the cell phone's.
+    pub fn text_default(&self, reason: ContactReason) -> bool {
+        match self.on.get(&Channel::Text) {
+            Some(reasons) => reasons.contains(&reason),
+            None => self.is_on(Channel::CellPhone, reason),
+        }
     }
 }
 
@@ -136,6 +174,26 @@ impl PreferenceRecord {
         }
         self.settings.entry(channel).or_default().insert(reason, setting);
         Some(before.on)
+    }
+
+    /// Records a consent where none is recorded; the first one stays (its
+    /// time is when consent was first given). Answers whether it changed.
+    pub fn record_consent(&mut self, consent: TextConsent) -> Option<ConsentChange> {
+        if self.text_consent.is_some() {
+            return None;
+        }
+        self.text_consent = Some(consent);
+        Some(ConsentChange::Recorded)
+    }
+
+    /// Withdraws the recorded consent if it came from `source` (the SIS
+    /// withdraws its own, never the person's or an admin's).
+    pub fn withdraw_consent(&mut self, source: &str) -> Option<ConsentChange> {
+        if self.text_consent.as_ref().is_none_or(|consent| consent.source != source) {
+            return None;
+        }
+        self.text_consent = None;
+        Some(ConsentChange::Withdrawn)
     }
 }
 
@@ -224,6 +282,34 @@ mod tests {
         for reason in ContactReason::ALL {
             assert!(!defaults.is_on(Channel::Text, *reason), "{reason}");
         }
+    }
+
+    #[test]
+    fn text_follows_the_cell_phone_s_defaults_until_the_district_names_its_own() {
+        let mut defaults = PreferenceDefaults::default();
+        assert!(defaults.text_default(ContactReason::Attendance));
+        assert!(!defaults.text_default(ContactReason::General));
+        defaults.on.insert(Channel::Text, vec![ContactReason::General]);
+        assert!(defaults.text_default(ContactReason::General));
+        assert!(!defaults.text_default(ContactReason::Attendance), "the district's own list replaces the cell's");
+        defaults.on.insert(Channel::Text, vec![]);
+        assert!(!defaults.text_default(ContactReason::Emergency), "an empty list is a choice too");
+        assert!(!defaults.is_on(Channel::Text, ContactReason::General), "a text cell alone is never on by default");
+    }
+
+    #[test]
+    fn the_first_consent_stays_and_the_sis_withdraws_only_its_own() {
+        let consent = |source: &str, at| TextConsent { source: source.into(), at, recorded_by: "x".into() };
+        let mut record = PreferenceRecord::default();
+        assert_eq!(record.record_consent(consent(IMPORT_CONSENT, now())), Some(ConsentChange::Recorded));
+        let later = now() + chrono::Duration::days(1);
+        assert_eq!(record.record_consent(consent(TEXT_CONSENT, later)), None);
+        assert_eq!(record.text_consent.as_ref().map(|c| (c.source.as_str(), c.at)), Some((IMPORT_CONSENT, now())));
+        assert_eq!(record.withdraw_consent(IMPORT_CONSENT), Some(ConsentChange::Withdrawn));
+        assert_eq!(record.withdraw_consent(IMPORT_CONSENT), None, "nothing left to withdraw");
+        record.record_consent(consent("self", now()));
+        assert_eq!(record.withdraw_consent(IMPORT_CONSENT), None, "the person's own consent stays");
+        assert!(record.text_consent.is_some());
     }
 
     #[test]

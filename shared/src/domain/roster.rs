@@ -83,6 +83,12 @@ pub struct RosterPerson {
     pub contacts: Vec<ContactPoint>,
     /// District-chosen extra data (meal balance, bus route ...), by name.
     pub plus: BTreeMap<String, String>,
+    /// The SIS's word on the person's consent to texts (a mapped consent
+    /// column): given, withdrawn, or `None` when it says nothing. Left out
+    /// of the record's JSON when `None`, so snapshots hashed before the
+    /// column existed still match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_consent: Option<bool>,
 }
 
 #[cfg(test)]
@@ -103,6 +109,7 @@ impl RosterPerson {
             birth_date: None,
             contacts: vec![],
             plus: Default::default(),
+            text_consent: None,
         }
     }
 }

@@ -53,6 +53,38 @@ pub struct DistrictSettings {
     /// Minutes between those tries (1 to [`MAX_CALL_RETRY_MINUTES`]; 5 unless set).
     #[serde(default = "default_call_retry_minutes")]
     pub call_retry_minutes: u32,
+    /// How SIS events become messages.
+    #[serde(default)]
+    pub sis_events: SisEventSettings,
+}
+
+/// How the district's SIS events become messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SisEventSettings {
+    /// Event types whose messages go whatever the hour (quiet hours do not
+    /// apply); texts still follow the consent policy.
+    #[serde(default)]
+    pub urgent: Vec<super::SisEventType>,
+    /// Whether an unexcused absence is an emergency-purpose message (FCC
+    /// 16-88 names unexcused absences): it then goes whatever the hour and
+    /// texts every cell not opted out, as emergencies do. Off by default.
+    #[serde(default)]
+    pub unexcused_absence_is_emergency: bool,
+    /// Whom an event's message reaches: `guardians` (the student's
+    /// messenger guardians, the default), `students`, or `students_and_guardians`.
+    #[serde(default = "event_target")]
+    pub target: super::ListTarget,
+}
+
+fn event_target() -> super::ListTarget {
+    super::ListTarget::Guardians
+}
+
+impl Default for SisEventSettings {
+    fn default() -> Self {
+        Self { urgent: Vec::new(), unexcused_absence_is_emergency: false, target: event_target() }
+    }
 }
 
 /// The most retries a district may ask of a busy or unanswered call.
@@ -89,6 +121,7 @@ impl Default for DistrictSettings {
             landline_autocall: true,
             call_retries: default_call_retries(),
             call_retry_minutes: default_call_retry_minutes(),
+            sis_events: SisEventSettings::default(),
         }
     }
 }
@@ -124,6 +157,11 @@ impl DistrictSettings {
         }
         if !(1..=MAX_CALL_RETRY_MINUTES).contains(&self.call_retry_minutes) {
             return Err(DomainError::Invalid(format!("call_retry_minutes: 1 to {MAX_CALL_RETRY_MINUTES}")));
+        }
+        if self.sis_events.target == super::ListTarget::Staff {
+            return Err(DomainError::Invalid(
+                "sis_events.target: guardians, students or students_and_guardians".into(),
+            ));
         }
         Ok(Self { name, sms_numbers, ..self })
     }

@@ -60,6 +60,7 @@ impl From<ServiceError> for ApiError {
         match &error {
             ServiceError::Invalid(e) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
             ServiceError::Cursor(e) => Self::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()),
+            ServiceError::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m.clone()),
             ServiceError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
             ServiceError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m.clone()),
             ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m.clone()),

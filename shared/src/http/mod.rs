@@ -4,9 +4,11 @@
 
 mod error;
 mod extract;
+mod sis_credential;
 
 pub use error::ApiError;
 pub use extract::{Allowed, Caller, CallerRule, JsonBody, Operator};
+pub use sis_credential::{KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sis_credential};
 
 /// Whether a listing route should answer CSV: `?format=csv` or an
 /// `Accept` header naming `text/csv` (downloads take every row, not a page).

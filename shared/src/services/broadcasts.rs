@@ -145,6 +145,8 @@ impl BroadcastService {
             accepted: Some(Acceptance::of(caller)),
             refusal: None,
             landline_autocall: valid.landline_autocall,
+            urgent: false,
+            event: None,
         };
         let district = &caller.district;
         match self.store.create_with_lists(district, &broadcast, lists).await {

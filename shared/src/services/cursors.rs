@@ -70,6 +70,22 @@ impl CursorKey {
         };
         Ok(Self(bytes.try_into().map_err(|_| CursorKeyError)?))
     }
+
+    /// A key for another purpose, derived from this one: HMAC-SHA256 of
+    /// the purpose under this key (HKDF-Expand's single block; the key is
+    /// already uniformly random). So one configured secret also seals, say,
+    /// SIS key secrets, and neither use's key is the other's.
+    pub(crate) fn derive(&self, purpose: &str) -> [u8; CURSOR_KEY_BYTES] {
+        use hmac::Mac as _;
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0) else {
+            // HMAC takes keys of any length; this branch cannot be reached.
+            return [0; CURSOR_KEY_BYTES];
+        };
+        mac.update(b"schoolbell derived key ");
+        mac.update(purpose.as_bytes());
+        mac.update(&[1]);
+        mac.finalize().into_bytes().into()
+    }
 }
 
 impl fmt::Debug for CursorKey {

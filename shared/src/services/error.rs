@@ -9,6 +9,10 @@ pub enum ServiceError {
     /// The input breaks a domain rule (422).
     #[error(transparent)]
     Invalid(#[from] DomainError),
+    /// The caller is not who they claim, or named no one: a missing, wrong,
+    /// revoked or stale credential (401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// The caller's role or scope does not allow it (403).
     #[error("{0}")]
     Forbidden(String),

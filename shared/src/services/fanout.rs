@@ -151,7 +151,7 @@ impl FanoutService {
             Ok(bound) => bound,
             Err(refusal) => return self.refuse(district, broadcast, refusal).await,
         };
-        let quiet_until = if broadcast.emergency {
+        let quiet_until = if broadcast.emergency || broadcast.urgent {
             None
         } else {
             let settings = self.broadcasts.settings(district).await?;

@@ -20,6 +20,7 @@
 //! - `inbox`: the replies kept for staff.
 //! - `family_schools`: a person's schools as scope reads them (guardians' through their students).
 //! - `settings`: district settings.
+//! - `sis_keys`: SIS API keys (create, list, rotate, revoke) and authenticating a SIS request by one.
 //! - `numbers`: the operator's sending numbers (assign, share, release).
 
 mod broadcasts;
@@ -43,6 +44,8 @@ pub mod roles;
 mod scheduler;
 mod send;
 mod settings;
+mod sis_events;
+mod sis_keys;
 mod spreadsheet;
 mod tasks;
 
@@ -71,5 +74,7 @@ pub use replies::{AnswerRoute, HandledReply, InboundSms, ReplyOutcome, ReplyServ
 pub use scheduler::SchedulerService;
 pub use send::{CallAgain, ChunkReport, SendService, SendSettings};
 pub use settings::SettingsService;
+pub use sis_events::{EventsAnswer, MAX_EVENTS_PER_BATCH, RejectedEvent, SisEventService};
+pub use sis_keys::{IssuedSisKey, SisCredential, SisKeyService};
 pub use spreadsheet::spreadsheet_safe;
 pub use tasks::{TaskError, TaskRunner};

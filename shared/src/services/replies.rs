@@ -6,7 +6,12 @@
 //!   one confirmation goes back — the only text that number gets until the
 //!   person opts back in (fan-out skips opted-out numbers; receipts never
 //!   lift an opt-out, see [`crate::domain::SmsStatus::may_become`]);
-//! - **opt-in** (START, UNSTOP, YES): back to Ok, with a confirmation;
+//! - **opt-in** (START, UNSTOP, YES, Y): back to Ok, with a confirmation;
+//!   YES, Y and START also give **consent to texts** ([`gives_text_consent`],
+//!   SchoolMessenger's "text Y to 67587"): it is recorded (source `text`,
+//!   the first consent stays) for every person of the district who has the
+//!   number as their cell phone, and the one answer is the consent
+//!   confirmation ([`consent_confirmation`]) instead of the opt-in one;
 //! - **help** (HELP, INFO): the district's answer (name, support contact,
 //!   how to stop, "Msg & data rates may apply", message frequency);
 //! - anything else is stored for staff and not answered.
@@ -37,9 +42,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    ContactValue, DistrictId, DistrictSettings, PhoneNumber, ReplyIntent, SchoolId, SmsStatus, classify_reply,
+    Channel, ContactValue, DistrictId, DistrictSettings, PersonId, PhoneNumber, PreferenceSource, ReplyIntent,
+    SchoolId, SmsStatus, TEXT_CONSENT, TextConsent, classify_reply, consent_confirmation, gives_text_consent,
 };
 use crate::ports::{Clock, OutboundSms, SmsGateway, WriteOp};
+use crate::services::preferences::{ConsentAuthor, ConsentRecorder, ConsentWord};
 use crate::services::{FamilySchools, ServiceError};
 use crate::store::{
     BroadcastStore, NumberOwner, NumberStatus, PairOptOut, PeopleStore, REPLY_EVENT_PREFIX, ReplyStore,
@@ -71,6 +78,9 @@ pub enum ReplyOutcome {
     OptedOut,
     /// Opted back in and confirmed.
     OptedIn,
+    /// Opted back in, text consent recorded for the people at the number,
+    /// and confirmed once.
+    Consented,
     /// Answered HELP.
     Helped,
     /// Stored for staff.
@@ -110,6 +120,7 @@ pub struct ReplyService {
     replies: ReplyStore,
     people: PeopleStore,
     family: FamilySchools,
+    consent: ConsentRecorder,
     sms: Arc<dyn SmsGateway>,
     clock: Arc<dyn Clock>,
     default_district: Option<DistrictId>,
@@ -132,6 +143,7 @@ impl ReplyService {
             replies: stores.replies.clone(),
             people: stores.people.clone(),
             family: FamilySchools::new(stores),
+            consent: ConsentRecorder::new(stores),
             sms,
             clock,
             default_district,
@@ -153,12 +165,24 @@ impl ReplyService {
             return Ok(HandledReply { outcome: ReplyOutcome::Duplicate, answer: None });
         }
         let district = self.district_for(inbound).await?;
-        let intent = classify_reply(&inbound.body);
+        let gives_consent = gives_text_consent(&inbound.body);
+        let intent = if gives_consent { ReplyIntent::OptIn } else { classify_reply(&inbound.body) };
+        let mut consented = false;
         let outcome = match intent {
             ReplyIntent::OptOut | ReplyIntent::OptIn => {
                 let opted_out = intent == ReplyIntent::OptOut;
+                // Consent first: the message's marker comes with the word
+                // below, so a failure in between is redone by the provider's
+                // retry, and consent already recorded is not recorded again.
+                if let (true, Some(district)) = (gives_consent, district.as_ref()) {
+                    consented = self.record_consent(district, inbound, (received_at, now)).await?;
+                }
                 self.record_word(district.as_ref(), inbound, opted_out, (received_at, now)).await?;
-                if opted_out { ReplyOutcome::OptedOut } else { ReplyOutcome::OptedIn }
+                match (opted_out, consented) {
+                    (true, _) => ReplyOutcome::OptedOut,
+                    (false, true) => ReplyOutcome::Consented,
+                    (false, false) => ReplyOutcome::OptedIn,
+                }
             }
             ReplyIntent::Help => {
                 self.replies.mark_seen((&inbound.provider, &inbound.provider_message_id), now, Vec::new()).await?;
@@ -175,7 +199,10 @@ impl ReplyService {
             Some(district) => self.settings.settings(district).await?,
             None => DistrictSettings::default(),
         };
-        let answer = settings.keyword_answer(intent);
+        let answer = match consented {
+            true => Some(consent_confirmation(settings.name.as_deref())),
+            false => settings.keyword_answer(intent),
+        };
         tracing::info!(district = ?district.as_ref().map(DistrictId::as_str), intent = %intent, number = %inbound.from, "keyword reply handled");
         match (route, answer) {
             (AnswerRoute::Inline, answer) => Ok(HandledReply { outcome, answer }),
@@ -245,6 +272,40 @@ impl ReplyService {
             }
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Records text consent for every person of the district whose cell
+    /// phone is the sender's number (whatever else they hold it as); answers
+    /// whether there is anyone, consented before or now.
+    async fn record_consent(
+        &self,
+        district: &DistrictId,
+        inbound: &InboundSms,
+        (received_at, now): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<bool, ServiceError> {
+        let value = ContactValue::Phone(inbound.from.clone());
+        let mut words: Vec<(PersonId, ConsentWord)> = Vec::new();
+        for id in self.people.people_at(district, &value).await? {
+            let Some(person) = self.people.get(district, &id).await? else { continue };
+            if person.contacts.iter().any(|c| c.channel == Channel::CellPhone && c.value == value) {
+                words.push((id, ConsentWord::Give));
+            }
+        }
+        if words.is_empty() {
+            return Ok(false);
+        }
+        // The masked number: who consented, without keeping the number twice.
+        let by = inbound.from.to_string();
+        let author = ConsentAuthor {
+            consent: TextConsent { source: TEXT_CONSENT.into(), at: received_at, recorded_by: by.clone() },
+            as_source: PreferenceSource::SelfSet,
+            by,
+            now,
+            change_id: format!("{}#{}", inbound.provider, inbound.provider_message_id),
+        };
+        let recorded = self.consent.apply(district, &words, &author).await?;
+        tracing::info!(%district, people = words.len(), recorded, number = %inbound.from, "text consent by reply");
+        Ok(true)
     }
 
     /// The schools of the families at a number: who may read their reply.

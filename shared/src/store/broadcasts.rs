@@ -20,7 +20,11 @@
 //! district: receipts arrive by provider id alone (ids are unique per
 //! provider), and the item they find names its district.
 
+mod schedule;
+
 use std::sync::Arc;
+
+pub use schedule::{DueBroadcast, SCHEDULED_BROADCASTS_PK};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,8 +41,6 @@ const BROADCAST_SK: &str = "#BROADCAST";
 pub const DELIVERY_SK_PREFIX: &str = "DLV#";
 const CHUNK_SK_PREFIX: &str = "CHUNK#";
 const AUDIENCE_SK_PREFIX: &str = "AUDIENCE#";
-/// Partition of the scheduler's index of broadcasts waiting for a time.
-pub const SCHEDULED_BROADCASTS_PK: &str = "SYSTEM#SCHEDULED_BROADCASTS";
 const SETTINGS_SK: &str = "#SETTINGS";
 const SEND_SK_PREFIX: &str = "SEND#";
 
@@ -81,16 +83,6 @@ fn message_pk(provider_message_id: &str) -> String {
     format!("MSG#{provider_message_id}")
 }
 
-/// A broadcast waiting for its time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)] // fields named for what they hold
-pub struct DueBroadcast {
-    pub district: DistrictId,
-    pub broadcast: BroadcastId,
-    /// The index entry, to remove once handled.
-    pub entry: String,
-}
-
 /// A page of deliveries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryPage {
@@ -127,6 +119,20 @@ impl BroadcastStore {
         broadcast: &Broadcast,
         lists: &[RecipientList],
     ) -> Result<(), StoreError> {
+        match self.table.transact_write(self.create_ops(district, broadcast, lists)?).await {
+            Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
+            other => Ok(other?),
+        }
+    }
+
+    /// The writes of [`Self::create_with_lists`], for a caller's own
+    /// transaction (the broadcast's item is conditional on its absence).
+    pub fn create_ops(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+        lists: &[RecipientList],
+    ) -> Result<Vec<WriteOp>, StoreError> {
         let pk = broadcast_pk(district, &broadcast.id);
         let item = record_item(pk.clone(), BROADCAST_SK.into(), broadcast)?;
         let listed = record_item(
@@ -142,10 +148,7 @@ impl BroadcastStore {
             let kept = record_item(pk.clone(), format!("{AUDIENCE_SK_PREFIX}{}", list.id), list)?;
             ops.push(WriteOp::Put { item: kept, condition: Condition::None });
         }
-        match self.table.transact_write(ops).await {
-            Err(TableError::ConditionFailed { .. }) => Err(StoreError::AlreadyExists),
-            other => Ok(other?),
-        }
+        Ok(ops)
     }
 
     /// The audience's lists as they were when the broadcast was accepted.
@@ -182,46 +185,6 @@ impl BroadcastStore {
                     .map_err(StoreError::corrupt)
             })
             .collect()
-    }
-
-    /// Puts the broadcast in the scheduler's index for `due`.
-    pub async fn schedule(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        due: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let entry = format!("{}#{district}#{id}", due.format("%Y%m%dT%H%M%SZ"));
-        let item = record_item(
-            SCHEDULED_BROADCASTS_PK.into(),
-            entry,
-            &serde_json::json!({"district": district, "broadcast": id}),
-        )?;
-        Ok(self.table.put(item, Condition::None).await?)
-    }
-
-    /// Broadcasts whose time has come (due at or before `now`).
-    pub async fn due(&self, now: DateTime<Utc>) -> Result<Vec<DueBroadcast>, StoreError> {
-        let until = format!("{}~", now.format("%Y%m%dT%H%M%SZ"));
-        let query = Query::partition(SCHEDULED_BROADCASTS_PK).sort(SortKey::Between("0".into(), until));
-        query_all(self.table.as_ref(), query)
-            .await?
-            .into_iter()
-            .map(|item| {
-                let entry = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
-                let text = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-                Ok(DueBroadcast {
-                    district: DistrictId::parse(text("district")).map_err(StoreError::corrupt)?,
-                    broadcast: BroadcastId::parse(text("broadcast")).map_err(StoreError::corrupt)?,
-                    entry,
-                })
-            })
-            .collect()
-    }
-
-    /// Removes a handled index entry.
-    pub async fn unschedule(&self, entry: &str) -> Result<(), StoreError> {
-        Ok(self.table.delete(&Key::new(SCHEDULED_BROADCASTS_PK, entry), Condition::None).await?)
     }
 
     /// Chunks already queued by an earlier run of the plan, each with the

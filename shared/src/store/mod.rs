@@ -17,8 +17,10 @@
 //! - `sending_numbers`: the deployment's sending numbers and their owners.
 //! - `replies`: inbound markers and replies kept for staff or the operator.
 //! - `settings_history`: audited changes of district settings (the text consent policy).
+//! - `sis_keys`: SIS API keys of a district, and the key-id lookup a SIS request is authenticated by.
 //! - `sms_pairs`: opt-outs by (sending number, recipient), and who last texted whom.
 //! - `call_retries`: busy and unanswered calls waiting for their next try.
+//! - `sis_events`: what makes SIS events exactly-once (event ids, one attendance message a day).
 //! - `unmatched_receipts`: receipts kept until their message is recorded.
 //! - `stores`: every store over one table, as the composition root hands them out.
 
@@ -38,6 +40,8 @@ pub mod roles;
 mod roster;
 mod sending_numbers;
 mod settings_history;
+mod sis_events;
+mod sis_keys;
 mod sms_pairs;
 mod sms_status;
 mod stores;
@@ -63,6 +67,8 @@ pub use replies::{ReplyStore, StoredReply};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};
 pub use sending_numbers::{NumberOwner, SMS_NUMBERS_PK, SendingNumberStore, TextingNumber};
 pub use settings_history::{SettingsChange, SettingsHistoryStore};
+pub use sis_events::{EVENT_KEPT_DAYS, EventOutcome, SeenEvent, SisEventStore, event_type_name};
+pub use sis_keys::{SIS_KEY_INDEX_PK, SisKeyRecord, SisKeyStore, sis_keys_pk};
 pub use sms_pairs::{PairOptOut, SmsPairStore};
 pub use sms_status::{NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, not_ok_pk};
 pub use stores::Stores;

@@ -12,7 +12,7 @@ use super::StoreError;
 use super::items::{record_from, record_item};
 use super::keys::person_pk;
 use crate::domain::{
-    Channel, ContactReason, DistrictId, PersonId, PreferenceDefaults, PreferenceRecord, PreferenceSource,
+    Channel, ConsentChange, ContactReason, DistrictId, PersonId, PreferenceDefaults, PreferenceRecord, PreferenceSource,
 };
 use crate::ports::table::{Condition, Item, Key, MAX_TRANSACTION_OPS, Query, SortKey, Table, TableError, WriteOp};
 
@@ -52,6 +52,10 @@ pub struct PreferenceChange {
     pub source: PreferenceSource,
     /// The cells that changed.
     pub cells: Vec<ChangedCell>,
+    /// What happened to the recorded text consent, if anything (entries
+    /// written before consent was audited have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_consent: Option<ConsentChange>,
 }
 
 /// People whose records one [`PreferenceStore::save_all`] writes (two
@@ -214,6 +218,7 @@ mod tests {
             by: "admin".into(),
             source: PreferenceSource::Batch,
             cells: vec![],
+            text_consent: None,
         }
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::{
     BroadcastStore, CallRetryStore, EmailStatusStore, ImportStore, ListStore, PeopleStore, PreferenceStore, ReplyStore,
-    RosterIndex, SendingNumberStore, SettingsHistoryStore, SmsPairStore, SmsStatusStore, UnmatchedReceiptStore,
-    roles::RoleStore,
+    RosterIndex, SendingNumberStore, SettingsHistoryStore, SisEventStore, SmsPairStore, SmsStatusStore,
+    UnmatchedReceiptStore, roles::RoleStore,
 };
 use crate::domain::{DistrictId, ImportId};
 use crate::ports::Table;
@@ -45,6 +45,10 @@ pub struct Stores {
     pub unmatched_receipts: UnmatchedReceiptStore,
     /// Busy and unanswered calls waiting for their next try.
     pub call_retries: CallRetryStore,
+    /// SIS events seen, and each student's attendance message of the day.
+    pub sis_events: SisEventStore,
+    /// SIS API keys and the key-id lookup.
+    pub sis_keys: super::SisKeyStore,
     table: Arc<dyn Table>,
 }
 
@@ -67,6 +71,8 @@ impl Stores {
             unmatched_receipts: UnmatchedReceiptStore::new(Arc::clone(&table)),
             sending_numbers: SendingNumberStore::new(Arc::clone(&table)),
             call_retries: CallRetryStore::new(Arc::clone(&table)),
+            sis_events: SisEventStore::new(Arc::clone(&table)),
+            sis_keys: super::SisKeyStore::new(Arc::clone(&table)),
             table,
         }
     }

@@ -29,6 +29,7 @@ pub(super) struct ContactCols<'m> {
     pub phone_type: Option<Col<'m>>,
     pub emails: Vec<(Channel, Col<'m>)>,
     pub language: Option<Col<'m>>,
+    pub text_consent: Option<Col<'m>>,
 }
 
 /// Every column of the mapping found in the file.
@@ -167,6 +168,7 @@ fn contact_cols<'m>(
         phone: optional("contact.phone", c.phone.as_ref()),
         phone_type: optional("contact.phone_type", c.phone_type.as_ref()),
         language: optional("contact.language", c.language.as_ref()),
+        text_consent: optional("contact.text_consent", c.text_consent.as_ref()),
         ..ContactCols::default()
     };
     for (channel, key, column) in [

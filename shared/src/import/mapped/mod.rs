@@ -3,7 +3,15 @@
 //!
 //! A mapping is TOML: which column holds the student's id, names, grade and
 //! school, the contact's id, names, relationship, messenger flag, household,
-//! phones and emails, and `[plus]` columns (meal balance, bus route ...).
+//! phones, emails and consent to texts, and `[plus]` columns (meal balance,
+//! bus route ...).
+//!
+//! Consent to texts is the SIS's when the mapping names a column for it
+//! (`contact.text_consent = "Text Opt In"`): `Y`/`Yes`/`True`/`1` records
+//! the contact's consent (source `import`) unless one is recorded already,
+//! `N`/`No`/`False`/`0` withdraws the consent the SIS recorded (never one
+//! the person or an admin recorded), a blank cell says nothing. The presets
+//! name no such column: SchoolMessenger and Clever exports have none.
 //! Two presets ship with the crate ([`Mapping::preset`]):
 //!
 //! - `schoolmessenger`: a SchoolMessenger-style flat file (`Student ID,
@@ -172,6 +180,10 @@ pub struct ContactColumns {
     /// Preferred language.
     #[serde(default)]
     pub language: Option<String>,
+    /// The contact's consent to texts, a yes/no cell (`Text Opt In`): yes
+    /// records it, no withdraws the SIS's own, blank says nothing.
+    #[serde(default)]
+    pub text_consent: Option<String>,
 }
 
 fn other_kind() -> RelationshipKind {
@@ -282,6 +294,7 @@ impl Mapping {
             add(&mut out, "contact.email", c.email.as_ref());
             add(&mut out, "contact.secondary_email", c.secondary_email.as_ref());
             add(&mut out, "contact.language", c.language.as_ref());
+            add(&mut out, "contact.text_consent", c.text_consent.as_ref());
         }
         for (name, column) in &self.plus {
             out.push((format!("plus.{name}"), column.as_str()));

@@ -268,6 +268,7 @@ impl<'m> Reader<'_, 'm> {
             birth_date,
             contacts: Vec::new(),
             plus,
+            text_consent: None,
         });
         Some(index)
     }
@@ -356,6 +357,7 @@ impl<'m> Reader<'_, 'm> {
                 self.new_contact(row, cols, person_id, given, family)
             }
         };
+        self.text_consent(row, cols, contact);
         let student_schools = self.roster.people.records[student].schools.clone();
         if let Some(person) = self.roster.people.records.get_mut(contact) {
             for school in student_schools {
@@ -418,8 +420,31 @@ impl<'m> Reader<'_, 'm> {
             birth_date: None,
             contacts: Vec::new(),
             plus: BTreeMap::new(),
+            text_consent: None,
         });
         index
+    }
+
+    /// The row's word on the contact's consent to texts, if the mapping
+    /// has a consent column: kept when the contact has none yet.
+    fn text_consent(&mut self, row: &Row<'_>, cols: &ContactCols<'m>, contact: usize) {
+        let cell = get(row, cols.text_consent);
+        if cell.is_empty() {
+            return;
+        }
+        let Some(consent) = sheet::boolean(cell) else {
+            let column = cols.text_consent.map_or("text_consent", |c| c.name);
+            let reason =
+                format!("text consent `{}` is not yes/no (Y/N, true/false, 1/0); nothing is recorded", short(cell));
+            self.report.reject(self.file, row.line, Some(column), reason);
+            return;
+        };
+        let person = &mut self.roster.people.records[contact];
+        match person.text_consent {
+            None => person.text_consent = Some(consent),
+            Some(first) if first != consent => self.disagreements.note(false, row.line),
+            Some(_) => {}
+        }
     }
 
     /// The slot a typed phone goes to.

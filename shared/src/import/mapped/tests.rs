@@ -268,6 +268,54 @@ fn a_custom_mapping_reads_household_phones_secondary_emails_and_its_own_relation
     Ok(())
 }
 
+#[test]
+fn a_consent_column_gives_or_withdraws_each_contact_s_consent_and_a_blank_says_nothing()
+-> Result<(), Box<dyn std::error::Error>> {
+    let mapping = Mapping::from_toml(
+        r#"
+        [student]
+        id = "sid"
+        given_name = "first"
+        family_name = "last"
+        [contact]
+        id = "cid"
+        given_name = "cfirst"
+        family_name = "clast"
+        cell_phone = "cell"
+        text_consent = "Text Opt In"
+        "#,
+    )?;
+    let csv = "sid,first,last,cid,cfirst,clast,cell,Text Opt In
+1,Ana,Diaz,c1,Maria,Diaz,6175550101,Y
+2,Leo,Diaz,c1,Maria,Diaz,6175550101,N
+3,Eva,Lee,c2,Kim,Lee,6175550102,no
+4,Sam,Lee,c3,Tom,Lee,6175550103,
+5,Mia,Ray,c4,Ada,Ray,6175550104,maybe
+6,Ian,Fox,c5,Bo,Fox,6175550105,TRUE
+7,Una,Fox,c6,Cy,Fox,6175550106,1
+";
+    let outcome = read(csv, &mapping)?;
+    let consents: Vec<(&str, Option<bool>)> =
+        people(&outcome, PersonRole::Guardian).iter().map(|person| (person.id.as_str(), person.text_consent)).collect();
+    assert_eq!(
+        consents,
+        [("c1", Some(true)), ("c2", Some(false)), ("c3", None), ("c4", None), ("c5", Some(true)), ("c6", Some(true))]
+    );
+    assert!(people(&outcome, PersonRole::Student).iter().all(|s| s.text_consent.is_none()));
+    assert_eq!(outcome.rejected.len(), 1, "the cell that is neither: {:?}", outcome.rejected);
+    assert_eq!(outcome.rejected[0].column.as_deref(), Some("Text Opt In"));
+    assert!(outcome.warnings.iter().any(|w| w.contains("1 contact row(s) disagree")), "{:?}", outcome.warnings);
+    Ok(())
+}
+
+#[test]
+fn without_a_consent_column_a_person_s_record_reads_as_it_did() -> Result<(), Box<dyn std::error::Error>> {
+    let outcome = read(SCHOOLMESSENGER, &preset("schoolmessenger")?)?;
+    let maria = serde_json::to_value(people(&outcome, PersonRole::Guardian)[0])?;
+    assert!(maria.get("text_consent").is_none(), "snapshot hashes stay the same: {maria}");
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 

@@ -17,6 +17,14 @@
 //! and is skipped (with a counted warning) in a bulk file. A reference is
 //! checked only against a bulk file: a delta file may refer to records
 //! stored by earlier runs.
+//!
+//! Text consent: OneRoster 1.1 (and 1.2's `users.csv`) has no field for a
+//! person's consent to texts, and its `sms` column is only a number, so a
+//! OneRoster import records no consent ([`crate::domain::RosterPerson::text_consent`]
+//! is always `None`): a district that keeps consent in its SIS exports it in
+//! a mapped CSV with a consent column (see [`crate::import::mapped`]), or
+//! chooses the `number_provided` policy. An unknown extra column such as
+//! `metadata.textOptIn` is named in the unknown-columns warning, not read.
 
 mod classes;
 pub mod columns;

@@ -275,6 +275,8 @@ impl RowContext<'_> {
             birth_date: None,
             contacts: Vec::new(),
             plus: Default::default(),
+            // OneRoster 1.1 has no consent field (see the module docs of `oneroster`).
+            text_consent: None,
         });
     }
 

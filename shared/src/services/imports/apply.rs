@@ -1,6 +1,7 @@
 //! Applying one file for a run: read it whole, diff it against the last
 //! snapshot, hold it (or refuse a stale approval), or mark the run
-//! `running`, write the changes, then the new snapshot.
+//! `running`, write the changes (and the SIS's word on text consent of the
+//! people written), then the new snapshot.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -8,13 +9,14 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::lease::HeldLease;
-use super::records::{PersonRemoval, RecordSet, person_of, remove_record, students_without_messenger};
+use super::records::{PersonRemoval, RecordRef, RecordSet, person_of, remove_record, students_without_messenger};
 use super::{ImportService, snapshot_key};
 use crate::domain::{
-    Changes, DistrictId, ImportDefinition, ImportId, ImportRun, ImportStatus, MAX_REPORTED_ROWS, PersonId, RunState,
-    Snapshot, diff, hold_reason, stale_reason,
+    Changes, DistrictId, IMPORT_CONSENT, ImportDefinition, ImportId, ImportRun, ImportStatus, MAX_REPORTED_ROWS,
+    PersonId, PreferenceSource, RunState, Snapshot, TextConsent, diff, hold_reason, stale_reason,
 };
 use crate::services::ServiceError;
+use crate::services::preferences::{ConsentAuthor, ConsentRecorder, ConsentWord};
 
 /// What a run checks between its diff and its writes.
 pub(super) enum Check {
@@ -164,13 +166,144 @@ impl ImportService {
                 remove_record(&mut writer, key, PersonRemoval::Deactivate).await?;
             }
         }
-        Ok(writer.flush().await?)
+        writer.flush().await?;
+        self.record_consents(district, import, records, changes, lease).await
+    }
+
+    /// The SIS's word on text consent, for the people this run writes (a
+    /// changed consent cell changes the person's record, so it is among
+    /// them; a run finished again says it again, which changes nothing):
+    /// consent recorded (source `import`) unless one is, or the import's own
+    /// withdrawn. Written after the people, before the snapshot, like them.
+    async fn record_consents(
+        &self,
+        district: &DistrictId,
+        import: &ImportId,
+        records: &RecordSet<'_>,
+        changes: &Changes,
+        lease: &mut HeldLease,
+    ) -> Result<(), ServiceError> {
+        let words: Vec<(PersonId, ConsentWord)> = changes
+            .upserts
+            .iter()
+            .filter_map(|key| match records.records.get(key) {
+                Some((_, RecordRef::Person(person))) => person
+                    .text_consent
+                    .map(|given| (person.id.clone(), if given { ConsentWord::Give } else { ConsentWord::Withdraw })),
+                _ => None,
+            })
+            .collect();
+        if words.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let author = ConsentAuthor {
+            consent: TextConsent { source: IMPORT_CONSENT.into(), at: now, recorded_by: import.to_string() },
+            as_source: PreferenceSource::Import,
+            by: import.to_string(),
+            now,
+            change_id: format!("import-{import}"),
+        };
+        let recorder = ConsentRecorder::new(&self.stores);
+        let mut changed = 0;
+        for group in words.chunks(RECORDS_BETWEEN_LEASE_CHECKS) {
+            changed += recorder.apply(district, group, &author).await?;
+            self.keep(lease).await?;
+        }
+        tracing::info!(%district, %import, said = words.len(), changed, "text consent from the import");
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{World, district, id};
+    use super::super::fixture::{World, admin, district, id, mapped};
+    use crate::domain::{ConsentChange, IMPORT_CONSENT, PreferenceRecord, PreferenceSource, TextConsent};
+    use crate::ports::Clock as _;
+    use crate::services::NewImport;
+
+    const CONSENT_MAPPING: &str = r#"
+        [student]
+        id = "sid"
+        given_name = "first"
+        family_name = "last"
+        [contact]
+        id = "cid"
+        given_name = "cfirst"
+        family_name = "clast"
+        cell_phone = "cell"
+        text_consent = "Text Opt In"
+    "#;
+
+    const OPTED_IN: &str = "sid,first,last,cid,cfirst,clast,cell,Text Opt In
+1001,Ana,Diaz,c-1,Maria,Diaz,6175550101,Y
+1002,Leo,Park,c-2,Kim,Park,6175550102,Y
+1003,Eva,Lee,c-3,Tom,Lee,6175550103,
+";
+
+    const OPTED_OUT: &str = "sid,first,last,cid,cfirst,clast,cell,Text Opt In
+1001,Ana,Diaz,c-1,Maria,Diaz,6175550101,N
+1002,Leo,Park,c-2,Kim,Park,6175550102,N
+1003,Eva,Lee,c-3,Tom,Lee,6175550103,N
+";
+
+    async fn consent_of(world: &World, person: &str) -> Option<TextConsent> {
+        world.stores.preferences.get(&district(), &id(person)).await.unwrap().text_consent
+    }
+
+    #[tokio::test]
+    async fn the_sis_records_consent_once_and_withdraws_only_its_own() {
+        let world = World::new().await;
+        let new = NewImport { mapping: Some(CONSENT_MAPPING.into()), ..mapped("sis") };
+        world.service.create(&admin(), new).await.unwrap();
+        world.upload("sis", OPTED_IN).await;
+        world.service.run(&admin(), "sis").await.unwrap();
+        let maria = consent_of(&world, "c-1").await.unwrap();
+        assert_eq!((maria.source.as_str(), maria.recorded_by.as_str()), (IMPORT_CONSENT, "sis"));
+        assert_eq!(consent_of(&world, "c-3").await, None, "a blank cell says nothing");
+        let history = world.stores.preferences.history(&district(), &id("c-1"), 10).await.unwrap();
+        assert_eq!((history.len(), history[0].source), (1, PreferenceSource::Import));
+        assert_eq!(history[0].text_consent, Some(ConsentChange::Recorded));
+
+        // Kim recorded her own consent since; then the SIS says no for everyone.
+        let own = TextConsent { source: "self".into(), at: world.clock.now(), recorded_by: "c-2".into() };
+        let record = PreferenceRecord { text_consent: Some(own.clone()), version: 2, ..PreferenceRecord::default() };
+        let change = crate::store::PreferenceChange {
+            at: world.clock.now(),
+            by: "c-2".into(),
+            source: PreferenceSource::SelfSet,
+            cells: vec![],
+            text_consent: None,
+        };
+        world.stores.preferences.save(&district(), &id("c-2"), &record, &change, "own").await.unwrap();
+        world.clock.advance(chrono::Duration::days(1));
+        world.upload("sis", OPTED_OUT).await;
+        world.service.run(&admin(), "sis").await.unwrap();
+        assert_eq!(consent_of(&world, "c-1").await, None, "the SIS withdraws its own");
+        assert_eq!(consent_of(&world, "c-2").await, Some(own), "never the person's own");
+        assert_eq!(consent_of(&world, "c-3").await, None);
+    }
+
+    #[tokio::test]
+    async fn a_held_run_records_no_consent_until_it_is_approved() {
+        let world = World::new().await;
+        let new = NewImport { mapping: Some(CONSENT_MAPPING.into()), ..mapped("sis") };
+        world.service.create(&admin(), new).await.unwrap();
+        world.upload("sis", OPTED_IN).await;
+        world.service.run(&admin(), "sis").await.unwrap();
+        // Two families of three leave and Kim's cell says yes again: held.
+        world
+            .upload(
+                "sis",
+                "sid,first,last,cid,cfirst,clast,cell,Text Opt In
+1001,Ana,Diaz,c-1,Maria,Diaz,6175550101,N
+",
+            )
+            .await;
+        let held = world.service.run(&admin(), "sis").await.unwrap();
+        assert_eq!(held.state, crate::domain::RunState::Held, "{held:?}");
+        assert!(consent_of(&world, "c-1").await.is_some(), "nothing applied while held");
+    }
 
     #[tokio::test]
     async fn a_person_new_to_the_import_keeps_only_the_contacts_and_schools_the_file_lists() {

@@ -363,6 +363,7 @@ impl<'a> BatchRun<'a> {
             by: self.caller.subject.clone(),
             source: PreferenceSource::Batch,
             cells: decision.changed.clone(),
+            text_consent: None,
         }
     }
 

@@ -59,6 +59,8 @@ pub(super) struct World {
     /// The same service straight over the table (its writes run no hook):
     /// what a parent does while a batch runs.
     pub direct: PreferenceService,
+    /// The stores behind `service`.
+    pub stores: Stores,
 }
 
 /// One piece of work that runs right before the next transaction or batch
@@ -178,7 +180,7 @@ impl World {
             PreferenceService::new(stores, PreferenceDefaults::default(), roles, clock.clone(), ids.clone())
         };
         let (service, direct) = (service_over(&stores), service_over(&Stores::new(inner)));
-        Self { table, service, direct }
+        Self { table, service, direct, stores }
     }
 
     /// Runs `work` right before the next write of `service` reaches the table.

@@ -4,16 +4,21 @@
 //! Rules kept here: only channels the person has; text is switched on only
 //! by the person, or by an admin for one person with the consent recorded,
 //! never in batch; household phone settings reach every active member of the
-//! household; every change is written with an audit entry.
+//! household; every change is written with an audit entry. The district's
+//! defaults may name text reasons: they apply to people whose consent is
+//! recorded and, under `number_provided`, to everybody (see
+//! [`crate::domain::TextRule`]).
 //!
 //! - this file: the service, what it reads of a person, the district's defaults.
-//! - `person`: one person's view, update and audit trail.
+//! - `person`: one person's view (with the text verdict per reason), update and audit trail.
+//! - `consent`: consent recorded by the SIS's consent column or a text saying YES.
 //! - `audience`: who a batch reaches (its mode and filter, the caller's scope).
 //! - `batch`: the batch tool's request and its run, step by step.
 //! - `grid`: the batch tool's answer, the results grid.
 
 mod audience;
 mod batch;
+mod consent;
 mod grid;
 mod person;
 
@@ -25,15 +30,16 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::domain::{
-    Channel, DistrictId, DomainError, PersonId, PreferenceDefaults, PreferenceRecord, Principal, SchoolId, channels_of,
+    Channel, DistrictId, PersonId, PreferenceDefaults, PreferenceRecord, Principal, SchoolId, channels_of,
 };
 use crate::ports::{Clock, Ids};
 use crate::services::ServiceError;
 use crate::services::roles::RoleService;
-use crate::store::{PeopleStore, PreferenceStore, RosterIndex, Stores};
+use crate::store::{BroadcastStore, PeopleStore, PreferenceStore, RosterIndex, Stores};
 
 pub use audience::{BatchFilter, BatchMode};
 pub use batch::BatchRequest;
+pub use consent::{ConsentAuthor, ConsentRecorder, ConsentWord};
 pub use grid::{BatchResult, GridCell};
 pub use person::{ConsentInput, PreferencesUpdate, PreferencesView};
 
@@ -74,6 +80,8 @@ pub struct PreferenceService {
     people: PeopleStore,
     roster: RosterIndex,
     store: PreferenceStore,
+    /// The district's settings (its text consent policy).
+    settings: BroadcastStore,
     /// Who may manage whose preferences (token roles and stored assignments).
     roles: RoleService,
     defaults: PreferenceDefaults,
@@ -95,6 +103,7 @@ impl PreferenceService {
             people: stores.people.clone(),
             roster: stores.roster.clone(),
             store: stores.preferences.clone(),
+            settings: stores.broadcasts.clone(),
             roles,
             defaults,
             clock,
@@ -133,8 +142,10 @@ impl PreferenceService {
         self.defaults_for(&caller.district).await
     }
 
-    /// Replaces the district's defaults (district admins). Text can never
-    /// default on: consent is the person's own.
+    /// Replaces the district's defaults (district admins). Text defaults
+    /// (`on.text`) may be named: they never text anyone whose consent the
+    /// district's policy still waits for (see [`crate::domain::TextRule`]);
+    /// without them, text follows the cell phone's defaults.
     pub async fn set_district_defaults(
         &self,
         caller: &Principal,
@@ -142,11 +153,6 @@ impl PreferenceService {
     ) -> Result<PreferenceDefaults, ServiceError> {
         if !self.roles.grants(caller).await?.is_district_admin() {
             return Err(ServiceError::Forbidden("only district admins set the district's defaults".into()));
-        }
-        if defaults.on.get(&Channel::Text).is_some_and(|reasons| !reasons.is_empty()) {
-            return Err(
-                DomainError::Invalid("on.text: texts cannot default on; consent is the person's own".into()).into()
-            );
         }
         self.store.set_defaults(&caller.district, defaults).await?;
         tracing::info!(district = %caller.district, by = %caller.subject, "preference defaults replaced");
@@ -178,11 +184,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn texts_never_default_on_and_only_district_admins_set_defaults() {
+    async fn a_district_names_text_defaults_and_only_district_admins_set_defaults() {
         let world = World::new().await;
         let texts = PreferenceDefaults { on: BTreeMap::from([(Channel::Text, vec![ContactReason::General])]) };
-        let refused = world.service.set_district_defaults(&admin(), &texts).await;
-        assert!(matches!(refused, Err(ServiceError::Invalid(_))), "{refused:?}");
+        world.service.set_district_defaults(&admin(), &texts).await.unwrap();
+        assert_eq!(world.service.district_defaults(&admin()).await.unwrap(), texts);
+        world.service.set_district_defaults(&admin(), &PreferenceDefaults::default()).await.unwrap();
         let school_admin = principal("t-1", &[Role::SchoolAdmin], &["s-1"]);
         let refused = world.service.set_district_defaults(&school_admin, &PreferenceDefaults::default()).await;
         assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");

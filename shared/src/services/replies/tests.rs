@@ -13,7 +13,7 @@ use super::*;
 use crate::adapters::local::{EmbeddedTable, LocalQueue, Outbox};
 use crate::domain::{
     BroadcastInput, Channel, ContactInput, ContactReason, Person, PersonInput, PreferenceDefaults, PreferenceRecord,
-    PreferenceSource, Principal, Region, Role, Setting, TextConsent,
+    PreferenceSource, Principal, Region, Role, Setting, TEXT_CONSENT, TextConsent,
 };
 use crate::ports::{Condition, Table};
 use crate::ports::{FixedClock, GatewayError, RandomIds, SentSms, WorkQueue};
@@ -175,9 +175,10 @@ async fn run(events: Vec<Event>) {
                     body: "START".into(),
                     received_at: None,
                 };
-                assert_eq!(world.replies.handle(&inbound).await.ok(), Some(ReplyOutcome::OptedIn));
+                // Ana has the number as her cell: START is her consent too, answered once.
+                assert_eq!(world.replies.handle(&inbound).await.ok(), Some(ReplyOutcome::Consented));
                 opted_out = false;
-                expect_new = Some("resubscribed");
+                expect_new = Some("You will now get texts");
             }
             Event::Receipt { message, status, minutes_late } => {
                 let sent = before;
@@ -367,11 +368,92 @@ async fn a_broadcast_whose_plan_task_could_not_be_queued_is_queued_by_the_schedu
     let created = down.broadcasts().unwrap().create(&world.admin, &broadcast).await;
     assert!(created.is_ok(), "stored, so accepted: {created:?}");
     let up = Services::new(
-        Ports::new(table, clock, Arc::new(RandomIds)).with_plan_queue(world.plan.clone()),
+        Ports::new(table, clock, Arc::new(RandomIds))
+            .with_plan_queue(world.plan.clone())
+            .with_send_queue(world.send.clone()),
         Wiring::default(),
     );
     assert_eq!(up.scheduler().unwrap().run_due().await.unwrap(), 1, "the scheduler queues it");
     drain(&world.plan, &world.runner).await;
     drain(&world.send, &world.runner).await;
     assert_eq!(world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).len(), 1, "the text went");
+}
+
+/// A guardian of d-1 with no consent recorded, holding `number` as `channel`.
+async fn add_guardian(world: &World, id: &str, channel: &str, number: &str) {
+    let input = PersonInput {
+        id: id.into(),
+        role: "guardian".into(),
+        given_name: "Kim".into(),
+        family_name: "Lee".into(),
+        schools: vec![],
+        contacts: vec![ContactInput { channel: channel.into(), value: number.into() }],
+    };
+    let person = Person::from_input(&input, Region::US).unwrap();
+    PeopleStore::new(world.table.clone()).create(&world.admin.district, &person).await.unwrap();
+}
+
+async fn consent_of(world: &World, id: &str) -> Option<TextConsent> {
+    let id = crate::domain::PersonId::parse(id).unwrap();
+    let stores = crate::store::Stores::new(world.table.clone());
+    stores.preferences.get(&world.admin.district, &id).await.unwrap().text_consent
+}
+
+#[tokio::test]
+async fn a_y_from_a_cell_records_consent_for_everyone_with_that_cell_and_is_answered_once() {
+    let world = world().await;
+    const KIM: &str = "+16175552399";
+    add_guardian(&world, "g-2", "cell_phone", KIM).await;
+    add_guardian(&world, "g-3", "cell_phone", KIM).await;
+    add_guardian(&world, "g-4", "home_phone", KIM).await;
+    let inbound = |id: &str, body: &str| InboundSms {
+        provider: "twilio".into(),
+        provider_message_id: id.into(),
+        from: PhoneNumber::parse_e164(KIM).unwrap(),
+        to: "+18005550123".into(),
+        body: body.into(),
+        received_at: None,
+    };
+    let handled = world.replies.handle_with(&inbound("SMy1", " y "), AnswerRoute::Inline).await.unwrap();
+    assert_eq!(handled.outcome, ReplyOutcome::Consented);
+    assert_eq!(handled.answer.as_deref(), Some("You will now get texts from your school. Reply STOP to end."));
+    let first = consent_of(&world, "g-2").await.unwrap();
+    let masked = PhoneNumber::parse_e164(KIM).unwrap().to_string();
+    assert_eq!((first.source.as_str(), first.recorded_by.as_str()), (TEXT_CONSENT, masked.as_str()));
+    assert!(consent_of(&world, "g-3").await.is_some(), "every person with that cell");
+    assert_eq!(consent_of(&world, "g-4").await, None, "a home phone is not a cell");
+
+    let again = world.replies.handle_with(&inbound("SMy1", " y "), AnswerRoute::Inline).await.unwrap();
+    assert_eq!((again.outcome, again.answer), (ReplyOutcome::Duplicate, None), "the same message: nothing twice");
+    world.clock.advance(chrono::Duration::hours(1));
+    let second = world.replies.handle_with(&inbound("SMy2", "YES"), AnswerRoute::Inline).await.unwrap();
+    assert_eq!(second.answer, handled.answer, "a new YES gets the same one answer");
+    assert_eq!(consent_of(&world, "g-2").await, Some(first), "the first consent stays");
+    let id = crate::domain::PersonId::parse("g-2").unwrap();
+    let history = crate::store::Stores::new(world.table.clone())
+        .preferences
+        .history(&world.admin.district, &id, 10)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1, "recorded once: {history:?}");
+    assert!(world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).is_empty(), "inline answers only");
+}
+
+#[tokio::test]
+async fn a_yes_from_a_number_nobody_holds_as_a_cell_is_an_opt_in_without_consent() {
+    let world = world().await;
+    add_guardian(&world, "g-4", "home_phone", "+16175552398").await;
+    let inbound = InboundSms {
+        provider: "twilio".into(),
+        provider_message_id: "SMyes".into(),
+        from: PhoneNumber::parse_e164("+16175552398").unwrap(),
+        to: "+18005550123".into(),
+        body: "YES".into(),
+        received_at: None,
+    };
+    assert_eq!(world.replies.handle(&inbound).await.ok(), Some(ReplyOutcome::OptedIn));
+    assert_eq!(consent_of(&world, "g-4").await, None);
+    let sent = world.carrier.sent.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].1.contains("resubscribed"), "{sent:?}");
 }

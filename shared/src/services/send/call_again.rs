@@ -49,7 +49,7 @@ impl SendService {
             return Ok(CallAgain::Nothing);
         }
         let now = self.clock.now();
-        if !broadcast.emergency {
+        if !broadcast.emergency && !broadcast.urgent {
             let settings = self.broadcasts.settings(district).await?;
             if let Some(until) = settings.quiet_hours.deferral(now, settings.zone()) {
                 let next = DueCall {

@@ -78,6 +78,8 @@ fn broadcast(id: &BroadcastId) -> Broadcast {
         accepted: None,
         refusal: None,
         landline_autocall: None,
+        urgent: false,
+        event: None,
     }
 }
 

@@ -1,0 +1,209 @@
+//! The message an SIS event becomes: the built-in wording per event type,
+//! filled in with the event's own facts (the student's first name, the
+//! period, the balance ...) when the event arrives, leaving the recipient
+//! variables (`{{first_name}}`, `{{sender}}` ...) for delivery.
+//!
+//! Two stages because an event is about one student but its message goes to
+//! each guardian: the event's facts are known once, the recipient's name per
+//! message. The event stage copies through every name it does not fill, so
+//! the result is an ordinary broadcast template.
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+
+use super::{BroadcastContent, EmailContent, EventDetails, SisEvent, SisEventType};
+
+/// The built-in wording of one event type: one sentence read on the phone,
+/// texted, and mailed under `subject`. `{{sender}}` is the district's name.
+struct Wording {
+    subject: &'static str,
+    body: &'static str,
+}
+
+fn wording(kind: SisEventType) -> Wording {
+    match kind {
+        SisEventType::AttendanceAbsent => Wording {
+            subject: "Attendance: {{student}} was absent",
+            body: "{{sender}}: {{student}} was marked {{status}} {{when}} on {{date}}. \
+                   If you have questions, please contact the school.",
+        },
+        SisEventType::AttendanceTardy => Wording {
+            subject: "Attendance: {{student}} was late",
+            body: "{{sender}}: {{student}} arrived late {{when}} on {{date}}.",
+        },
+        SisEventType::BehaviorIncident => Wording {
+            subject: "Behavior: {{student}}",
+            body: "{{sender}}: A behavior incident involving {{student}} was recorded on {{date}}: {{incident}}. \
+                   Please contact the school.",
+        },
+        SisEventType::LowBalance => Wording {
+            subject: "Meal account: {{student}}'s balance is low",
+            body: "{{sender}}: {{student}}'s meal account balance is {{balance}}, below {{threshold}}. \
+                   Please add funds.",
+        },
+        SisEventType::NegativeBalance => Wording {
+            subject: "Meal account: {{student}}'s balance is below zero",
+            body: "{{sender}}: {{student}}'s meal account balance is {{balance}}. Please add funds.",
+        },
+        SisEventType::GradesFailing => Wording {
+            subject: "Grades: {{student}} in {{course}}",
+            body: "{{sender}}: {{student}} is currently failing {{course}}{{grade}}. \
+                   Please contact the teacher.",
+        },
+        SisEventType::AssignmentsMissing => Wording {
+            subject: "Missing assignment: {{student}} in {{course}}",
+            body: "{{sender}}: {{student}} has a missing assignment in {{course}}: {{assignment}}{{due}}.",
+        },
+    }
+}
+
+/// An amount as families read it: `$4.50`, `-$2.25`.
+fn dollars(amount: f64) -> String {
+    if amount < 0.0 { format!("-${:.2}", -amount) } else { format!("${amount:.2}") }
+}
+
+/// The event's facts by variable name, the date in the district's zone.
+fn facts(event: &SisEvent, student: &str, zone: Tz) -> Vec<(&'static str, String)> {
+    let local: DateTime<Tz> = event.occurred_at.with_timezone(&zone);
+    let mut facts = vec![("student", student.to_string()), ("date", local.format("%A, %B %-d").to_string())];
+    match &event.details {
+        EventDetails::Attendance { period, excused } => {
+            let preposition = if event.kind == SisEventType::AttendanceTardy { "to" } else { "for" };
+            let when = match period {
+                Some(period) => format!("{preposition} period {period}"),
+                None if event.kind == SisEventType::AttendanceTardy => "to school".to_string(),
+                None => "for the day".to_string(),
+            };
+            facts.push(("when", when));
+            facts.push(("status", if *excused { "absent (excused)" } else { "absent" }.to_string()));
+        }
+        EventDetails::Behavior { incident, .. } => facts.push(("incident", incident.clone())),
+        EventDetails::Balance { balance, threshold } => {
+            facts.push(("balance", dollars(*balance)));
+            facts.push(("threshold", threshold.map(dollars).unwrap_or_default()));
+        }
+        EventDetails::Grade { course, grade } => {
+            facts.push(("course", course.clone()));
+            facts.push(("grade", grade.as_ref().map(|g| format!(" (grade: {g})")).unwrap_or_default()));
+        }
+        EventDetails::Assignment { course, assignment, due } => {
+            facts.push(("course", course.clone()));
+            facts.push(("assignment", assignment.clone()));
+            facts.push(("due", due.map(|d| format!(", due {}", d.format("%B %-d"))).unwrap_or_default()));
+        }
+    }
+    facts
+}
+
+/// Fills the named `{{ variables }}` of `template`; every other
+/// placeholder is copied through as written (the recipient's, for delivery).
+/// A value is inserted as is: it cannot open a placeholder of its own,
+/// because the scan never looks at what it inserted.
+pub fn fill_facts(template: &str, facts: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = after[..close].trim();
+        match facts.iter().find(|(fact, _)| *fact == name) {
+            // The value's own braces are made harmless: a guardian's
+            // delivery renders this text again.
+            Some((_, value)) => out.push_str(&value.replace("{{", "{ {")),
+            None => out.push_str(&rest[open..open + 2 + close + 2]),
+        }
+        rest = &after[close + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The content of the broadcast an event becomes: the type's wording
+/// filled with the event's facts, for voice, text and email alike.
+pub fn event_content(event: &SisEvent, student_first_name: &str, zone: Tz) -> BroadcastContent {
+    let wording = wording(event.kind);
+    let facts = facts(event, student_first_name, zone);
+    let body = fill_facts(wording.body, &facts);
+    BroadcastContent {
+        sms: Some(body.clone()),
+        email: Some(EmailContent { subject: fill_facts(wording.subject, &facts), text: body.clone(), html: None }),
+        voice: Some(body),
+    }
+}
+
+/// When an event happened, in the district's zone: its school day.
+pub fn school_day(occurred_at: &DateTime<FixedOffset>, zone: Tz) -> chrono::NaiveDate {
+    occurred_at.with_timezone(&zone).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::read_event;
+    use crate::domain::template::validate_template;
+
+    fn event(value: serde_json::Value) -> SisEvent {
+        read_event(&value).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn an_absence_names_the_student_the_period_and_the_district_s_day() {
+        let absent = event(json!({"id": "e-1", "type": "attendance.absent", "student": "s-1",
+            "occurred_at": "2026-12-04T08:05:00-05:00", "period": "1", "excused": false}));
+        let content = event_content(&absent, "Leo", chrono_tz::America::New_York);
+        assert_eq!(
+            content.sms.as_deref(),
+            Some(
+                "{{sender}}: Leo was marked absent for period 1 on Friday, December 4. \
+                 If you have questions, please contact the school."
+            )
+        );
+        assert_eq!(content.email.map(|e| e.subject).as_deref(), Some("Attendance: Leo was absent"));
+        // 23:30 in New York is the next day in UTC: the district's day counts.
+        let late = event(json!({"id": "e-2", "type": "attendance.tardy", "student": "s-1",
+            "occurred_at": "2026-12-05T04:30:00Z"}));
+        let content = event_content(&late, "Leo", chrono_tz::America::New_York);
+        assert!(content.sms.is_some_and(|s| s.contains("to school on Friday, December 4")));
+        let day = school_day(&late.occurred_at, chrono_tz::America::New_York);
+        assert_eq!(day.to_string(), "2026-12-04");
+    }
+
+    #[test]
+    fn every_type_s_message_is_a_valid_broadcast_template_once_its_facts_are_in() {
+        let at = "2026-12-04T12:00:00Z";
+        for value in [
+            json!({"type": "attendance.absent", "excused": true}),
+            json!({"type": "attendance.tardy", "period": "2"}),
+            json!({"type": "behavior.incident", "incident": "Left class without permission"}),
+            json!({"type": "food_service.low_balance", "balance": 4.5, "threshold": 5}),
+            json!({"type": "food_service.negative_balance", "balance": -2.25}),
+            json!({"type": "grades.failing", "course": "Algebra I", "grade": "F"}),
+            json!({"type": "assignments.missing", "course": "Biology", "assignment": "Lab 3", "due": "2026-12-01"}),
+        ] {
+            let mut value = value;
+            value["id"] = json!("e");
+            value["student"] = json!("s-1");
+            value["occurred_at"] = json!(at);
+            let content = event_content(&event(value.clone()), "Mia", chrono_tz::UTC);
+            let sms = content.sms.unwrap_or_default();
+            assert!(validate_template(&sms).is_ok(), "{value}: {sms}");
+            assert!(sms.contains("Mia") && !sms.contains("{{student"), "{sms}");
+        }
+        let negative = event(json!({"id": "e", "type": "food_service.negative_balance", "student": "s",
+            "occurred_at": at, "balance": -2.25}));
+        assert!(event_content(&negative, "Mia", chrono_tz::UTC).sms.is_some_and(|s| s.contains("-$2.25")));
+    }
+
+    #[test]
+    fn a_fact_cannot_open_a_placeholder_and_unknown_names_stay_for_delivery() {
+        let filled = fill_facts("{{sender}}: {{student}} {{ course }}", &[("course", "{{first_name}}".into())]);
+        assert_eq!(filled, "{{sender}}: {{student}} { {first_name}}");
+        assert_eq!(fill_facts("a {{ unclosed", &[]), "a {{ unclosed");
+    }
+}

@@ -1,0 +1,243 @@
+//! SIS events into messages, exactly once: each event of a batch is read
+//! and checked on its own (a bad one is rejected with its index and the
+//! rest go on), a replayed event id is a duplicate, a second attendance
+//! event of a student's school day (in the district's time zone) is merged
+//! into the first one's message, and every other event becomes a small
+//! broadcast — its reason from the type, its audience the student's
+//! messenger guardians (or whom the district names), its content the
+//! type's wording with the event's facts — planned and sent like any other.
+//!
+//! Exactly once: the event's record, the day's attendance claim, the
+//! broadcast and a schedule entry due now are one transaction. The plan is
+//! then queued at once and the entry removed; should queuing fail (or the
+//! process stop) in between, the scheduler's next tick queues it. A
+//! replay, or the same event in two concurrent requests, finds the record.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::{
+    Audience, Broadcast, BroadcastChannel, BroadcastId, BroadcastKind, BroadcastState, DistrictId, DistrictSettings,
+    EventDetails, EventRef, EventRejection, PersonId, PersonRole, SisEvent, event_content, read_event, school_day,
+};
+use crate::ports::{Clock, Ids, WorkQueue};
+use crate::services::ServiceError;
+use crate::services::scheduler::queue_plan;
+use crate::store::{BroadcastStore, EventOutcome, PeopleStore, SeenEvent, SisEventStore, Stores};
+
+/// The most events one request may carry.
+pub const MAX_EVENTS_PER_BATCH: usize = 500;
+
+/// An event of a batch that was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedEvent {
+    /// Its place in the batch (from 0).
+    pub index: usize,
+    /// Its id, when it had a readable one.
+    pub id: Option<String>,
+    /// `invalid_event`, `unknown_type`, `missing_field`, `invalid_field`, `unknown_student`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What a batch came to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EventsAnswer {
+    /// Events that became a message.
+    pub accepted: u32,
+    /// Attendance events of a student's day that already had its message.
+    pub merged: u32,
+    /// Event ids seen before (in the last days).
+    pub duplicates: u32,
+    /// Events refused, each with why.
+    pub rejected: Vec<RejectedEvent>,
+}
+
+/// What became of one event.
+enum Verdict {
+    Accepted,
+    Merged,
+    Duplicate,
+    Rejected(EventRejection),
+}
+
+/// Turns SIS events into broadcasts.
+#[derive(Clone)]
+pub struct SisEventService {
+    people: PeopleStore,
+    broadcasts: BroadcastStore,
+    events: SisEventStore,
+    plan_queue: Arc<dyn WorkQueue>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
+}
+
+impl SisEventService {
+    /// The service over the stores; plans go to `plan_queue`.
+    pub fn new(stores: &Stores, plan_queue: Arc<dyn WorkQueue>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> Self {
+        Self {
+            people: stores.people.clone(),
+            broadcasts: stores.broadcasts.clone(),
+            events: stores.sis_events.clone(),
+            plan_queue,
+            clock,
+            ids,
+        }
+    }
+
+    /// Handles a batch for `district` (authenticated by the SIS key `key`,
+    /// which named the district). Events go in order, so a later absence
+    /// of the same day is the merged one.
+    pub async fn receive(
+        &self,
+        district: &DistrictId,
+        key: &str,
+        events: &[Value],
+    ) -> Result<EventsAnswer, ServiceError> {
+        if events.len() > MAX_EVENTS_PER_BATCH {
+            return Err(ServiceError::Invalid(crate::domain::DomainError::Invalid(format!(
+                "events: at most {MAX_EVENTS_PER_BATCH} a request, this one has {}",
+                events.len()
+            ))));
+        }
+        let settings = self.broadcasts.settings(district).await?;
+        let mut answer = EventsAnswer::default();
+        for (index, value) in events.iter().enumerate() {
+            let event = match read_event(value) {
+                Ok(event) => event,
+                Err(rejection) => {
+                    let id = value.get("id").and_then(Value::as_str).map(|id| id.chars().take(128).collect());
+                    answer.rejected.push(RejectedEvent { index, id, code: rejection.code, message: rejection.message });
+                    continue;
+                }
+            };
+            match self.one(district, key, &settings, &event).await? {
+                Verdict::Accepted => answer.accepted += 1,
+                Verdict::Merged => answer.merged += 1,
+                Verdict::Duplicate => answer.duplicates += 1,
+                Verdict::Rejected(rejection) => answer.rejected.push(RejectedEvent {
+                    index,
+                    id: Some(event.id.clone()),
+                    code: rejection.code,
+                    message: rejection.message,
+                }),
+            }
+        }
+        tracing::info!(
+            %district, accepted = answer.accepted, merged = answer.merged, duplicates = answer.duplicates,
+            rejected = answer.rejected.len(), "SIS events received"
+        );
+        Ok(answer)
+    }
+
+    async fn one(
+        &self,
+        district: &DistrictId,
+        key: &str,
+        settings: &DistrictSettings,
+        event: &SisEvent,
+    ) -> Result<Verdict, ServiceError> {
+        if self.events.seen(district, &event.id).await?.is_some() {
+            return Ok(Verdict::Duplicate);
+        }
+        let unknown = || {
+            Verdict::Rejected(EventRejection {
+                code: "unknown_student",
+                message: "no active student has this SIS id".into(),
+            })
+        };
+        let Ok(student_id) = PersonId::parse(&event.student) else { return Ok(unknown()) };
+        let Some(student) = self.people.get(district, &student_id).await? else { return Ok(unknown()) };
+        if student.role != PersonRole::Student {
+            return Ok(unknown());
+        }
+        let now = self.clock.now();
+        let zone = settings.zone();
+        let day = event.kind.is_attendance().then(|| school_day(&event.occurred_at, zone));
+        let broadcast = self.broadcast_of(settings, event, &student.given_name, student.schools.clone(), key)?;
+        let seen = SeenEvent {
+            id: event.id.clone(),
+            kind: event.kind.as_str().to_string(),
+            student: student_id.clone(),
+            outcome: EventOutcome::Accepted,
+            broadcast: Some(broadcast.id.clone()),
+            received_at: now,
+            key: key.to_string(),
+        };
+        let mut ops = vec![self.events.seen_op(district, &seen)?];
+        if let Some(day) = day {
+            ops.push(self.events.attendance_op(district, &student_id, day, &broadcast.id)?);
+        }
+        ops.extend(self.broadcasts.create_ops(district, &broadcast, &[])?);
+        ops.push(self.broadcasts.schedule_op(district, &broadcast.id, now)?);
+        if self.events.commit(ops).await? {
+            if queue_plan(self.plan_queue.as_ref(), district, &broadcast.id).await.is_ok() {
+                let entry = BroadcastStore::schedule_entry(district, &broadcast.id, now);
+                self.broadcasts.unschedule(&entry).await?;
+            } else {
+                tracing::warn!(%district, broadcast = %broadcast.id, "plan queue unavailable; left to the scheduler");
+            }
+            tracing::debug!(%district, broadcast = %broadcast.id, kind = %event.kind, "SIS event accepted");
+            return Ok(Verdict::Accepted);
+        }
+        // A condition failed: the id was taken meanwhile, or the day has its message.
+        if self.events.seen(district, &event.id).await?.is_some() {
+            return Ok(Verdict::Duplicate);
+        }
+        let Some(day) = day else { return Ok(Verdict::Duplicate) };
+        let first = self.events.attendance_message(district, &student_id, day).await?;
+        let merged = SeenEvent { outcome: EventOutcome::Merged, broadcast: first, ..seen };
+        Ok(if self.events.commit(vec![self.events.seen_op(district, &merged)?]).await? {
+            Verdict::Merged
+        } else {
+            Verdict::Duplicate
+        })
+    }
+
+    /// The broadcast an event becomes (not stored yet).
+    fn broadcast_of(
+        &self,
+        settings: &DistrictSettings,
+        event: &SisEvent,
+        student_first_name: &str,
+        schools: Vec<crate::domain::SchoolId>,
+        key: &str,
+    ) -> Result<Broadcast, ServiceError> {
+        let now = self.clock.now();
+        let unexcused = matches!(event.details, EventDetails::Attendance { excused: false, .. })
+            && event.kind == crate::domain::SisEventType::AttendanceAbsent;
+        let emergency = unexcused && settings.sis_events.unexcused_absence_is_emergency;
+        let student = PersonId::parse(&event.student).map_err(ServiceError::Invalid)?;
+        Ok(Broadcast {
+            id: BroadcastId::parse(self.ids.next_id()).map_err(ServiceError::Invalid)?,
+            kind: BroadcastKind::Broadcast,
+            reason: event.kind.reason(),
+            channels: vec![BroadcastChannel::Voice, BroadcastChannel::Text, BroadcastChannel::Email],
+            content: event_content(event, student_first_name, settings.zone()),
+            audience: Audience {
+                lists: Vec::new(),
+                rule: None,
+                people: vec![student.clone()],
+                target: settings.sis_events.target,
+            },
+            schools,
+            send_at: now,
+            emergency,
+            created_by: format!("sis:{key}"),
+            sender_name: Some(settings.name.clone().unwrap_or_else(|| "Your school".into())),
+            created_at: now,
+            state: BroadcastState::Queued,
+            deferred_until: None,
+            deferred_channels: Vec::new(),
+            plan: None,
+            accepted: None,
+            refusal: None,
+            landline_autocall: None,
+            urgent: settings.sis_events.urgent.contains(&event.kind),
+            event: Some(EventRef { id: event.id.clone(), kind: event.kind.as_str().into(), student }),
+        })
+    }
+}
