@@ -21,6 +21,7 @@ mod roles;
 mod sending;
 mod sending_numbers;
 mod sis_keys;
+mod sis_events;
 mod sns_origination;
 mod table_contract;
 mod text_consent;

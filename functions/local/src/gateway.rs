@@ -19,6 +19,7 @@ use schoolbell::services::{
     SchedulerService, SendSettings, TaskRunner,
 };
 use schoolbell_api::ApiState;
+use schoolbell_sis_events::SisEventsState;
 use tokio::net::TcpListener;
 
 use crate::DataDir;
@@ -83,6 +84,7 @@ struct Mounted {
     imports: ImportService,
     replies: ReplyService,
     runner: TaskRunner,
+    sis_events: SisEventsState,
 }
 
 impl LocalGateway {
@@ -125,6 +127,7 @@ impl LocalGateway {
             imports: services.imports()?,
             replies: services.replies()?,
             runner: services.task_runner()?,
+            sis_events: SisEventsState { keys: services.sis_keys(), events: services.sis_events()? },
         };
         let background_workers = options.background_workers;
         Ok(Self {
@@ -159,6 +162,7 @@ impl LocalGateway {
             .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .merge(api)
             .merge(self.preferences_routes())
+            .merge(schoolbell_sis_events::routes(self.mounted.sis_events.clone()))
             .merge(crate::receipts_cmd::webhook_routes(self))
             .fallback(no_route)
             .method_not_allowed_fallback(wrong_method)
