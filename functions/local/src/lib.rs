@@ -15,12 +15,14 @@ pub mod bench;
 pub mod bench_fanout;
 mod bench_lists;
 pub mod bench_receipts;
+pub mod bench_sis_events;
 mod data_dir;
 pub mod demo;
 mod gateway;
 pub mod gen_district;
 pub mod import_cmd;
 pub mod receipts_cmd;
+pub mod sis_event_cmd;
 pub mod token;
 pub mod workers;
 

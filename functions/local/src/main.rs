@@ -7,9 +7,10 @@
 //! - `schoolbell gen-district --students N --seed S OUT`
 //! - `schoolbell numbers assign --number N (--district D | --shared)`, `numbers release`, `numbers list`
 //! - `schoolbell sis-keys create [--data DIR] --district D`: a SIS key, printed once as JSON `{"id", "key"}`
+//! - `schoolbell sis-event [--data DIR] [--district D] FILE`: SIS events posted to the local store, sent, answered as JSON
 //! - `schoolbell replies classify "TEXT"`
 //! - `schoolbell receipts parse --dialect D FILE`, `schoolbell receipts verify ...`
-//! - `schoolbell bench table|import|preferences|fanout|receipts ...` (release build; see the README)
+//! - `schoolbell bench table|import|preferences|fanout|receipts|sis-events ...` (release build; see the README)
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,6 +113,19 @@ enum Command {
     /// SIS API keys of a district (the key a SIS posts events with).
     #[command(subcommand)]
     SisKeys(SisKeys),
+    /// Post SIS events from a JSON file (`{"events": [...]}` or one event)
+    /// to the local store as the SIS would, send what they cause, and print
+    /// the answer (`accepted`, `merged`, `duplicates`, `rejected`).
+    SisEvent {
+        /// Data directory (the one `serve` uses; stop `serve` first).
+        #[arg(long, default_value = ".schoolbell")]
+        data: PathBuf,
+        /// The district the events are for (the demo's is `demo`).
+        #[arg(long, default_value = "demo")]
+        district: String,
+        /// The JSON file.
+        file: PathBuf,
+    },
     /// Write a realistic, deterministic OneRoster 1.1 district into a folder.
     GenDistrict {
         /// Students.
@@ -254,6 +268,16 @@ enum Bench {
         /// Keep the table in memory instead of the data directory's file.
         #[arg(long)]
         in_memory: bool,
+        /// Accepted for symmetry: the output is always JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SIS events: 10,000 absences (with replays and same-day tardies) of a
+    /// generated district, sent end to end; prints JSON.
+    SisEvents {
+        /// Students in the generated district.
+        #[arg(long, default_value_t = 50_000)]
+        students: usize,
         /// Accepted for symmetry: the output is always JSON.
         #[arg(long)]
         json: bool,
@@ -459,6 +483,18 @@ async fn main() -> anyhow::Result<()> {
             let report = schoolbell_local::bench_receipts::receipts(receipts, concurrency, in_memory, &dir).await;
             let _ = std::fs::remove_dir_all(&dir);
             println!("{}", serde_json::to_string_pretty(&report?)?);
+            Ok(())
+        }
+        Command::Bench(Bench::SisEvents { students, json: _ }) => {
+            let dir = std::env::temp_dir().join(format!("schoolbell-bench-sis-events-{}", std::process::id()));
+            let report = schoolbell_local::bench_sis_events::sis_events(students, &dir).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("{}", serde_json::to_string(&report?)?);
+            Ok(())
+        }
+        Command::SisEvent { data, district, file } => {
+            let answer = schoolbell_local::sis_event_cmd::post(data, &district, &file).await?;
+            println!("{}", serde_json::to_string(&answer)?);
             Ok(())
         }
         Command::Bench(Bench::Import { students, json: _ }) => {

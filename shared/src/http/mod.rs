@@ -1,6 +1,7 @@
 //! HTTP pieces every HTTP function shares (axum): `ApiError` (errors as
-//! `{"code", "message"}`), the `Caller` extractor (bearer JWT → principal)
-//! and `JsonBody` (JSON with JSON rejections).
+//! `{"code", "message"}`), the `Caller` extractor (bearer JWT → principal),
+//! `JsonBody` (JSON with JSON rejections) and `sis_credential` (a SIS
+//! request's key or signature, from its headers).
 
 mod error;
 mod extract;
