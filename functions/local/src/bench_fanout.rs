@@ -79,10 +79,31 @@ pub fn admin_of(district: &DistrictId) -> Principal {
     Principal { subject: "admin".into(), district: district.clone(), roles: vec![Role::DistrictAdmin], schools: vec![] }
 }
 
-/// Runs the benchmark in `work` (generated files and a data directory).
-pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchReport> {
+/// A generated district imported into a fresh data directory under
+/// `work`, its text consent policy `number_provided` (through settings),
+/// and services over its table with queues of their own and simulated
+/// providers that write no files: what the send benchmarks measure.
+pub struct BenchWorld {
+    /// The gateway over the data directory.
+    pub gateway: crate::LocalGateway,
+    /// `bench`.
+    pub district: DistrictId,
+    /// A district admin of it.
+    pub admin: Principal,
+    /// The services the benchmark drives.
+    pub services: Services,
+    /// Their plan queue.
+    pub plan_queue: Arc<LocalQueue>,
+    /// Their send queue.
+    pub send_queue: Arc<LocalQueue>,
+    /// The gateway's table.
+    pub table: Arc<dyn Table>,
+}
+
+/// Builds the [`BenchWorld`] of `students` students (generator seed `seed`).
+pub async fn bench_world(students: usize, seed: u64, work: &Path) -> anyhow::Result<BenchWorld> {
     let district_dir = work.join("district");
-    let options = crate::gen_district::GenOptions { students, seed: 11, reachable: true };
+    let options = crate::gen_district::GenOptions { students, seed, reachable: true };
     crate::gen_district::generate(&options, &district_dir)?;
     let data = crate::DataDir::open(work.join("data"))?;
     let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default())?;
@@ -110,6 +131,13 @@ pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchR
         .with_send_queue(send_queue.clone());
     let send = SendSettings { concurrency: 32, ..SendSettings::default() };
     let services = Services::new(ports, Wiring { send, ..gateway.services.wiring().clone() });
+    Ok(BenchWorld { gateway, district, admin, services, plan_queue, send_queue, table })
+}
+
+/// Runs the benchmark in `work` (generated files and a data directory).
+pub async fn fanout(students: usize, work: &Path) -> anyhow::Result<FanoutBenchReport> {
+    let BenchWorld { district, admin, services, plan_queue, send_queue, table, .. } =
+        bench_world(students, 11, work).await?;
     let broadcasts = services.broadcasts()?;
     let runner = services.task_runner()?;
     let input: BroadcastInput = serde_json::from_value(serde_json::json!({

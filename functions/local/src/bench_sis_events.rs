@@ -12,20 +12,16 @@
 //! broadcast, its listing, its schedule entry), the floor of what exactly-once costs.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
-use schoolbell::adapters::local::{EmbeddedTable, LocalQueue, Outbox, SimulatedCalls, SimulatedCarrier};
-use schoolbell::domain::{DeliveryState, DistrictId};
+use schoolbell::adapters::local::EmbeddedTable;
+use schoolbell::domain::DeliveryState;
+use schoolbell::ports::Table;
 use schoolbell::ports::table::{Condition, WriteOp};
-use schoolbell::ports::{RandomIds, Table};
-use schoolbell::root::{Ports, Services, Wiring};
-use schoolbell::services::{MAX_EVENTS_PER_BATCH, SendSettings};
+use schoolbell::services::MAX_EVENTS_PER_BATCH;
 use schoolbell::store::BroadcastStore;
 use serde::Serialize;
 use serde_json::{Value, json};
-
-use crate::import_cmd::{ImportRequest, run};
 
 /// Absences posted (the figure).
 pub const ABSENCES: usize = 10_000;
@@ -80,33 +76,8 @@ fn events(students: usize) -> Vec<Value> {
 
 /// Runs the benchmark in `work` (generated files and a data directory).
 pub async fn sis_events(students: usize, work: &Path) -> anyhow::Result<SisEventsBenchReport> {
-    let district_dir = work.join("district");
-    let options = crate::gen_district::GenOptions { students, seed: 14, reachable: true };
-    crate::gen_district::generate(&options, &district_dir)?;
-    let data = crate::DataDir::open(work.join("data"))?;
-    let gateway = crate::LocalGateway::open(&data, crate::GatewayOptions::default())?;
-    let request = ImportRequest {
-        district: "bench".into(),
-        name: "sis".into(),
-        method: schoolbell::domain::ImportMethod::OneRoster,
-        mapping: None,
-    };
-    run(&gateway, &request, &district_dir).await?;
-    let district = DistrictId::parse("bench")?;
-    let admin = crate::bench_fanout::admin_of(&district);
-    crate::bench_fanout::adopt_number_provided_consent(&gateway, &admin).await?;
-
-    let table: Arc<dyn Table> = gateway.table.clone();
-    let plan_queue = Arc::new(LocalQueue::new());
-    let send_queue = Arc::new(LocalQueue::new());
-    let ports = Ports::new(table.clone(), gateway.clock(), Arc::new(RandomIds))
-        .with_sms(Arc::new(SimulatedCarrier::new()))
-        .with_voice(Arc::new(SimulatedCalls::new()))
-        .with_email(Arc::new(Outbox::in_memory()))
-        .with_plan_queue(plan_queue.clone())
-        .with_send_queue(send_queue.clone());
-    let send = SendSettings { concurrency: 32, ..SendSettings::default() };
-    let services = Services::new(ports, Wiring { send, ..gateway.services.wiring().clone() });
+    let crate::bench_fanout::BenchWorld { district, services, plan_queue, send_queue, table, .. } =
+        crate::bench_fanout::bench_world(students, 14, work).await?;
     let receiver = services.sis_events()?;
     let runner = services.task_runner()?;
     let events = events(students);

@@ -107,19 +107,11 @@ impl ReceiptService {
         };
         self.call_retries.schedule(&first, now).await?;
         let call = Delivery {
-            point,
-            channel: Some(Channel::CellPhone),
             people: text.people.clone(),
-            state: DeliveryState::Sent,
             reason: Some(DeliveryReason::Landline),
-            provider_message_id: None,
-            segments: None,
-            encoding: None,
-            raw_code: None,
             attempts: 0,
-            provider: None,
             call: Some(CallDetail { retry_at: Some(now), ..text.call.clone().unwrap_or_default() }),
-            updated_at: now,
+            ..Delivery::sent(point, Channel::CellPhone, None, now)
         };
         self.broadcasts.put_deliveries(district, broadcast, std::slice::from_ref(&call)).await?;
         tracing::info!(%district, %broadcast, "a text refused as sent to a landline goes as a call");
