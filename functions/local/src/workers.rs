@@ -31,8 +31,8 @@ use tokio::task::JoinHandle;
 
 /// How often waiting broadcasts are looked at.
 pub const BROADCAST_TICK: Duration = Duration::from_secs(5);
-/// Tasks of one receive run at once.
-const TASKS_IN_FLIGHT: usize = QUEUE_BATCH;
+/// Tasks run at once (several receives of [`QUEUE_BATCH`]).
+const TASKS_IN_FLIGHT: usize = 8 * QUEUE_BATCH;
 
 /// Receives and runs tasks until the queue is empty; answers how many ran.
 /// A task that fails stays in the queue (it comes back after the
@@ -40,10 +40,19 @@ const TASKS_IN_FLIGHT: usize = QUEUE_BATCH;
 pub async fn drain_once(queue: &LocalQueue, runner: &TaskRunner) -> usize {
     let mut ran = 0;
     loop {
-        let messages = match queue.receive(QUEUE_BATCH, Duration::ZERO).await {
-            Ok(messages) if !messages.is_empty() => messages,
-            _ => return ran,
-        };
+        // Several receives' worth at once, as several Lambda instances would
+        // take several batches: small tasks (an SIS event's one-student
+        // plan) would otherwise wait on each other ten at a time.
+        let mut messages = Vec::with_capacity(TASKS_IN_FLIGHT);
+        while messages.len() < TASKS_IN_FLIGHT {
+            match queue.receive(QUEUE_BATCH, Duration::ZERO).await {
+                Ok(batch) if !batch.is_empty() => messages.extend(batch),
+                _ => break,
+            }
+        }
+        if messages.is_empty() {
+            return ran;
+        }
         ran += messages.len();
         stream::iter(messages)
             .for_each_concurrent(TASKS_IN_FLIGHT, |message| async move {

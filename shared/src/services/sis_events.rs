@@ -12,9 +12,14 @@
 //! then queued at once and the entry removed; should queuing fail (or the
 //! process stop) in between, the scheduler's next tick queues it. A
 //! replay, or the same event in two concurrent requests, finds the record.
+//!
+//! A batch's students are handled at once (each student's events in the
+//! order sent), so the table commits their writes together.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::StreamExt as _;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -29,6 +34,15 @@ use crate::store::{BroadcastStore, EventOutcome, PeopleStore, SeenEvent, SisEven
 
 /// The most events one request may carry.
 pub const MAX_EVENTS_PER_BATCH: usize = 500;
+
+/// Students whose events are handled at once: the table commits their
+/// writes together.
+const STUDENTS_AT_ONCE: usize = 32;
+
+/// The student an event is about, as sent (grouping only; checked later).
+fn student_key(value: &Value) -> &str {
+    value.get("student").and_then(Value::as_str).unwrap_or_default()
+}
 
 /// An event of a batch that was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,27 +119,46 @@ impl SisEventService {
         }
         let settings = self.broadcasts.settings(district).await?;
         let mut answer = EventsAnswer::default();
+        // Each student's events in the order sent (the day's first attendance
+        // event is the one that sends); different students at once.
+        let mut by_student: BTreeMap<&str, Vec<(usize, SisEvent)>> = BTreeMap::new();
         for (index, value) in events.iter().enumerate() {
-            let event = match read_event(value) {
-                Ok(event) => event,
+            match read_event(value) {
+                Ok(event) => by_student.entry(student_key(value)).or_default().push((index, event)),
                 Err(rejection) => {
                     let id = value.get("id").and_then(Value::as_str).map(|id| id.chars().take(128).collect());
                     answer.rejected.push(RejectedEvent { index, id, code: rejection.code, message: rejection.message });
-                    continue;
                 }
-            };
-            match self.one(district, key, &settings, &event).await? {
+            }
+        }
+        let settings = &settings;
+        let mut verdicts: Vec<(usize, String, Verdict)> = Vec::with_capacity(events.len());
+        let mut students = futures::stream::iter(by_student.into_values().map(|student_events| async move {
+            let mut verdicts = Vec::with_capacity(student_events.len());
+            for (index, event) in student_events {
+                let verdict = self.one(district, key, settings, &event).await?;
+                verdicts.push((index, event.id, verdict));
+            }
+            Ok::<_, ServiceError>(verdicts)
+        }))
+        .buffer_unordered(STUDENTS_AT_ONCE);
+        while let Some(done) = students.next().await {
+            verdicts.extend(done?);
+        }
+        for (index, id, verdict) in verdicts {
+            match verdict {
                 Verdict::Accepted => answer.accepted += 1,
                 Verdict::Merged => answer.merged += 1,
                 Verdict::Duplicate => answer.duplicates += 1,
                 Verdict::Rejected(rejection) => answer.rejected.push(RejectedEvent {
                     index,
-                    id: Some(event.id.clone()),
+                    id: Some(id),
                     code: rejection.code,
                     message: rejection.message,
                 }),
             }
         }
+        answer.rejected.sort_by_key(|rejected| rejected.index);
         tracing::info!(
             %district, accepted = answer.accepted, merged = answer.merged, duplicates = answer.duplicates,
             rejected = answer.rejected.len(), "SIS events received"
