@@ -202,7 +202,7 @@ impl SisEventService {
         };
         let mut ops = vec![self.events.seen_op(district, &seen)?];
         if let Some(day) = day {
-            ops.push(self.events.attendance_op(district, &student_id, day, &broadcast.id)?);
+            ops.push(self.events.attendance_op(district, &student_id, day, &broadcast.id, now)?);
         }
         ops.extend(self.broadcasts.create_ops(district, &broadcast, &[])?);
         ops.push(self.broadcasts.schedule_op(district, &broadcast.id, now)?);

@@ -104,17 +104,20 @@ impl SisEventStore {
     }
 
     /// The write claiming the student's attendance message of `day` for
-    /// `broadcast` (only if the day has none yet). It expires two days after.
+    /// `broadcast` (only if the day has none yet). It expires two days after
+    /// the day, or after `now` for an event about a day long past (a late
+    /// SIS), so that a second event of that day still finds it.
     pub fn attendance_op(
         &self,
         district: &DistrictId,
         student: &PersonId,
         day: NaiveDate,
         broadcast: &BroadcastId,
+        now: DateTime<Utc>,
     ) -> Result<WriteOp, StoreError> {
         let key = day_key(district, student, day);
         let mut item = record_item(key.pk, key.sk, &serde_json::json!({"broadcast": broadcast}))?;
-        let expires = day.and_time(chrono::NaiveTime::MIN).and_utc() + chrono::Duration::days(2);
+        let expires = day.and_time(chrono::NaiveTime::MIN).and_utc().max(now) + chrono::Duration::days(2);
         item.insert(EXPIRES_AT.into(), expires.timestamp().into());
         Ok(WriteOp::Put { item, condition: Condition::NotExists })
     }
@@ -158,7 +161,10 @@ mod tests {
             key: "sk-1".into(),
         };
         let ops = |event: &SeenEvent| -> Result<Vec<WriteOp>, StoreError> {
-            Ok(vec![store.seen_op(&district, event)?, store.attendance_op(&district, &student, day, &broadcast)?])
+            Ok(vec![
+                store.seen_op(&district, event)?,
+                store.attendance_op(&district, &student, day, &broadcast, event.received_at)?,
+            ])
         };
         assert!(store.commit(ops(&event)?).await?);
         assert!(!store.commit(ops(&event)?).await?, "the same id again");
@@ -167,6 +173,19 @@ mod tests {
         assert_eq!(store.seen(&district, "e-2").await?, None, "nothing of a refused commit stays");
         assert_eq!(store.seen(&district, "e-1").await?, Some(event));
         assert_eq!(store.attendance_message(&district, &student, day).await?, Some(broadcast));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_long_past_day_s_claim_lasts_long_enough_for_its_second_event_to_find_it() -> Result<(), StoreError> {
+        let store = SisEventStore::new(Arc::new(EmbeddedTable::in_memory().map_err(StoreError::from)?));
+        let district = DistrictId::parse("d-1").map_err(StoreError::corrupt)?;
+        let student = PersonId::parse("s-1").map_err(StoreError::corrupt)?;
+        let broadcast = BroadcastId::parse("b-1").map_err(StoreError::corrupt)?;
+        let now = crate::ports::Clock::now(&crate::ports::FixedClock::midday_today());
+        let long_ago = (now - chrono::Duration::days(90)).date_naive();
+        assert!(store.commit(vec![store.attendance_op(&district, &student, long_ago, &broadcast, now)?]).await?);
+        assert_eq!(store.attendance_message(&district, &student, long_ago).await?, Some(broadcast));
         Ok(())
     }
 }
