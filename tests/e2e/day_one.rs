@@ -115,3 +115,21 @@ async fn right_after_a_oneroster_import_an_attendance_text_waits_for_consent_und
     assert_eq!(texted, ["+16175556001", "+16175556004"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_broadcast_names_its_sender_and_each_family_s_school() {
+    let (app, admin) = imported_district().await;
+    let text = json!({"reason": "emergency", "emergency": true, "channels": ["text"],
+        "content": {"sms": "{{sender}} at {{ school }}: buses run late."},
+        "audience": {"rule": {}, "target": "guardians"}});
+    app.broadcast_report(&admin, &text).await;
+    let bodies: Vec<String> = app.carrier.sent().iter().map(|t| t.body.clone()).collect();
+    assert!(!bodies.is_empty());
+    assert!(bodies.iter().all(|b| b == "School notifications at Lincoln Elementary: buses run late."), "{bodies:?}");
+
+    assert_eq!(app.put_json("/v1/settings", &admin, &json!({"name": "Maple ISD"}).to_string()).await.0, 200);
+    app.broadcast_report(&admin, &text).await;
+    let last = app.carrier.sent().last().map(|t| t.body.clone()).unwrap_or_default();
+    assert_eq!(last, "Maple ISD at Lincoln Elementary: buses run late.");
+    app.stop().await;
+}

@@ -98,6 +98,7 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
             people: vec![id(PersonId::parse, &format!("g-{n}"))],
             first_name: None,
             children: vec![],
+            school: None,
         })
         .collect();
     let mut bodies = Vec::new();
@@ -229,7 +230,14 @@ async fn a_sent_text_records_the_provider_whose_receipts_may_touch_it() {
         .with_email(Arc::new(Outbox::in_memory()));
     let runner = Services::new(ports, Wiring::default()).sender().unwrap();
     let to = ContactValue::Phone(PhoneNumber::parse_e164("+16175552000").unwrap());
-    let message = PlannedDelivery { channel: Channel::Text, to, people: vec![], first_name: None, children: vec![] };
+    let message = PlannedDelivery {
+        channel: Channel::Text,
+        to,
+        people: vec![],
+        first_name: None,
+        children: vec![],
+        school: None,
+    };
     let task = Task::SendV1 {
         district: district.clone(),
         broadcast: id(BroadcastId::parse, "b-fault"),

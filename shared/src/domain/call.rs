@@ -49,6 +49,9 @@ pub struct CallDetail {
     /// The students' first names the script was rendered with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<String>,
+    /// The school's name the script was rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<String>,
     /// When the next try is due (busy or unanswered, with tries left).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<DateTime<Utc>>,

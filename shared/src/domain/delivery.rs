@@ -233,6 +233,9 @@ pub struct PlannedDelivery {
     /// First names of the students through whom the point was reached.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<String>,
+    /// The name of the recipient's school (`{{school}}`), when the content names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<String>,
 }
 
 impl PlannedDelivery {
@@ -387,6 +390,7 @@ mod tests {
                 people: vec![PersonId::parse("g-1").unwrap()],
                 first_name: Some("Ana".into()),
                 children: vec!["Ben".into()],
+                school: None,
             }],
         };
         let body = task.to_body();

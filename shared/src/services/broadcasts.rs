@@ -35,6 +35,9 @@ pub use report::{
     BroadcastReport, CallCounts, ChannelCounts, DeliveriesPage, DeliveryView, PartProgress, Totals, build_report,
 };
 
+/// Who a broadcast is from when the district has no name: `{{sender}}`.
+pub const DEFAULT_SENDER: &str = "School notifications";
+
 /// Deliveries per page when the caller names no limit.
 pub const DEFAULT_DELIVERIES_PAGE: u32 = 100;
 /// Most deliveries one page holds.
@@ -125,6 +128,11 @@ impl BroadcastService {
         let now = self.clock.now();
         let send_at = valid.send_at.filter(|at| *at > now).unwrap_or(now);
         let scheduled = send_at > now;
+        // `{{sender}}` of a broadcast is the district (a personal message's is its writer).
+        let sender_name = match sender_name {
+            Some(name) => Some(name),
+            None => Some(self.store.settings(&caller.district).await?.name.unwrap_or_else(|| DEFAULT_SENDER.into())),
+        };
         let broadcast = Broadcast {
             id: BroadcastId::parse(self.ids.next_id()).map_err(ServiceError::Invalid)?,
             kind,

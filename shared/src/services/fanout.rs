@@ -42,9 +42,12 @@ use crate::domain::{
 use crate::ports::{Clock, QUEUE_BATCH, WorkQueue};
 use crate::services::ServiceError;
 use crate::services::roles::RoleService;
-use crate::store::{BroadcastStore, EmailStatusStore, PreferenceStore, SmsStatusStore, StoreError, Stores};
+use crate::store::{
+    BroadcastStore, EmailStatusStore, PreferenceStore, RosterIndex, SmsStatusStore, StoreError, Stores,
+};
 
 mod deliveries;
+mod schools;
 #[cfg(test)]
 mod tests;
 
@@ -92,6 +95,7 @@ pub struct FanoutService {
     sms_status: SmsStatusStore,
     email_status: EmailStatusStore,
     send_queue: Arc<dyn WorkQueue>,
+    roster: RosterIndex,
     clock: Arc<dyn Clock>,
     defaults: PreferenceDefaults,
 }
@@ -112,6 +116,7 @@ impl FanoutService {
             sms_status: stores.sms_status.clone(),
             email_status: stores.email_status.clone(),
             send_queue,
+            roster: stores.roster.clone(),
             clock,
             defaults: PreferenceDefaults::default(),
         }
@@ -253,7 +258,11 @@ impl FanoutService {
             landline_autocall: broadcast.landline_autocall.unwrap_or(settings.landline_autocall),
         };
         let rule = (broadcast.reason, texts);
-        let plan = plan_deliveries(&recipients, &broadcast.channels, rule, &defaults, &suppressions, now);
+        let mut plan = plan_deliveries(&recipients, &broadcast.channels, rule, &defaults, &suppressions, now);
+        if schools::names_school(&broadcast.content) {
+            let names = self.roster.school_names(district).await?;
+            schools::name_schools(&mut plan.messages, &recipients, &broadcast.schools, &names);
+        }
         let first_part = broadcast.plan.is_none();
         // A call in a broadcast without `voice` is a text's landline autocall: part of the text part.
         let part_of = |channel: Channel| match BroadcastChannel::of(channel) {

@@ -50,8 +50,8 @@ mod spreadsheet;
 mod tasks;
 
 pub use broadcasts::{
-    BroadcastReport, BroadcastService, CallCounts, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DeliveriesPage,
-    DeliveryView, MAX_DELIVERIES_PAGE, PartProgress, Totals, build_report,
+    BroadcastReport, BroadcastService, CallCounts, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DEFAULT_SENDER,
+    DeliveriesPage, DeliveryView, MAX_DELIVERIES_PAGE, PartProgress, Totals, build_report,
 };
 pub use cleanup::{CleanupFilter, CleanupItem, CleanupPage, CleanupService, MAX_CLEANUP_PAGE, cleanup_csv};
 pub use cursors::{CursorError, CursorKey, CursorKeyError, Cursors};

@@ -260,7 +260,7 @@ impl SisEventService {
             send_at: now,
             emergency,
             created_by: format!("sis:{key}"),
-            sender_name: Some(settings.name.clone().unwrap_or_else(|| "Your school".into())),
+            sender_name: Some(settings.name.clone().unwrap_or_else(|| crate::services::DEFAULT_SENDER.into())),
             created_at: now,
             state: BroadcastState::Queued,
             deferred_until: None,

@@ -155,6 +155,7 @@ pub fn plan_deliveries(
                     people: Vec::new(),
                     first_name: Some(person.given_name.clone()),
                     children: Vec::new(),
+                    school: None,
                 });
                 if !message.people.contains(&person.id) {
                     message.people.push(person.id.clone());

@@ -82,6 +82,7 @@ impl SendService {
             people: delivery.people.clone(),
             first_name: detail.first_name,
             children: detail.children,
+            school: detail.school,
         };
         let origin = self.numbers.texting_number(district).await?;
         match self.send_and_mark(district, &broadcast, &origin, &message, attempt).await? {

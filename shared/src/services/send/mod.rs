@@ -147,6 +147,7 @@ fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc
     let call = message.channel.is_call().then(|| CallDetail {
         first_name: message.first_name.clone(),
         children: message.children.clone(),
+        school: message.school.clone(),
         ..CallDetail::default()
     });
     Delivery {
@@ -334,6 +335,7 @@ impl SendService {
             claim.call = Some(CallDetail {
                 first_name: message.first_name.clone(),
                 children: message.children.clone(),
+                school: message.school.clone(),
                 ..CallDetail::default()
             });
         }
@@ -341,7 +343,7 @@ impl SendService {
             first_name: message.first_name.clone(),
             children: message.children.clone(),
             sender: broadcast.sender_name.clone(),
-            school: None,
+            school: message.school.clone(),
         };
         let mut attempt = 0;
         let error = loop {

@@ -108,7 +108,14 @@ async fn send_chunk_of(
         for (channel, to) in
             [(Channel::Text, ContactValue::Phone(number)), (Channel::Email, ContactValue::Email(address))]
         {
-            messages.push(PlannedDelivery { channel, to, people: vec![], first_name: None, children: vec![] });
+            messages.push(PlannedDelivery {
+                channel,
+                to,
+                people: vec![],
+                first_name: None,
+                children: vec![],
+                school: None,
+            });
         }
     }
     let report = sender.send_chunk(&district, &id, 0, &messages).await.unwrap();
