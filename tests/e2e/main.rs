@@ -12,6 +12,7 @@ mod day_one;
 mod gateways;
 mod import_runs;
 mod imports;
+mod languages;
 mod lists;
 mod preferences;
 mod receipt_webhooks;

@@ -99,6 +99,7 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
             first_name: None,
             children: vec![],
             school: None,
+            language: None,
         })
         .collect();
     let mut bodies = Vec::new();
@@ -237,6 +238,7 @@ async fn a_sent_text_records_the_provider_whose_receipts_may_touch_it() {
         first_name: None,
         children: vec![],
         school: None,
+        language: None,
     };
     let task = Task::SendV1 {
         district: district.clone(),

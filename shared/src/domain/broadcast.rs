@@ -115,6 +115,18 @@ pub struct BroadcastContent {
     /// (6,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<String>,
+    /// The same content in other languages, by language code (`es` ...):
+    /// a recipient whose language has a variant gets it (and a call in a
+    /// voice for it); everyone else gets the content above.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: std::collections::BTreeMap<String, BroadcastContent>,
+}
+
+impl BroadcastContent {
+    /// The variant for `language`, or this content when it has none.
+    pub fn for_language(&self, language: Option<&str>) -> &BroadcastContent {
+        language.and_then(|language| self.translations.get(language)).unwrap_or(self)
+    }
 }
 
 /// Whom a broadcast reaches: saved lists, an ad hoc rule, and named people.

@@ -236,6 +236,9 @@ pub struct PlannedDelivery {
     /// The name of the recipient's school (`{{school}}`), when the content names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub school: Option<String>,
+    /// The language of the content's variant this message goes in (`None`: the content itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 impl PlannedDelivery {
@@ -289,6 +292,9 @@ pub struct Delivery {
     /// A call's own record: who answered, what a retry reads, the next try.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<CallDetail>,
+    /// The language of the content's variant it went in (`None`: the content itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// When the state last changed.
     pub updated_at: DateTime<Utc>,
 }
@@ -315,6 +321,7 @@ impl Delivery {
             attempts: 1,
             provider: None,
             call: None,
+            language: None,
             updated_at: at,
         }
     }
@@ -391,6 +398,7 @@ mod tests {
                 first_name: Some("Ana".into()),
                 children: vec!["Ben".into()],
                 school: None,
+                language: None,
             }],
         };
         let body = task.to_body();

@@ -20,7 +20,13 @@ struct Wording {
     body: &'static str,
 }
 
-fn wording(kind: SisEventType) -> Wording {
+/// The languages the built-in wording comes in; English is the default.
+pub const EVENT_LANGUAGES: &[&str] = &["en", "es"];
+
+fn wording(kind: SisEventType, language: &str) -> Wording {
+    if language == "es" {
+        return spanish(kind);
+    }
     match kind {
         SisEventType::AttendanceAbsent => Wording {
             subject: "Attendance: {{student}} was absent",
@@ -57,25 +63,103 @@ fn wording(kind: SisEventType) -> Wording {
     }
 }
 
+fn spanish(kind: SisEventType) -> Wording {
+    match kind {
+        SisEventType::AttendanceAbsent => Wording {
+            subject: "Asistencia: {{student}} estuvo ausente",
+            body: "{{sender}}: {{student}} fue marcado/a {{status}} {{when}} el {{date}}. \
+                   Si tiene preguntas, comuníquese con la escuela.",
+        },
+        SisEventType::AttendanceTardy => Wording {
+            subject: "Asistencia: {{student}} llegó tarde",
+            body: "{{sender}}: {{student}} llegó tarde {{when}} el {{date}}.",
+        },
+        SisEventType::BehaviorIncident => Wording {
+            subject: "Conducta: {{student}}",
+            body: "{{sender}}: Se registró un incidente de conducta de {{student}} el {{date}}: {{incident}}. \
+                   Por favor, comuníquese con la escuela.",
+        },
+        SisEventType::LowBalance => Wording {
+            subject: "Cuenta de comidas: el saldo de {{student}} está bajo",
+            body: "{{sender}}: El saldo de la cuenta de comidas de {{student}} es {{balance}}, menos de {{threshold}}. \
+                   Por favor, agregue fondos.",
+        },
+        SisEventType::NegativeBalance => Wording {
+            subject: "Cuenta de comidas: el saldo de {{student}} es negativo",
+            body: "{{sender}}: El saldo de la cuenta de comidas de {{student}} es {{balance}}. Por favor, agregue fondos.",
+        },
+        SisEventType::GradesFailing => Wording {
+            subject: "Calificaciones: {{student}} en {{course}}",
+            body: "{{sender}}: {{student}} está reprobando {{course}}{{grade}}. \
+                   Por favor, comuníquese con el maestro.",
+        },
+        SisEventType::AssignmentsMissing => Wording {
+            subject: "Tarea pendiente: {{student}} en {{course}}",
+            body: "{{sender}}: {{student}} tiene una tarea sin entregar en {{course}}: {{assignment}}{{due}}.",
+        },
+    }
+}
+
 /// An amount as families read it: `$4.50`, `-$2.25`.
 fn dollars(amount: f64) -> String {
     if amount < 0.0 { format!("-${:.2}", -amount) } else { format!("${amount:.2}") }
 }
 
-/// The event's facts by variable name, the date in the district's zone.
-fn facts(event: &SisEvent, student: &str, zone: Tz) -> Vec<(&'static str, String)> {
+const SPANISH_DAYS: [&str; 7] = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"];
+const SPANISH_MONTHS: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+
+/// A date as a family reads it in `language`: "Friday, December 4" / "viernes, 4 de diciembre".
+fn spoken_date(date: chrono::NaiveDate, language: &str, with_weekday: bool) -> String {
+    use chrono::Datelike as _;
+    if language == "es" {
+        let month = SPANISH_MONTHS[date.month0() as usize];
+        let day = SPANISH_DAYS[date.weekday().num_days_from_monday() as usize];
+        return if with_weekday {
+            format!("{day}, {} de {month}", date.day())
+        } else {
+            format!("{} de {month}", date.day())
+        };
+    }
+    date.format(if with_weekday { "%A, %B %-d" } else { "%B %-d" }).to_string()
+}
+
+/// The event's facts by variable name in `language`, the date in the district's zone.
+fn facts(event: &SisEvent, student: &str, zone: Tz, language: &str) -> Vec<(&'static str, String)> {
+    let spanish = language == "es";
     let local: DateTime<Tz> = event.occurred_at.with_timezone(&zone);
-    let mut facts = vec![("student", student.to_string()), ("date", local.format("%A, %B %-d").to_string())];
+    let mut facts = vec![("student", student.to_string()), ("date", spoken_date(local.date_naive(), language, true))];
     match &event.details {
         EventDetails::Attendance { period, excused } => {
-            let preposition = if event.kind == SisEventType::AttendanceTardy { "to" } else { "for" };
-            let when = match period {
-                Some(period) => format!("{preposition} period {period}"),
-                None if event.kind == SisEventType::AttendanceTardy => "to school".to_string(),
-                None => "for the day".to_string(),
+            let tardy = event.kind == SisEventType::AttendanceTardy;
+            let when = match (period, spanish) {
+                (Some(period), false) => format!("{} period {period}", if tardy { "to" } else { "for" }),
+                (Some(period), true) => format!("{} el período {period}", if tardy { "a" } else { "en" }),
+                (None, false) if tardy => "to school".to_string(),
+                (None, true) if tardy => "a la escuela".to_string(),
+                (None, false) => "for the day".to_string(),
+                (None, true) => "todo el día".to_string(),
             };
             facts.push(("when", when));
-            facts.push(("status", if *excused { "absent (excused)" } else { "absent" }.to_string()));
+            let status = match (excused, spanish) {
+                (true, false) => "absent (excused)",
+                (false, false) => "absent",
+                (true, true) => "ausente (justificado)",
+                (false, true) => "ausente",
+            };
+            facts.push(("status", status.to_string()));
         }
         EventDetails::Behavior { incident, .. } => facts.push(("incident", incident.clone())),
         EventDetails::Balance { balance, threshold } => {
@@ -84,12 +168,17 @@ fn facts(event: &SisEvent, student: &str, zone: Tz) -> Vec<(&'static str, String
         }
         EventDetails::Grade { course, grade } => {
             facts.push(("course", course.clone()));
-            facts.push(("grade", grade.as_ref().map(|g| format!(" (grade: {g})")).unwrap_or_default()));
+            let label = if spanish { "calificación" } else { "grade" };
+            facts.push(("grade", grade.as_ref().map(|g| format!(" ({label}: {g})")).unwrap_or_default()));
         }
         EventDetails::Assignment { course, assignment, due } => {
             facts.push(("course", course.clone()));
             facts.push(("assignment", assignment.clone()));
-            facts.push(("due", due.map(|d| format!(", due {}", d.format("%B %-d"))).unwrap_or_default()));
+            let label = if spanish { "para el" } else { "due" };
+            facts.push((
+                "due",
+                due.map(|d| format!(", {label} {}", spoken_date(d, language, false))).unwrap_or_default(),
+            ));
         }
     }
     facts
@@ -123,16 +212,24 @@ pub fn fill_facts(template: &str, facts: &[(&str, String)]) -> String {
 }
 
 /// The content of the broadcast an event becomes: the type's wording
-/// filled with the event's facts, for voice, text and email alike.
+/// filled with the event's facts, for voice, text and email alike, in
+/// English with a variant in every other language of [`EVENT_LANGUAGES`].
 pub fn event_content(event: &SisEvent, student_first_name: &str, zone: Tz) -> BroadcastContent {
-    let wording = wording(event.kind);
-    let facts = facts(event, student_first_name, zone);
-    let body = fill_facts(wording.body, &facts);
-    BroadcastContent {
-        sms: Some(body.clone()),
-        email: Some(EmailContent { subject: fill_facts(wording.subject, &facts), text: body.clone(), html: None }),
-        voice: Some(body),
-    }
+    let in_language = |language: &str| {
+        let wording = wording(event.kind, language);
+        let facts = facts(event, student_first_name, zone, language);
+        let body = fill_facts(wording.body, &facts);
+        BroadcastContent {
+            sms: Some(body.clone()),
+            email: Some(EmailContent { subject: fill_facts(wording.subject, &facts), text: body.clone(), html: None }),
+            voice: Some(body),
+            ..BroadcastContent::default()
+        }
+    };
+    let mut content = in_language("en");
+    content.translations =
+        EVENT_LANGUAGES.iter().filter(|l| **l != "en").map(|l| ((*l).to_string(), in_language(l))).collect();
+    content
 }
 
 /// When an event happened, in the district's zone: its school day.
@@ -205,5 +302,16 @@ mod tests {
         let filled = fill_facts("{{sender}}: {{student}} {{ course }}", &[("course", "{{first_name}}".into())]);
         assert_eq!(filled, "{{sender}}: {{student}} { {first_name}}");
         assert_eq!(fill_facts("a {{ unclosed", &[]), "a {{ unclosed");
+    }
+
+    #[test]
+    fn every_type_comes_in_spanish_too_with_the_date_said_in_spanish() {
+        let missing = event(json!({"id": "e", "type": "assignments.missing", "student": "s-1",
+            "occurred_at": "2026-12-04T12:00:00Z", "course": "Biología", "assignment": "Lab 3", "due": "2026-12-01"}));
+        let content = event_content(&missing, "Mia", chrono_tz::UTC);
+        let spanish = content.translations.get("es").and_then(|es| es.sms.clone()).unwrap_or_default();
+        assert_eq!(spanish, "{{sender}}: Mia tiene una tarea sin entregar en Biología: Lab 3, para el 1 de diciembre.");
+        assert!(validate_template(&spanish).is_ok());
+        assert_eq!(content.translations.len(), EVENT_LANGUAGES.len() - 1);
     }
 }

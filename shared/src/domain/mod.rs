@@ -10,6 +10,7 @@ mod error;
 mod event_messages;
 mod ids;
 mod import_run;
+mod language;
 mod list;
 mod named_enum;
 mod person;
@@ -45,6 +46,7 @@ pub use import_run::{
     ImportLease, ImportMethod, ImportRun, ImportStatus, ImportTrigger, MAX_REPORTED_ROWS, RecordKind, RunCounts,
     RunState, Snapshot, diff, file_hash, hold_reason, stale_reason,
 };
+pub use language::language_code;
 pub use list::{
     BUS_ROUTE_FIELD, ConditionOp, FieldCondition, ListAction, ListChange, ListDefinition, ListInput, ListRule,
     ListScope, ListTarget, MAX_LIST_NAME_LEN, MAX_LIST_PEOPLE, MAX_RULE_TERMS, MAX_RULE_VALUE_LEN, MemberProfile,

@@ -47,6 +47,7 @@ use crate::store::{
 };
 
 mod deliveries;
+mod languages;
 mod schools;
 #[cfg(test)]
 mod tests;
@@ -263,6 +264,7 @@ impl FanoutService {
             let names = self.roster.school_names(district).await?;
             schools::name_schools(&mut plan.messages, &recipients, &broadcast.schools, &names);
         }
+        languages::choose_languages(&mut plan.messages, &recipients, &broadcast.content);
         let first_part = broadcast.plan.is_none();
         // A call in a broadcast without `voice` is a text's landline autocall: part of the text part.
         let part_of = |channel: Channel| match BroadcastChannel::of(channel) {

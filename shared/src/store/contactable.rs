@@ -30,6 +30,8 @@ pub struct Contactable {
     pub birth_date: Option<String>,
     /// The household whose shared phone settings reach them, if any.
     pub household: Option<String>,
+    /// Their language as a code (`es` ...), from what the import gave.
+    pub language: Option<String>,
     /// Contact points.
     pub contacts: Vec<ContactPoint>,
     /// Explicit preferences.
@@ -63,6 +65,7 @@ fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Opt
                 active: item.get("active") != Some(&Value::Bool(false)),
                 birth_date: text("birth_date"),
                 household: text("household"),
+                language: text("language").as_deref().and_then(crate::domain::language_code),
                 contacts: Vec::new(),
                 preferences: PreferenceRecord::default(),
                 guardians: Vec::new(),

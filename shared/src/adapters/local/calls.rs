@@ -156,6 +156,8 @@ pub struct SimulatedCall {
     pub from: Option<PhoneNumber>,
     /// What was read.
     pub script: VoiceScript,
+    /// The listener's language the voice was chosen for (`None`: the default voice).
+    pub language: Option<String>,
     /// The id the service answered with (`call-<uuid>`).
     pub provider_message_id: String,
     /// What the call came to.
@@ -178,6 +180,7 @@ struct CallFile<'a> {
     from: Option<&'a PhoneNumber>,
     script: &'a str,
     ssml: bool,
+    language: Option<&'a str>,
     provider_message_id: &'a str,
     outcome: &'static str,
 }
@@ -248,6 +251,7 @@ impl VoiceGateway for SimulatedCalls {
             from: call.from.as_ref(),
             script: call.script.as_str(),
             ssml: matches!(call.script, VoiceScript::Ssml(_)),
+            language: call.language.as_deref(),
             provider_message_id: &provider_message_id,
             outcome: outcome.as_str(),
         };
@@ -259,6 +263,7 @@ impl VoiceGateway for SimulatedCalls {
             to: call.to.clone(),
             from: call.from.clone(),
             script: call.script.clone(),
+            language: call.language.clone(),
             provider_message_id: provider_message_id.clone(),
             outcome,
         });

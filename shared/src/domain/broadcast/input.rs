@@ -80,6 +80,48 @@ fn checked_text(path: &str, text: &str, max_chars: usize) -> Result<(), DomainEr
     validate_template(text).map_err(|e| DomainError::invalid(format!("{path}: {e}")))
 }
 
+/// The most languages a broadcast's content may come in.
+pub const MAX_TRANSLATIONS: usize = 12;
+
+/// The content for the channels, each required and checked (`path` names
+/// where it is in the request).
+fn checked_content(
+    path: &str,
+    given: &BroadcastContent,
+    channels: &[BroadcastChannel],
+) -> Result<BroadcastContent, DomainError> {
+    let mut content = BroadcastContent::default();
+    if channels.contains(&BroadcastChannel::Text) {
+        let sms =
+            given.sms.as_deref().ok_or_else(|| DomainError::invalid(format!("{path}.sms: required for `text`")))?;
+        checked_text(&format!("{path}.sms"), sms, MAX_SMS_CHARS)?;
+        content.sms = Some(sms.trim().to_string());
+    }
+    if channels.contains(&BroadcastChannel::Voice) {
+        let script = given
+            .voice
+            .as_deref()
+            .ok_or_else(|| DomainError::invalid(format!("{path}.voice: required for `voice`")))?;
+        let most = if is_ssml(script) { MAX_VOICE_SSML_CHARS } else { MAX_VOICE_TEXT_CHARS };
+        checked_text(&format!("{path}.voice"), script, most)?;
+        content.voice = Some(script.trim().to_string());
+    }
+    if channels.contains(&BroadcastChannel::Email) {
+        let email =
+            given.email.as_ref().ok_or_else(|| DomainError::invalid(format!("{path}.email: required for `email`")))?;
+        checked_text(&format!("{path}.email.subject"), &email.subject, MAX_SUBJECT_CHARS)?;
+        if email.subject.contains(['\r', '\n']) {
+            return Err(DomainError::invalid(format!("{path}.email.subject: must be one line")));
+        }
+        checked_text(&format!("{path}.email.text"), &email.text, MAX_EMAIL_BYTES)?;
+        if let Some(html) = &email.html {
+            checked_text(&format!("{path}.email.html"), html, MAX_EMAIL_BYTES)?;
+        }
+        content.email = Some(email.clone());
+    }
+    Ok(content)
+}
+
 impl BroadcastInput {
     /// Validates the request: reason, channels, content for each channel
     /// (and only those), template variables, a non-empty audience.
@@ -87,38 +129,19 @@ impl BroadcastInput {
         let reason: ContactReason =
             self.reason.parse().map_err(|e: DomainError| DomainError::invalid(format!("reason: {e}")))?;
         let channels = parse_channels(&self.channels)?;
-        let mut content = BroadcastContent::default();
-        if channels.contains(&BroadcastChannel::Text) {
-            let sms =
-                self.content.sms.as_deref().ok_or_else(|| DomainError::invalid("content.sms: required for `text`"))?;
-            checked_text("content.sms", sms, MAX_SMS_CHARS)?;
-            content.sms = Some(sms.trim().to_string());
+        let mut content = checked_content("content", &self.content, &channels)?;
+        if self.content.translations.len() > MAX_TRANSLATIONS {
+            return Err(DomainError::invalid(format!("content.translations: at most {MAX_TRANSLATIONS} languages")));
         }
-        if channels.contains(&BroadcastChannel::Voice) {
-            let script = self
-                .content
-                .voice
-                .as_deref()
-                .ok_or_else(|| DomainError::invalid("content.voice: required for `voice`"))?;
-            let most = if is_ssml(script) { MAX_VOICE_SSML_CHARS } else { MAX_VOICE_TEXT_CHARS };
-            checked_text("content.voice", script, most)?;
-            content.voice = Some(script.trim().to_string());
-        }
-        if channels.contains(&BroadcastChannel::Email) {
-            let email = self
-                .content
-                .email
-                .as_ref()
-                .ok_or_else(|| DomainError::invalid("content.email: required for `email`"))?;
-            checked_text("content.email.subject", &email.subject, MAX_SUBJECT_CHARS)?;
-            if email.subject.contains(['\r', '\n']) {
-                return Err(DomainError::invalid("content.email.subject: must be one line"));
+        for (language, variant) in &self.content.translations {
+            let code = crate::domain::language_code(language).filter(|code| code == language).ok_or_else(|| {
+                DomainError::invalid(format!("content.translations: `{language}` is no language code (es, vi ...)"))
+            })?;
+            if !variant.translations.is_empty() {
+                return Err(DomainError::invalid(format!("content.translations.{code}: a variant has no variants")));
             }
-            checked_text("content.email.text", &email.text, MAX_EMAIL_BYTES)?;
-            if let Some(html) = &email.html {
-                checked_text("content.email.html", html, MAX_EMAIL_BYTES)?;
-            }
-            content.email = Some(email.clone());
+            let checked = checked_content(&format!("content.translations.{code}"), variant, &channels)?;
+            content.translations.insert(code, checked);
         }
         let audience = &self.audience;
         if audience.lists.is_empty() && audience.rule.is_none() && audience.people.is_empty() {

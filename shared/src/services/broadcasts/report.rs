@@ -72,6 +72,9 @@ pub struct BroadcastReport {
     pub counts: BTreeMap<ReportGroup, ChannelCounts>,
     /// Over everything.
     pub totals: Totals,
+    /// Messages (sent, delivered or failed) by the language they went in:
+    /// a content variant's code, or `default` for the content itself.
+    pub languages: BTreeMap<String, u64>,
 }
 
 /// Where one channel of a broadcast is.
@@ -112,6 +115,9 @@ pub struct DeliveryView {
     /// When a busy or unanswered call is tried again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The content variant's language it went in (absent: the content itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// When it last changed.
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -150,6 +156,7 @@ pub(super) fn view(delivery: &Delivery, unmasked: bool) -> DeliveryView {
             .and_then(|_| call_outcome(delivery.state, delivery.reason, delivery.call.as_ref())),
         attempts: delivery.attempts,
         retry_at: delivery.call.as_ref().and_then(|call| call.retry_at),
+        language: delivery.language.clone(),
         updated_at: delivery.updated_at,
     }
 }
@@ -159,6 +166,7 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
     let mut counts: BTreeMap<ReportGroup, ChannelCounts> = BTreeMap::new();
     let mut totals = Totals::default();
     let mut picked_up = 0u64;
+    let mut languages: BTreeMap<String, u64> = BTreeMap::new();
     for delivery in deliveries {
         let group = ReportGroup::of(delivery);
         let entry = counts.entry(group).or_insert_with(|| ChannelCounts {
@@ -166,6 +174,9 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
             ..ChannelCounts::default()
         });
         let reason = delivery.reason.unwrap_or(DeliveryReason::Unknown);
+        if delivery.channel.is_some() && delivery.state != DeliveryState::Skipped {
+            *languages.entry(delivery.language.clone().unwrap_or_else(|| "default".into())).or_default() += 1;
+        }
         if let Some(calls) = entry.calls.as_mut() {
             match call_outcome(delivery.state, delivery.reason, delivery.call.as_ref()) {
                 Some(CallOutcome::Answered) => calls.answered += 1,
@@ -226,5 +237,5 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
             (*channel, part)
         })
         .collect();
-    BroadcastReport { broadcast, progress, parts, counts, totals }
+    BroadcastReport { broadcast, progress, parts, counts, totals, languages }
 }

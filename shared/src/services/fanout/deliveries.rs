@@ -88,6 +88,7 @@ fn skip(
         state: DeliveryState::Skipped,
         reason: Some(reason),
         call: None,
+        language: None,
         provider_message_id: None,
         segments: None,
         encoding: None,
@@ -156,6 +157,7 @@ pub fn plan_deliveries(
                     first_name: Some(person.given_name.clone()),
                     children: Vec::new(),
                     school: None,
+                    language: None,
                 });
                 if !message.people.contains(&person.id) {
                     message.people.push(person.id.clone());
@@ -212,6 +214,7 @@ mod tests {
             active: true,
             birth_date: None,
             household: None,
+            language: None,
             contacts: contacts
                 .iter()
                 .map(|(channel, value)| ContactPoint::parse(*channel, value, Region::US).unwrap())

@@ -39,17 +39,16 @@ mod tests {
 
     #[test]
     fn only_content_that_uses_the_school_variable_names_it() {
-        let sms = |text: &str| BroadcastContent { sms: Some(text.into()), email: None, voice: None };
+        let sms = |text: &str| BroadcastContent { sms: Some(text.into()), ..BroadcastContent::default() };
         assert!(names_school(&sms("From {{ school }}: closed")));
         assert!(!names_school(&sms("Our school is closed, {{first_name}}")));
         let email = BroadcastContent {
-            sms: None,
-            voice: None,
             email: Some(EmailContent {
                 subject: "Hi".into(),
                 text: "x".into(),
                 html: Some("<b>{{school}}</b>".into()),
             }),
+            ..BroadcastContent::default()
         };
         assert!(names_school(&email));
     }

@@ -110,6 +110,7 @@ impl ReceiptService {
             people: text.people.clone(),
             reason: Some(DeliveryReason::Landline),
             attempts: 0,
+            language: text.language.clone(),
             call: Some(CallDetail { retry_at: Some(now), ..text.call.clone().unwrap_or_default() }),
             ..Delivery::sent(point, Channel::CellPhone, None, now)
         };

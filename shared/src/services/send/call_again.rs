@@ -83,6 +83,7 @@ impl SendService {
             first_name: detail.first_name,
             children: detail.children,
             school: detail.school,
+            language: delivery.language.clone(),
         };
         let origin = self.numbers.texting_number(district).await?;
         match self.send_and_mark(district, &broadcast, &origin, &message, attempt).await? {

@@ -163,6 +163,7 @@ fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc
         attempts,
         provider: None,
         call,
+        language: message.language.clone(),
         updated_at: now,
     }
 }
@@ -330,7 +331,8 @@ impl SendService {
         let mut claim = record_of(message, attempts, self.clock.now());
         // A text that names people keeps the names too: if the carrier
         // answers that the number is a landline, the call reading it says them.
-        let names_people = broadcast.content.sms.as_deref().is_some_and(|sms| sms.contains("{{"));
+        let content = broadcast.content.for_language(message.language.as_deref());
+        let names_people = content.sms.as_deref().is_some_and(|sms| sms.contains("{{"));
         if message.channel == crate::domain::Channel::Text && names_people {
             claim.call = Some(CallDetail {
                 first_name: message.first_name.clone(),
@@ -354,7 +356,7 @@ impl SendService {
                 _ => &self.text_rate,
             };
             rate.acquire().await;
-            match self.provider_call(broadcast, origin, message, &context, &mut claim).await {
+            match self.provider_call(content, origin, message, &context, &mut claim).await {
                 Ok(provider_message_id) => {
                     claim.state = DeliveryState::Sent;
                     claim.provider_message_id = Some(provider_message_id);

@@ -5,7 +5,8 @@ use super::{SendService, failure_reason};
 use crate::domain::segments::count_segments;
 use crate::domain::template::{TemplateContext, render, render_html};
 use crate::domain::{
-    Broadcast, ContactValue, Delivery, DeliveryPoint, DistrictId, EmailStatus, PlannedDelivery, SmsStatus, is_ssml,
+    BroadcastContent, ContactValue, Delivery, DeliveryPoint, DistrictId, EmailStatus, PlannedDelivery, SmsStatus,
+    is_ssml,
 };
 use crate::ports::{GatewayError, OutboundCall, OutboundEmail, OutboundSms, VoiceScript};
 use crate::services::ServiceError;
@@ -14,7 +15,7 @@ use crate::store::{NumberStatus, StoreError, TextingNumber};
 impl SendService {
     pub(super) async fn provider_call(
         &self,
-        broadcast: &Broadcast,
+        content: &BroadcastContent,
         origin: &TextingNumber,
         message: &PlannedDelivery,
         context: &TemplateContext,
@@ -22,11 +23,10 @@ impl SendService {
     ) -> Result<String, GatewayError> {
         if message.channel.is_call() {
             // A text's landline autocall reads the text.
-            let script = broadcast
-                .content
+            let script = content
                 .voice
                 .as_deref()
-                .or(broadcast.content.sms.as_deref())
+                .or(content.sms.as_deref())
                 .ok_or_else(|| GatewayError::SenderError("broadcast has no voice script".into()))?;
             let voice = self
                 .voice
@@ -37,11 +37,10 @@ impl SendService {
             };
             let script = render(script, context);
             let script = if is_ssml(&script) { VoiceScript::Ssml(script) } else { VoiceScript::Text(script) };
-            let call = OutboundCall { to, from: origin.number.clone(), script, language: None };
+            let call = OutboundCall { to, from: origin.number.clone(), script, language: message.language.clone() };
             Ok(voice.call(&call).await?.provider_message_id)
         } else if message.channel.is_email() {
-            let content = broadcast
-                .content
+            let content = content
                 .email
                 .as_ref()
                 .ok_or_else(|| GatewayError::SenderError("broadcast has no email content".into()))?;
@@ -56,8 +55,7 @@ impl SendService {
             };
             Ok(self.email.send(&email).await?.provider_message_id)
         } else {
-            let text = broadcast
-                .content
+            let text = content
                 .sms
                 .as_deref()
                 .ok_or_else(|| GatewayError::SenderError("broadcast has no SMS content".into()))?;

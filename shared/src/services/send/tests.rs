@@ -62,7 +62,7 @@ fn broadcast(id: &BroadcastId) -> Broadcast {
         content: BroadcastContent {
             sms: Some("Shelter in place.".into()),
             email: Some(EmailContent { subject: "Shelter".into(), text: "Shelter in place.".into(), html: None }),
-            voice: None,
+            ..BroadcastContent::default()
         },
         audience: Audience { lists: vec![], rule: None, people: vec![], target: ListTarget::Guardians },
         schools: vec![],
@@ -115,6 +115,7 @@ async fn send_chunk_of(
                 first_name: None,
                 children: vec![],
                 school: None,
+                language: None,
             });
         }
     }
