@@ -257,6 +257,16 @@ impl Services {
         )
     }
 
+    /// The district's saved message templates.
+    pub fn templates(&self) -> crate::services::TemplateService {
+        crate::services::TemplateService::new(
+            &self.stores,
+            self.roles(),
+            Arc::clone(&self.ports.clock),
+            Arc::clone(&self.ports.ids),
+        )
+    }
+
     /// SIS events into broadcasts, exactly once (needs the plan queue).
     pub fn sis_events(&self) -> Result<crate::services::SisEventService, MissingPort> {
         Ok(crate::services::SisEventService::new(

@@ -25,6 +25,7 @@ mod sis_events;
 mod sis_keys;
 mod sns_origination;
 mod table_contract;
+mod templates;
 mod text_consent;
 mod text_consent_sources;
 mod voice;

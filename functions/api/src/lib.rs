@@ -24,6 +24,8 @@
 //!   (`operator` role only).
 //! - SIS keys: `POST/GET /v1/sis-keys`, `DELETE /v1/sis-keys/{id}`,
 //!   `POST /v1/sis-keys/{id}/rotate` (district admins; the key is shown once).
+//! - templates: `POST/GET /v1/templates`, `GET/PUT/DELETE /v1/templates/{id}`
+//!   (district admins write; staff read).
 
 use std::sync::Arc;
 
@@ -47,6 +49,7 @@ mod numbers;
 mod people;
 mod roles;
 mod sis_keys;
+mod templates;
 
 /// Largest import file the upload route takes (API Gateway itself stops at
 /// 10 MB: larger districts upload to the imports bucket directly).
@@ -77,6 +80,8 @@ pub struct ApiState {
     pub numbers: SendingNumberService,
     /// SIS API keys.
     pub sis_keys: schoolbell::services::SisKeyService,
+    /// The district's saved message templates.
+    pub templates: schoolbell::services::TemplateService,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
 }
@@ -97,6 +102,7 @@ impl ApiState {
             inbox: services.inbox(),
             numbers: services.sending_numbers(),
             sis_keys: services.sis_keys(),
+            templates: services.templates(),
             auth,
         })
     }
@@ -142,6 +148,8 @@ pub fn routes(state: ApiState) -> Router {
         .route("/v1/sis-keys", post(sis_keys::create).get(sis_keys::list))
         .route("/v1/sis-keys/{id}", delete(sis_keys::revoke))
         .route("/v1/sis-keys/{id}/rotate", post(sis_keys::rotate))
+        .route("/v1/templates", post(templates::create).get(templates::list))
+        .route("/v1/templates/{id}", get(templates::get).put(templates::replace).delete(templates::delete))
         .with_state(state)
 }
 

@@ -15,6 +15,7 @@ use super::{BroadcastId, ContactReason, ListId, ListRule, ListTarget, PersonId, 
 mod input;
 mod rights;
 
+pub(crate) use input::checked_variants;
 pub use input::{
     MAX_AUDIENCE_LISTS, MAX_SMS_CHARS, MAX_VOICE_SSML_CHARS, MAX_VOICE_TEXT_CHARS, ValidBroadcast, is_ssml,
     parse_channels,
@@ -159,8 +160,12 @@ pub struct BroadcastInput {
     pub reason: String,
     /// `text` and/or `email`.
     pub channels: Vec<String>,
-    /// Content per channel.
+    /// Content per channel (absent when `template` names it).
+    #[serde(default)]
     pub content: BroadcastContent,
+    /// A saved template whose content to send, in place of `content`.
+    #[serde(default)]
+    pub template: Option<String>,
     /// Whom it reaches.
     pub audience: Audience,
     /// When to send; absent or past means now.

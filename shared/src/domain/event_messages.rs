@@ -232,6 +232,47 @@ pub fn event_content(event: &SisEvent, student_first_name: &str, zone: Tz) -> Br
     content
 }
 
+/// The fact names an event of `kind` fills, with stand-in values: what a
+/// district's template for the type may name besides the recipient variables.
+pub fn fact_stand_ins(kind: SisEventType) -> Vec<(&'static str, String)> {
+    let own: &[&'static str] = match kind {
+        SisEventType::AttendanceAbsent | SisEventType::AttendanceTardy => &["when", "status"],
+        SisEventType::BehaviorIncident => &["incident"],
+        SisEventType::LowBalance | SisEventType::NegativeBalance => &["balance", "threshold"],
+        SisEventType::GradesFailing => &["course", "grade"],
+        SisEventType::AssignmentsMissing => &["course", "assignment", "due"],
+    };
+    ["student", "date"].iter().chain(own).map(|name| (*name, "x".to_string())).collect()
+}
+
+/// [`event_content`] with a district's own wording for the type (a saved
+/// template's content and its language variants) in place of the built-in one.
+pub fn event_content_from(
+    event: &SisEvent,
+    student_first_name: &str,
+    zone: Tz,
+    template: &BroadcastContent,
+) -> BroadcastContent {
+    let fill = |content: &BroadcastContent, language: &str| {
+        let facts = facts(event, student_first_name, zone, language);
+        let text = |t: &Option<String>| t.as_deref().map(|t| fill_facts(t, &facts));
+        BroadcastContent {
+            sms: text(&content.sms),
+            voice: text(&content.voice),
+            email: content.email.as_ref().map(|email| EmailContent {
+                subject: fill_facts(&email.subject, &facts),
+                text: fill_facts(&email.text, &facts),
+                html: email.html.as_deref().map(|html| fill_facts(html, &facts)),
+            }),
+            ..BroadcastContent::default()
+        }
+    };
+    let mut content = fill(template, "en");
+    content.translations =
+        template.translations.iter().map(|(language, variant)| (language.clone(), fill(variant, language))).collect();
+    content
+}
+
 /// When an event happened, in the district's zone: its school day.
 pub fn school_day(occurred_at: &DateTime<FixedOffset>, zone: Tz) -> chrono::NaiveDate {
     occurred_at.with_timezone(&zone).date_naive()

@@ -12,6 +12,7 @@ mod ids;
 mod import_run;
 mod language;
 mod list;
+mod message_template;
 mod named_enum;
 mod person;
 mod phone;
@@ -39,7 +40,7 @@ pub use call::{AnsweredBy, CallDetail, CallOutcome, CallRetryRule, call_outcome}
 pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task};
 pub use email::EmailAddress;
 pub use error::DomainError;
-pub use event_messages::{event_content, fill_facts, school_day};
+pub use event_messages::{EVENT_LANGUAGES, event_content, event_content_from, fact_stand_ins, fill_facts, school_day};
 pub use ids::{BroadcastId, DistrictId, ImportId, ListId, MAX_ID_LEN, PersonId, SchoolId, validate_id};
 pub use import_run::{
     Changes, DEFAULT_HOLD_THRESHOLD_PERCENT, EntityCounts, FileRun, IMPORT_LEASE_MINUTES, ImportDefinition,
@@ -52,6 +53,7 @@ pub use list::{
     ListScope, ListTarget, MAX_LIST_NAME_LEN, MAX_LIST_PEOPLE, MAX_RULE_TERMS, MAX_RULE_VALUE_LEN, MemberProfile,
     RecipientList, builds_only_own_sections, pinned_to_teacher, uniform_grade,
 };
+pub use message_template::{MAX_TEMPLATE_NAME, MessageTemplate, TemplateInput};
 pub use person::{ContactInput, ContactPoint, ContactValue, MAX_NAME_LEN, Person, PersonInput, PersonRole};
 pub use phone::{PhoneNumber, Region};
 pub use preferences::{

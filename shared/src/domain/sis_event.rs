@@ -209,9 +209,10 @@ pub fn read_event(value: &Value) -> Result<SisEvent, EventRejection> {
     Ok(SisEvent { id, kind, student, occurred_at, details })
 }
 
-/// A required id: 1 to [`MAX_ID_LEN`] characters, no control characters.
-fn identifier(object: &Map<String, Value>, field: &str) -> Result<String, EventRejection> {
+/// A required id, as every id here: 1 to [`MAX_ID_LEN`] letters, digits and `-_.:@`.
+fn identifier(object: &Map<String, Value>, field: &'static str) -> Result<String, EventRejection> {
     let id = text(object, field, MAX_ID_LEN)?.ok_or_else(|| EventRejection::missing(field))?;
+    super::validate_id(field, &id).map_err(|e| EventRejection::invalid(field, &e.to_string()))?;
     Ok(id)
 }
 
@@ -323,6 +324,7 @@ mod tests {
         );
         case(&|v| v["excsued"] = json!(true), "invalid_field", "excsued");
         case(&|v| v["id"] = json!("x".repeat(MAX_ID_LEN + 1)), "invalid_field", "id");
+        case(&|v| v["id"] = json!("e#1"), "invalid_field", "id");
         let low = json!({"id": "e", "type": "food_service.low_balance", "student": "s", "occurred_at": "2026-12-04T12:00:00Z", "balance": 3});
         assert_eq!(read_event(&low).err().map(|r| r.message), Some("`threshold` is required".into()));
         let positive = json!({"id": "e", "type": "food_service.negative_balance", "student": "s", "occurred_at": "2026-12-04T12:00:00Z", "balance": 3});

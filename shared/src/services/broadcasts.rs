@@ -24,7 +24,7 @@ use crate::ports::{Clock, Cursor, Ids, WorkQueue};
 use crate::services::cursors::{CursorError, CursorScope, Cursors, PageKind};
 use crate::services::roles::RoleService;
 use crate::services::{FamilySchools, ListService, ServiceError, spreadsheet_safe};
-use crate::store::{BroadcastStore, StoreError, Stores};
+use crate::store::{BroadcastStore, StoreError, Stores, TemplateStore};
 
 mod contacts;
 mod report;
@@ -54,6 +54,7 @@ pub struct BroadcastService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
     cursors: Cursors,
+    templates: TemplateStore,
 }
 
 fn not_found(id: &str) -> ServiceError {
@@ -80,6 +81,7 @@ impl BroadcastService {
             clock,
             ids,
             cursors,
+            templates: stores.templates.clone(),
         }
     }
 
@@ -92,13 +94,36 @@ impl BroadcastService {
     /// request, 403 when the caller may not send it there. The definitions
     /// of its lists are kept with it as they are now.
     pub async fn create(&self, caller: &Principal, input: &BroadcastInput) -> Result<Broadcast, ServiceError> {
-        let valid = input.validate()?;
+        let valid = match &input.template {
+            Some(id) => self.with_template(caller, input, id).await?.validate()?,
+            None => input.validate()?,
+        };
         let grants = self.grants(caller).await?;
         let (valid, schools, lists) = self.placed(caller, valid).await?;
         if let Some(unallowed) = unallowed(&grants, BroadcastKind::Broadcast, valid.reason, valid.emergency, &schools) {
             return Err(ServiceError::Forbidden(format!("your roles do not allow {unallowed}")));
         }
         self.accept(caller, valid, schools, BroadcastKind::Broadcast, None, &lists).await
+    }
+
+    /// The request with the content of the saved template it names (its
+    /// language variants too); naming both a template and content is a 422.
+    async fn with_template(
+        &self,
+        caller: &Principal,
+        input: &BroadcastInput,
+        id: &str,
+    ) -> Result<BroadcastInput, ServiceError> {
+        if input.content != crate::domain::BroadcastContent::default() {
+            return Err(crate::domain::DomainError::invalid("content or template: name one, not both").into());
+        }
+        let template = self.templates.get(&caller.district, id).await?.ok_or_else(|| {
+            crate::domain::DomainError::invalid(format!(
+                "template: no template `{}`",
+                id.chars().take(40).collect::<String>()
+            ))
+        })?;
+        Ok(BroadcastInput { content: template.content, template: None, ..input.clone() })
     }
 
     /// Stores a checked broadcast and queues or schedules it (personal messages come here too).

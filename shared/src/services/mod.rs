@@ -48,6 +48,7 @@ mod sis_events;
 mod sis_keys;
 mod spreadsheet;
 mod tasks;
+mod templates;
 
 pub use broadcasts::{
     BroadcastReport, BroadcastService, CallCounts, ChannelCounts, DEFAULT_DELIVERIES_PAGE, DEFAULT_SENDER,
@@ -78,3 +79,4 @@ pub use sis_events::{EventsAnswer, MAX_EVENTS_PER_BATCH, RejectedEvent, SisEvent
 pub use sis_keys::{IssuedSisKey, SisCredential, SisKeyService};
 pub use spreadsheet::spreadsheet_safe;
 pub use tasks::{TaskError, TaskRunner};
+pub use templates::{MAX_TEMPLATES, TemplateService};

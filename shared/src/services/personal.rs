@@ -147,6 +147,7 @@ impl PersonalMessageService {
             reason: input.reason.clone().unwrap_or_else(|| "general".into()),
             channels: input.channels.clone(),
             content,
+            template: None,
             audience: Audience { lists: vec![], rule: None, people: vec![to], target: ListTarget::Students },
             send_at: None,
             emergency: false,

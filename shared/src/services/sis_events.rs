@@ -16,7 +16,7 @@
 //! A batch's students are handled at once (each student's events in the
 //! order sent), so the table commits their writes together.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::StreamExt as _;
@@ -24,13 +24,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::{
-    Audience, Broadcast, BroadcastChannel, BroadcastId, BroadcastKind, BroadcastState, DistrictId, DistrictSettings,
-    EventDetails, EventRef, EventRejection, PersonId, PersonRole, SisEvent, event_content, read_event, school_day,
+    Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastId, BroadcastKind, BroadcastState, DistrictId,
+    DistrictSettings, EventDetails, EventRef, EventRejection, PersonId, PersonRole, SisEvent, SisEventType,
+    event_content, event_content_from, read_event, school_day,
 };
 use crate::ports::{Clock, Ids, WorkQueue};
 use crate::services::ServiceError;
 use crate::services::scheduler::queue_plan;
-use crate::store::{BroadcastStore, EventOutcome, PeopleStore, SeenEvent, SisEventStore, Stores};
+use crate::store::{BroadcastStore, EventOutcome, PeopleStore, SeenEvent, SisEventStore, Stores, TemplateStore};
 
 /// The most events one request may carry.
 pub const MAX_EVENTS_PER_BATCH: usize = 500;
@@ -70,6 +71,12 @@ pub struct EventsAnswer {
     pub rejected: Vec<RejectedEvent>,
 }
 
+/// What every event of a batch is handled with.
+struct Batch<'a> {
+    settings: &'a DistrictSettings,
+    wordings: &'a HashMap<SisEventType, BroadcastContent>,
+}
+
 /// What became of one event.
 enum Verdict {
     Accepted,
@@ -84,6 +91,7 @@ pub struct SisEventService {
     people: PeopleStore,
     broadcasts: BroadcastStore,
     events: SisEventStore,
+    templates: TemplateStore,
     plan_queue: Arc<dyn WorkQueue>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
@@ -96,6 +104,7 @@ impl SisEventService {
             people: stores.people.clone(),
             broadcasts: stores.broadcasts.clone(),
             events: stores.sis_events.clone(),
+            templates: stores.templates.clone(),
             plan_queue,
             clock,
             ids,
@@ -118,6 +127,15 @@ impl SisEventService {
             ))));
         }
         let settings = self.broadcasts.settings(district).await?;
+        // The district's own wording per event type, where it saved one.
+        let wordings: HashMap<SisEventType, BroadcastContent> = self
+            .templates
+            .all(district)
+            .await?
+            .into_iter()
+            .filter_map(|template| template.event_type.map(|kind| (kind, template.content)))
+            .collect();
+        let batch = Batch { settings: &settings, wordings: &wordings };
         let mut answer = EventsAnswer::default();
         // Each student's events in the order sent (the day's first attendance
         // event is the one that sends); different students at once.
@@ -131,12 +149,12 @@ impl SisEventService {
                 }
             }
         }
-        let settings = &settings;
+        let batch = &batch;
         let mut verdicts: Vec<(usize, String, Verdict)> = Vec::with_capacity(events.len());
         let mut students = futures::stream::iter(by_student.into_values().map(|student_events| async move {
             let mut verdicts = Vec::with_capacity(student_events.len());
             for (index, event) in student_events {
-                let verdict = self.one(district, key, settings, &event).await?;
+                let verdict = self.one(district, key, batch, &event).await?;
                 verdicts.push((index, event.id, verdict));
             }
             Ok::<_, ServiceError>(verdicts)
@@ -170,9 +188,10 @@ impl SisEventService {
         &self,
         district: &DistrictId,
         key: &str,
-        settings: &DistrictSettings,
+        batch: &Batch<'_>,
         event: &SisEvent,
     ) -> Result<Verdict, ServiceError> {
+        let settings = batch.settings;
         if self.events.seen(district, &event.id).await?.is_some() {
             return Ok(Verdict::Duplicate);
         }
@@ -190,7 +209,9 @@ impl SisEventService {
         let now = self.clock.now();
         let zone = settings.zone();
         let day = event.kind.is_attendance().then(|| school_day(&event.occurred_at, zone));
-        let broadcast = self.broadcast_of(settings, event, &student.given_name, student.schools.clone(), key)?;
+        let wording = batch.wordings.get(&event.kind);
+        let broadcast =
+            self.broadcast_of(settings, event, (&student.given_name, wording), student.schools.clone(), key)?;
         let seen = SeenEvent {
             id: event.id.clone(),
             kind: event.kind.as_str().to_string(),
@@ -235,7 +256,7 @@ impl SisEventService {
         &self,
         settings: &DistrictSettings,
         event: &SisEvent,
-        student_first_name: &str,
+        (student_first_name, wording): (&str, Option<&BroadcastContent>),
         schools: Vec<crate::domain::SchoolId>,
         key: &str,
     ) -> Result<Broadcast, ServiceError> {
@@ -244,12 +265,25 @@ impl SisEventService {
             && event.kind == crate::domain::SisEventType::AttendanceAbsent;
         let emergency = unexcused && settings.sis_events.unexcused_absence_is_emergency;
         let student = PersonId::parse(&event.student).map_err(ServiceError::Invalid)?;
+        let content = match wording {
+            Some(wording) => event_content_from(event, student_first_name, settings.zone(), wording),
+            None => event_content(event, student_first_name, settings.zone()),
+        };
+        // The channels the wording covers (a district's may be text only).
+        let channels = [
+            (BroadcastChannel::Voice, content.voice.is_some()),
+            (BroadcastChannel::Text, content.sms.is_some()),
+            (BroadcastChannel::Email, content.email.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(channel, covered)| covered.then_some(channel))
+        .collect();
         Ok(Broadcast {
             id: BroadcastId::parse(self.ids.next_id()).map_err(ServiceError::Invalid)?,
             kind: BroadcastKind::Broadcast,
             reason: event.kind.reason(),
-            channels: vec![BroadcastChannel::Voice, BroadcastChannel::Text, BroadcastChannel::Email],
-            content: event_content(event, student_first_name, settings.zone()),
+            channels,
+            content,
             audience: Audience {
                 lists: Vec::new(),
                 rule: None,

@@ -21,6 +21,7 @@
 //! - `sms_pairs`: opt-outs by (sending number, recipient), and who last texted whom.
 //! - `call_retries`: busy and unanswered calls waiting for their next try.
 //! - `sis_events`: what makes SIS events exactly-once (event ids, one attendance message a day).
+//! - `templates`: a district's saved message templates.
 //! - `unmatched_receipts`: receipts kept until their message is recorded.
 //! - `stores`: every store over one table, as the composition root hands them out.
 
@@ -45,6 +46,7 @@ mod sis_keys;
 mod sms_pairs;
 mod sms_status;
 mod stores;
+mod templates;
 mod unmatched_receipts;
 
 pub use broadcasts::{
@@ -72,4 +74,5 @@ pub use sis_keys::{SIS_KEY_INDEX_PK, SisKeyRecord, SisKeyStore, sis_keys_pk};
 pub use sms_pairs::{PairOptOut, SmsPairStore};
 pub use sms_status::{NumberStatus, REPLY_EVENT_PREFIX, SmsStatusStore, not_ok_pk};
 pub use stores::Stores;
+pub use templates::TemplateStore;
 pub use unmatched_receipts::{KeptReceipt, UnmatchedReceiptStore};

@@ -47,6 +47,8 @@ pub struct Stores {
     pub call_retries: CallRetryStore,
     /// SIS events seen, and each student's attendance message of the day.
     pub sis_events: SisEventStore,
+    /// The district's saved message templates.
+    pub templates: super::TemplateStore,
     /// SIS API keys and the key-id lookup.
     pub sis_keys: super::SisKeyStore,
     table: Arc<dyn Table>,
@@ -72,6 +74,7 @@ impl Stores {
             sending_numbers: SendingNumberStore::new(Arc::clone(&table)),
             call_retries: CallRetryStore::new(Arc::clone(&table)),
             sis_events: SisEventStore::new(Arc::clone(&table)),
+            templates: super::TemplateStore::new(Arc::clone(&table)),
             sis_keys: super::SisKeyStore::new(Arc::clone(&table)),
             table,
         }

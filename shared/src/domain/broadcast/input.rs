@@ -70,14 +70,19 @@ pub fn parse_channels(names: &[String]) -> Result<Vec<BroadcastChannel>, DomainE
     Ok(channels)
 }
 
-fn checked_text(path: &str, text: &str, max_chars: usize) -> Result<(), DomainError> {
+/// Event facts a text may name besides the recipient variables (an SIS
+/// event template's `{{student}}` ...), with stand-in values; none for a broadcast.
+type Facts<'a> = &'a [(&'a str, String)];
+
+fn checked_text(path: &str, text: &str, max_chars: usize, facts: Facts<'_>) -> Result<(), DomainError> {
     if text.trim().is_empty() {
         return Err(DomainError::invalid(format!("{path}: must not be empty")));
     }
     if text.chars().count() > max_chars {
         return Err(DomainError::invalid(format!("{path}: must be at most {max_chars} characters")));
     }
-    validate_template(text).map_err(|e| DomainError::invalid(format!("{path}: {e}")))
+    let text = if facts.is_empty() { text.to_string() } else { crate::domain::fill_facts(text, facts) };
+    validate_template(&text).map_err(|e| DomainError::invalid(format!("{path}: {e}")))
 }
 
 /// The most languages a broadcast's content may come in.
@@ -89,12 +94,13 @@ fn checked_content(
     path: &str,
     given: &BroadcastContent,
     channels: &[BroadcastChannel],
+    facts: Facts<'_>,
 ) -> Result<BroadcastContent, DomainError> {
     let mut content = BroadcastContent::default();
     if channels.contains(&BroadcastChannel::Text) {
         let sms =
             given.sms.as_deref().ok_or_else(|| DomainError::invalid(format!("{path}.sms: required for `text`")))?;
-        checked_text(&format!("{path}.sms"), sms, MAX_SMS_CHARS)?;
+        checked_text(&format!("{path}.sms"), sms, MAX_SMS_CHARS, facts)?;
         content.sms = Some(sms.trim().to_string());
     }
     if channels.contains(&BroadcastChannel::Voice) {
@@ -103,21 +109,45 @@ fn checked_content(
             .as_deref()
             .ok_or_else(|| DomainError::invalid(format!("{path}.voice: required for `voice`")))?;
         let most = if is_ssml(script) { MAX_VOICE_SSML_CHARS } else { MAX_VOICE_TEXT_CHARS };
-        checked_text(&format!("{path}.voice"), script, most)?;
+        checked_text(&format!("{path}.voice"), script, most, facts)?;
         content.voice = Some(script.trim().to_string());
     }
     if channels.contains(&BroadcastChannel::Email) {
         let email =
             given.email.as_ref().ok_or_else(|| DomainError::invalid(format!("{path}.email: required for `email`")))?;
-        checked_text(&format!("{path}.email.subject"), &email.subject, MAX_SUBJECT_CHARS)?;
+        checked_text(&format!("{path}.email.subject"), &email.subject, MAX_SUBJECT_CHARS, facts)?;
         if email.subject.contains(['\r', '\n']) {
             return Err(DomainError::invalid(format!("{path}.email.subject: must be one line")));
         }
-        checked_text(&format!("{path}.email.text"), &email.text, MAX_EMAIL_BYTES)?;
+        checked_text(&format!("{path}.email.text"), &email.text, MAX_EMAIL_BYTES, facts)?;
         if let Some(html) = &email.html {
-            checked_text(&format!("{path}.email.html"), html, MAX_EMAIL_BYTES)?;
+            checked_text(&format!("{path}.email.html"), html, MAX_EMAIL_BYTES, facts)?;
         }
         content.email = Some(email.clone());
+    }
+    Ok(content)
+}
+
+/// The content and each of its language variants checked for the
+/// channels (`content.translations.es.sms` ... in errors).
+pub(crate) fn checked_variants(
+    given: &BroadcastContent,
+    channels: &[BroadcastChannel],
+    facts: Facts<'_>,
+) -> Result<BroadcastContent, DomainError> {
+    let mut content = checked_content("content", given, channels, facts)?;
+    if given.translations.len() > MAX_TRANSLATIONS {
+        return Err(DomainError::invalid(format!("content.translations: at most {MAX_TRANSLATIONS} languages")));
+    }
+    for (language, variant) in &given.translations {
+        let code = crate::domain::language_code(language).filter(|code| code == language).ok_or_else(|| {
+            DomainError::invalid(format!("content.translations: `{language}` is no language code (es, vi ...)"))
+        })?;
+        if !variant.translations.is_empty() {
+            return Err(DomainError::invalid(format!("content.translations.{code}: a variant has no variants")));
+        }
+        let checked = checked_content(&format!("content.translations.{code}"), variant, channels, facts)?;
+        content.translations.insert(code, checked);
     }
     Ok(content)
 }
@@ -129,20 +159,7 @@ impl BroadcastInput {
         let reason: ContactReason =
             self.reason.parse().map_err(|e: DomainError| DomainError::invalid(format!("reason: {e}")))?;
         let channels = parse_channels(&self.channels)?;
-        let mut content = checked_content("content", &self.content, &channels)?;
-        if self.content.translations.len() > MAX_TRANSLATIONS {
-            return Err(DomainError::invalid(format!("content.translations: at most {MAX_TRANSLATIONS} languages")));
-        }
-        for (language, variant) in &self.content.translations {
-            let code = crate::domain::language_code(language).filter(|code| code == language).ok_or_else(|| {
-                DomainError::invalid(format!("content.translations: `{language}` is no language code (es, vi ...)"))
-            })?;
-            if !variant.translations.is_empty() {
-                return Err(DomainError::invalid(format!("content.translations.{code}: a variant has no variants")));
-            }
-            let checked = checked_content(&format!("content.translations.{code}"), variant, &channels)?;
-            content.translations.insert(code, checked);
-        }
+        let content = checked_variants(&self.content, &channels, &[])?;
         let audience = &self.audience;
         if audience.lists.is_empty() && audience.rule.is_none() && audience.people.is_empty() {
             return Err(DomainError::invalid("audience: name lists, a rule or people"));
