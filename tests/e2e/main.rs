@@ -22,6 +22,7 @@ mod roles;
 mod sending;
 mod sending_numbers;
 mod sis_events;
+mod sis_events_aws;
 mod sis_keys;
 mod sns_origination;
 mod table_contract;
