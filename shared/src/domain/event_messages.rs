@@ -212,9 +212,10 @@ pub fn fill_facts(template: &str, facts: &[(&str, String)]) -> String {
 }
 
 /// The content of the broadcast an event becomes: the type's wording
-/// filled with the event's facts, for voice, text and email alike, in
-/// English with a variant in every other language of [`EVENT_LANGUAGES`].
-pub fn event_content(event: &SisEvent, student_first_name: &str, zone: Tz) -> BroadcastContent {
+/// filled with the event's facts, for voice, text and email alike, in the
+/// district's `language` (English when the built-in wording does not come
+/// in it) with a variant in every other language of [`EVENT_LANGUAGES`].
+pub fn event_content(event: &SisEvent, student_first_name: &str, zone: Tz, language: &str) -> BroadcastContent {
     let in_language = |language: &str| {
         let wording = wording(event.kind, language);
         let facts = facts(event, student_first_name, zone, language);
@@ -226,9 +227,10 @@ pub fn event_content(event: &SisEvent, student_first_name: &str, zone: Tz) -> Br
             ..BroadcastContent::default()
         }
     };
-    let mut content = in_language("en");
+    let own = if EVENT_LANGUAGES.contains(&language) { language } else { "en" };
+    let mut content = in_language(own);
     content.translations =
-        EVENT_LANGUAGES.iter().filter(|l| **l != "en").map(|l| ((*l).to_string(), in_language(l))).collect();
+        EVENT_LANGUAGES.iter().filter(|l| **l != own).map(|l| ((*l).to_string(), in_language(l))).collect();
     content
 }
 
@@ -294,7 +296,7 @@ mod tests {
     fn an_absence_names_the_student_the_period_and_the_district_s_day() {
         let absent = event(json!({"id": "e-1", "type": "attendance.absent", "student": "s-1",
             "occurred_at": "2026-12-04T08:05:00-05:00", "period": "1", "excused": false}));
-        let content = event_content(&absent, "Leo", chrono_tz::America::New_York);
+        let content = event_content(&absent, "Leo", chrono_tz::America::New_York, "en");
         assert_eq!(
             content.sms.as_deref(),
             Some(
@@ -306,7 +308,7 @@ mod tests {
         // 23:30 in New York is the next day in UTC: the district's day counts.
         let late = event(json!({"id": "e-2", "type": "attendance.tardy", "student": "s-1",
             "occurred_at": "2026-12-05T04:30:00Z"}));
-        let content = event_content(&late, "Leo", chrono_tz::America::New_York);
+        let content = event_content(&late, "Leo", chrono_tz::America::New_York, "en");
         assert!(content.sms.is_some_and(|s| s.contains("to school on Friday, December 4")));
         let day = school_day(&late.occurred_at, chrono_tz::America::New_York);
         assert_eq!(day.to_string(), "2026-12-04");
@@ -328,14 +330,14 @@ mod tests {
             value["id"] = json!("e");
             value["student"] = json!("s-1");
             value["occurred_at"] = json!(at);
-            let content = event_content(&event(value.clone()), "Mia", chrono_tz::UTC);
+            let content = event_content(&event(value.clone()), "Mia", chrono_tz::UTC, "en");
             let sms = content.sms.unwrap_or_default();
             assert!(validate_template(&sms).is_ok(), "{value}: {sms}");
             assert!(sms.contains("Mia") && !sms.contains("{{student"), "{sms}");
         }
         let negative = event(json!({"id": "e", "type": "food_service.negative_balance", "student": "s",
             "occurred_at": at, "balance": -2.25}));
-        assert!(event_content(&negative, "Mia", chrono_tz::UTC).sms.is_some_and(|s| s.contains("-$2.25")));
+        assert!(event_content(&negative, "Mia", chrono_tz::UTC, "en").sms.is_some_and(|s| s.contains("-$2.25")));
     }
 
     #[test]
@@ -349,10 +351,29 @@ mod tests {
     fn every_type_comes_in_spanish_too_with_the_date_said_in_spanish() {
         let missing = event(json!({"id": "e", "type": "assignments.missing", "student": "s-1",
             "occurred_at": "2026-12-04T12:00:00Z", "course": "Biología", "assignment": "Lab 3", "due": "2026-12-01"}));
-        let content = event_content(&missing, "Mia", chrono_tz::UTC);
+        let content = event_content(&missing, "Mia", chrono_tz::UTC, "en");
         let spanish = content.translations.get("es").and_then(|es| es.sms.clone()).unwrap_or_default();
         assert_eq!(spanish, "{{sender}}: Mia tiene una tarea sin entregar en Biología: Lab 3, para el 1 de diciembre.");
         assert!(validate_template(&spanish).is_ok());
         assert_eq!(content.translations.len(), EVENT_LANGUAGES.len() - 1);
+    }
+
+    #[test]
+    fn a_spanish_speaking_district_s_messages_are_in_spanish_with_an_english_variant() {
+        let tardy = event(json!({"id": "e", "type": "attendance.tardy", "student": "s-1",
+            "occurred_at": "2026-12-04T12:00:00Z"}));
+        let content = event_content(&tardy, "Mia", chrono_tz::UTC, "es");
+        assert_eq!(
+            content.sms.as_deref(),
+            Some("{{sender}}: Mia llegó tarde a la escuela el viernes, 4 de diciembre.")
+        );
+        assert!(
+            content.translations.get("en").and_then(|en| en.sms.clone()).is_some_and(|s| s.contains("arrived late"))
+        );
+        let klingon = event_content(&tardy, "Mia", chrono_tz::UTC, "tlh");
+        assert!(
+            klingon.sms.is_some_and(|s| s.contains("arrived late")),
+            "English when the wording has no such language"
+        );
     }
 }

@@ -56,6 +56,14 @@ pub struct DistrictSettings {
     /// How SIS events become messages.
     #[serde(default)]
     pub sis_events: SisEventSettings,
+    /// The district's own language (`en` unless set): what the built-in
+    /// SIS event wording is in for families whose language has no variant.
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_language() -> String {
+    "en".into()
 }
 
 /// How the district's SIS events become messages.
@@ -122,6 +130,7 @@ impl Default for DistrictSettings {
             call_retries: default_call_retries(),
             call_retry_minutes: default_call_retry_minutes(),
             sis_events: SisEventSettings::default(),
+            language: default_language(),
         }
     }
 }
@@ -158,12 +167,14 @@ impl DistrictSettings {
         if !(1..=MAX_CALL_RETRY_MINUTES).contains(&self.call_retry_minutes) {
             return Err(DomainError::Invalid(format!("call_retry_minutes: 1 to {MAX_CALL_RETRY_MINUTES}")));
         }
+        let language = super::language_code(&self.language)
+            .ok_or_else(|| DomainError::Invalid("language: a language code such as en or es".into()))?;
         if self.sis_events.target == super::ListTarget::Staff {
             return Err(DomainError::Invalid(
                 "sis_events.target: guardians, students or students_and_guardians".into(),
             ));
         }
-        Ok(Self { name, sms_numbers, ..self })
+        Ok(Self { name, sms_numbers, language, ..self })
     }
 
     /// The district's rule for calling busy and unanswered lines again.
@@ -234,6 +245,14 @@ mod tests {
         assert!(too_soon.validate().is_err());
         let none = DistrictSettings { call_retries: 0, ..DistrictSettings::default() };
         assert_eq!(none.validate().map(|s| s.call_retries), Ok(0));
+    }
+
+    #[test]
+    fn the_district_s_language_is_read_as_a_code_and_an_unknown_one_is_refused() {
+        let spanish = DistrictSettings { language: "Spanish".into(), ..DistrictSettings::default() };
+        assert_eq!(spanish.validate().map(|s| s.language), Ok("es".to_string()));
+        let unknown = DistrictSettings { language: "Klingon".into(), ..DistrictSettings::default() };
+        assert!(unknown.validate().is_err());
     }
 
     #[test]

@@ -267,7 +267,7 @@ impl SisEventService {
         let student = PersonId::parse(&event.student).map_err(ServiceError::Invalid)?;
         let content = match wording {
             Some(wording) => event_content_from(event, student_first_name, settings.zone(), wording),
-            None => event_content(event, student_first_name, settings.zone()),
+            None => event_content(event, student_first_name, settings.zone(), &settings.language),
         };
         // The channels the wording covers (a district's may be text only).
         let channels = [
