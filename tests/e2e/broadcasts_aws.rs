@@ -2,41 +2,14 @@
 //! on SQS, texts through SNS and email through SESv2, all on moto.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use schoolbell::adapters::aws::{
-    EmailOptions, SesEmailGateway, SmsOptions, SnsSmsGateway, SqsWorkQueue, create_queue_with_dead_letter,
-};
-use schoolbell::domain::{BroadcastInput, DeliveryState, EmailAddress, Principal, Role};
-use schoolbell::ports::{Clock as _, FixedClock, RandomIds, WorkQueue};
+use schoolbell::domain::{BroadcastInput, DeliveryState, Principal, Role};
+use schoolbell::ports::{Clock as _, FixedClock, RandomIds};
 use schoolbell::root::{Ports, Services, Wiring};
-use schoolbell::services::TaskRunner;
 use schoolbell::store::BroadcastStore;
+use schoolbell_tests::aws_district::drain_sqs;
 use schoolbell_tests::moto;
 use serde_json::{Value, json};
-
-async fn queue(config: &aws_config::SdkConfig, name: &str) -> Arc<SqsWorkQueue> {
-    let client = aws_sdk_sqs::Client::new(config);
-    let (url, _dead) =
-        create_queue_with_dead_letter(&client, &moto::unique_name(name), 5, Duration::from_secs(30)).await.unwrap();
-    Arc::new(SqsWorkQueue::new(client, url))
-}
-
-/// Receives and runs tasks until the queue answers nothing.
-async fn drain(queue: &SqsWorkQueue, runner: &TaskRunner) -> usize {
-    let mut ran = 0;
-    loop {
-        let messages = queue.receive(10, Duration::from_millis(200)).await.unwrap();
-        if messages.is_empty() {
-            return ran;
-        }
-        for message in messages {
-            runner.run(&message.body).await.unwrap();
-            queue.ack(&message.receipt).await.unwrap();
-            ran += 1;
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
@@ -60,18 +33,7 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
         preferences.update(&admin, guardian, &update).await.unwrap();
     }
 
-    let ses = aws_sdk_sesv2::Client::new(&config);
-    ses.create_email_identity().email_identity("district.example.org").send().await.unwrap_or_else(|e| panic!("{e:?}"));
-    let from = EmailAddress::parse("office@district.example.org").unwrap();
-    let email = SesEmailGateway::new(ses, EmailOptions { from, configuration_set: None });
-    let sms =
-        SnsSmsGateway::new(aws_sdk_sns::Client::new(&config), SmsOptions { sender_id: None, origination_number: None });
-    let (plan_queue, send_queue) = (queue(&config, "plan").await, queue(&config, "send").await);
-    let ports = ports
-        .with_sms(Arc::new(sms))
-        .with_email(Arc::new(email))
-        .with_plan_queue(plan_queue.clone())
-        .with_send_queue(send_queue.clone());
+    let (ports, plan_queue, send_queue) = schoolbell_tests::aws_district::messaging_on_moto(&config, ports).await;
     let services = Services::new(ports, Wiring::default());
     let broadcasts = services.broadcasts().unwrap();
     let runner = services.task_runner().unwrap();
@@ -85,8 +47,8 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
     }))
     .unwrap();
     let broadcast = broadcasts.create(&admin, &input).await.unwrap();
-    assert_eq!(drain(&plan_queue, &runner).await, 1, "one plan task");
-    assert_eq!(drain(&send_queue, &runner).await, 1, "four messages fit one chunk");
+    assert_eq!(drain_sqs(&plan_queue, &runner).await, 1, "one plan task");
+    assert_eq!(drain_sqs(&send_queue, &runner).await, 1, "four messages fit one chunk");
 
     let data = moto::sent_data(&endpoint).await;
     let texts: Vec<&Value> = data["sns"]["SMS"]
