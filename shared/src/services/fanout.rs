@@ -34,7 +34,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::recipients::RecipientResolver;
+use super::recipients::{RecipientResolver, Recipients};
+use crate::domain::ContactValue;
 use crate::domain::{
     Broadcast, BroadcastChannel, BroadcastId, BroadcastState, Channel, Delivery, DeliveryPoint, DistrictId, PersonId,
     PlanSummary, PlannedDelivery, PreferenceDefaults, Task, TextRule, reaches_only_own_sections, unallowed,
@@ -45,6 +46,10 @@ use crate::services::roles::RoleService;
 use crate::store::{
     BroadcastStore, EmailStatusStore, PreferenceStore, RosterIndex, SmsStatusStore, StoreError, Stores,
 };
+
+/// Audiences up to this many people read their own contact points'
+/// statuses; larger ones read the district's not-Ok indexes.
+const SMALL_AUDIENCE: usize = 100;
 
 mod deliveries;
 mod languages;
@@ -123,7 +128,34 @@ impl FanoutService {
         }
     }
 
-    async fn suppressions(&self, district: &DistrictId) -> Result<Suppressions, StoreError> {
+    /// The not-Ok numbers and addresses the plan must skip: for a small
+    /// audience (an SIS event's family) the statuses of its own contact
+    /// points, one batched read; for a large one the district's not-Ok
+    /// indexes, read whole once.
+    async fn suppressions(&self, district: &DistrictId, recipients: &Recipients) -> Result<Suppressions, StoreError> {
+        if recipients.people.len() > SMALL_AUDIENCE {
+            return self.district_suppressions(district).await;
+        }
+        let (mut numbers, mut addresses) = (Vec::new(), Vec::new());
+        for contact in recipients.people.iter().flat_map(|r| &r.person.contacts) {
+            match &contact.value {
+                ContactValue::Phone(number) => numbers.push(number.clone()),
+                ContactValue::Email(address) => addresses.push(address.clone()),
+            }
+        }
+        numbers.sort();
+        numbers.dedup();
+        addresses.sort();
+        addresses.dedup();
+        let sms = self.sms_status.not_ok_of(district, &numbers).await?;
+        let email = self.email_status.not_ok_of(district, &addresses).await?;
+        Ok(Suppressions {
+            sms: sms.into_iter().map(|s| (s.number, s.status)).collect(),
+            email: email.into_iter().map(|s| (s.address, s.status)).collect(),
+        })
+    }
+
+    async fn district_suppressions(&self, district: &DistrictId) -> Result<Suppressions, StoreError> {
         let sms = self.sms_status.not_ok(district, &[]).await?;
         let email = self.email_status.not_ok(district).await?;
         Ok(Suppressions {
@@ -249,7 +281,7 @@ impl FanoutService {
     ) -> Result<PlanSummary, ServiceError> {
         let recipients = self.resolver.resolve(district, broadcast, bound).await?;
         let defaults = self.preferences.defaults(district).await?.unwrap_or_else(|| self.defaults.clone());
-        let suppressions = self.suppressions(district).await?;
+        let suppressions = self.suppressions(district, &recipients).await?;
         // The whole plan, every channel, so a person is judged on all of them;
         // only this part's messages and skips are kept.
         let settings = self.broadcasts.settings(district).await?;

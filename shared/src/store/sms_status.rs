@@ -112,6 +112,24 @@ impl SmsStatusStore {
             .transpose()
     }
 
+    /// The statuses of these numbers that are not Ok, in one batched read
+    /// (a small plan's suppressions, instead of the district's whole index).
+    pub async fn not_ok_of(
+        &self,
+        district: &DistrictId,
+        numbers: &[PhoneNumber],
+    ) -> Result<Vec<NumberStatus>, StoreError> {
+        let keys: Vec<Key> = numbers.iter().map(|n| Key::new(number_pk(district, n), STATUS_SK)).collect();
+        let mut out = Vec::new();
+        for item in self.table.get_many(&keys).await?.into_iter().flatten() {
+            let status: NumberStatus = serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt)?;
+            if status.status != SmsStatus::Ok {
+                out.push(status);
+            }
+        }
+        Ok(out)
+    }
+
     /// Which of these numbers are opted out now: one batched read of their
     /// status items (the send step asks right before a group of texts goes;
     /// DynamoDB reads 100 a request).

@@ -185,3 +185,39 @@ async fn a_sender_who_lost_their_role_since_scheduling_sends_nothing_and_the_bro
         "a redelivered plan task is refused again"
     );
 }
+
+#[tokio::test]
+async fn a_bounced_address_is_skipped_whether_the_audience_is_small_or_reads_the_district_s_index() {
+    let world = world().await;
+    let people = crate::store::PeopleStore::new(world.table.clone());
+    for n in 3..=SMALL_AUDIENCE + 2 {
+        let input = PersonInput {
+            id: format!("g-{n}"),
+            role: "guardian".into(),
+            given_name: "Pat".into(),
+            family_name: "Doe".into(),
+            schools: vec![],
+            contacts: vec![ContactInput { channel: "email".into(), value: format!("family{n}@example.org") }],
+        };
+        people.create(&world.district, &Person::from_input(&input, Region::US).unwrap()).await.unwrap();
+    }
+    let kim = EmailAddress::parse("kim@example.org").unwrap();
+    let stores = world.services.stores();
+    let at = chrono::Utc::now();
+    stores.email_status.record(&world.district, &kim, EmailStatus::BouncedPermanent, (at, "t", "e1")).await.unwrap();
+    let everyone: Vec<String> = (1..=SMALL_AUDIENCE + 2).map(|n| format!("g-{n}")).collect();
+    for audience in [vec!["g-1".to_string(), "g-2".to_string()], everyone] {
+        let mut input = emergency_email();
+        input.audience.people = audience.iter().map(|id| PersonId::parse(id).unwrap()).collect();
+        let broadcast = world.broadcasts.create(&admin(), &input).await.unwrap();
+        world.fanout.plan(&world.district, &broadcast.id).await.unwrap();
+        let point = DeliveryPoint::Email(kim.clone());
+        let skipped = stores.broadcasts.delivery(&world.district, &broadcast.id, &point).await.unwrap();
+        assert_eq!(
+            skipped.map(|d| (d.state, d.reason)),
+            Some((crate::domain::DeliveryState::Skipped, Some(crate::domain::DeliveryReason::BouncedPermanent))),
+            "{} people",
+            audience.len()
+        );
+    }
+}
