@@ -10,35 +10,19 @@ use serde_json::{Value, json};
 const D: &str = "district-languages";
 
 /// Ana speaks Spanish (as the SIS writes it), Kim gave no language.
-const CSV: &str = "sid,sfirst,slast,grade,school,household,cid,cfirst,clast,rel,messenger,cell,email,lang\r\n\
-s-1,Leo,Diaz,05,sch-1,h-1,c-ana,Ana,Diaz,Mother,Y,(617) 555-8001,ana@example.org,Spanish\r\n\
-s-3,Sam,Lee,05,sch-1,h-2,c-kim,Kim,Lee,Mother,Y,(617) 555-8002,kim@example.org,\r\n";
+const CSV: &str = "sid,sfirst,slast,grade,school,household,cid,cfirst,clast,rel,messenger,hphone,cell,email,lang\r\n\
+s-1,Leo,Diaz,05,sch-1,h-1,c-ana,Ana,Diaz,Mother,Y,,(617) 555-8001,ana@example.org,Spanish\r\n\
+s-3,Sam,Lee,05,sch-1,h-2,c-kim,Kim,Lee,Mother,Y,,(617) 555-8002,kim@example.org,\r\n";
 
-const MAPPING: &str = r#"
-name = "languages"
-[student]
-id = "sid"
-given_name = "sfirst"
-family_name = "slast"
-grade = "grade"
-school = "school"
-household = "household"
-[contact]
-id = "cid"
-given_name = "cfirst"
-family_name = "clast"
-relationship = "rel"
-messenger = "messenger"
-household = "household"
-cell_phone = "cell"
-email = "email"
-language = "lang"
-"#;
+/// The family fixture's mapping, with the contact's language column.
+fn mapping() -> String {
+    format!("{}language = \"lang\"\n", schoolbell_tests::family_fixture::MAPPING)
+}
 
 async fn district() -> (TestApp, String) {
     let app = spawn_app().await;
     let admin = app.token(D, "district_admin", &[]);
-    let definition = json!({"name": "sis", "method": "mapped", "mapping": MAPPING});
+    let definition = json!({"name": "sis", "method": "mapped", "mapping": mapping()});
     assert_eq!(app.post("/v1/imports", Some(&admin), &definition.to_string()).await.0, 201);
     assert_eq!(app.put_file("/v1/imports/sis/file", &admin, "sis.csv", CSV.as_bytes().to_vec()).await.0, 200);
     let (status, run) = app.post("/v1/imports/sis/runs", Some(&admin), "").await;
