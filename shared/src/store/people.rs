@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::StoreError;
 use super::items::query_all;
 use super::keys::{
-    CONTACT_SK_PREFIX, PERSON_SK, SCHOOL_SK_PREFIX, contact_sk, contact_value_pk, contact_value_sk, person_pk,
-    school_people_pk, school_people_sk, school_sk,
+    CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK, SCHOOL_SK_PREFIX, SECTION_SK_PREFIX, STUDENT_SK_PREFIX,
+    contact_sk, contact_value_pk, contact_value_sk, person_pk, school_people_pk, school_people_sk, school_sk,
 };
 use crate::domain::{ContactPoint, ContactValue, DistrictId, Person, PersonId, PersonRole, SchoolId};
 use crate::ports::table::{Condition, Index, Item, Query, SortKey, Table, TableError, WriteOp};
@@ -17,6 +17,15 @@ use crate::ports::table::{Condition, Index, Item, Query, SortKey, Table, TableEr
 /// Most schools one person may belong to (keeps a person's write within one
 /// transaction).
 pub const MAX_SCHOOLS_PER_PERSON: usize = 50;
+
+/// Items the roster keeps in a person's partition beside the profile and
+/// contact points (schools, guardians, students, sections): read past, as
+/// they are the roster's and not the person's own.
+fn is_roster_link(sk: &str) -> bool {
+    [SCHOOL_SK_PREFIX, GUARDIAN_SK_PREFIX, STUDENT_SK_PREFIX, SECTION_SK_PREFIX]
+        .iter()
+        .any(|prefix| sk.starts_with(prefix))
+}
 
 /// The profile item's attributes beyond its keys.
 #[derive(Debug, Serialize, Deserialize)]
@@ -108,7 +117,7 @@ impl PeopleStore {
                 } else if sk.starts_with(CONTACT_SK_PREFIX) {
                     let contact: ContactPoint = serde_json::from_value(value).map_err(StoreError::corrupt)?;
                     contacts.push(contact);
-                } else if !sk.starts_with(SCHOOL_SK_PREFIX) {
+                } else if !is_roster_link(&sk) {
                     tracing::warn!(item_kind = %sk.split('#').next().unwrap_or_default(), "unknown item in a person's partition");
                 }
             }
@@ -250,6 +259,47 @@ mod tests {
 
     fn district(id: &str) -> DistrictId {
         DistrictId::parse(id).unwrap()
+    }
+
+    /// Log lines written while `f` runs on this thread.
+    async fn logs_while<F: std::future::Future>(f: F) -> (F::Output, String) {
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let output = {
+            let _guard = tracing::subscriber::set_default(subscriber);
+            f.await
+        };
+        let text = String::from_utf8_lossy(&lines.0.lock().unwrap()).into_owned();
+        (output, text)
+    }
+
+    #[tokio::test]
+    async fn a_person_with_guardians_students_and_sections_reads_back_without_a_warning() -> Result<(), StoreError> {
+        let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
+        let store = PeopleStore::new(table.clone());
+        let ana = person("g-1", "s-1", "617-555-0199");
+        store.create(&district("d-1"), &ana).await?;
+        let pk = person_pk(&district("d-1"), &ana.id);
+        for sk in ["GUARDIAN#g-2", "STUDENT#stu-1", "SECTION#c-1"] {
+            let item = with_keys(&pk, sk, json!({}))?;
+            table.put(item, Condition::None).await?;
+        }
+        let (read, logs) = logs_while(store.get(&district("d-1"), &ana.id)).await;
+        assert_eq!(read?, Some(ana));
+        assert!(!logs.contains("unknown item"), "{logs}");
+        Ok(())
     }
 
     #[tokio::test]
