@@ -37,6 +37,12 @@ impl Default for Region {
 /// `Display` and `Debug` mask all but the country code and the last two
 /// digits, so a number can never reach a log line in full. The full number is
 /// available only through [`PhoneNumber::as_e164`] and serialization.
+///
+/// Deserializing reads numbers this system wrote (records, tasks), which
+/// `parse` checked against the numbering plan when they came in: it checks
+/// the E.164 shape only. Running the plan's patterns again on every read
+/// was a tenth of the send path's time. What comes from outside goes
+/// through [`PhoneNumber::parse`] or [`PhoneNumber::parse_e164`].
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PhoneNumber(String);
@@ -95,8 +101,12 @@ impl PhoneNumber {
 
 impl TryFrom<String> for PhoneNumber {
     type Error = DomainError;
+    /// The E.164 shape: `+`, then 8 to 15 digits, the first not 0.
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse_e164(&value)
+        let digits = value.strip_prefix('+').unwrap_or_default();
+        let shaped =
+            (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if shaped { Ok(Self(value)) } else { Err(DomainError::InvalidPhone("it is not in E.164 form".into())) }
     }
 }
 
@@ -122,6 +132,15 @@ impl fmt::Debug for PhoneNumber {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_stored_number_reads_back_when_e164_shaped_and_is_refused_otherwise() {
+        let read = |text: &str| serde_json::from_value::<PhoneNumber>(serde_json::json!(text));
+        assert_eq!(read("+16175550199").map(|n| n.as_e164().to_string()).ok(), Some("+16175550199".into()));
+        for bad in ["16175550199", "+1617555019x", "+0617555019", "+1234567", "+1234567890123456", "+", ""] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn national_us_numbers_resolve_to_e164() -> Result<(), DomainError> {
