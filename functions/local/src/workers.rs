@@ -22,7 +22,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt as _};
 use schoolbell::adapters::local::{CallEvent, CarrierReceipt, EmailEvent, LocalQueue, SimulatedCallOutcome};
 use schoolbell::domain::{EmailStatus, SmsStatus};
-use schoolbell::ports::{QUEUE_BATCH, WorkQueue};
+use schoolbell::ports::{QUEUE_BATCH, ReceivedMessage, WorkQueue};
 use schoolbell::receipts::{ReceiptKind, ReceiptStatus};
 use schoolbell::services::{Applied, ReceiptEvent, ReceiptService, SchedulerService, TaskRunner};
 use tokio::sync::broadcast;
@@ -32,48 +32,54 @@ use tokio::task::JoinHandle;
 /// How often waiting broadcasts are looked at.
 pub const BROADCAST_TICK: Duration = Duration::from_secs(5);
 /// Tasks run at once (several receives of [`QUEUE_BATCH`]).
-const TASKS_IN_FLIGHT: usize = 8 * QUEUE_BATCH;
+const TASKS_IN_FLIGHT: usize = 32 * QUEUE_BATCH;
 
 /// Receives and runs tasks until the queue is empty; answers how many ran.
 /// A task that fails stays in the queue (it comes back after the
 /// visibility timeout), exactly as a Lambda batch failure would.
 pub async fn drain_once(queue: &LocalQueue, runner: &TaskRunner) -> usize {
+    // A steady stream of tasks, TASKS_IN_FLIGHT of them running at any
+    // moment, as many Lambda instances would take batches: a task that
+    // finishes makes room for the next at once, so small tasks (an SIS
+    // event's one-student plan) never wait for a slow one, and their table
+    // writes arrive together and share commits.
     let mut ran = 0;
+    let mut running = stream::FuturesUnordered::new();
     loop {
-        // Several receives' worth at once, as several Lambda instances would
-        // take several batches: small tasks (an SIS event's one-student
-        // plan) would otherwise wait on each other ten at a time.
-        let mut messages = Vec::with_capacity(TASKS_IN_FLIGHT);
-        while messages.len() < TASKS_IN_FLIGHT {
+        while running.len() + QUEUE_BATCH <= TASKS_IN_FLIGHT {
             match queue.receive(QUEUE_BATCH, Duration::ZERO).await {
-                Ok(batch) if !batch.is_empty() => messages.extend(batch),
+                Ok(batch) if !batch.is_empty() => {
+                    ran += batch.len();
+                    running.extend(batch.into_iter().map(|message| run_task(queue, runner, message)));
+                }
                 _ => break,
             }
         }
-        if messages.is_empty() {
+        if running.next().await.is_none() {
             return ran;
         }
-        ran += messages.len();
-        stream::iter(messages)
-            .for_each_concurrent(TASKS_IN_FLIGHT, |message| async move {
-                match runner.run(&message.body).await {
-                    Ok(()) => {
-                        let _ = queue.ack(&message.receipt).await;
-                    }
-                    Err(error) => tracing::warn!(%error, retryable = error.is_retryable(), "task left in the queue"),
-                }
-            })
-            .await;
     }
 }
 
-/// Runs the plan queue, then the send queue, until both are empty.
+/// Runs one task and acknowledges it when done; a failed one stays in the
+/// queue (it comes back after the visibility timeout).
+async fn run_task(queue: &LocalQueue, runner: &TaskRunner, message: ReceivedMessage) {
+    match runner.run(&message.body).await {
+        Ok(()) => {
+            let _ = queue.ack(&message.receipt).await;
+        }
+        Err(error) => tracing::warn!(%error, retryable = error.is_retryable(), "task left in the queue"),
+    }
+}
+
+/// Runs the plan queue and the send queue at once, as their workers do,
+/// until both are empty.
 pub async fn drain(plan_queue: &LocalQueue, send_queue: &LocalQueue, runner: &TaskRunner) -> usize {
     let mut ran = 0;
     loop {
-        let now = drain_once(plan_queue, runner).await + drain_once(send_queue, runner).await;
-        ran += now;
-        if now == 0 {
+        let (planned, sent) = tokio::join!(drain_once(plan_queue, runner), drain_once(send_queue, runner));
+        ran += planned + sent;
+        if planned + sent == 0 {
             return ran;
         }
     }

@@ -38,7 +38,7 @@ pub const MAX_EVENTS_PER_BATCH: usize = 500;
 
 /// Students whose events are handled at once: the table commits their
 /// writes together.
-const STUDENTS_AT_ONCE: usize = 32;
+const STUDENTS_AT_ONCE: usize = 128;
 
 /// The student an event is about, as sent (grouping only; checked later).
 fn student_key(value: &Value) -> &str {
