@@ -45,6 +45,10 @@ pub struct SisEventsBenchReport {
     pub accepted: u64,
     /// Seconds the service took to answer every batch (before sending).
     pub receive_seconds: f64,
+    /// Table read requests (gets, queries) per event, receiving to sent.
+    pub reads_per_event: f64,
+    /// Table write requests (puts, transactions, batches) per event.
+    pub writes_per_event: f64,
     /// The raw baseline: transactions per second of the embedded table alone.
     pub raw_transactions_per_sec: f64,
 }
@@ -82,6 +86,7 @@ pub async fn sis_events(students: usize, work: &Path) -> anyhow::Result<SisEvent
     let runner = services.task_runner()?;
     let events = events(students);
 
+    let before = table.stats();
     let started = Instant::now();
     let mut answered = schoolbell::services::EventsAnswer::default();
     for batch in events.chunks(MAX_EVENTS_PER_BATCH) {
@@ -94,6 +99,7 @@ pub async fn sis_events(students: usize, work: &Path) -> anyhow::Result<SisEvent
     let receive_seconds = started.elapsed().as_secs_f64();
     crate::workers::drain(&plan_queue, &send_queue, &runner).await;
     let seconds = started.elapsed().as_secs_f64();
+    let after = table.stats();
     anyhow::ensure!(answered.rejected.is_empty(), "rejected: {:?}", answered.rejected.first());
 
     // Every accepted event: one broadcast; its messages recorded once each.
@@ -118,6 +124,7 @@ pub async fn sis_events(students: usize, work: &Path) -> anyhow::Result<SisEvent
     );
 
     let raw_transactions_per_sec = raw_baseline(events.len()).await?;
+    let per_event = |requests: u64| round(requests as f64 / events.len().max(1) as f64);
     Ok(SisEventsBenchReport {
         events: events.len() as u64,
         seconds: round(seconds),
@@ -127,6 +134,8 @@ pub async fn sis_events(students: usize, work: &Path) -> anyhow::Result<SisEvent
         duplicates: u64::from(answered.duplicates),
         accepted: u64::from(answered.accepted),
         receive_seconds: round(receive_seconds),
+        reads_per_event: per_event(after.read_requests - before.read_requests),
+        writes_per_event: per_event(after.write_requests - before.write_requests),
         raw_transactions_per_sec,
     })
 }
