@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use schoolbell::domain::{BroadcastInput, DeliveryState, Principal, Role};
-use schoolbell::ports::{Clock as _, FixedClock, RandomIds};
+use schoolbell::ports::{Clock as _, FixedClock, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::BroadcastStore;
 use schoolbell_tests::aws_district::drain_sqs;
@@ -23,7 +23,7 @@ async fn a_small_broadcast_goes_through_sqs_sns_and_ses_on_moto() {
         schools: vec![],
     };
     let clock = Arc::new(FixedClock::midday_today());
-    let ports = Ports::new(table.clone(), clock, Arc::new(RandomIds));
+    let ports = Ports::new(table.clone(), clock, Arc::new(TimeOrderedIds));
     let preferences = Services::new(ports.clone(), Wiring::default()).preferences();
     for guardian in ["c-ana", "c-kim"] {
         let update: schoolbell::services::PreferencesUpdate =
@@ -86,7 +86,7 @@ async fn receipts_and_replies_apply_on_dynamodb_through_the_message_index() {
     let broadcast = BroadcastId::parse("b-1").unwrap();
     let clock = Arc::new(FixedClock::midday_today());
     let carrier = Arc::new(schoolbell::adapters::local::SimulatedCarrier::new());
-    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_sms(carrier.clone());
+    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(TimeOrderedIds)).with_sms(carrier.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
     let point = DeliveryPoint::parse("sms:+16175552345").unwrap();
     let sent = Delivery::sent(point, Channel::Text, Some("SM-moto-1".into()), clock.now());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use schoolbell::adapters::aws::{DynamoTable, S3FileStore, create_table};
 use schoolbell::domain::{DistrictId, Principal, Role};
-use schoolbell::ports::{FileStore, FixedClock, RandomIds, Table};
+use schoolbell::ports::{FileStore, FixedClock, Table, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::{ImportService, NewImport, upload_key};
 use schoolbell_tests::app::{TestApp, spawn_app};
@@ -184,7 +184,8 @@ async fn the_same_import_runs_on_dynamodb_and_s3() {
     let table = Arc::new(DynamoTable::new(dynamo, table_name));
     let files = Arc::new(S3FileStore::new(s3, bucket, None));
     let service = Services::new(
-        Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds)).with_files(files.clone()),
+        Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
+            .with_files(files.clone()),
         Wiring::default(),
     )
     .imports()
@@ -231,7 +232,7 @@ async fn an_s3_object_created_event_runs_the_matching_import_and_skips_strangers
     let table = Arc::new(EmbeddedTable::in_memory().unwrap());
     let files = Arc::new(DirFileStore::new(dir.path()));
     let service = Services::new(
-        Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds)).with_files(files.clone()),
+        Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds)).with_files(files.clone()),
         Wiring::default(),
     )
     .imports()
@@ -307,7 +308,7 @@ impl Scheduled {
         let clock = Arc::new(schoolbell::ports::FixedClock::new(at("2026-11-23T01:00:00Z")));
         let files = Arc::new(schoolbell::adapters::local::DirFileStore::new(dir.path()));
         let table = Arc::new(schoolbell::adapters::local::EmbeddedTable::in_memory().unwrap());
-        let ports = Ports::new(table, clock.clone(), Arc::new(RandomIds)).with_files(files.clone());
+        let ports = Ports::new(table, clock.clone(), Arc::new(TimeOrderedIds)).with_files(files.clone());
         let service = Services::new(ports, Wiring::default()).imports().unwrap();
         Self { service, clock, files, dir, district: DistrictId::parse("district-a").unwrap() }
     }

@@ -216,7 +216,7 @@ async fn the_batch_tool_runs_the_same_on_dynamodb() {
     use std::sync::Arc;
 
     use schoolbell::domain::{Principal, Role};
-    use schoolbell::ports::{FixedClock, RandomIds, Table};
+    use schoolbell::ports::{FixedClock, Table, TimeOrderedIds};
     use schoolbell::root::{Ports, Services, Wiring};
     use schoolbell::services::BatchRequest;
     use schoolbell_tests::moto;
@@ -224,7 +224,7 @@ async fn the_batch_tool_runs_the_same_on_dynamodb() {
     let Some(config) = moto::config("the_batch_tool_runs_the_same_on_dynamodb") else { return };
     let (table, district) = schoolbell_tests::aws_district::family_district_on_dynamodb(&config, D).await;
 
-    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds));
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds));
     let preferences = Services::new(ports, Wiring::default()).preferences();
     let admin = Principal { subject: "admin".into(), district, roles: vec![Role::DistrictAdmin], schools: vec![] };
     let request: BatchRequest = serde_json::from_value(

@@ -14,7 +14,7 @@ use schoolbell::domain::{
     ContactReason, ContactValue, DeliveryState, DistrictId, ListTarget, PersonId, PhoneNumber, PlannedDelivery, Task,
 };
 use schoolbell::ports::{
-    FixedClock, GatewayError, OutboundSms, RandomIds, SentSms, SmsGateway, SystemClock, WorkQueue,
+    FixedClock, GatewayError, OutboundSms, SentSms, SmsGateway, SystemClock, TimeOrderedIds, WorkQueue,
 };
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::SendSettings;
@@ -85,7 +85,7 @@ async fn run_with_a_crash(messages: usize, die_after: usize, concurrency: usize)
         ..SendSettings::default()
     };
     // Leases run out in real time here: the system clock, on purpose.
-    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(TimeOrderedIds))
         .with_sms(carrier.clone())
         .with_email(Arc::new(Outbox::in_memory()));
     let runner = Services::new(ports, Wiring::default()).with_send_settings(settings).sender().unwrap();
@@ -153,7 +153,7 @@ async fn with_sends_in_flight_a_crash_loses_nothing_and_repeats_at_most_the_mess
 #[tokio::test]
 async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
     use schoolbell::domain::{ContactInput, Person, PersonInput, Region};
-    use schoolbell::ports::RandomIds;
+    use schoolbell::ports::TimeOrderedIds;
     use schoolbell::store::PeopleStore;
 
     let table = Arc::new(EmbeddedTable::in_memory().unwrap());
@@ -173,7 +173,7 @@ async fn a_plan_run_again_after_a_crash_queues_no_chunk_twice() {
         ids.push(format!("g-{n:03}"));
     }
     let (plan_queue, send_queue) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
-    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
         .with_plan_queue(plan_queue)
         .with_send_queue(send_queue.clone());
     let services = Services::new(ports, Wiring::default());
@@ -226,7 +226,7 @@ async fn a_sent_text_records_the_provider_whose_receipts_may_touch_it() {
     let district = id(DistrictId::parse, "d-provider");
     let store = BroadcastStore::new(table.clone());
     store.create(&district, &broadcast()).await.unwrap();
-    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
         .with_sms(Arc::new(AwsLikeCarrier))
         .with_email(Arc::new(Outbox::in_memory()));
     let runner = Services::new(ports, Wiring::default()).sender().unwrap();

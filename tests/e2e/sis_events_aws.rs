@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use schoolbell::domain::{DistrictSettings, Principal, Role, TextConsentPolicy};
-use schoolbell::ports::{FixedClock, RandomIds};
+use schoolbell::ports::{FixedClock, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::SisCredential;
 use schoolbell_tests::aws_district::drain_sqs;
@@ -25,7 +25,7 @@ async fn an_absence_goes_once_through_dynamodb_sqs_sns_and_ses_on_moto() {
         roles: vec![Role::DistrictAdmin],
         schools: vec![],
     };
-    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds));
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds));
     let (ports, plan_queue, send_queue) = schoolbell_tests::aws_district::messaging_on_moto(&config, ports).await;
     let services = Services::new(ports, Wiring::default());
     let marker = moto::unique_name("Maple");

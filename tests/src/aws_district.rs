@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use schoolbell::adapters::aws::{DynamoTable, S3FileStore, create_table};
 use schoolbell::domain::DistrictId;
-use schoolbell::ports::{FileStore, FixedClock, RandomIds};
+use schoolbell::ports::{FileStore, FixedClock, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::{NewImport, upload_key};
 
@@ -24,7 +24,8 @@ pub async fn family_district_on_dynamodb(config: &SdkConfig, district: &str) -> 
     let table = Arc::new(DynamoTable::new(dynamo, table_name));
     let files = Arc::new(S3FileStore::new(s3, bucket, None));
     let imports = Services::new(
-        Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds)).with_files(files.clone()),
+        Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
+            .with_files(files.clone()),
         Wiring::default(),
     )
     .imports()

@@ -166,7 +166,7 @@ mod tests {
     use axum::http::Request;
     use schoolbell::adapters::local::{DirFileStore, EmbeddedTable};
     use schoolbell::auth::{Claims, mint_hs256};
-    use schoolbell::ports::{RandomIds, SystemClock};
+    use schoolbell::ports::{SystemClock, TimeOrderedIds};
     use schoolbell::root::{Ports, Wiring};
     use tower::ServiceExt;
 
@@ -176,7 +176,7 @@ mod tests {
         let table = Arc::new(EmbeddedTable::in_memory().unwrap());
         let files =
             Arc::new(DirFileStore::new(std::env::temp_dir().join(format!("schoolbell-api-test-{}", uuid_like()))));
-        let ports = Ports::new(table, Arc::new(SystemClock), Arc::new(RandomIds))
+        let ports = Ports::new(table, Arc::new(SystemClock), Arc::new(TimeOrderedIds))
             .with_files(files)
             .with_plan_queue(Arc::new(schoolbell::adapters::local::LocalQueue::new()));
         let services = Services::new(ports, Wiring::default());

@@ -10,7 +10,7 @@ use schoolbell::adapters::local::{EmbeddedTable, SimulatedCarrier};
 use schoolbell::domain::{
     BroadcastId, Channel, Delivery, DeliveryPoint, DistrictId, EmailAddress, EmailStatus, PhoneNumber, SmsStatus,
 };
-use schoolbell::ports::{RandomIds, SystemClock, Table};
+use schoolbell::ports::{SystemClock, Table, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::{BroadcastStore, EmailStatusStore, SmsStatusStore};
 use serde_json::json;
@@ -40,7 +40,7 @@ async fn world(sent: &[(&str, Channel, &str)]) -> World {
     let broadcast = BroadcastId::parse("b-1").unwrap();
     BroadcastStore::new(table.clone()).put_deliveries(&district(), &broadcast, &deliveries).await.unwrap();
     let carrier = Arc::new(SimulatedCarrier::new());
-    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(carrier.clone());
+    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(TimeOrderedIds)).with_sms(carrier.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district()), ..Wiring::default() });
     let handlers = Handlers { receipts: services.receipts(), replies: services.replies().unwrap() };
     World { handlers, table, carrier }

@@ -54,7 +54,7 @@ mod tests {
     use std::sync::Arc;
 
     use schoolbell::adapters::local::{EmbeddedTable, LocalQueue};
-    use schoolbell::ports::{FixedClock, RandomIds, Table, WorkQueue};
+    use schoolbell::ports::{FixedClock, Table, TimeOrderedIds, WorkQueue};
     use schoolbell::root::{Ports, Services, Wiring};
 
     use super::*;
@@ -62,7 +62,7 @@ mod tests {
     fn worker() -> (TaskRunner, SchedulerService, ReceiptService, Arc<LocalQueue>) {
         let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
         let queue = Arc::new(LocalQueue::new());
-        let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+        let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
             .with_plan_queue(queue.clone())
             .with_send_queue(queue.clone());
         let services = Services::new(ports, Wiring::default());

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::Request;
 use schoolbell::adapters::local::{EmbeddedTable, SimulatedCarrier};
 use schoolbell::domain::{DistrictId, PhoneNumber, SmsStatus};
-use schoolbell::ports::{RandomIds, SystemClock, Table};
+use schoolbell::ports::{SystemClock, Table, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::SmsStatusStore;
 use schoolbell::webhook_auth::sns::DirCertificates;
@@ -24,7 +24,7 @@ fn app(token: Option<&str>) -> (Router, Arc<dyn Table>, Arc<SimulatedCarrier>) {
     let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
     let carrier = Arc::new(SimulatedCarrier::new());
     let district = DistrictId::parse("d-1").unwrap();
-    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(carrier.clone());
+    let ports = Ports::new(table.clone(), Arc::new(SystemClock), Arc::new(TimeOrderedIds)).with_sms(carrier.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district), ..Wiring::default() });
     let replies = services.replies().unwrap();
     let config = WebhookConfig {

@@ -16,7 +16,7 @@ use schoolbell::adapters::local::{LocalQueue, Outbox, SimulatedCalls, SimulatedC
 use schoolbell::domain::{
     BroadcastInput, Channel, DeliveryState, DistrictId, DistrictSettings, Principal, Role, TextConsentPolicy,
 };
-use schoolbell::ports::{RandomIds, Table};
+use schoolbell::ports::{Table, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::SendSettings;
 use schoolbell::store::BroadcastStore;
@@ -123,7 +123,7 @@ pub async fn bench_world(students: usize, seed: u64, work: &Path) -> anyhow::Res
     let send_queue = Arc::new(LocalQueue::new());
     // The gateway's table and clock, but queues of its own and providers
     // that write no files, so only the product's own work is measured.
-    let ports = Ports::new(table.clone(), gateway.clock(), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), gateway.clock(), Arc::new(TimeOrderedIds))
         .with_sms(Arc::new(SimulatedCarrier::new()))
         .with_voice(Arc::new(SimulatedCalls::new()))
         .with_email(Arc::new(Outbox::in_memory()))

@@ -12,7 +12,7 @@ use schoolbell::adapters::local::{
 use schoolbell::auth::Authenticator;
 use schoolbell::domain::{DistrictId, Region};
 use schoolbell::http::{no_route, wrong_method};
-use schoolbell::ports::{Clock, RandomIds, SystemClock};
+use schoolbell::ports::{Clock, SystemClock, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::services::{
     BroadcastService, CursorKey, ImportService, ListService, PreferenceService, ReceiptService, ReplyService,
@@ -105,7 +105,7 @@ impl LocalGateway {
             Arc::new(SimulatedCalls::new().writing_to(SentFiles::in_dir(data.calls_dir(), Arc::clone(&options.clock))));
         let (plan_queue, send_queue) = local_queues(data, options.in_memory)?;
         let files = Arc::new(DirFileStore::new(data.files_dir()));
-        let ports = Ports::new(table.clone(), options.clock, Arc::new(RandomIds))
+        let ports = Ports::new(table.clone(), options.clock, Arc::new(TimeOrderedIds))
             .with_sms(carrier.clone())
             .with_email(outbox.clone())
             .with_voice(calls.clone())

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::Request;
 use schoolbell::adapters::local::{EmbeddedTable, LocalQueue};
 use schoolbell::domain::{DistrictId, Person, PersonId, PersonRole, SchoolId};
-use schoolbell::ports::{Clock, FixedClock, RandomIds, Table, WorkQueue};
+use schoolbell::ports::{Clock, FixedClock, Table, TimeOrderedIds, WorkQueue};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::PeopleStore;
 use serde_json::json;
@@ -33,7 +33,7 @@ async fn world() -> World {
     let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
     let plans = Arc::new(LocalQueue::new());
     let clock = Arc::new(FixedClock::midday_today());
-    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_plan_queue(plans.clone());
+    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(TimeOrderedIds)).with_plan_queue(plans.clone());
     let services = Services::new(ports, Wiring::default());
     let student = Person {
         id: PersonId::parse("s-1").unwrap(),

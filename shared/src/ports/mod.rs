@@ -10,7 +10,7 @@ mod sms;
 pub mod table;
 mod voice;
 
-pub use clock::{Clock, FixedClock, Ids, RandomIds, SequentialIds, SystemClock};
+pub use clock::{Clock, FixedClock, Ids, SequentialIds, SystemClock, TimeOrderedIds};
 pub use email::{EmailGateway, OutboundEmail, SentEmail};
 pub use files::{FileChunks, FileError, FileStore, chunks_of, validate_file_key};
 pub use gateway_error::GatewayError;

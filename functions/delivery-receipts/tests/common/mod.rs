@@ -14,7 +14,7 @@ use schoolbell::adapters::local::EmbeddedTable;
 use schoolbell::domain::{
     BroadcastId, Channel, Delivery, DeliveryPoint, DeliveryState, DistrictId, PhoneNumber, SmsStatus,
 };
-use schoolbell::ports::{RandomIds, SystemClock, Table};
+use schoolbell::ports::{SystemClock, Table, TimeOrderedIds};
 use schoolbell::root::{Ports, Services, Wiring};
 use schoolbell::store::{BroadcastStore, SmsStatusStore};
 use schoolbell::webhook_auth::{CertificateSource, VerifyError};
@@ -113,7 +113,7 @@ pub async fn world(config: &WebhookConfig, certificates: MapCertificates, sent: 
     let webhooks = Webhooks::with_sns_parts(config, Arc::new(certificates), confirmer.clone()).unwrap();
     // Webhook signatures carry the signer's real time: the system clock.
     let clock = Arc::new(SystemClock);
-    let services = Services::new(Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)), Wiring::default());
+    let services = Services::new(Ports::new(table.clone(), clock.clone(), Arc::new(TimeOrderedIds)), Wiring::default());
     let state = ReceiptsState { receipts: services.receipts(), webhooks: Arc::new(webhooks), clock, replies: None };
     World { router: schoolbell_delivery_receipts::router(state), table, confirmer }
 }

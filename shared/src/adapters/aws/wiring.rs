@@ -13,7 +13,7 @@ use super::{
 };
 use crate::config::{ConfigError, Env, LambdaConfig};
 use crate::domain::{DistrictId, DomainError, EmailAddress};
-use crate::ports::{RandomIds, SystemClock};
+use crate::ports::{SystemClock, TimeOrderedIds};
 use crate::root::{Ports, Services, Wiring};
 use crate::services::{CursorKey, CursorKeyError};
 
@@ -63,7 +63,7 @@ pub fn ports_from_env<F: Fn(&str) -> Option<String>>(
     let sms = Arc::new(SnsSmsGateway::new(aws_sdk_sns::Client::new(sdk), SmsOptions::from_env(env)));
     let voice = EumVoiceGateway::new(aws_sdk_pinpointsmsvoicev2::Client::new(sdk), VoiceOptions::from_env(env));
     let mut ports =
-        Ports::new(table, Arc::new(SystemClock), Arc::new(RandomIds)).with_sms(sms).with_voice(Arc::new(voice));
+        Ports::new(table, Arc::new(SystemClock), Arc::new(TimeOrderedIds)).with_sms(sms).with_voice(Arc::new(voice));
     if let Some(from) = env.optional("SCHOOLBELL_EMAIL_FROM") {
         let options = EmailOptions {
             from: EmailAddress::parse(&from)?,

@@ -244,7 +244,7 @@ impl SimulatedCalls {
 #[async_trait]
 impl VoiceGateway for SimulatedCalls {
     async fn call(&self, call: &OutboundCall) -> Result<PlacedCall, GatewayError> {
-        let provider_message_id = format!("call-{}", uuid::Uuid::new_v4());
+        let provider_message_id = format!("call-{}", uuid::Uuid::now_v7());
         let outcome = simulated_call_outcome(&call.to, self.next_try(&call.to));
         let file = CallFile {
             to: &call.to,

@@ -181,7 +181,7 @@ impl SimulatedCarrier {
 #[async_trait]
 impl SmsGateway for SimulatedCarrier {
     async fn send(&self, sms: &OutboundSms) -> Result<SentSms, GatewayError> {
-        let provider_message_id = format!("sim-{}", uuid::Uuid::new_v4());
+        let provider_message_id = format!("sim-{}", uuid::Uuid::now_v7());
         let status = simulated_outcome(&sms.to);
         let file = TextFile {
             to: &sms.to,

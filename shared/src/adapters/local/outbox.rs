@@ -203,7 +203,7 @@ impl Outbox {
 #[async_trait]
 impl EmailGateway for Outbox {
     async fn send(&self, email: &OutboundEmail) -> Result<SentEmail, GatewayError> {
-        let provider_message_id = format!("sim-{}", uuid::Uuid::new_v4());
+        let provider_message_id = format!("sim-{}", uuid::Uuid::now_v7());
         let status = simulated_email_outcome(&email.to);
         let eml = self.render(email, &provider_message_id, status)?;
         let stored = match &self.dir {

@@ -12,7 +12,7 @@ use crate::adapters::local::{EmbeddedTable, HookedTable, LocalQueue, Write, Writ
 use crate::domain::{
     BroadcastInput, ContactInput, EmailAddress, EmailStatus, Person, PersonInput, Principal, Region, Role,
 };
-use crate::ports::{BatchOp, FixedClock, RandomIds, TableError};
+use crate::ports::{BatchOp, FixedClock, TableError, TimeOrderedIds};
 use crate::root::{Ports, Services, Wiring};
 use crate::services::BroadcastService;
 
@@ -65,7 +65,7 @@ async fn world() -> World {
         crate::store::PeopleStore::new(table.clone()).create(&district, &person).await.unwrap();
     }
     let send = Arc::new(LocalQueue::new());
-    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
         .with_plan_queue(Arc::new(LocalQueue::new()))
         .with_send_queue(send.clone());
     let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });

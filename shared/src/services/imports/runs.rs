@@ -113,7 +113,9 @@ impl ImportService {
         let id = match approving {
             Some(run) => run.to_string(),
             None => {
-                let suffix: String = self.ids.next_id().chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+                // The id's last characters: a time-ordered id's first ones are its clock.
+                let id: Vec<char> = self.ids.next_id().chars().filter(char::is_ascii_alphanumeric).collect();
+                let suffix: String = id[id.len().saturating_sub(8)..].iter().collect();
                 format!("{}-{suffix}", started_at.format("%Y%m%dT%H%M%S%.3fZ"))
             }
         };

@@ -16,7 +16,7 @@ use crate::domain::{
     PreferenceSource, Principal, Region, Role, Setting, TEXT_CONSENT, TextConsent,
 };
 use crate::ports::{Condition, Table};
-use crate::ports::{FixedClock, GatewayError, RandomIds, SentSms, WorkQueue};
+use crate::ports::{FixedClock, GatewayError, SentSms, TimeOrderedIds, WorkQueue};
 use crate::receipts::{ReceiptKind, ReceiptStatus};
 use crate::root::{Ports, Services, Wiring};
 use crate::services::{BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
@@ -103,7 +103,7 @@ async fn world() -> World {
 
     let carrier = Arc::new(RecordingCarrier::default());
     let (plan, send) = (Arc::new(LocalQueue::new()), Arc::new(LocalQueue::new()));
-    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), clock.clone(), Arc::new(TimeOrderedIds))
         .with_sms(carrier.clone())
         .with_email(Arc::new(Outbox::in_memory()))
         .with_plan_queue(plan.clone())
@@ -280,7 +280,7 @@ async fn a_stop_that_failed_to_record_is_recorded_when_the_provider_retries() {
         OutageOnce::default(),
     ));
     let district = DistrictId::parse("d-1").unwrap();
-    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+    let ports = Ports::new(table.clone(), Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
         .with_sms(Arc::new(RecordingCarrier::default()));
     let services = Services::new(ports, Wiring { default_district: Some(district.clone()), ..Wiring::default() });
     let replies = services.replies().unwrap();
@@ -357,7 +357,7 @@ async fn a_broadcast_whose_plan_task_could_not_be_queued_is_queued_by_the_schedu
     let table = world.table.clone();
     let clock = world.clock.clone();
     let down = Services::new(
-        Ports::new(table.clone(), clock.clone(), Arc::new(RandomIds)).with_plan_queue(Arc::new(DownQueue)),
+        Ports::new(table.clone(), clock.clone(), Arc::new(TimeOrderedIds)).with_plan_queue(Arc::new(DownQueue)),
         Wiring::default(),
     );
     let broadcast: BroadcastInput = serde_json::from_value(serde_json::json!({
@@ -368,7 +368,7 @@ async fn a_broadcast_whose_plan_task_could_not_be_queued_is_queued_by_the_schedu
     let created = down.broadcasts().unwrap().create(&world.admin, &broadcast).await;
     assert!(created.is_ok(), "stored, so accepted: {created:?}");
     let up = Services::new(
-        Ports::new(table, clock, Arc::new(RandomIds))
+        Ports::new(table, clock, Arc::new(TimeOrderedIds))
             .with_plan_queue(world.plan.clone())
             .with_send_queue(world.send.clone()),
         Wiring::default(),

@@ -12,7 +12,7 @@ use crate::domain::{
     Audience, BroadcastChannel, BroadcastContent, BroadcastKind, BroadcastState, Channel, ContactReason, ContactValue,
     EmailAddress, EmailContent, ListTarget, PhoneNumber,
 };
-use crate::ports::{FixedClock, OutboundEmail, OutboundSms, RandomIds, SentEmail, SentSms};
+use crate::ports::{FixedClock, OutboundEmail, OutboundSms, SentEmail, SentSms, TimeOrderedIds};
 use crate::root::{Ports, Services, Wiring};
 
 /// Takes every message, noting when; the first `throttle` calls are throttled once each.
@@ -97,7 +97,7 @@ async fn send_chunk_of(
     stores.broadcasts.create(&district, &broadcast(&id)).await.unwrap();
     let texts = Arc::new(Recording { throttle, ..Recording::default() });
     let emails = Arc::new(Recording { throttle, ..Recording::default() });
-    let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(RandomIds))
+    let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
         .with_sms(texts.clone())
         .with_email(emails.clone());
     let sender = Services::new(ports, Wiring::default()).with_send_settings(settings).send().unwrap();
