@@ -15,9 +15,10 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 
 use super::group_commit::{Writer, Writes};
 use super::key_encoding::{bounds_after, cursor_attributes, decode, encode, entry_key, query_range};
+use super::prepared_write::{EncodedItem, PreparedOp, stored_entries};
 use crate::ports::table::{
     BATCH_CHUNK, BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, Table, TableCounters, TableError,
-    TableStats, WriteOp, checked_cursor, is_expired, validate_transaction,
+    TableStats, WriteOp, checked_cursor, condition_holds, is_expired, validate_transaction,
 };
 
 /// Page cache of a file-backed table. redb's default (1 GiB) would let a
@@ -143,33 +144,23 @@ impl<'t> Tables<'t> {
 
     /// Removes an item and its index entries.
     pub(super) fn remove(&mut self, key: &[u8]) -> Result<(), TableError> {
-        let old = match self.items.remove(key).map_err(backend)? {
-            Some(guard) => Some(parse_item(guard.value())?),
-            None => None,
+        let entries = match self.items.remove(key).map_err(backend)? {
+            Some(guard) => stored_entries(guard.value())?,
+            None => return Ok(()),
         };
-        if let Some(old) = old {
-            for index in [Index::Gsi1, Index::Gsi2] {
-                if let Some(entry) = entry_key(index, &old)? {
-                    self.index(index).remove(entry.as_slice()).map_err(backend)?;
-                }
+        for (index, entry) in [Index::Gsi1, Index::Gsi2].into_iter().zip(entries) {
+            if let Some(entry) = entry {
+                self.index(index).remove(entry.as_slice()).map_err(backend)?;
             }
         }
         Ok(())
     }
 
     /// Replaces an item and its index entries.
-    pub(super) fn store(&mut self, item: &Item) -> Result<(), TableError> {
-        let Some(key) = entry_key(Index::Primary, item)? else {
-            return Err(TableError::Validation("item has no key".into()));
-        };
-        let entries = [entry_key(Index::Gsi1, item)?, entry_key(Index::Gsi2, item)?];
-        self.remove(&key)?;
-        let bytes = serde_json::to_vec(item).map_err(|e| TableError::Validation(e.to_string()))?;
-        if bytes.len() > 400 * 1024 {
-            return Err(TableError::Validation("item exceeds DynamoDB's 400 KB limit".into()));
-        }
-        self.items.insert(key.as_slice(), bytes.as_slice()).map_err(backend)?;
-        for (index, entry) in [Index::Gsi1, Index::Gsi2].into_iter().zip(entries) {
+    pub(super) fn store(&mut self, item: &EncodedItem) -> Result<(), TableError> {
+        self.remove(&item.key)?;
+        self.items.insert(item.key.as_slice(), item.bytes.as_slice()).map_err(backend)?;
+        for (index, entry) in [Index::Gsi1, Index::Gsi2].into_iter().zip(&item.entries) {
             if let Some(entry) = entry {
                 self.index(index).insert(entry.as_slice(), &[][..]).map_err(backend)?;
             }
@@ -177,23 +168,20 @@ impl<'t> Tables<'t> {
         Ok(())
     }
 
-    pub(super) fn current(&self, key: &[u8], now: i64) -> Result<Option<Item>, TableError> {
-        read_live(&self.items, key, now)
-    }
-
-    pub(super) fn apply(&mut self, op: &WriteOp) -> Result<(), TableError> {
-        match op {
-            WriteOp::Put { item, .. } => self.store(item),
-            WriteOp::Delete { key, .. } => self.remove(&base_key(key)?),
-            WriteOp::Check { .. } => Ok(()),
+    /// Whether the condition holds for what is stored at `key` now. A
+    /// write without one reads nothing.
+    pub(super) fn holds(&self, condition: &Condition, key: &[u8], now: i64) -> Result<bool, TableError> {
+        if *condition == Condition::None {
+            return Ok(true);
         }
+        Ok(condition_holds(condition, read_live(&self.items, key, now)?.as_ref()))
     }
-}
 
-pub(super) fn op_condition(op: &WriteOp) -> &Condition {
-    match op {
-        WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } | WriteOp::Check { condition, .. } => {
-            condition
+    pub(super) fn apply(&mut self, op: &PreparedOp) -> Result<(), TableError> {
+        match op {
+            PreparedOp::Put(item) => self.store(item),
+            PreparedOp::Delete(key) => self.remove(key),
+            PreparedOp::Check(_) => Ok(()),
         }
     }
 }
@@ -273,13 +261,13 @@ impl Table for EmbeddedTable {
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
         Key::of(&item)?;
-        let ops = vec![WriteOp::Put { item, condition }];
+        let ops = vec![PreparedOp::of_write(WriteOp::Put { item, condition })?];
         self.counters.write(1);
         self.writer.write(Writes::Ops(ops, false)).await
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
-        let ops = vec![WriteOp::Delete { key: key.clone(), condition }];
+        let ops = vec![PreparedOp::of_write(WriteOp::Delete { key: key.clone(), condition })?];
         self.counters.write(1);
         self.writer.write(Writes::Ops(ops, false)).await
     }
@@ -301,6 +289,7 @@ impl Table for EmbeddedTable {
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
         validate_transaction(&ops)?;
         self.counters.write(ops.len());
+        let ops = ops.into_iter().map(PreparedOp::of_write).collect::<Result<_, _>>()?;
         self.writer.write(Writes::Ops(ops, true)).await
     }
 
@@ -309,6 +298,7 @@ impl Table for EmbeddedTable {
         for chunk in ops.chunks(BATCH_CHUNK) {
             self.counters.write(chunk.len());
         }
+        let ops = ops.iter().map(PreparedOp::of_batch).collect::<Result<_, _>>()?;
         self.writer.write(Writes::Batch(ops)).await
     }
 

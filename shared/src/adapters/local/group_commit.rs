@@ -19,18 +19,19 @@ use std::thread::JoinHandle;
 use redb::Database;
 use tokio::sync::oneshot;
 
-use super::embedded_table::{Tables, backend, base_key, now, op_condition};
-use crate::ports::table::{BatchOp, TableError, WriteOp, condition_holds};
+use super::embedded_table::{Tables, backend, now};
+use super::prepared_write::PreparedOp;
+use crate::ports::table::{Condition, TableError};
 
 /// Most requests one transaction takes.
 const MAX_GROUP: usize = 512;
 
-/// What one request writes.
+/// What one request writes (made ready on the caller's thread).
 pub(super) enum Writes {
     /// Conditional operations, all or nothing (`report_index`: name the failing one).
-    Ops(Vec<WriteOp>, bool),
+    Ops(Vec<(PreparedOp, Condition)>, bool),
     /// Unconditional puts and deletes.
-    Batch(Vec<BatchOp>),
+    Batch(Vec<PreparedOp>),
 }
 
 struct Request {
@@ -112,9 +113,8 @@ fn commit(db: &Database, group: &[Request]) -> Result<Vec<Result<(), TableError>
             match &request.writes {
                 Writes::Ops(ops, report_index) => {
                     let mut failed = None;
-                    for (i, op) in ops.iter().enumerate() {
-                        let key = base_key(&op.key()?)?;
-                        if !condition_holds(op_condition(op), tables.current(&key, now)?.as_ref()) {
+                    for (i, (op, condition)) in ops.iter().enumerate() {
+                        if !tables.holds(condition, op.key(), now)? {
                             failed = Some(TableError::ConditionFailed { operation: report_index.then_some(i) });
                             break;
                         }
@@ -123,16 +123,13 @@ fn commit(db: &Database, group: &[Request]) -> Result<Vec<Result<(), TableError>
                         outcomes.push(Err(failed));
                         continue;
                     }
-                    for op in ops {
+                    for (op, _) in ops {
                         tables.apply(op)?;
                     }
                 }
                 Writes::Batch(ops) => {
                     for op in ops {
-                        match op {
-                            BatchOp::Put(item) => tables.store(item)?,
-                            BatchOp::Delete(key) => tables.remove(&base_key(key)?)?,
-                        }
+                        tables.apply(op)?;
                     }
                 }
             }

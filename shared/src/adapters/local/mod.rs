@@ -18,6 +18,7 @@ mod embedded_table;
 mod group_commit;
 mod hooked_table;
 mod key_encoding;
+mod prepared_write;
 
 pub use embedded_table::EmbeddedTable;
 pub use hooked_table::{HookedTable, Write, WriteHook};
