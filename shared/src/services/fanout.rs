@@ -189,16 +189,16 @@ impl FanoutService {
             Ok(bound) => bound,
             Err(refusal) => return self.refuse(district, broadcast, refusal).await,
         };
+        let settings = self.broadcasts.settings(district).await?;
         let quiet_until = if broadcast.emergency || broadcast.urgent {
             None
         } else {
-            let settings = self.broadcasts.settings(district).await?;
             settings.quiet_hours.deferral(now, settings.zone())
         };
         let (go_now, wait): (Vec<BroadcastChannel>, Vec<BroadcastChannel>) =
             pending.iter().partition(|channel| quiet_until.is_none() || !channel.waits_for_quiet_hours());
         if !go_now.is_empty() {
-            let summary = self.plan_now(district, &broadcast, &go_now, bound.as_ref(), now).await?;
+            let summary = self.plan_now(district, &broadcast, &settings, &go_now, bound.as_ref(), now).await?;
             broadcast.plan = Some(summary);
             tracing::info!(
                 %district, broadcast = %id, channels = ?go_now, recipients = summary.recipients,
@@ -275,6 +275,7 @@ impl FanoutService {
         &self,
         district: &DistrictId,
         broadcast: &Broadcast,
+        settings: &crate::domain::DistrictSettings,
         channels: &[BroadcastChannel],
         bound: Option<&PersonId>,
         now: DateTime<Utc>,
@@ -284,7 +285,6 @@ impl FanoutService {
         let suppressions = self.suppressions(district, &recipients).await?;
         // The whole plan, every channel, so a person is judged on all of them;
         // only this part's messages and skips are kept.
-        let settings = self.broadcasts.settings(district).await?;
         let texts = TextRule {
             emergency: broadcast.emergency,
             policy: settings.text_consent,
