@@ -56,7 +56,11 @@ async fn each_guardian_gets_the_variant_of_their_language_and_the_report_counts_
         Some(("Las escuelas cierran hoy al mediodía.".to_string(), Some("es".to_string()))),
         "a Spanish script in a Spanish voice"
     );
-    assert_eq!(report["languages"], json!({"default": 2, "es": 2}), "{report}");
+    assert_eq!(
+        report["languages"],
+        json!({"en": 2, "es": 2}),
+        "the content itself in the district's language: {report}"
+    );
     app.stop().await;
 }
 

@@ -271,7 +271,8 @@ impl BroadcastService {
     pub async fn report(&self, caller: &Principal, id: &str) -> Result<BroadcastReport, ServiceError> {
         let (broadcast, _) = self.readable(caller, id).await?;
         let deliveries = self.store.all_deliveries(&caller.district, &broadcast.id).await?;
-        Ok(build_report(broadcast, &deliveries))
+        let settings = self.store.settings(&caller.district).await?;
+        Ok(build_report(broadcast, &deliveries, &settings.language))
     }
 
     /// A page of deliveries. `cursor` is the `next` of the page before,

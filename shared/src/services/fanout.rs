@@ -200,10 +200,17 @@ impl FanoutService {
         if !go_now.is_empty() {
             let summary = self.plan_now(district, &broadcast, &settings, &go_now, bound.as_ref(), now).await?;
             broadcast.plan = Some(summary);
-            tracing::info!(
-                %district, broadcast = %id, channels = ?go_now, recipients = summary.recipients,
-                queued = summary.queued, skipped = summary.skipped, chunks = summary.chunks, "broadcast planned"
-            );
+            // An SIS event's one-family broadcast logs at debug: a district's
+            // day of absences would otherwise be thousands of lines; the
+            // batch that brought them logs once.
+            if broadcast.event.is_some() {
+                tracing::debug!(%district, broadcast = %id, queued = summary.queued, "SIS event broadcast planned");
+            } else {
+                tracing::info!(
+                    %district, broadcast = %id, channels = ?go_now, recipients = summary.recipients,
+                    queued = summary.queued, skipped = summary.skipped, chunks = summary.chunks, "broadcast planned"
+                );
+            }
         }
         match quiet_until.filter(|_| !wait.is_empty()) {
             Some(end) => {

@@ -26,6 +26,8 @@
 mod broadcasts;
 mod cleanup;
 pub mod cursors;
+#[cfg(test)]
+mod down_queue;
 mod error;
 mod family_schools;
 mod fanout;

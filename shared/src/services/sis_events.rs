@@ -8,9 +8,10 @@
 //! type's wording with the event's facts — planned and sent like any other.
 //!
 //! Exactly once: the event's record, the day's attendance claim, the
-//! broadcast and a schedule entry due now are one transaction. The plan is
-//! then queued at once and the entry removed; should queuing fail (or the
-//! process stop) in between, the scheduler's next tick queues it. A
+//! broadcast and a schedule entry due now are one transaction. Once the
+//! batch is handled its plans are queued (ten to a queue message) and
+//! their entries removed in one write; should queuing fail (or the process
+//! stop) in between, the scheduler's next tick queues them. A
 //! replay, or the same event in two concurrent requests, finds the record.
 //!
 //! A batch's students are handled at once (each student's events in the
@@ -25,12 +26,11 @@ use serde_json::Value;
 
 use crate::domain::{
     Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastId, BroadcastKind, BroadcastState, DistrictId,
-    DistrictSettings, EventDetails, EventRef, EventRejection, PersonId, PersonRole, SisEvent, SisEventType,
+    DistrictSettings, EventDetails, EventRef, EventRejection, PersonId, PersonRole, SisEvent, SisEventType, Task,
     event_content, event_content_from, read_event, school_day,
 };
-use crate::ports::{Clock, Ids, WorkQueue};
+use crate::ports::{Clock, Ids, QUEUE_BATCH, WorkQueue};
 use crate::services::ServiceError;
-use crate::services::scheduler::queue_plan;
 use crate::store::{BroadcastStore, EventOutcome, PeopleStore, SeenEvent, SisEventStore, Stores, TemplateStore};
 
 /// The most events one request may carry.
@@ -79,7 +79,8 @@ struct Batch<'a> {
 
 /// What became of one event.
 enum Verdict {
-    Accepted,
+    /// Recorded with its broadcast, whose plan is to be queued.
+    Accepted(BroadcastId),
     Merged,
     Duplicate,
     Rejected(EventRejection),
@@ -163,9 +164,13 @@ impl SisEventService {
         while let Some(done) = students.next().await {
             verdicts.extend(done?);
         }
+        let mut accepted = Vec::new();
         for (index, id, verdict) in verdicts {
             match verdict {
-                Verdict::Accepted => answer.accepted += 1,
+                Verdict::Accepted(broadcast) => {
+                    answer.accepted += 1;
+                    accepted.push(broadcast);
+                }
                 Verdict::Merged => answer.merged += 1,
                 Verdict::Duplicate => answer.duplicates += 1,
                 Verdict::Rejected(rejection) => answer.rejected.push(RejectedEvent {
@@ -177,6 +182,7 @@ impl SisEventService {
             }
         }
         answer.rejected.sort_by_key(|rejected| rejected.index);
+        self.queue_plans(district, &accepted).await?;
         tracing::info!(
             %district, accepted = answer.accepted, merged = answer.merged, duplicates = answer.duplicates,
             rejected = answer.rejected.len(), "SIS events received"
@@ -228,14 +234,8 @@ impl SisEventService {
         ops.extend(self.broadcasts.create_ops(district, &broadcast, &[])?);
         ops.push(self.broadcasts.schedule_op(district, &broadcast.id, now)?);
         if self.events.commit(ops).await? {
-            if queue_plan(self.plan_queue.as_ref(), district, &broadcast.id).await.is_ok() {
-                let entry = BroadcastStore::schedule_entry(district, &broadcast.id, now);
-                self.broadcasts.unschedule(&entry).await?;
-            } else {
-                tracing::warn!(%district, broadcast = %broadcast.id, "plan queue unavailable; left to the scheduler");
-            }
             tracing::debug!(%district, broadcast = %broadcast.id, kind = %event.kind, "SIS event accepted");
-            return Ok(Verdict::Accepted);
+            return Ok(Verdict::Accepted(broadcast.id));
         }
         // A condition failed: the id was taken meanwhile, or the day has its message.
         if self.events.seen(district, &event.id).await?.is_some() {
@@ -249,6 +249,28 @@ impl SisEventService {
         } else {
             Verdict::Duplicate
         })
+    }
+
+    /// Queues the plans of a batch's new broadcasts, a queue message of
+    /// [`QUEUE_BATCH`] at a time, and removes the schedule entries of those
+    /// queued in one write. Entries of plans the queue did not take stay:
+    /// the scheduler's next tick queues them.
+    async fn queue_plans(&self, district: &DistrictId, broadcasts: &[BroadcastId]) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let mut queued = Vec::with_capacity(broadcasts.len());
+        for group in broadcasts.chunks(QUEUE_BATCH) {
+            let bodies = group
+                .iter()
+                .map(|id| Task::PlanV1 { district: district.clone(), broadcast: id.clone() }.to_body())
+                .collect();
+            match self.plan_queue.send(bodies).await {
+                Ok(()) => queued.extend(group.iter().map(|id| BroadcastStore::schedule_entry(district, id, now))),
+                Err(error) => tracing::warn!(
+                    %district, %error, broadcasts = group.len(), "plan queue unavailable; left to the scheduler"
+                ),
+            }
+        }
+        Ok(self.broadcasts.unschedule_all(&queued).await?)
     }
 
     /// The broadcast an event becomes (not stored yet).
@@ -308,3 +330,6 @@ impl SisEventService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -73,7 +73,8 @@ pub struct BroadcastReport {
     /// Over everything.
     pub totals: Totals,
     /// Messages (sent, delivered or failed) by the language they went in:
-    /// a content variant's code, or `default` for the content itself.
+    /// a content variant's code, or the district's language (`settings.language`)
+    /// for the content itself.
     pub languages: BTreeMap<String, u64>,
 }
 
@@ -161,8 +162,9 @@ pub(super) fn view(delivery: &Delivery, unmasked: bool) -> DeliveryView {
     }
 }
 
-/// Counts a broadcast's deliveries (pure).
-pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastReport {
+/// Counts a broadcast's deliveries (pure). The content itself is in
+/// `content_language`, the district's.
+pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery], content_language: &str) -> BroadcastReport {
     let mut counts: BTreeMap<ReportGroup, ChannelCounts> = BTreeMap::new();
     let mut totals = Totals::default();
     let mut picked_up = 0u64;
@@ -175,7 +177,8 @@ pub fn build_report(broadcast: Broadcast, deliveries: &[Delivery]) -> BroadcastR
         });
         let reason = delivery.reason.unwrap_or(DeliveryReason::Unknown);
         if delivery.channel.is_some() && delivery.state != DeliveryState::Skipped {
-            *languages.entry(delivery.language.clone().unwrap_or_else(|| "default".into())).or_default() += 1;
+            let language = delivery.language.as_deref().unwrap_or(content_language);
+            *languages.entry(language.to_string()).or_default() += 1;
         }
         if let Some(calls) = entry.calls.as_mut() {
             match call_outcome(delivery.state, delivery.reason, delivery.call.as_ref()) {

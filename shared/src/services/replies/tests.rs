@@ -19,6 +19,7 @@ use crate::ports::{Condition, Table};
 use crate::ports::{FixedClock, GatewayError, SentSms, TimeOrderedIds, WorkQueue};
 use crate::receipts::{ReceiptKind, ReceiptStatus};
 use crate::root::{Ports, Services, Wiring};
+use crate::services::down_queue::DownQueue;
 use crate::services::{BroadcastService, ReceiptEvent, ReceiptService, TaskRunner};
 use crate::store::{PREFS_SK, PeopleStore, record_item};
 
@@ -329,26 +330,6 @@ async fn a_stop_that_arrives_while_a_broadcast_is_sent_stops_its_text_to_that_nu
     let skipped = &report.counts[&crate::domain::ReportGroup::Text].skipped;
     assert_eq!(skipped.get(&crate::domain::DeliveryReason::OptOut), Some(&1), "{report:?}");
     assert_eq!(report.progress, "complete", "{report:?}");
-}
-
-/// A queue that is down.
-struct DownQueue;
-
-#[async_trait]
-impl WorkQueue for DownQueue {
-    async fn send(&self, _: Vec<String>) -> Result<(), crate::ports::QueueError> {
-        Err(crate::ports::QueueError::Unavailable("the queue is down".into()))
-    }
-    async fn receive(
-        &self,
-        _: usize,
-        _: Duration,
-    ) -> Result<Vec<crate::ports::ReceivedMessage>, crate::ports::QueueError> {
-        Ok(Vec::new())
-    }
-    async fn ack(&self, _: &str) -> Result<(), crate::ports::QueueError> {
-        Ok(())
-    }
 }
 
 #[tokio::test]

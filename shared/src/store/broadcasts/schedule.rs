@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::BroadcastStore;
 use crate::domain::{BroadcastId, DistrictId};
-use crate::ports::table::{Condition, Key, Query, SortKey, WriteOp};
+use crate::ports::table::{BatchOp, Condition, Key, Query, SortKey, WriteOp};
 use crate::store::StoreError;
 use crate::store::items::{query_all, record_item};
 
@@ -84,5 +84,14 @@ impl BroadcastStore {
     /// Removes a handled index entry.
     pub async fn unschedule(&self, entry: &str) -> Result<(), StoreError> {
         Ok(self.table.delete(&Key::new(SCHEDULED_BROADCASTS_PK, entry), Condition::None).await?)
+    }
+
+    /// Removes many entries (those whose plans were queued) in one batch write.
+    pub async fn unschedule_all(&self, entries: &[String]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let ops = entries.iter().map(|entry| BatchOp::Delete(Key::new(SCHEDULED_BROADCASTS_PK, entry))).collect();
+        Ok(self.table.batch_write(ops).await?)
     }
 }
