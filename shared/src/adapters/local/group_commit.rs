@@ -8,9 +8,12 @@
 //! Each request keeps its own semantics: a request's conditions are checked
 //! against the state its predecessors in the group left, and a request
 //! whose condition fails writes nothing while the others commit (exactly as
-//! if they had run one after another). Should any request fail otherwise
-//! (a malformed item), the group is abandoned and every request runs alone,
-//! so one bad write never takes others down with it.
+//! if they had run one after another). Items are encoded and checked on
+//! the caller's thread before they get here (`prepared_write`), so a
+//! malformed item never reaches a group; should a request still fail
+//! otherwise (a stored item that no longer reads), the group is abandoned
+//! and every request runs alone, so one bad write never takes others down
+//! with it.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
