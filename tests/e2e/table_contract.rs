@@ -61,6 +61,7 @@ contract!(
     partitions_are_isolated_even_by_cursor,
     items_without_proper_keys_are_refused,
     requests_and_items_are_counted,
+    items_read_as_text_are_the_items_read_as_maps,
 );
 
 #[tokio::test]

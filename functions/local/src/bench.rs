@@ -9,6 +9,7 @@ use schoolbell::adapters::local::EmbeddedTable;
 use schoolbell::domain::{DistrictId, PersonId, SchoolId};
 use schoolbell::ports::table::{BatchOp, Condition, Index, Item, Key, Query, SortKey, Table, WriteOp};
 use schoolbell::store::keys::{PERSON_SK, person_pk, school_people_pk};
+use schoolbell::store::{get_record, query_all, query_records, record_from};
 use serde_json::{Value, json};
 
 /// Figures of one run.
@@ -22,6 +23,15 @@ pub struct TableBenchReport {
     pub gets_per_s: f64,
     /// Items per second read back by paged index queries (pages of 100).
     pub index_query_items_per_s: f64,
+    /// Point reads of a typed record per second, read straight from the
+    /// stored text (how the store reads records).
+    pub record_gets_per_s: f64,
+    /// The same reads through an `Item` map first: the baseline.
+    pub record_gets_via_item_per_s: f64,
+    /// Typed records per second from the paged index queries, from text.
+    pub index_query_records_per_s: f64,
+    /// The same queries' records through `Item` maps: the baseline.
+    pub index_query_records_via_item_per_s: f64,
     /// Single-item conditional puts per second (each its own commit).
     pub conditional_puts_per_s: f64,
     /// Transactions of 10 operations per second.
@@ -96,6 +106,10 @@ pub async fn table(items: usize, dir: Option<&Path>) -> anyhow::Result<TableBenc
     anyhow::ensure!(read == items, "index queries read {read} of {items} items");
     let index_query_items_per_s = rate(read, started);
 
+    let (record_gets_per_s, record_gets_via_item_per_s) = record_gets(&table, items).await?;
+    let index_query_records_per_s = index_records(&table, items, true).await?;
+    let index_query_records_via_item_per_s = index_records(&table, items, false).await?;
+
     let singles = items.min(2_000);
     let started = Instant::now();
     for i in 0..singles {
@@ -120,10 +134,58 @@ pub async fn table(items: usize, dir: Option<&Path>) -> anyhow::Result<TableBenc
         batch_put_items_per_s,
         gets_per_s,
         index_query_items_per_s,
+        record_gets_per_s,
+        record_gets_via_item_per_s,
+        index_query_records_per_s,
+        index_query_records_via_item_per_s,
         conditional_puts_per_s,
         transactions_per_s,
         stats: table.stats(),
     })
+}
+
+/// The bench person as a typed record reads it.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read to be built, as a store's record is
+struct PersonRecord {
+    given_name: String,
+    family_name: String,
+    grade: String,
+    version: u32,
+}
+
+/// Point reads of every person as a record: from text, then through maps.
+async fn record_gets(table: &EmbeddedTable, items: usize) -> anyhow::Result<(f64, f64)> {
+    let started = Instant::now();
+    for i in 0..items {
+        let found: Option<PersonRecord> = get_record(table, &Key::new(person_key(i)?, PERSON_SK)).await?;
+        anyhow::ensure!(found.is_some(), "person {i} not read");
+    }
+    let from_text = rate(items, started);
+    let started = Instant::now();
+    for i in 0..items {
+        let found: Option<PersonRecord> =
+            table.get(&Key::new(person_key(i)?, PERSON_SK)).await?.map(record_from).transpose()?;
+        anyhow::ensure!(found.is_some(), "person {i} not read");
+    }
+    Ok((from_text, rate(items, started)))
+}
+
+/// Every person as a record by the school index, from text or through maps.
+async fn index_records(table: &EmbeddedTable, items: usize, from_text: bool) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut read = 0;
+    for school in 0..20 {
+        let query = Query::on(Index::Gsi2, school_key(school)?).sort(SortKey::BeginsWith("ROLE#student#".into()));
+        let records: Vec<PersonRecord> = if from_text {
+            query_records(table, query).await?
+        } else {
+            query_all(table, query).await?.into_iter().map(record_from).collect::<Result<_, _>>()?
+        };
+        read += records.len();
+    }
+    anyhow::ensure!(read == items, "index queries read {read} of {items} records");
+    Ok(rate(read, started))
 }
 
 /// Figures of `schoolbell bench import`.

@@ -17,6 +17,7 @@ pub use gateway_error::GatewayError;
 pub use queue::{QUEUE_BATCH, QueueError, ReceivedMessage, WorkQueue};
 pub use sms::{OutboundSms, SentSms, SmsGateway};
 pub use table::{
-    BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, SortKey, Table, TableError, TableStats, WriteOp,
+    BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, SortKey, StoredItem, StoredPage, Table, TableError,
+    TableStats, WriteOp,
 };
 pub use voice::{OutboundCall, PlacedCall, VoiceGateway, VoiceScript};

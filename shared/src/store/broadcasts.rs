@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::StoreError;
-use super::items::{query_all, record_from, record_item};
+use super::items::{get_record, query_all, query_records, record_from, record_item, record_of};
 use crate::domain::{Broadcast, BroadcastId, Delivery, DeliveryPoint, DistrictId, DistrictSettings, RecipientList};
 use crate::ports::table::{BatchOp, Condition, Cursor, Index, Item, Key, Query, SortKey, Table, TableError, WriteOp};
 
@@ -158,12 +158,12 @@ impl BroadcastStore {
         id: &BroadcastId,
     ) -> Result<Vec<RecipientList>, StoreError> {
         let query = Query::partition(broadcast_pk(district, id)).sort(SortKey::BeginsWith(AUDIENCE_SK_PREFIX.into()));
-        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+        query_records(self.table.as_ref(), query).await
     }
 
     /// A broadcast by id.
     pub async fn get(&self, district: &DistrictId, id: &BroadcastId) -> Result<Option<Broadcast>, StoreError> {
-        self.table.get(&Key::new(broadcast_pk(district, id), BROADCAST_SK)).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(broadcast_pk(district, id), BROADCAST_SK)).await
     }
 
     /// Replaces the broadcast's item (state, plan summary).
@@ -314,7 +314,7 @@ impl BroadcastStore {
         chunk: u64,
     ) -> Result<Option<ChunkClaim>, StoreError> {
         let key = Key::new(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{chunk:08}"));
-        self.table.get(&key).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &key).await
     }
 
     /// Replaces a chunk's claim this worker holds (done, or released for a retry).
@@ -339,7 +339,7 @@ impl BroadcastStore {
     ) -> Result<Vec<Delivery>, StoreError> {
         let query =
             Query::partition(broadcast_pk(district, id)).sort(SortKey::Between(delivery_sk(first), delivery_sk(last)));
-        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+        query_records(self.table.as_ref(), query).await
     }
 
     /// One delivery by point.
@@ -349,7 +349,7 @@ impl BroadcastStore {
         id: &BroadcastId,
         point: &DeliveryPoint,
     ) -> Result<Option<Delivery>, StoreError> {
-        self.table.get(&Key::new(broadcast_pk(district, id), delivery_sk(point))).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(broadcast_pk(district, id), delivery_sk(point))).await
     }
 
     /// A page of deliveries in point order.
@@ -364,15 +364,15 @@ impl BroadcastStore {
             .sort(SortKey::BeginsWith(DELIVERY_SK_PREFIX.into()))
             .limit(limit)
             .after(cursor);
-        let page = self.table.query(&query).await?;
-        let deliveries = page.items.into_iter().map(record_from).collect::<Result<_, _>>()?;
+        let page = self.table.query_json(&query).await?;
+        let deliveries = page.items.iter().map(record_of).collect::<Result<_, _>>()?;
         Ok(DeliveryPage { deliveries, cursor: page.cursor })
     }
 
     /// Every delivery of the broadcast.
     pub async fn all_deliveries(&self, district: &DistrictId, id: &BroadcastId) -> Result<Vec<Delivery>, StoreError> {
         let query = Query::partition(broadcast_pk(district, id)).sort(SortKey::BeginsWith(DELIVERY_SK_PREFIX.into()));
-        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+        query_records(self.table.as_ref(), query).await
     }
 
     /// The delivery a provider's message id belongs to, with its district
@@ -381,9 +381,9 @@ impl BroadcastStore {
         &self,
         provider_message_id: &str,
     ) -> Result<Option<(DistrictId, BroadcastId, Delivery)>, StoreError> {
-        let page = self.table.query(&Query::on(Index::Gsi1, message_pk(provider_message_id)).limit(1)).await?;
-        let Some(item) = page.items.into_iter().next() else { return Ok(None) };
-        let pk = item.get("pk").and_then(Value::as_str).unwrap_or_default().to_string();
+        let page = self.table.query_json(&Query::on(Index::Gsi1, message_pk(provider_message_id)).limit(1)).await?;
+        let Some(item) = page.items.first() else { return Ok(None) };
+        let pk = &item.key.pk;
         let mut parts = pk.split('#');
         let (district, broadcast) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some("D"), Some(district), Some("B"), Some(broadcast)) => (district, broadcast),
@@ -391,7 +391,7 @@ impl BroadcastStore {
         };
         let district = DistrictId::parse(district).map_err(StoreError::corrupt)?;
         let broadcast = BroadcastId::parse(broadcast).map_err(StoreError::corrupt)?;
-        Ok(Some((district, broadcast, record_from(item)?)))
+        Ok(Some((district, broadcast, record_of(item)?)))
     }
 
     /// The district's settings (defaults when none were saved).

@@ -3,12 +3,12 @@
 //! preferences), personal messages and the preference service. Every
 //! decoding of the profile item for them lives here.
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use super::keys::{CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK, person_pk};
-use super::{PREFS_SK, PeopleStore, StoreError, query_all, record_from_item};
+use super::{PREFS_SK, PeopleStore, StoreError, query_stored, record_of};
 use crate::domain::{ContactPoint, DistrictId, PersonId, PersonRole, PreferenceRecord, SchoolId};
-use crate::ports::{Key, Query, SortKey};
+use crate::ports::{Key, Query, SortKey, StoredItem};
 
 /// People read per batch of queries ([`PeopleStore::contactables`]).
 pub const CONTACTABLES_PER_BATCH: usize = 128;
@@ -40,43 +40,66 @@ pub struct Contactable {
     pub guardians: Vec<(PersonId, bool)>,
 }
 
+/// The profile item as fan-out reads it (the import writes more).
+#[derive(Deserialize)]
+struct ProfileRow {
+    role: PersonRole,
+    #[serde(default)]
+    given_name: Option<String>,
+    #[serde(default)]
+    family_name: Option<String>,
+    #[serde(default)]
+    schools: Vec<SchoolId>,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    household: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+/// A student's link to one guardian.
+#[derive(Deserialize)]
+struct GuardianRow {
+    guardian: String,
+    #[serde(default)]
+    messenger: Option<bool>,
+}
+
 /// What fan-out needs of a person, from their partition's items.
-fn contactable_from(id: &PersonId, items: Vec<crate::ports::Item>) -> Result<Option<Contactable>, StoreError> {
+fn contactable_from(id: &PersonId, items: Vec<StoredItem>) -> Result<Option<Contactable>, StoreError> {
     let mut found: Option<Contactable> = None;
     let mut contacts = Vec::new();
     let mut preferences = PreferenceRecord::default();
     let mut guardians = Vec::new();
-    for item in items {
-        let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
-        let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
+    for item in &items {
+        let sk = item.key.sk.as_str();
         if sk == PERSON_SK {
-            let role =
-                serde_json::from_value(item.get("role").cloned().unwrap_or_default()).map_err(StoreError::corrupt)?;
-            let schools = match item.get("schools") {
-                Some(value) => serde_json::from_value(value.clone()).map_err(StoreError::corrupt)?,
-                None => Vec::new(),
-            };
+            let profile: ProfileRow = record_of(item)?;
             found = Some(Contactable {
                 id: id.clone(),
-                role,
-                given_name: text("given_name").unwrap_or_default(),
-                family_name: text("family_name").unwrap_or_default(),
-                schools,
-                active: item.get("active") != Some(&Value::Bool(false)),
-                birth_date: text("birth_date"),
-                household: text("household"),
-                language: text("language").as_deref().and_then(crate::domain::language_code),
+                role: profile.role,
+                given_name: profile.given_name.unwrap_or_default(),
+                family_name: profile.family_name.unwrap_or_default(),
+                schools: profile.schools,
+                active: profile.active != Some(false),
+                birth_date: profile.birth_date,
+                household: profile.household,
+                language: profile.language.as_deref().and_then(crate::domain::language_code),
                 contacts: Vec::new(),
                 preferences: PreferenceRecord::default(),
                 guardians: Vec::new(),
             });
         } else if sk.starts_with(CONTACT_SK_PREFIX) {
-            contacts.push(serde_json::from_value::<ContactPoint>(Value::Object(item)).map_err(StoreError::corrupt)?);
+            contacts.push(record_of::<ContactPoint>(item)?);
         } else if sk == PREFS_SK {
-            preferences = record_from_item(item)?;
+            preferences = record_of(item)?;
         } else if sk.starts_with(GUARDIAN_SK_PREFIX) {
-            let guardian = PersonId::parse(text("guardian").unwrap_or_default()).map_err(StoreError::corrupt)?;
-            guardians.push((guardian, item.get("messenger").and_then(Value::as_bool).unwrap_or(false)));
+            let link: GuardianRow = record_of(item)?;
+            let guardian = PersonId::parse(&link.guardian).map_err(StoreError::corrupt)?;
+            guardians.push((guardian, link.messenger.unwrap_or(false)));
         }
     }
     Ok(found.map(|mut person| {
@@ -91,7 +114,7 @@ impl PeopleStore {
     /// Everything fan-out needs of a person, from their whole partition
     /// (`None`: no such person).
     pub async fn contactable(&self, district: &DistrictId, id: &PersonId) -> Result<Option<Contactable>, StoreError> {
-        contactable_from(id, self.partition(district, id).await?)
+        contactable_from(id, query_stored(self.table.as_ref(), Query::partition(person_pk(district, id))).await?)
     }
 
     /// [`Self::contactable`] for many people in one request (up to
@@ -106,13 +129,13 @@ impl PeopleStore {
         let range = || SortKey::Between(PERSON_SK.into(), PREFS_SK.into());
         let queries: Vec<Query> =
             ids.iter().map(|id| Query::partition(person_pk(district, id)).sort(range())).collect();
-        let pages = self.table.query_many(&queries).await?;
+        let pages = self.table.query_many_json(&queries).await?;
         let mut read = Vec::with_capacity(ids.len());
         for ((id, query), page) in ids.iter().zip(queries).zip(pages) {
             let mut items = page.items;
             if page.cursor.is_some() {
                 // A partition past one page (a long preference history): read the rest.
-                items.extend(query_all(self.table.as_ref(), query.after(page.cursor)).await?);
+                items.extend(query_stored(self.table.as_ref(), query.after(page.cursor)).await?);
             }
             read.push((id.clone(), contactable_from(id, items)?));
         }
@@ -129,8 +152,11 @@ impl PeopleStore {
     ) -> Result<Option<Contactable>, StoreError> {
         let pk = person_pk(district, id);
         let query = Query::partition(pk.clone()).sort(SortKey::Between(PERSON_SK.into(), "CP$".into()));
-        let mut items = self.table.query(&query).await?.items;
-        items.extend(self.table.get(&Key::new(pk, PREFS_SK)).await?);
+        let mut items = self.table.query_json(&query).await?.items;
+        let key = Key::new(pk, PREFS_SK);
+        if let Some(json) = self.table.get_json(&key).await? {
+            items.push(StoredItem { key, json });
+        }
         contactable_from(id, items)
     }
 }

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::items::{query_all, record_from};
+use super::items::{get_record, query_all, query_records, record_from};
 use super::sms_status::write_status;
 use crate::domain::{DistrictId, EmailAddress, EmailStatus};
 use crate::ports::table::{Index, Key, Query, Table, WriteOp};
@@ -67,7 +67,7 @@ impl EmailStatusStore {
         district: &DistrictId,
         address: &EmailAddress,
     ) -> Result<Option<AddressStatus>, StoreError> {
-        self.table.get(&Key::new(address_pk(district, address), "STATUS")).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(address_pk(district, address), "STATUS")).await
     }
 
     /// Records an event for the address with a history entry; older events
@@ -163,7 +163,7 @@ impl EmailStatusStore {
     ) -> Result<Vec<AddressStatus>, StoreError> {
         let query = Query::partition(address_pk(district, address))
             .sort(crate::ports::table::SortKey::BeginsWith("HIST#".into()));
-        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+        query_records(self.table.as_ref(), query).await
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::StoreError;
-use super::items::{query_all, record_from, record_item};
+use super::items::{get_record, query_all, record_from, record_item};
 use super::keys::{import_runs_pk, imports_pk};
 use crate::domain::{DistrictId, FileRun, ImportDefinition, ImportId, ImportLease, ImportRun};
 use crate::ports::table::{Condition, Key, Query, SortKey, Table, TableError};
@@ -52,7 +52,7 @@ impl ImportStore {
 
     /// A definition by id.
     pub async fn get(&self, district: &DistrictId, id: &ImportId) -> Result<Option<ImportDefinition>, StoreError> {
-        self.table.get(&Key::new(imports_pk(district), id.as_str())).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(imports_pk(district), id.as_str())).await
     }
 
     /// Every definition of the district, by name.
@@ -141,7 +141,7 @@ impl ImportStore {
 
     /// The import's lease, if a run holds one (or held one and died).
     pub async fn lease(&self, district: &DistrictId, import: &ImportId) -> Result<Option<ImportLease>, StoreError> {
-        self.table.get(&Key::new(import_runs_pk(district, import), LEASE_SK)).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(import_runs_pk(district, import), LEASE_SK)).await
     }
 
     /// Takes the import's lease, when there is none (`replacing` is `None`)

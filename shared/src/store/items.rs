@@ -1,12 +1,14 @@
 //! Turning records into items and back, and reading every page of a query:
-//! the three things every access pattern of the store does.
+//! the three things every access pattern of the store does. A record is
+//! read straight from the item's stored text (`get_record`,
+//! `query_records`), never through an `Item` map.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::StoreError;
-use crate::ports::table::{Item, Query, Table};
+use crate::ports::table::{Item, Key, Query, StoredItem, Table};
 
 /// A record's item: its serialized fields plus the keys.
 pub fn record_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
@@ -37,4 +39,37 @@ pub async fn query_all(table: &dyn Table, query: Query) -> Result<Vec<Item>, Sto
             return Ok(items);
         }
     }
+}
+
+/// A record read from its stored text (key attributes and any others the
+/// record does not name are skipped).
+pub fn record_of<T: DeserializeOwned>(stored: &StoredItem) -> Result<T, StoreError> {
+    serde_json::from_slice(&stored.json).map_err(StoreError::corrupt)
+}
+
+/// The record stored at `key`, if any.
+pub async fn get_record<T: DeserializeOwned>(table: &dyn Table, key: &Key) -> Result<Option<T>, StoreError> {
+    match table.get_json(key).await? {
+        Some(text) => serde_json::from_slice(&text).map(Some).map_err(StoreError::corrupt),
+        None => Ok(None),
+    }
+}
+
+/// Every item of a query as its text, page after page.
+pub async fn query_stored(table: &dyn Table, query: Query) -> Result<Vec<StoredItem>, StoreError> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = table.query_json(&query.clone().after(cursor)).await?;
+        items.extend(page.items);
+        cursor = page.cursor;
+        if cursor.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// Every record of a query, page after page.
+pub async fn query_records<T: DeserializeOwned>(table: &dyn Table, query: Query) -> Result<Vec<T>, StoreError> {
+    query_stored(table, query).await?.iter().map(record_of).collect()
 }

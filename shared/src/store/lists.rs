@@ -20,7 +20,7 @@ use futures::stream::{self, StreamExt as _, TryStreamExt as _};
 use serde_json::Value;
 
 use super::StoreError;
-use super::items::{query_all, record_from, record_item};
+use super::items::{get_record, query_all, record_from, record_item};
 use super::keys::{
     ENROLLMENT_SK_PREFIX, PERSON_SK, SECTION_SK, SECTION_SK_PREFIX, person_pk, school_people_pk, schools_pk, section_pk,
 };
@@ -68,7 +68,7 @@ impl ListStore {
 
     /// A list by id.
     pub async fn get(&self, district: &DistrictId, id: &ListId) -> Result<Option<RecipientList>, StoreError> {
-        self.table.get(&Key::new(lists_pk(district), id.as_str())).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(lists_pk(district), id.as_str())).await
     }
 
     /// Every list of the district, by id.
@@ -243,7 +243,7 @@ impl RosterIndex {
 
     /// A person's profile item, or `None`.
     pub async fn profile(&self, district: &DistrictId, person: &PersonId) -> Result<Option<MemberProfile>, StoreError> {
-        self.table.get(&Key::new(person_pk(district, person), PERSON_SK)).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(person_pk(district, person), PERSON_SK)).await
     }
 
     /// The profiles of these people that exist (one key lookup each, a few

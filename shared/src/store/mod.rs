@@ -58,7 +58,7 @@ pub use contactable::{CONTACTABLES_PER_BATCH, Contactable};
 pub use email_status::{AddressStatus, EmailStatusStore, TRANSIENT_BOUNCES_TO_PERMANENT};
 pub use error::StoreError;
 pub use imports::ImportStore;
-pub use items::{query_all, record_from, record_item};
+pub use items::{get_record, query_all, query_records, query_stored, record_from, record_item, record_of};
 pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{

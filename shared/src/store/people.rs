@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::StoreError;
-use super::items::query_all;
+use super::items::{query_all, query_records, record_of};
 use super::keys::{
     CONTACT_SK_PREFIX, GUARDIAN_SK_PREFIX, PERSON_SK, SCHOOL_SK_PREFIX, SECTION_SK_PREFIX, STUDENT_SK_PREFIX,
     contact_sk, contact_value_pk, contact_value_sk, person_pk, school_people_pk, school_people_sk, school_sk,
@@ -35,6 +35,19 @@ struct ProfileRecord {
     given_name: String,
     family_name: String,
     schools: Vec<SchoolId>,
+}
+
+/// One direction of a student–guardian link, as the import writes it.
+#[derive(Deserialize)]
+struct LinkRow {
+    #[serde(default)]
+    student: Option<String>,
+    #[serde(default)]
+    guardian: Option<String>,
+    #[serde(default)]
+    messenger: Option<bool>,
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 fn with_keys(pk: &str, sk: &str, body: Value) -> Result<Item, StoreError> {
@@ -108,16 +121,14 @@ impl PeopleStore {
         let mut contacts = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.table.query(&Query::partition(&pk).after(cursor)).await?;
-            for item in page.items {
-                let sk = item.get("sk").and_then(Value::as_str).unwrap_or_default().to_string();
-                let value = Value::Object(item);
+            let page = self.table.query_json(&Query::partition(&pk).after(cursor)).await?;
+            for item in &page.items {
+                let sk = item.key.sk.as_str();
                 if sk == PERSON_SK {
-                    profile = Some(serde_json::from_value(value).map_err(StoreError::corrupt)?);
+                    profile = Some(record_of(item)?);
                 } else if sk.starts_with(CONTACT_SK_PREFIX) {
-                    let contact: ContactPoint = serde_json::from_value(value).map_err(StoreError::corrupt)?;
-                    contacts.push(contact);
-                } else if !is_roster_link(&sk) {
+                    contacts.push(record_of::<ContactPoint>(item)?);
+                } else if !is_roster_link(sk) {
                     tracing::warn!(item_kind = %sk.split('#').next().unwrap_or_default(), "unknown item in a person's partition");
                 }
             }
@@ -198,15 +209,13 @@ impl PeopleStore {
         other: &str,
     ) -> Result<Vec<(PersonId, bool, String)>, StoreError> {
         let query = Query::partition(person_pk(district, person)).sort(SortKey::BeginsWith(prefix.into()));
-        query_all(self.table.as_ref(), query)
+        query_records::<LinkRow>(self.table.as_ref(), query)
             .await?
-            .iter()
-            .map(|item| {
-                let id = PersonId::parse(item.get(other).and_then(Value::as_str).unwrap_or_default())
-                    .map_err(StoreError::corrupt)?;
-                let messenger = item.get("messenger").and_then(Value::as_bool).unwrap_or(false);
-                let kind = item.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-                Ok((id, messenger, kind))
+            .into_iter()
+            .map(|link| {
+                let id = if other == "guardian" { link.guardian } else { link.student };
+                let id = PersonId::parse(id.unwrap_or_default()).map_err(StoreError::corrupt)?;
+                Ok((id, link.messenger.unwrap_or(false), link.kind.unwrap_or_default()))
             })
             .collect()
     }

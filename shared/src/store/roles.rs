@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use super::StoreError;
-use super::items::{query_all, record_from, record_item};
+use super::items::{get_record, query_records, record_item};
 use super::keys::schools_pk;
 use crate::domain::roles::{Assignment, RoleDefinition};
 use crate::domain::{DistrictId, PersonId, SchoolId};
@@ -79,12 +79,12 @@ impl RoleStore {
     /// Every custom role of the district, by id.
     pub async fn custom_roles(&self, district: &DistrictId) -> Result<Vec<RoleDefinition>, StoreError> {
         let query = Query::partition(roles_pk(district)).sort(SortKey::BeginsWith(ROLE_SK_PREFIX.into()));
-        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+        query_records(self.table.as_ref(), query).await
     }
 
     /// A custom role by id.
     pub async fn custom_role(&self, district: &DistrictId, id: &str) -> Result<Option<RoleDefinition>, StoreError> {
-        self.table.get(&Key::new(roles_pk(district), role_sk(id))).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(roles_pk(district), role_sk(id))).await
     }
 
     /// Saves a new custom role; `AlreadyExists` when its id is taken.
@@ -179,13 +179,13 @@ impl RoleStore {
     pub async fn assignments_of(&self, district: &DistrictId, staff: &PersonId) -> Result<Vec<Assignment>, StoreError> {
         let query =
             Query::partition(staff_roles_pk(district, staff)).sort(SortKey::BeginsWith(ASSIGN_SK_PREFIX.into()));
-        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+        query_records(self.table.as_ref(), query).await
     }
 
     /// Every holder of a role, by staff member (gsi1; may lag writes briefly).
     pub async fn holders_of(&self, district: &DistrictId, role: &str) -> Result<Vec<Assignment>, StoreError> {
         let query = Query::on(Index::Gsi1, role_holders_pk(district, role));
-        query_all(self.table.as_ref(), query).await?.into_iter().map(record_from).collect()
+        query_records(self.table.as_ref(), query).await
     }
 
     /// Whether the district has the school (one key lookup in `D#d#SCHOOLS`).

@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::items::{record_from, record_item};
+use super::items::{get_record, record_item};
 use crate::domain::{BroadcastId, DistrictId, PersonId, SisEventType};
 use crate::ports::table::{Condition, EXPIRES_AT, Key, Table, TableError, WriteOp};
 
@@ -79,7 +79,7 @@ impl SisEventStore {
 
     /// The event with this id, if seen in the last [`EVENT_KEPT_DAYS`] days.
     pub async fn seen(&self, district: &DistrictId, id: &str) -> Result<Option<SeenEvent>, StoreError> {
-        self.table.get(&event_key(district, id)).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &event_key(district, id)).await
     }
 
     /// The broadcast that already told the student's family of this day's attendance.

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{StoreError, query_all, record_from, record_item};
+use super::{StoreError, get_record, query_all, record_from, record_item};
 use crate::domain::{DistrictId, SisKeyId, SisKeyInfo};
 use crate::ports::table::EXPIRES_AT;
 use crate::ports::{Condition, Key, Query, Table, TableError, WriteOp};
@@ -127,7 +127,7 @@ impl SisKeyStore {
 
     /// A district's key by id.
     pub async fn get(&self, district: &DistrictId, id: &SisKeyId) -> Result<Option<SisKeyRecord>, StoreError> {
-        self.table.get(&Key::new(sis_keys_pk(district), id.as_str())).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(sis_keys_pk(district), id.as_str())).await
     }
 
     /// Every key of the district (revoked ones too), by id.

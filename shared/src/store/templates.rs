@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::StoreError;
-use super::items::{query_all, record_from, record_item};
+use super::items::{get_record, query_all, record_from, record_item};
 use crate::domain::{DistrictId, MessageTemplate};
 use crate::ports::table::{Condition, Key, Query, Table, TableError};
 
@@ -49,7 +49,7 @@ impl TemplateStore {
 
     /// One template.
     pub async fn get(&self, district: &DistrictId, id: &str) -> Result<Option<MessageTemplate>, StoreError> {
-        self.table.get(&Key::new(templates_pk(district), id)).await?.map(record_from).transpose()
+        get_record(self.table.as_ref(), &Key::new(templates_pk(district), id)).await
     }
 
     /// Every template of the district, by id.

@@ -14,11 +14,13 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
 use super::group_commit::{Writer, Writes};
-use super::key_encoding::{bounds_after, cursor_attributes, decode, encode, entry_key, query_range};
+use super::key_encoding::{bounds_after, decode, encode, entry_key, query_range};
 use super::prepared_write::{EncodedItem, PreparedOp, stored_entries};
+use serde_json::Value;
+
 use crate::ports::table::{
-    BATCH_CHUNK, BatchOp, Condition, Cursor, Index, Item, Key, Page, Query, Table, TableCounters, TableError,
-    TableStats, WriteOp, checked_cursor, condition_holds, is_expired, validate_transaction,
+    BATCH_CHUNK, BatchOp, Condition, Cursor, Index, Item, Key, PK, Page, Query, SK, StoredItem, StoredPage, Table,
+    TableCounters, TableError, TableStats, WriteOp, checked_cursor, condition_holds, validate_transaction,
 };
 
 /// Page cache of a file-backed table. redb's default (1 GiB) would let a
@@ -101,13 +103,37 @@ fn read_live(
     key: &[u8],
     now: i64,
 ) -> Result<Option<Item>, TableError> {
+    read_live_text(table, key, now, parse_item)
+}
+
+/// The live item at `key`, read by `read` from its stored text.
+fn read_live_text<T>(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    key: &[u8],
+    now: i64,
+    read: impl FnOnce(&[u8]) -> Result<T, TableError>,
+) -> Result<Option<T>, TableError> {
     match table.get(key).map_err(backend)? {
-        Some(guard) => {
-            let item = parse_item(guard.value())?;
-            Ok((!is_expired(&item, now)).then_some(item))
-        }
+        Some(guard) if text_is_expired(guard.value(), now)? => Ok(None),
+        Some(guard) => read(guard.value()).map(Some),
         None => Ok(None),
     }
+}
+
+/// Whether a stored item has expired, decided without building it: text
+/// that never names `expires_at` (most items) is not parsed at all; other
+/// text is parsed for that one attribute.
+fn text_is_expired(text: &[u8], now: i64) -> Result<bool, TableError> {
+    #[derive(serde::Deserialize)]
+    struct Expiry {
+        #[serde(default)]
+        expires_at: Option<Value>,
+    }
+    if memchr::memmem::find(text, b"\"expires_at\"").is_none() {
+        return Ok(false);
+    }
+    let expiry: Expiry = serde_json::from_slice(text).map_err(|e| TableError::Corrupt(e.to_string()))?;
+    Ok(expiry.expires_at.and_then(|at| at.as_i64()).is_some_and(|at| at <= now))
 }
 
 pub(super) fn base_key(key: &Key) -> Result<Vec<u8>, TableError> {
@@ -186,12 +212,18 @@ impl<'t> Tables<'t> {
     }
 }
 
-fn run_query(db: &Database, query: &Query) -> Result<Page, TableError> {
+/// Reads one page of a query, handing each live entry's key and stored
+/// text to `take`. The cursor is made from the last entry's index key, so
+/// it is the same whichever form the items are read in.
+fn run_query<T>(
+    db: &Database,
+    query: &Query,
+    mut take: impl FnMut(Key, &[u8]) -> Result<T, TableError>,
+) -> Result<(Vec<T>, Option<Cursor>), TableError> {
     super::key_encoding::check_key_part("partition", &query.partition)?;
     let now = now();
     let cursor = checked_cursor(query.index, &query.partition, query.cursor.as_ref())?;
     let cursor_key = match &cursor {
-        Some(keys) if query.index == Index::Primary => entry_key(Index::Primary, keys)?,
         Some(keys) => entry_key(query.index, keys)?,
         None => None,
     };
@@ -206,32 +238,65 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, TableError> {
     let range = entries.range::<&[u8]>((lo, hi)).map_err(backend)?;
     let iter: Box<dyn Iterator<Item = _>> = if query.descending { Box::new(range.rev()) } else { Box::new(range) };
 
-    let mut page = Page::default();
+    let mut taken = Vec::new();
+    let mut last_entry: Option<Vec<String>> = None;
     for entry in iter {
-        let (key, value) = entry.map_err(backend)?;
-        let item = if query.index == Index::Primary {
-            parse_item(value.value())?
-        } else {
-            let parts = decode(key.value())?;
-            let [.., pk, sk] = parts.as_slice() else {
-                return Err(TableError::Corrupt("index key has too few parts".into()));
-            };
-            match items.get(encode(&[pk, sk]).as_slice()).map_err(backend)? {
-                Some(guard) => parse_item(guard.value())?,
-                None => return Err(TableError::Corrupt("index entry without its item".into())),
-            }
+        let (entry_key, value) = entry.map_err(backend)?;
+        let parts = decode(entry_key.value())?;
+        let [.., pk, sk] = parts.as_slice() else {
+            return Err(TableError::Corrupt("index key has too few parts".into()));
         };
-        if is_expired(&item, now) {
-            continue;
+        let key = Key::new(pk.as_str(), sk.as_str());
+        let read = if query.index == Index::Primary {
+            if text_is_expired(value.value(), now)? {
+                continue;
+            }
+            take(key, value.value())?
+        } else {
+            let Some(guard) = items.get(encode(&[pk, sk]).as_slice()).map_err(backend)? else {
+                return Err(TableError::Corrupt("index entry without its item".into()));
+            };
+            if text_is_expired(guard.value(), now)? {
+                continue;
+            }
+            take(key, guard.value())?
+        };
+        if taken.len() == limit {
+            let cursor = last_entry.as_deref().map(|parts| cursor_of(query.index, parts)).transpose()?;
+            return Ok((taken, cursor));
         }
-        if page.items.len() == limit {
-            let last = page.items.last().map(|last| cursor_attributes(query.index, last)).unwrap_or_default();
-            page.cursor = Some(Cursor::from_key_attributes(&last));
-            break;
-        }
-        page.items.push(item);
+        taken.push(read);
+        last_entry = Some(parts);
     }
-    Ok(page)
+    Ok((taken, None))
+}
+
+/// The cursor after an entry, from its decoded index key: the key
+/// attributes DynamoDB's `LastEvaluatedKey` would name.
+fn cursor_of(index: Index, parts: &[String]) -> Result<Cursor, TableError> {
+    let names: &[&str] = match index {
+        Index::Primary => &[PK, SK],
+        _ => {
+            let (ipk, isk) = index.key_attributes();
+            &[ipk, isk, PK, SK]
+        }
+    };
+    if names.len() != parts.len() {
+        return Err(TableError::Corrupt("index key has the wrong number of parts".into()));
+    }
+    let attributes: Item =
+        names.iter().zip(parts).map(|(name, part)| (name.to_string(), Value::String(part.clone()))).collect();
+    Ok(Cursor::from_key_attributes(&attributes))
+}
+
+fn run_item_query(db: &Database, query: &Query) -> Result<Page, TableError> {
+    let (items, cursor) = run_query(db, query, |_, text| parse_item(text))?;
+    Ok(Page { items, cursor })
+}
+
+fn run_json_query(db: &Database, query: &Query) -> Result<StoredPage, TableError> {
+    let (items, cursor) = run_query(db, query, |key, text| Ok(StoredItem { key, json: text.to_vec() }))?;
+    Ok(StoredPage { items, cursor })
 }
 
 #[async_trait]
@@ -273,13 +338,38 @@ impl Table for EmbeddedTable {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, TableError> {
-        let page = self.read(|db| run_query(db, query))?;
+        let page = self.read(|db| run_item_query(db, query))?;
         self.counters.read(page.items.len());
         Ok(page)
     }
 
     async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, TableError> {
-        let pages: Vec<Page> = self.read(|db| queries.iter().map(|query| run_query(db, query)).collect())?;
+        let pages: Vec<Page> = self.read(|db| queries.iter().map(|query| run_item_query(db, query)).collect())?;
+        for page in &pages {
+            self.counters.read(page.items.len());
+        }
+        Ok(pages)
+    }
+
+    async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, TableError> {
+        let encoded = base_key(key)?;
+        let text = self.read(|db| {
+            let txn = db.begin_read().map_err(backend)?;
+            let items = txn.open_table(ITEMS).map_err(backend)?;
+            read_live_text(&items, &encoded, now(), |text| Ok(text.to_vec()))
+        })?;
+        self.counters.read(usize::from(text.is_some()));
+        Ok(text)
+    }
+
+    async fn query_json(&self, query: &Query) -> Result<StoredPage, TableError> {
+        let page = self.read(|db| run_json_query(db, query))?;
+        self.counters.read(page.items.len());
+        Ok(page)
+    }
+
+    async fn query_many_json(&self, queries: &[Query]) -> Result<Vec<StoredPage>, TableError> {
+        let pages: Vec<StoredPage> = self.read(|db| queries.iter().map(|query| run_json_query(db, query)).collect())?;
         for page in &pages {
             self.counters.read(page.items.len());
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::ports::{BatchOp, Condition, Item, Key, Page, Query, Table, TableError, TableStats, WriteOp};
+use crate::ports::{BatchOp, Condition, Item, Key, Page, Query, StoredPage, Table, TableError, TableStats, WriteOp};
 
 /// The multi-item write about to happen.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +63,18 @@ impl<H: WriteHook> Table for HookedTable<H> {
 
     async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, TableError> {
         self.inner.query_many(queries).await
+    }
+
+    async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, TableError> {
+        self.inner.get_json(key).await
+    }
+
+    async fn query_json(&self, query: &Query) -> Result<StoredPage, TableError> {
+        self.inner.query_json(query).await
+    }
+
+    async fn query_many_json(&self, queries: &[Query]) -> Result<Vec<StoredPage>, TableError> {
+        self.inner.query_many_json(queries).await
     }
 
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {

@@ -110,18 +110,6 @@ pub fn query_range(partition: &str, sort: &SortKey) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
-/// The key attributes a cursor must carry for a query on `index`.
-pub fn cursor_attributes(index: Index, item: &Item) -> Item {
-    let mut keys = Item::new();
-    let (ipk, isk) = index.key_attributes();
-    for name in [PK, SK, ipk, isk] {
-        if let Some(value) = item.get(name) {
-            keys.insert(name.to_string(), value.clone());
-        }
-    }
-    keys
-}
-
 /// Narrows a query range to what follows (or, descending, precedes) the cursor.
 pub fn bounds_after(
     range: &(Vec<u8>, Vec<u8>),
