@@ -33,6 +33,13 @@ const LAST_PREFIX: &str = "LAST#";
 const DEFAULT_NUMBER: &str = "*";
 /// How long the last texting district is remembered for routing replies.
 const LAST_TEXTED_TTL_SECONDS: i64 = 365 * 24 * 3600;
+/// How old the record of the district that texted a recipient last may
+/// grow before the same district texting them again writes it anew. Until
+/// then nothing changes for their replies, so nothing is written: a
+/// district that texts the same families every day would otherwise rewrite
+/// one record per text (a write unit each on DynamoDB). A week keeps the
+/// year-long expiry far away.
+const LAST_TEXTED_REFRESH_SECONDS: i64 = 7 * 24 * 3600;
 
 fn pair_pk(recipient: &PhoneNumber) -> String {
     format!("SYSTEM#SMSPAIR#{}", recipient.as_e164())
@@ -120,7 +127,12 @@ impl SmsPairStore {
 
     /// Remembers that `district` texted these recipients from `sending`
     /// (`None`: the provider's default number), so their replies to that
-    /// number reach it. Written before the texts go, in batches.
+    /// number reach it. Written before the texts go, in batches, and only
+    /// where it changes something: a recipient this district texted last
+    /// from that number within [`LAST_TEXTED_REFRESH_SECONDS`] is left as
+    /// it is (one batched read finds them). Two districts texting one
+    /// recipient from one shared number at the same moment race here as
+    /// they did when every text wrote: either may end up the one replies go to.
     pub async fn texted(
         &self,
         district: &DistrictId,
@@ -129,11 +141,21 @@ impl SmsPairStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let sk = format!("{LAST_PREFIX}{}", sending.map_or(DEFAULT_NUMBER, PhoneNumber::as_e164));
+        let keys: Vec<Key> = recipients.iter().map(|r| Key::new(pair_pk(r), sk.clone())).collect();
+        let stored = self.table.get_many(&keys).await?;
         let last =
             LastTexted { district: district.clone(), at: now, expires_at: now.timestamp() + LAST_TEXTED_TTL_SECONDS };
-        let ops = recipients
-            .iter()
-            .map(|r| Ok(BatchOp::Put(record_item(pair_pk(r), sk.clone(), &last)?)))
+        let ops = keys
+            .into_iter()
+            .zip(stored)
+            .filter(|(_, stored)| {
+                // A record that no longer reads is written anew.
+                let stored = stored.clone().and_then(|item| record_from::<LastTexted>(item).ok());
+                !stored.is_some_and(|stored| {
+                    stored.district == *district && (now - stored.at).num_seconds() < LAST_TEXTED_REFRESH_SECONDS
+                })
+            })
+            .map(|(key, _)| Ok(BatchOp::Put(record_item(key.pk, key.sk, &last)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         if !ops.is_empty() {
             self.table.batch_write(ops).await?;
@@ -208,5 +230,35 @@ mod tests {
         assert_eq!(store.last_texted_by(&ana, "+18005550009").await.unwrap(), Some(b.clone()));
         store.texted(&b, std::slice::from_ref(&ana), Some(&shared), now).await.unwrap();
         assert_eq!(store.last_texted_by(&ana, shared.as_e164()).await.unwrap(), Some(b));
+    }
+
+    #[tokio::test]
+    async fn texting_again_writes_only_when_the_district_changed_or_its_record_is_a_week_old() {
+        let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
+        let store = SmsPairStore::new(Arc::clone(&table));
+        let (a, b) = (DistrictId::parse("a").unwrap(), DistrictId::parse("b").unwrap());
+        let both = [number("+16175552345"), number("+16175552346")];
+        let shared = number("+18005550000");
+        let monday = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap();
+        let writes = |table: &Arc<dyn Table>| table.stats().items_written;
+        let texted = |district: &DistrictId, recipients: &[PhoneNumber], at: DateTime<Utc>| {
+            let (store, district, recipients, shared) =
+                (store.clone(), district.clone(), recipients.to_vec(), shared.clone());
+            async move { store.texted(&district, &recipients, Some(&shared), at).await.unwrap() }
+        };
+
+        texted(&a, &both, monday).await;
+        let first = writes(&table);
+        assert_eq!(first, 2, "both recipients are new");
+        texted(&a, &both, monday + chrono::Duration::days(6)).await;
+        assert_eq!(writes(&table), first, "same district within the week: nothing written");
+        texted(&b, &both[..1], monday + chrono::Duration::days(6)).await;
+        assert_eq!(writes(&table), first + 1, "another district: written");
+        assert_eq!(store.last_texted_by(&both[0], shared.as_e164()).await.unwrap(), Some(b.clone()));
+        texted(&a, &both, monday + chrono::Duration::days(6)).await;
+        assert_eq!(writes(&table), first + 2, "back to the first district for the one b texted; the other unchanged");
+        assert_eq!(store.last_texted_by(&both[0], shared.as_e164()).await.unwrap(), Some(a.clone()));
+        texted(&a, &both, monday + chrono::Duration::days(7)).await;
+        assert_eq!(writes(&table), first + 3, "the untouched record is a week old: refreshed; the other is a day old");
     }
 }
