@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::StoreError;
-use crate::ports::table::{Item, Key, Query, StoredItem, Table};
+use std::future::Future;
+
+use crate::ports::table::{Cursor, Item, Key, Query, StoredItem, Table, TableError};
 
 /// A record's item: its serialized fields plus the keys.
 pub fn record_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
@@ -29,12 +31,22 @@ pub fn record_from<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 
 /// Every item of a query, page after page.
 pub async fn query_all(table: &dyn Table, query: Query) -> Result<Vec<Item>, StoreError> {
+    every_page(query, |query| async move { table.query(&query).await.map(|page| (page.items, page.cursor)) }).await
+}
+
+/// Every page of a query as `read` reads one (its items and the cursor
+/// after them), joined.
+async fn every_page<T, Read, Reading>(query: Query, read: Read) -> Result<Vec<T>, StoreError>
+where
+    Read: Fn(Query) -> Reading,
+    Reading: Future<Output = Result<(Vec<T>, Option<Cursor>), TableError>>,
+{
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
-        let page = table.query(&query.clone().after(cursor)).await?;
-        items.extend(page.items);
-        cursor = page.cursor;
+        let (page, next) = read(query.clone().after(cursor)).await?;
+        items.extend(page);
+        cursor = next;
         if cursor.is_none() {
             return Ok(items);
         }
@@ -57,16 +69,7 @@ pub async fn get_record<T: DeserializeOwned>(table: &dyn Table, key: &Key) -> Re
 
 /// Every item of a query as its text, page after page.
 pub async fn query_stored(table: &dyn Table, query: Query) -> Result<Vec<StoredItem>, StoreError> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = table.query_json(&query.clone().after(cursor)).await?;
-        items.extend(page.items);
-        cursor = page.cursor;
-        if cursor.is_none() {
-            return Ok(items);
-        }
-    }
+    every_page(query, |query| async move { table.query_json(&query).await.map(|page| (page.items, page.cursor)) }).await
 }
 
 /// Every record of a query, page after page.

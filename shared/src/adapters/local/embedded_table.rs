@@ -96,6 +96,20 @@ impl EmbeddedTable {
     fn read<T>(&self, work: impl FnOnce(&Database) -> Result<T, TableError>) -> Result<T, TableError> {
         work(&self.db)
     }
+
+    /// One page of each query as `run` reads it, counting every page's items.
+    fn read_pages<P>(
+        &self,
+        queries: &[Query],
+        run: impl Fn(&Database, &Query) -> Result<P, TableError>,
+        items: impl Fn(&P) -> usize,
+    ) -> Result<Vec<P>, TableError> {
+        let pages: Vec<P> = self.read(|db| queries.iter().map(|query| run(db, query)).collect())?;
+        for page in &pages {
+            self.counters.read(items(page));
+        }
+        Ok(pages)
+    }
 }
 
 fn parse_item(bytes: &[u8]) -> Result<Item, TableError> {
@@ -342,17 +356,12 @@ impl Table for EmbeddedTable {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, TableError> {
-        let page = self.read(|db| run_item_query(db, query))?;
-        self.counters.read(page.items.len());
-        Ok(page)
+        let mut pages = self.read_pages(std::slice::from_ref(query), run_item_query, |page| page.items.len())?;
+        Ok(pages.pop().unwrap_or_default())
     }
 
     async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, TableError> {
-        let pages: Vec<Page> = self.read(|db| queries.iter().map(|query| run_item_query(db, query)).collect())?;
-        for page in &pages {
-            self.counters.read(page.items.len());
-        }
-        Ok(pages)
+        self.read_pages(queries, run_item_query, |page| page.items.len())
     }
 
     async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, TableError> {
@@ -367,17 +376,12 @@ impl Table for EmbeddedTable {
     }
 
     async fn query_json(&self, query: &Query) -> Result<StoredPage, TableError> {
-        let page = self.read(|db| run_json_query(db, query))?;
-        self.counters.read(page.items.len());
-        Ok(page)
+        let mut pages = self.read_pages(std::slice::from_ref(query), run_json_query, |page| page.items.len())?;
+        Ok(pages.pop().unwrap_or_default())
     }
 
     async fn query_many_json(&self, queries: &[Query]) -> Result<Vec<StoredPage>, TableError> {
-        let pages: Vec<StoredPage> = self.read(|db| queries.iter().map(|query| run_json_query(db, query)).collect())?;
-        for page in &pages {
-            self.counters.read(page.items.len());
-        }
-        Ok(pages)
+        self.read_pages(queries, run_json_query, |page| page.items.len())
     }
 
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), TableError> {
