@@ -8,6 +8,7 @@ mod gateway_error;
 mod queue;
 mod sms;
 pub mod table;
+mod table_query;
 mod voice;
 
 pub use clock::{Clock, FixedClock, Ids, SequentialIds, SystemClock, TimeOrderedIds};

@@ -14,6 +14,7 @@
 //! - `SimulatedCalls`: the `VoiceGateway` port; every call is taken and kept.
 //! - `SentFiles`: one JSON file per text or call sent, in the data directory.
 
+mod embedded_reads;
 mod embedded_table;
 mod group_commit;
 mod hooked_table;
