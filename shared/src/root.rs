@@ -311,6 +311,7 @@ impl Services {
         Ok(FanoutService::new(
             &self.stores,
             RecipientResolver::new(&self.stores, self.lists(), Arc::clone(&self.ports.clock)),
+            self.roles(),
             need(&self.ports.send_queue, "send queue")?,
             Arc::clone(&self.ports.clock),
         ))

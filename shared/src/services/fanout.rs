@@ -107,17 +107,19 @@ pub struct FanoutService {
 }
 
 impl FanoutService {
-    /// A fan-out over the stores that queues send tasks on `send_queue`.
+    /// A fan-out over the stores that queues send tasks on `send_queue`;
+    /// `roles` says which schools an author may reach when a plan starts.
     pub fn new(
         stores: &Stores,
         resolver: RecipientResolver,
+        roles: RoleService,
         send_queue: Arc<dyn WorkQueue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             broadcasts: stores.broadcasts.clone(),
             resolver,
-            roles: RoleService::new(stores, Arc::clone(&clock)),
+            roles,
             preferences: stores.preferences.clone(),
             sms_status: stores.sms_status.clone(),
             email_status: stores.email_status.clone(),
