@@ -20,10 +20,12 @@
 //! district: receipts arrive by provider id alone (ids are unique per
 //! provider), and the item they find names its district.
 
+mod deliveries;
 mod schedule;
 
 use std::sync::Arc;
 
+pub use deliveries::DeliveryPage;
 pub use schedule::{DueBroadcast, SCHEDULED_BROADCASTS_PK};
 
 use chrono::{DateTime, Utc};
@@ -31,9 +33,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::StoreError;
-use super::items::{get_record, query_all, query_records, record_from, record_item, record_of};
-use crate::domain::{Broadcast, BroadcastId, Delivery, DeliveryPoint, DistrictId, DistrictSettings, RecipientList};
-use crate::ports::table::{BatchOp, Condition, Cursor, Index, Item, Key, Query, SortKey, Table, TableError, WriteOp};
+use super::items::{get_record, query_all, query_records, record_from, record_item};
+use crate::domain::{Broadcast, BroadcastId, DeliveryPoint, DistrictId, DistrictSettings, RecipientList};
+use crate::ports::table::{BatchOp, Condition, Key, Query, SortKey, Table, TableError, WriteOp};
 
 /// Sort key of a broadcast's own item.
 const BROADCAST_SK: &str = "#BROADCAST";
@@ -73,23 +75,6 @@ pub struct ChunkClaim {
 /// Partition of a broadcast and its deliveries.
 pub fn broadcast_pk(district: &DistrictId, broadcast: &BroadcastId) -> String {
     format!("D#{district}#B#{broadcast}")
-}
-
-fn delivery_sk(point: &DeliveryPoint) -> String {
-    format!("{DELIVERY_SK_PREFIX}{}", point.key())
-}
-
-fn message_pk(provider_message_id: &str) -> String {
-    format!("MSG#{provider_message_id}")
-}
-
-/// A page of deliveries.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeliveryPage {
-    /// Deliveries in point order.
-    pub deliveries: Vec<Delivery>,
-    /// Give it back for the next page.
-    pub cursor: Option<Cursor>,
 }
 
 /// Reads and writes broadcasts and deliveries.
@@ -224,63 +209,6 @@ impl BroadcastStore {
         Ok(self.table.batch_write(ops).await?)
     }
 
-    fn delivery_item(&self, district: &DistrictId, id: &BroadcastId, delivery: &Delivery) -> Result<Item, StoreError> {
-        let pk = broadcast_pk(district, id);
-        let mut item = record_item(pk.clone(), delivery_sk(&delivery.point), delivery)?;
-        if let Some(message) = &delivery.provider_message_id {
-            let (ipk, isk) = Index::Gsi1.key_attributes();
-            item.insert(ipk.into(), Value::String(message_pk(message)));
-            item.insert(isk.into(), Value::String(pk));
-        }
-        Ok(item)
-    }
-
-    /// The write of one delivery, for a caller's own transaction.
-    pub fn delivery_op(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        delivery: &Delivery,
-    ) -> Result<WriteOp, StoreError> {
-        Ok(WriteOp::Put { item: self.delivery_item(district, id, delivery)?, condition: Condition::None })
-    }
-
-    /// Writes deliveries without conditions (skip records, marks after sending).
-    pub async fn put_deliveries(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        deliveries: &[Delivery],
-    ) -> Result<(), StoreError> {
-        let ops = deliveries
-            .iter()
-            .map(|d| self.delivery_item(district, id, d).map(BatchOp::Put))
-            .collect::<Result<Vec<_>, _>>()?;
-        if ops.is_empty() {
-            return Ok(());
-        }
-        Ok(self.table.batch_write(ops).await?)
-    }
-
-    /// Records the next try of a call before it is placed, if the delivery
-    /// still holds `previous_attempts` tries: of two workers handed the same
-    /// retry, one places it. `Ok(false)` when another got there first.
-    pub async fn claim_call_try(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        delivery: &Delivery,
-        previous_attempts: u32,
-    ) -> Result<bool, StoreError> {
-        let item = self.delivery_item(district, id, delivery)?;
-        let condition = Condition::AttributeEquals("attempts".into(), Value::from(previous_attempts));
-        match self.table.put(item, condition).await {
-            Ok(()) => Ok(true),
-            Err(TableError::ConditionFailed { .. }) => Ok(false),
-            Err(other) => Err(other.into()),
-        }
-    }
-
     /// Claims a send chunk for this worker (see [`ChunkClaim`]); `previous`
     /// is the claim as read when taking one over. `Ok(false)` when another
     /// worker claimed or changed it first.
@@ -326,72 +254,6 @@ impl BroadcastStore {
     ) -> Result<(), StoreError> {
         let item = record_item(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{:08}", claim.chunk), claim)?;
         Ok(self.table.put(item, Condition::None).await?)
-    }
-
-    /// Deliveries recorded with points from `first` to `last` (a chunk's
-    /// range: chunks are cut from the sorted points, so one query).
-    pub async fn deliveries_between(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        first: &DeliveryPoint,
-        last: &DeliveryPoint,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        let query =
-            Query::partition(broadcast_pk(district, id)).sort(SortKey::Between(delivery_sk(first), delivery_sk(last)));
-        query_records(self.table.as_ref(), query).await
-    }
-
-    /// One delivery by point.
-    pub async fn delivery(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        point: &DeliveryPoint,
-    ) -> Result<Option<Delivery>, StoreError> {
-        get_record(self.table.as_ref(), &Key::new(broadcast_pk(district, id), delivery_sk(point))).await
-    }
-
-    /// A page of deliveries in point order.
-    pub async fn deliveries(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        limit: u32,
-        cursor: Option<Cursor>,
-    ) -> Result<DeliveryPage, StoreError> {
-        let query = Query::partition(broadcast_pk(district, id))
-            .sort(SortKey::BeginsWith(DELIVERY_SK_PREFIX.into()))
-            .limit(limit)
-            .after(cursor);
-        let page = self.table.query_json(&query).await?;
-        let deliveries = page.items.iter().map(record_of).collect::<Result<_, _>>()?;
-        Ok(DeliveryPage { deliveries, cursor: page.cursor })
-    }
-
-    /// Every delivery of the broadcast.
-    pub async fn all_deliveries(&self, district: &DistrictId, id: &BroadcastId) -> Result<Vec<Delivery>, StoreError> {
-        let query = Query::partition(broadcast_pk(district, id)).sort(SortKey::BeginsWith(DELIVERY_SK_PREFIX.into()));
-        query_records(self.table.as_ref(), query).await
-    }
-
-    /// The delivery a provider's message id belongs to, with its district
-    /// and broadcast (an index query, never a scan).
-    pub async fn by_provider_message(
-        &self,
-        provider_message_id: &str,
-    ) -> Result<Option<(DistrictId, BroadcastId, Delivery)>, StoreError> {
-        let page = self.table.query_json(&Query::on(Index::Gsi1, message_pk(provider_message_id)).limit(1)).await?;
-        let Some(item) = page.items.first() else { return Ok(None) };
-        let pk = &item.key.pk;
-        let mut parts = pk.split('#');
-        let (district, broadcast) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("D"), Some(district), Some("B"), Some(broadcast)) => (district, broadcast),
-            _ => return Err(StoreError::Corrupt(format!("delivery under an unexpected key `{pk}`"))),
-        };
-        let district = DistrictId::parse(district).map_err(StoreError::corrupt)?;
-        let broadcast = BroadcastId::parse(broadcast).map_err(StoreError::corrupt)?;
-        Ok(Some((district, broadcast, record_of(item)?)))
     }
 
     /// The district's settings (defaults when none were saved).
