@@ -63,7 +63,7 @@ pub use lists::{ListStore, RosterIndex, lists_pk};
 pub use people::{MAX_SCHOOLS_PER_PERSON, PeopleStore};
 pub use preferences::{
     ChangedCell, GroupSave, MAX_GROUP_WRITES, PREFLOG_SK_PREFIX, PREFS_SK, PreferenceChange, PreferenceStore,
-    PreferenceWrite, record_from_item,
+    PreferenceWrite,
 };
 pub use replies::{ReplyStore, StoredReply};
 pub use roster::{FLUSH_AT, RosterWriter, school_member_sk};

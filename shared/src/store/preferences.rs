@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::StoreError;
-use super::items::{record_from, record_item};
+use super::items::{get_record, record_item};
 use super::keys::person_pk;
 use crate::domain::{
     Channel, ConsentChange, ContactReason, DistrictId, PersonId, PreferenceDefaults, PreferenceRecord, PreferenceSource,
 };
-use crate::ports::table::{Condition, Item, Key, MAX_TRANSACTION_OPS, Query, SortKey, Table, TableError, WriteOp};
+use crate::ports::table::{Condition, Key, MAX_TRANSACTION_OPS, Query, SortKey, Table, TableError, WriteOp};
 
 /// Sort key of a person's preference record.
 pub const PREFS_SK: &str = "PREFS";
@@ -91,11 +91,6 @@ pub struct PreferenceStore {
     table: Arc<dyn Table>,
 }
 
-/// A record from its item (the `PREFS` item of a partition read).
-pub fn record_from_item(item: Item) -> Result<PreferenceRecord, StoreError> {
-    record_from(item)
-}
-
 impl PreferenceStore {
     /// A store over the table.
     pub fn new(table: Arc<dyn Table>) -> Self {
@@ -104,18 +99,13 @@ impl PreferenceStore {
 
     /// The person's record (empty when nothing was ever set).
     pub async fn get(&self, district: &DistrictId, person: &PersonId) -> Result<PreferenceRecord, StoreError> {
-        match self.table.get(&Key::new(person_pk(district, person), PREFS_SK)).await? {
-            Some(item) => record_from_item(item),
-            None => Ok(PreferenceRecord::default()),
-        }
+        let stored = get_record(self.table.as_ref(), &Key::new(person_pk(district, person), PREFS_SK)).await?;
+        Ok(stored.unwrap_or_default())
     }
 
     /// The district's own defaults, if its admin set them.
     pub async fn defaults(&self, district: &DistrictId) -> Result<Option<PreferenceDefaults>, StoreError> {
-        match self.table.get(&Key::new(settings_pk(district), DEFAULTS_SK)).await? {
-            Some(item) => Ok(Some(serde_json::from_value(Value::Object(item)).map_err(StoreError::corrupt)?)),
-            None => Ok(None),
-        }
+        get_record(self.table.as_ref(), &Key::new(settings_pk(district), DEFAULTS_SK)).await
     }
 
     /// Replaces the district's defaults.
