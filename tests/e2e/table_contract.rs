@@ -62,6 +62,7 @@ contract!(
     items_without_proper_keys_are_refused,
     requests_and_items_are_counted,
     items_read_as_text_are_the_items_read_as_maps,
+    items_put_as_text_are_the_items_their_maps_would_be,
 );
 
 #[tokio::test]

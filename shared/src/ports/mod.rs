@@ -5,6 +5,7 @@ mod clock;
 mod email;
 mod files;
 mod gateway_error;
+mod item_text;
 mod queue;
 mod sms;
 pub mod table;
@@ -15,6 +16,7 @@ pub use clock::{Clock, FixedClock, Ids, SequentialIds, SystemClock, TimeOrderedI
 pub use email::{EmailGateway, OutboundEmail, SentEmail};
 pub use files::{FileChunks, FileError, FileStore, chunks_of, validate_file_key};
 pub use gateway_error::GatewayError;
+pub use item_text::ItemText;
 pub use queue::{QUEUE_BATCH, QueueError, ReceivedMessage, WorkQueue};
 pub use sms::{OutboundSms, SentSms, SmsGateway};
 pub use table::{

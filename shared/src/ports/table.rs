@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use serde_json::Value;
 
+pub use super::item_text::ItemText;
 pub use super::table_query::{Cursor, Page, Query, SortKey, StoredItem, StoredPage, checked_cursor};
 
 /// One stored item: attribute name to value.
@@ -123,6 +124,13 @@ pub enum WriteOp {
         /// Checked against the current item with the same key.
         condition: Condition,
     },
+    /// Put an item the store wrote out as text (what typed records do).
+    PutText {
+        /// The whole item, keys included.
+        item: ItemText,
+        /// Checked against the current item with the same key.
+        condition: Condition,
+    },
     /// Delete an item (absent is fine unless the condition says otherwise).
     Delete {
         /// Key of the item.
@@ -144,6 +152,7 @@ impl WriteOp {
     pub fn key(&self) -> Result<Key, TableError> {
         match self {
             WriteOp::Put { item, .. } => Key::of(item),
+            WriteOp::PutText { item, .. } => Ok(item.key().clone()),
             WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } => Ok(key.clone()),
         }
     }
@@ -154,8 +163,21 @@ impl WriteOp {
 pub enum BatchOp {
     /// Put an item.
     Put(Item),
+    /// Put an item the store wrote out as text.
+    PutText(ItemText),
     /// Delete an item.
     Delete(Key),
+}
+
+impl BatchOp {
+    /// The key this operation touches.
+    pub fn key(&self) -> Result<Key, TableError> {
+        match self {
+            BatchOp::Put(item) => Key::of(item),
+            BatchOp::PutText(item) => Ok(item.key().clone()),
+            BatchOp::Delete(key) => Ok(key.clone()),
+        }
+    }
 }
 
 /// What went wrong in a table operation.
@@ -262,6 +284,12 @@ pub trait Table: Send + Sync {
     /// Creates or replaces the item if the condition holds.
     async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError>;
 
+    /// [`Table::put`] of an item the store wrote out as text. Backends
+    /// that store text take it as it is; this default reads it into a map.
+    async fn put_text(&self, item: ItemText, condition: Condition) -> Result<(), TableError> {
+        self.put(item.to_item()?, condition).await
+    }
+
     /// Deletes the item if the condition holds; deleting nothing is fine.
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError>;
 
@@ -342,11 +370,7 @@ pub fn validate_transaction(ops: &[WriteOp]) -> Result<(), TableError> {
 pub fn validate_batch(ops: &[BatchOp]) -> Result<(), TableError> {
     let mut seen = std::collections::HashSet::new();
     for op in ops {
-        let key = match op {
-            BatchOp::Put(item) => Key::of(item)?,
-            BatchOp::Delete(key) => key.clone(),
-        };
-        if !seen.insert(key) {
+        if !seen.insert(op.key()?) {
             return Err(TableError::Validation("a batch may touch each item only once".into()));
         }
     }

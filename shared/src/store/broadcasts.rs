@@ -33,9 +33,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::StoreError;
-use super::items::{get_record, query_all, query_records, record_from, record_item};
+use super::items::{get_record, query_all, query_records, record_from, record_item, record_text};
 use crate::domain::{Broadcast, BroadcastId, DeliveryPoint, DistrictId, DistrictSettings, RecipientList};
-use crate::ports::table::{BatchOp, Condition, Key, Query, SortKey, Table, TableError, WriteOp};
+use crate::ports::table::{BatchOp, Condition, ItemText, Key, Query, SortKey, Table, TableError, WriteOp};
 
 /// Sort key of a broadcast's own item.
 const BROADCAST_SK: &str = "#BROADCAST";
@@ -70,6 +70,21 @@ pub struct ChunkClaim {
     pub claimed_at: DateTime<Utc>,
     /// Claims taken so far (1 on the first).
     pub attempts: u32,
+}
+
+/// A broadcast's entry in the district's listing, newest first.
+#[derive(Serialize)]
+struct Listed<'a> {
+    id: &'a BroadcastId,
+    kind: crate::domain::BroadcastKind,
+    created_by: &'a str,
+}
+
+/// A planned chunk's checkpoint: the first and last point it holds.
+#[derive(Serialize)]
+struct ChunkRange {
+    first: String,
+    last: String,
 }
 
 /// Partition of a broadcast and its deliveries.
@@ -119,15 +134,17 @@ impl BroadcastStore {
         lists: &[RecipientList],
     ) -> Result<Vec<WriteOp>, StoreError> {
         let pk = broadcast_pk(district, &broadcast.id);
-        let item = record_item(pk.clone(), BROADCAST_SK.into(), broadcast)?;
-        let listed = record_item(
-            format!("D#{district}#BROADCASTS"),
-            format!("{}#{}", broadcast.created_at.format("%Y%m%dT%H%M%S%.6fZ"), broadcast.id),
-            &serde_json::json!({"id": broadcast.id, "kind": broadcast.kind, "created_by": broadcast.created_by}),
+        let item = record_text(Key::new(pk.clone(), BROADCAST_SK), broadcast)?;
+        let listed = record_text(
+            Key::new(
+                format!("D#{district}#BROADCASTS"),
+                format!("{}#{}", broadcast.created_at.format("%Y%m%dT%H%M%S%.6fZ"), broadcast.id),
+            ),
+            &Listed { id: &broadcast.id, kind: broadcast.kind, created_by: &broadcast.created_by },
         )?;
         let mut ops = vec![
-            WriteOp::Put { item, condition: Condition::NotExists },
-            WriteOp::Put { item: listed, condition: Condition::None },
+            WriteOp::PutText { item, condition: Condition::NotExists },
+            WriteOp::PutText { item: listed, condition: Condition::None },
         ];
         for list in lists {
             let kept = record_item(pk.clone(), format!("{AUDIENCE_SK_PREFIX}{}", list.id), list)?;
@@ -153,8 +170,8 @@ impl BroadcastStore {
 
     /// Replaces the broadcast's item (state, plan summary).
     pub async fn save(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<(), StoreError> {
-        let item = record_item(broadcast_pk(district, &broadcast.id), BROADCAST_SK.into(), broadcast)?;
-        Ok(self.table.put(item, Condition::Exists).await?)
+        let item = record_text(Key::new(broadcast_pk(district, &broadcast.id), BROADCAST_SK), broadcast)?;
+        Ok(self.table.put_text(item, Condition::Exists).await?)
     }
 
     /// Ids of the district's broadcasts, newest first, at most `limit`.
@@ -202,8 +219,8 @@ impl BroadcastStore {
         let ops = chunks
             .iter()
             .map(|(n, first, last)| {
-                let body = serde_json::json!({"first": first.key(), "last": last.key()});
-                Ok(BatchOp::Put(record_item(broadcast_pk(district, id), format!("{CHUNK_SK_PREFIX}{n:08}"), &body)?))
+                let key = Key::new(broadcast_pk(district, id), format!("{CHUNK_SK_PREFIX}{n:08}"));
+                Ok(BatchOp::PutText(record_text(key, &ChunkRange { first: first.key(), last: last.key() })?))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(self.table.batch_write(ops).await?)
@@ -226,12 +243,15 @@ impl BroadcastStore {
                 serde_json::to_value(previous.claimed_at).map_err(StoreError::corrupt)?,
             ),
         };
-        let item = record_item(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{:08}", claim.chunk), claim)?;
-        match self.table.put(item, condition).await {
+        match self.table.put_text(Self::claim_item(district, id, claim)?, condition).await {
             Ok(()) => Ok(true),
             Err(TableError::ConditionFailed { .. }) => Ok(false),
             Err(other) => Err(other.into()),
         }
+    }
+
+    fn claim_item(district: &DistrictId, id: &BroadcastId, claim: &ChunkClaim) -> Result<ItemText, StoreError> {
+        record_text(Key::new(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{:08}", claim.chunk)), claim)
     }
 
     /// A chunk's claim, if any worker ever claimed it.
@@ -252,8 +272,7 @@ impl BroadcastStore {
         id: &BroadcastId,
         claim: &ChunkClaim,
     ) -> Result<(), StoreError> {
-        let item = record_item(broadcast_pk(district, id), format!("{SEND_SK_PREFIX}{:08}", claim.chunk), claim)?;
-        Ok(self.table.put(item, Condition::None).await?)
+        Ok(self.table.put_text(Self::claim_item(district, id, claim)?, Condition::None).await?)
     }
 
     /// The district's settings (defaults when none were saved).

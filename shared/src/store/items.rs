@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::StoreError;
 use std::future::Future;
 
-use crate::ports::table::{Cursor, Item, Key, Query, StoredItem, Table, TableError};
+use crate::ports::table::{Cursor, Item, ItemText, Key, Query, StoredItem, Table, TableError};
 
 /// A record's item: its serialized fields plus the keys.
 pub fn record_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<Item, StoreError> {
@@ -22,6 +22,12 @@ pub fn record_item<T: Serialize>(pk: String, sk: String, record: &T) -> Result<I
         }
         _ => Err(StoreError::Corrupt("record is not an object".into())),
     }
+}
+
+/// A record's item as the text that is stored: its fields behind its key,
+/// written out in one pass (the write path of the store's hot records).
+pub fn record_text<T: Serialize + ?Sized>(key: Key, record: &T) -> Result<ItemText, StoreError> {
+    Ok(ItemText::of(key, record)?)
 }
 
 /// A record read back from its item (key attributes are ignored).

@@ -17,9 +17,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::items::{get_record, record_item};
+use super::items::{get_record, record_text};
 use crate::domain::{BroadcastId, DistrictId, PersonId, SisEventType};
-use crate::ports::table::{Condition, EXPIRES_AT, Key, Table, TableError, WriteOp};
+use crate::ports::table::{Condition, Key, Table, TableError, WriteOp};
 
 /// How long an event id is remembered (the issue asks at least 7 days).
 pub const EVENT_KEPT_DAYS: i64 = 8;
@@ -55,6 +55,12 @@ pub struct SeenEvent {
     pub received_at: DateTime<Utc>,
     /// The SIS key it came with.
     pub key: String,
+}
+
+/// The record of a student's day claimed by its attendance message.
+#[derive(Serialize)]
+struct DayClaim<'a> {
+    broadcast: &'a BroadcastId,
 }
 
 /// The SIS events' exactly-once records.
@@ -96,11 +102,9 @@ impl SisEventStore {
 
     /// The write remembering `event` (only if its id is new).
     pub fn seen_op(&self, district: &DistrictId, event: &SeenEvent) -> Result<WriteOp, StoreError> {
-        let key = event_key(district, &event.id);
-        let mut item = record_item(key.pk, key.sk, event)?;
         let expires = event.received_at + chrono::Duration::days(EVENT_KEPT_DAYS);
-        item.insert(EXPIRES_AT.into(), expires.timestamp().into());
-        Ok(WriteOp::Put { item, condition: Condition::NotExists })
+        let item = record_text(event_key(district, &event.id), event)?.expiring(expires.timestamp())?;
+        Ok(WriteOp::PutText { item, condition: Condition::NotExists })
     }
 
     /// The write claiming the student's attendance message of `day` for
@@ -115,11 +119,10 @@ impl SisEventStore {
         broadcast: &BroadcastId,
         now: DateTime<Utc>,
     ) -> Result<WriteOp, StoreError> {
-        let key = day_key(district, student, day);
-        let mut item = record_item(key.pk, key.sk, &serde_json::json!({"broadcast": broadcast}))?;
         let expires = day.and_time(chrono::NaiveTime::MIN).and_utc().max(now) + chrono::Duration::days(2);
-        item.insert(EXPIRES_AT.into(), expires.timestamp().into());
-        Ok(WriteOp::Put { item, condition: Condition::NotExists })
+        let item =
+            record_text(day_key(district, student, day), &DayClaim { broadcast })?.expiring(expires.timestamp())?;
+        Ok(WriteOp::PutText { item, condition: Condition::NotExists })
     }
 
     /// Commits an event's writes together; `Ok(false)` when one of their

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::items::record_text;
 use super::{StoreError, record_from, record_item};
 use crate::domain::{DistrictId, PhoneNumber};
 use crate::ports::{BatchOp, Condition, Item, Key, Query, SortKey, Table, WriteOp};
@@ -155,7 +156,7 @@ impl SmsPairStore {
                     stored.district == *district && (now - stored.at).num_seconds() < LAST_TEXTED_REFRESH_SECONDS
                 })
             })
-            .map(|(key, _)| Ok(BatchOp::Put(record_item(key.pk, key.sk, &last)?)))
+            .map(|(key, _)| Ok(BatchOp::PutText(record_text(key, &last)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         if !ops.is_empty() {
             self.table.batch_write(ops).await?;

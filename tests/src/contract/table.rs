@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use schoolbell::ports::table::{
-    BatchOp, Condition, Cursor, Index, Item, Key, MAX_TRANSACTION_OPS, Query, SortKey, Table, TableError, WriteOp,
+    BatchOp, Condition, Cursor, Index, Item, ItemText, Key, MAX_TRANSACTION_OPS, Query, SortKey, Table, TableError,
+    WriteOp,
 };
 use serde_json::{Value, json};
 
@@ -406,4 +407,47 @@ pub async fn items_read_as_text_are_the_items_read_as_maps(table: &dyn Table) {
         assert_eq!(text.items.iter().map(|stored| parse(&stored.json)).collect::<Vec<_>>(), map.items);
     }
     assert_eq!(texts[0].items.len(), 8, "seven items and the one whose nested expires_at is not its own");
+}
+
+/// Items put as text (single puts, transactions, batches) are the items
+/// their maps would be: read back whole, found in their index, expired when
+/// their `expires_at` has passed, and held to their conditions.
+pub async fn items_put_as_text_are_the_items_their_maps_would_be(table: &dyn Table) {
+    let now = chrono::Utc::now().timestamp();
+    let record = json!({"state": "sent", "note": "quote \" é", "n": 3, "people": ["a", "b"]});
+    let text = |sk: &str| ItemText::of(Key::new("pt", sk), &record).unwrap_or_else(|e| panic!("{e}"));
+    let indexed = |sk: &str| text(sk).indexed(Index::Gsi1, Key::new("PT", sk)).unwrap_or_else(|e| panic!("{e}"));
+    fn fail<T>(error: TableError) -> T {
+        panic!("{error}")
+    }
+    table.put_text(indexed("1"), Condition::None).await.unwrap_or_else(fail);
+    let expected = item(json!({"pk": "pt", "sk": "1", "state": "sent", "note": "quote \" é", "n": 3,
+        "people": ["a", "b"], "gsi1pk": "PT", "gsi1sk": "1"}));
+    assert_eq!(table.get(&Key::new("pt", "1")).await, Ok(Some(expected)));
+    assert_eq!(
+        table.put_text(text("1"), Condition::NotExists).await,
+        Err(TableError::ConditionFailed { operation: None })
+    );
+
+    let ops = vec![
+        WriteOp::PutText { item: indexed("2"), condition: Condition::NotExists },
+        WriteOp::Put { item: item(json!({"pk": "pt", "sk": "3"})), condition: Condition::None },
+    ];
+    table.transact_write(ops).await.unwrap_or_else(fail);
+    let clash = vec![
+        WriteOp::PutText { item: text("4"), condition: Condition::None },
+        WriteOp::PutText { item: text("2"), condition: Condition::NotExists },
+    ];
+    assert_eq!(table.transact_write(clash).await, Err(TableError::ConditionFailed { operation: Some(1) }));
+    assert_eq!(table.get(&Key::new("pt", "4")).await, Ok(None), "a cancelled transaction writes no text either");
+    let twice = vec![BatchOp::PutText(text("5")), BatchOp::Put(item(json!({"pk": "pt", "sk": "5"})))];
+    assert!(matches!(table.batch_write(twice).await, Err(TableError::Validation(_))));
+
+    let expiring = |sk: &str, at: i64| BatchOp::PutText(indexed(sk).expiring(at).unwrap_or_else(|e| panic!("{e}")));
+    table.batch_write(vec![expiring("6", now - 60), expiring("7", now + 3600)]).await.unwrap_or_else(fail);
+    assert_eq!(table.get(&Key::new("pt", "6")).await, Ok(None), "expired");
+    let listed: Vec<String> = read_all(table, Query::on(Index::Gsi1, "PT")).await.iter().map(sk_of).collect();
+    assert_eq!(listed, ["1", "2", "7"]);
+    let kept = table.get(&Key::new("pt", "7")).await.unwrap_or_else(fail).unwrap_or_default();
+    assert_eq!(kept.get("expires_at"), Some(&json!(now + 3600)));
 }

@@ -162,17 +162,31 @@ with_condition!(
     aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder,
 );
 
+/// A batch's put of `item`.
+fn put_request(item: &Item) -> Result<aws_sdk_dynamodb::types::builders::WriteRequestBuilder, TableError> {
+    let put = PutRequest::builder().set_item(Some(to_attributes(item)?)).build();
+    Ok(WriteRequest::builder().put_request(put.map_err(|e| TableError::Validation(e.to_string()))?))
+}
+
+/// A transaction's put of `item`.
+fn put_item(
+    table: &str,
+    item: &Item,
+    condition: &Condition,
+) -> Result<Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError>, TableError> {
+    let expr = condition_expression(condition)?;
+    Ok(Put::builder()
+        .table_name(table)
+        .set_item(Some(to_attributes(item)?))
+        .with_condition(expr)
+        .build()
+        .map(|put| TransactWriteItem::builder().put(put).build()))
+}
+
 fn transact_item(table: &str, op: &WriteOp) -> Result<TransactWriteItem, TableError> {
     let built = match op {
-        WriteOp::Put { item, condition } => {
-            let expr = condition_expression(condition)?;
-            Put::builder()
-                .table_name(table)
-                .set_item(Some(to_attributes(item)?))
-                .with_condition(expr)
-                .build()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-        }
+        WriteOp::Put { item, condition } => put_item(table, item, condition)?,
+        WriteOp::PutText { item, condition } => put_item(table, &item.to_item()?, condition)?,
         WriteOp::Delete { key, condition } => {
             let expr = condition_expression(condition)?;
             Delete::builder()
@@ -350,12 +364,8 @@ impl Table for DynamoTable {
                 .iter()
                 .map(|op| {
                     let request = match op {
-                        BatchOp::Put(item) => WriteRequest::builder().put_request(
-                            PutRequest::builder()
-                                .set_item(Some(to_attributes(item)?))
-                                .build()
-                                .map_err(|e| TableError::Validation(e.to_string()))?,
-                        ),
+                        BatchOp::Put(item) => put_request(item)?,
+                        BatchOp::PutText(item) => put_request(&item.to_item()?)?,
                         BatchOp::Delete(key) => WriteRequest::builder().delete_request(
                             DeleteRequest::builder()
                                 .set_key(Some(key_attributes(key)))

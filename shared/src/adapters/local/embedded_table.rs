@@ -19,8 +19,8 @@ use super::group_commit::{Writer, Writes};
 use super::key_encoding::encode;
 use super::prepared_write::{EncodedItem, PreparedOp, stored_entries};
 use crate::ports::table::{
-    BATCH_CHUNK, BatchOp, Condition, Index, Item, Key, Page, Query, StoredPage, Table, TableCounters, TableError,
-    TableStats, WriteOp, condition_holds, validate_transaction,
+    BATCH_CHUNK, BatchOp, Condition, Index, Item, ItemText, Key, Page, Query, StoredPage, Table, TableCounters,
+    TableError, TableStats, WriteOp, condition_holds, validate_transaction,
 };
 
 /// Page cache of a file-backed table. redb's default (1 GiB) would let a
@@ -220,6 +220,12 @@ impl Table for EmbeddedTable {
         self.writer.write(Writes::Ops(ops, false)).await
     }
 
+    async fn put_text(&self, item: ItemText, condition: Condition) -> Result<(), TableError> {
+        let ops = vec![PreparedOp::of_write(WriteOp::PutText { item, condition })?];
+        self.counters.write(1);
+        self.writer.write(Writes::Ops(ops, false)).await
+    }
+
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {
         let ops = vec![PreparedOp::of_write(WriteOp::Delete { key: key.clone(), condition })?];
         self.counters.write(1);
@@ -267,7 +273,7 @@ impl Table for EmbeddedTable {
         for chunk in ops.chunks(BATCH_CHUNK) {
             self.counters.write(chunk.len());
         }
-        let ops = ops.iter().map(PreparedOp::of_batch).collect::<Result<_, _>>()?;
+        let ops = ops.into_iter().map(PreparedOp::of_batch).collect::<Result<_, _>>()?;
         self.writer.write(Writes::Batch(ops)).await
     }
 

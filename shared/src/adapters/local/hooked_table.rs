@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::ports::{BatchOp, Condition, Item, Key, Page, Query, StoredPage, Table, TableError, TableStats, WriteOp};
+use crate::ports::{
+    BatchOp, Condition, Item, ItemText, Key, Page, Query, StoredPage, Table, TableError, TableStats, WriteOp,
+};
 
 /// The multi-item write about to happen.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +53,10 @@ impl<H: WriteHook> Table for HookedTable<H> {
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), TableError> {
         self.inner.put(item, condition).await
+    }
+
+    async fn put_text(&self, item: ItemText, condition: Condition) -> Result<(), TableError> {
+        self.inner.put_text(item, condition).await
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), TableError> {

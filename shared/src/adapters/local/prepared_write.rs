@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::embedded_table::base_key;
-use super::key_encoding::{encode, entry_key};
-use crate::ports::table::{BatchOp, Condition, Index, Item, TableError, WriteOp};
+use super::key_encoding::{check_key_part, encode, entry_key};
+use crate::ports::table::{BatchOp, Condition, Index, Item, ItemText, Key, TableError, WriteOp};
 
 /// DynamoDB's largest item, kept here so local writes fail where AWS would.
 const MAX_ITEM_BYTES: usize = 400 * 1024;
@@ -30,6 +30,25 @@ impl EncodedItem {
         };
         let entries = [entry_key(Index::Gsi1, item)?, entry_key(Index::Gsi2, item)?];
         let bytes = serde_json::to_vec(item).map_err(|e| TableError::Validation(e.to_string()))?;
+        Self::checked(key, bytes, entries)
+    }
+
+    /// An item the store wrote out as text: its keys are named already, and
+    /// its text is what is stored.
+    pub(super) fn of_text(item: ItemText) -> Result<Self, TableError> {
+        let key = base_key(item.key())?;
+        let entry = |index: Index| -> Result<Option<Vec<u8>>, TableError> {
+            let Some(Key { pk: ipk, sk: isk }) = item.index_key(index) else { return Ok(None) };
+            let (ipk_name, isk_name) = index.key_attributes();
+            check_key_part(ipk_name, ipk)?;
+            check_key_part(isk_name, isk)?;
+            Ok(Some(encode(&[ipk, isk, &item.key().pk, &item.key().sk])))
+        };
+        let entries = [entry(Index::Gsi1)?, entry(Index::Gsi2)?];
+        Self::checked(key, item.into_json(), entries)
+    }
+
+    fn checked(key: Vec<u8>, bytes: Vec<u8>, entries: [Option<Vec<u8>>; 2]) -> Result<Self, TableError> {
         if bytes.len() > MAX_ITEM_BYTES {
             return Err(TableError::Validation("item exceeds DynamoDB's 400 KB limit".into()));
         }
@@ -57,16 +76,18 @@ impl PreparedOp {
     pub(super) fn of_write(op: WriteOp) -> Result<(Self, Condition), TableError> {
         Ok(match op {
             WriteOp::Put { item, condition } => (PreparedOp::Put(EncodedItem::of(&item)?), condition),
+            WriteOp::PutText { item, condition } => (PreparedOp::Put(EncodedItem::of_text(item)?), condition),
             WriteOp::Delete { key, condition } => (PreparedOp::Delete(base_key(&key)?), condition),
             WriteOp::Check { key, condition } => (PreparedOp::Check(base_key(&key)?), condition),
         })
     }
 
     /// A batch's operation, ready.
-    pub(super) fn of_batch(op: &BatchOp) -> Result<Self, TableError> {
+    pub(super) fn of_batch(op: BatchOp) -> Result<Self, TableError> {
         Ok(match op {
-            BatchOp::Put(item) => PreparedOp::Put(EncodedItem::of(item)?),
-            BatchOp::Delete(key) => PreparedOp::Delete(base_key(key)?),
+            BatchOp::Put(item) => PreparedOp::Put(EncodedItem::of(&item)?),
+            BatchOp::PutText(item) => PreparedOp::Put(EncodedItem::of_text(item)?),
+            BatchOp::Delete(key) => PreparedOp::Delete(base_key(&key)?),
         })
     }
 }
@@ -115,6 +136,19 @@ mod tests {
         let encoded = EncodedItem::of(&item)?;
         assert_eq!(stored_entries(&encoded.bytes)?, encoded.entries);
         assert!(encoded.entries[0].is_some() && encoded.entries[1].is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn an_item_as_text_is_encoded_as_the_same_item_as_a_map() -> Result<(), TableError> {
+        let text = ItemText::of(Key::new("D#a#B#1", "D#+1617"), &json!({"state": "sent"}))?
+            .indexed(Index::Gsi1, Key::new("MSG#m-1", "D#a#B#1"))?;
+        let from_map = EncodedItem::of(&text.to_item()?)?;
+        let from_text = EncodedItem::of_text(text)?;
+        assert_eq!((&from_text.key, &from_text.entries), (&from_map.key, &from_map.entries));
+        assert_eq!(stored_entries(&from_text.bytes)?, from_text.entries);
+        let bad = ItemText::of(Key::new("p", "s"), &json!({}))?.indexed(Index::Gsi2, Key::new("x\0y", "z"))?;
+        assert!(matches!(EncodedItem::of_text(bad), Err(TableError::Validation(_))));
         Ok(())
     }
 

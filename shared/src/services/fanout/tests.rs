@@ -24,7 +24,7 @@ struct CheckpointFailsOnce {
 }
 
 fn is_checkpoint(op: &BatchOp) -> bool {
-    matches!(op, BatchOp::Put(item) if item.get("sk").and_then(|v| v.as_str()).is_some_and(|sk| sk.starts_with("CHUNK#")))
+    !matches!(op, BatchOp::Delete(_)) && op.key().is_ok_and(|key| key.sk.starts_with("CHUNK#"))
 }
 
 #[async_trait]

@@ -2,13 +2,11 @@
 //! person, written as each message's provider answers, read by chunk range,
 //! by page for the report, and by provider message id for receipts.
 
-use serde_json::Value;
-
 use super::{BroadcastStore, DELIVERY_SK_PREFIX, broadcast_pk};
 use crate::domain::{BroadcastId, Delivery, DeliveryPoint, DistrictId};
-use crate::ports::table::{BatchOp, Condition, Cursor, Index, Item, Key, Query, SortKey, TableError, WriteOp};
+use crate::ports::table::{BatchOp, Condition, Cursor, Index, ItemText, Key, Query, SortKey, TableError, WriteOp};
 use crate::store::StoreError;
-use crate::store::items::{get_record, query_records, record_item, record_of};
+use crate::store::items::{get_record, query_records, record_of, record_text};
 
 fn delivery_sk(point: &DeliveryPoint) -> String {
     format!("{DELIVERY_SK_PREFIX}{}", point.key())
@@ -28,15 +26,18 @@ pub struct DeliveryPage {
 }
 
 impl BroadcastStore {
-    fn delivery_item(&self, district: &DistrictId, id: &BroadcastId, delivery: &Delivery) -> Result<Item, StoreError> {
+    fn delivery_item(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        delivery: &Delivery,
+    ) -> Result<ItemText, StoreError> {
         let pk = broadcast_pk(district, id);
-        let mut item = record_item(pk.clone(), delivery_sk(&delivery.point), delivery)?;
-        if let Some(message) = &delivery.provider_message_id {
-            let (ipk, isk) = Index::Gsi1.key_attributes();
-            item.insert(ipk.into(), Value::String(message_pk(message)));
-            item.insert(isk.into(), Value::String(pk));
-        }
-        Ok(item)
+        let item = record_text(Key::new(pk.clone(), delivery_sk(&delivery.point)), delivery)?;
+        Ok(match &delivery.provider_message_id {
+            Some(message) => item.indexed(Index::Gsi1, Key::new(message_pk(message), pk))?,
+            None => item,
+        })
     }
 
     /// The write of one delivery, for a caller's own transaction.
@@ -46,7 +47,7 @@ impl BroadcastStore {
         id: &BroadcastId,
         delivery: &Delivery,
     ) -> Result<WriteOp, StoreError> {
-        Ok(WriteOp::Put { item: self.delivery_item(district, id, delivery)?, condition: Condition::None })
+        Ok(WriteOp::PutText { item: self.delivery_item(district, id, delivery)?, condition: Condition::None })
     }
 
     /// Writes deliveries without conditions (skip records, marks after sending).
@@ -58,7 +59,7 @@ impl BroadcastStore {
     ) -> Result<(), StoreError> {
         let ops = deliveries
             .iter()
-            .map(|d| self.delivery_item(district, id, d).map(BatchOp::Put))
+            .map(|d| self.delivery_item(district, id, d).map(BatchOp::PutText))
             .collect::<Result<Vec<_>, _>>()?;
         if ops.is_empty() {
             return Ok(());
@@ -77,8 +78,8 @@ impl BroadcastStore {
         previous_attempts: u32,
     ) -> Result<bool, StoreError> {
         let item = self.delivery_item(district, id, delivery)?;
-        let condition = Condition::AttributeEquals("attempts".into(), Value::from(previous_attempts));
-        match self.table.put(item, condition).await {
+        let condition = Condition::AttributeEquals("attempts".into(), serde_json::Value::from(previous_attempts));
+        match self.table.put_text(item, condition).await {
             Ok(()) => Ok(true),
             Err(TableError::ConditionFailed { .. }) => Ok(false),
             Err(other) => Err(other.into()),

@@ -7,12 +7,19 @@ use serde_json::Value;
 
 use super::BroadcastStore;
 use crate::domain::{BroadcastId, DistrictId};
-use crate::ports::table::{BatchOp, Condition, Key, Query, SortKey, WriteOp};
+use crate::ports::table::{BatchOp, Condition, ItemText, Key, Query, SortKey, WriteOp};
 use crate::store::StoreError;
-use crate::store::items::{query_all, record_item};
+use crate::store::items::{query_all, record_text};
 
 /// Partition of the scheduler's index of broadcasts waiting for a time.
 pub const SCHEDULED_BROADCASTS_PK: &str = "SYSTEM#SCHEDULED_BROADCASTS";
+
+/// A schedule entry's record: whose broadcast it is.
+#[derive(serde::Serialize)]
+struct ScheduleEntry<'a> {
+    district: &'a DistrictId,
+    broadcast: &'a BroadcastId,
+}
 
 /// A broadcast waiting for its time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +39,7 @@ impl BroadcastStore {
         id: &BroadcastId,
         due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let WriteOp::Put { item, condition } = self.schedule_op(district, id, due)? else {
-            return Err(StoreError::Corrupt("a schedule entry is a put".into()));
-        };
-        Ok(self.table.put(item, condition).await?)
+        Ok(self.table.put_text(Self::schedule_item(district, id, due)?, Condition::None).await?)
     }
 
     /// The write of a schedule entry, for a caller's own transaction.
@@ -45,16 +49,12 @@ impl BroadcastStore {
         id: &BroadcastId,
         due: DateTime<Utc>,
     ) -> Result<WriteOp, StoreError> {
-        Ok(WriteOp::Put { item: Self::schedule_item(district, id, due)?, condition: Condition::None })
+        Ok(WriteOp::PutText { item: Self::schedule_item(district, id, due)?, condition: Condition::None })
     }
 
-    fn schedule_item(
-        district: &DistrictId,
-        id: &BroadcastId,
-        due: DateTime<Utc>,
-    ) -> Result<crate::ports::table::Item, StoreError> {
+    fn schedule_item(district: &DistrictId, id: &BroadcastId, due: DateTime<Utc>) -> Result<ItemText, StoreError> {
         let entry = format!("{}#{district}#{id}", due.format("%Y%m%dT%H%M%SZ"));
-        record_item(SCHEDULED_BROADCASTS_PK.into(), entry, &serde_json::json!({"district": district, "broadcast": id}))
+        record_text(Key::new(SCHEDULED_BROADCASTS_PK, entry), &ScheduleEntry { district, broadcast: id })
     }
 
     /// The entry [`Self::schedule`] writes for `due`, to remove it once handled another way.
