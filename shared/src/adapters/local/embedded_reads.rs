@@ -2,11 +2,12 @@
 //! over as an `Item` map or as the JSON text the table stores, with expired
 //! items left out and the page's cursor made from the last index key.
 
-use redb::{Database, ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde_json::Value;
 
-use super::embedded_table::{ITEMS, backend, index_table, now};
+use super::embedded_table::{backend, now};
 use super::key_encoding::{bounds_after, decode, encode, entry_key, query_range};
+use super::snapshot::Snapshot;
 use crate::ports::table::{
     Cursor, Index, Item, Key, PK, Page, Query, SK, StoredItem, StoredPage, TableError, checked_cursor,
 };
@@ -57,7 +58,7 @@ fn text_is_expired(text: &[u8], now: i64) -> Result<bool, TableError> {
 /// text to `take`. The cursor is made from the last entry's index key, so
 /// it is the same whichever form the items are read in.
 fn run_query<T>(
-    db: &Database,
+    snapshot: &Snapshot,
     query: &Query,
     mut take: impl FnMut(Key, &[u8]) -> Result<T, TableError>,
 ) -> Result<(Vec<T>, Option<Cursor>), TableError> {
@@ -72,9 +73,7 @@ fn run_query<T>(
     let bounds = bounds_after(&range, cursor_key.as_deref(), query.descending);
     let limit = query.limit.map_or(usize::MAX, |l| l.max(1) as usize);
 
-    let txn = db.begin_read().map_err(backend)?;
-    let items = txn.open_table(ITEMS).map_err(backend)?;
-    let entries = txn.open_table(index_table(query.index)).map_err(backend)?;
+    let (items, entries) = (snapshot.items(), snapshot.entries(query.index));
     let (lo, hi) = (bounds.0.as_ref().map(Vec::as_slice), bounds.1.as_ref().map(Vec::as_slice));
     let range = entries.range::<&[u8]>((lo, hi)).map_err(backend)?;
     let iter: Box<dyn Iterator<Item = _>> = if query.descending { Box::new(range.rev()) } else { Box::new(range) };
@@ -130,12 +129,12 @@ fn cursor_of(index: Index, parts: &[String]) -> Result<Cursor, TableError> {
     Ok(Cursor::from_key_attributes(&attributes))
 }
 
-pub(super) fn run_item_query(db: &Database, query: &Query) -> Result<Page, TableError> {
-    let (items, cursor) = run_query(db, query, |_, text| parse_item(text))?;
+pub(super) fn run_item_query(snapshot: &Snapshot, query: &Query) -> Result<Page, TableError> {
+    let (items, cursor) = run_query(snapshot, query, |_, text| parse_item(text))?;
     Ok(Page { items, cursor })
 }
 
-pub(super) fn run_json_query(db: &Database, query: &Query) -> Result<StoredPage, TableError> {
-    let (items, cursor) = run_query(db, query, |key, text| Ok(StoredItem { key, json: text.to_vec() }))?;
+pub(super) fn run_json_query(snapshot: &Snapshot, query: &Query) -> Result<StoredPage, TableError> {
+    let (items, cursor) = run_query(snapshot, query, |key, text| Ok(StoredItem { key, json: text.to_vec() }))?;
     Ok(StoredPage { items, cursor })
 }

@@ -12,12 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, TableDefinition, WriteTransaction};
+use redb::{Database, TableDefinition, WriteTransaction};
 
 use super::embedded_reads::{read_live, read_live_text, run_item_query, run_json_query};
 use super::group_commit::{Writer, Writes};
 use super::key_encoding::encode;
 use super::prepared_write::{EncodedItem, PreparedOp, stored_entries};
+use super::snapshot::{Snapshot, Snapshots};
 use crate::ports::table::{
     BATCH_CHUNK, BatchOp, Condition, Index, Item, ItemText, Key, Page, Query, StoredPage, Table, TableCounters,
     TableError, TableStats, WriteOp, condition_holds, validate_transaction,
@@ -32,8 +33,8 @@ use crate::ports::table::{
 const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 pub(super) const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
-const GSI1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi1");
-const GSI2: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi2");
+pub(super) const GSI1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi1");
+pub(super) const GSI2: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi2");
 
 pub(super) fn index_table(index: Index) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
     match index {
@@ -54,7 +55,7 @@ pub(super) fn now() -> i64 {
 /// The `Table` port over an embedded redb database.
 #[derive(Clone)]
 pub struct EmbeddedTable {
-    db: Arc<Database>,
+    snapshots: Arc<Snapshots>,
     writer: Arc<Writer>,
     counters: Arc<TableCounters>,
 }
@@ -85,26 +86,28 @@ impl EmbeddedTable {
         }
         txn.commit().map_err(backend)?;
         let db = Arc::new(db);
-        let writer = Arc::new(Writer::start(Arc::clone(&db))?);
-        Ok(Self { db, writer, counters: Arc::new(TableCounters::default()) })
+        let snapshots = Arc::new(Snapshots::new(Arc::clone(&db)));
+        let writer = Arc::new(Writer::start(db, Arc::clone(&snapshots))?);
+        Ok(Self { snapshots, writer, counters: Arc::new(TableCounters::default()) })
     }
 
-    /// Runs a read on the caller's thread. A redb read transaction never
-    /// waits for the writer and reads cached pages in microseconds; handing
-    /// it to the blocking pool cost more in thread wake-ups than the read
-    /// itself (a quarter of the SIS-event bench's time went to them).
-    fn read<T>(&self, work: impl FnOnce(&Database) -> Result<T, TableError>) -> Result<T, TableError> {
-        work(&self.db)
+    /// Runs a read on the caller's thread, in the shared snapshot. A redb
+    /// read never waits for the writer and reads cached pages in
+    /// microseconds; handing it to the blocking pool cost more in thread
+    /// wake-ups than the read itself (a quarter of the SIS-event bench's
+    /// time went to them).
+    fn read<T>(&self, work: impl FnOnce(&Snapshot) -> Result<T, TableError>) -> Result<T, TableError> {
+        work(self.snapshots.current()?.as_ref())
     }
 
     /// One page of each query as `run` reads it, counting every page's items.
     fn read_pages<P>(
         &self,
         queries: &[Query],
-        run: impl Fn(&Database, &Query) -> Result<P, TableError>,
+        run: impl Fn(&Snapshot, &Query) -> Result<P, TableError>,
         items: impl Fn(&P) -> usize,
     ) -> Result<Vec<P>, TableError> {
-        let pages: Vec<P> = self.read(|db| queries.iter().map(|query| run(db, query)).collect())?;
+        let pages: Vec<P> = self.read(|snapshot| queries.iter().map(|query| run(snapshot, query)).collect())?;
         for page in &pages {
             self.counters.read(items(page));
         }
@@ -192,22 +195,16 @@ impl<'t> Tables<'t> {
 impl Table for EmbeddedTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
         let encoded = base_key(key)?;
-        let item = self.read(|db| {
-            let txn = db.begin_read().map_err(backend)?;
-            let items = txn.open_table(ITEMS).map_err(backend)?;
-            read_live(&items, &encoded, now())
-        })?;
+        let item = self.read(|snapshot| read_live(snapshot.items(), &encoded, now()))?;
         self.counters.read(usize::from(item.is_some()));
         Ok(item)
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, TableError> {
         let encoded = keys.iter().map(base_key).collect::<Result<Vec<_>, _>>()?;
-        let items: Vec<Option<Item>> = self.read(|db| {
-            let txn = db.begin_read().map_err(backend)?;
-            let items = txn.open_table(ITEMS).map_err(backend)?;
+        let items: Vec<Option<Item>> = self.read(|snapshot| {
             let now = now();
-            encoded.iter().map(|key| read_live(&items, key, now)).collect()
+            encoded.iter().map(|key| read_live(snapshot.items(), key, now)).collect()
         })?;
         self.counters.read(items.iter().flatten().count());
         Ok(items)
@@ -243,11 +240,7 @@ impl Table for EmbeddedTable {
 
     async fn get_json(&self, key: &Key) -> Result<Option<Vec<u8>>, TableError> {
         let encoded = base_key(key)?;
-        let text = self.read(|db| {
-            let txn = db.begin_read().map_err(backend)?;
-            let items = txn.open_table(ITEMS).map_err(backend)?;
-            read_live_text(&items, &encoded, now(), |text| Ok(text.to_vec()))
-        })?;
+        let text = self.read(|snapshot| read_live_text(snapshot.items(), &encoded, now(), |text| Ok(text.to_vec())))?;
         self.counters.read(usize::from(text.is_some()));
         Ok(text)
     }

@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 
 use super::embedded_table::{Tables, backend, now};
 use super::prepared_write::PreparedOp;
+use super::snapshot::Snapshots;
 use crate::ports::table::{Condition, TableError};
 
 /// Most requests one transaction takes.
@@ -50,12 +51,13 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread over the database.
-    pub(super) fn start(db: Arc<Database>) -> Result<Self, TableError> {
+    /// Starts the writer thread over the database; each commit ends the
+    /// reads' shared snapshot before its writers are answered.
+    pub(super) fn start(db: Arc<Database>, snapshots: Arc<Snapshots>) -> Result<Self, TableError> {
         let (sender, receiver) = channel();
         let thread = std::thread::Builder::new()
             .name("embedded-table-writer".into())
-            .spawn(move || run(&db, &receiver))
+            .spawn(move || run(&db, &snapshots, &receiver))
             .map_err(backend)?;
         Ok(Self { sender: Some(sender), thread: Some(thread) })
     }
@@ -78,7 +80,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(db: &Database, receiver: &Receiver<Request>) {
+fn run(db: &Database, snapshots: &Snapshots, receiver: &Receiver<Request>) {
     while let Ok(first) = receiver.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -94,6 +96,7 @@ fn run(db: &Database, receiver: &Receiver<Request>) {
             }
             Err(error) => vec![Err(error)],
         };
+        snapshots.committed();
         for (request, outcome) in group.into_iter().zip(outcomes) {
             let _ = request.reply.send(outcome);
         }

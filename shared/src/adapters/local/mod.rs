@@ -20,6 +20,7 @@ mod group_commit;
 mod hooked_table;
 mod key_encoding;
 mod prepared_write;
+mod snapshot;
 
 pub use embedded_table::EmbeddedTable;
 pub use hooked_table::{HookedTable, Write, WriteHook};
