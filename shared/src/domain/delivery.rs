@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::call::CallDetail;
 use super::named_enum::named_enum;
 use super::segments::SmsEncoding;
-use super::{BroadcastId, Channel, ContactValue, DistrictId, DomainError, EmailAddress, PersonId, PhoneNumber};
+use super::{Channel, ContactValue, DomainError, EmailAddress, PersonId, PhoneNumber};
 
 named_enum!(
     /// Where one delivery is.
@@ -327,85 +327,9 @@ impl Delivery {
     }
 }
 
-/// A unit of work between the steps. Variant names carry a version so
-/// messages in flight during a deploy stay readable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "task")]
-pub enum Task {
-    /// Resolve a broadcast's audience and queue its send chunks.
-    #[serde(rename = "plan_v1")]
-    PlanV1 {
-        /// The district.
-        district: DistrictId,
-        /// The broadcast.
-        broadcast: BroadcastId,
-    },
-    /// Send one chunk of a broadcast's deliveries.
-    #[serde(rename = "send_v1")]
-    SendV1 {
-        /// The district.
-        district: DistrictId,
-        /// The broadcast.
-        broadcast: BroadcastId,
-        /// The chunk's number within the plan.
-        chunk: u64,
-        /// The messages.
-        deliveries: Vec<PlannedDelivery>,
-    },
-    /// Call again a line that was busy or did not answer (the scheduler
-    /// queues it when the try is due).
-    #[serde(rename = "call_again_v1")]
-    CallAgainV1 {
-        /// The district.
-        district: DistrictId,
-        /// The broadcast.
-        broadcast: BroadcastId,
-        /// The call delivery (`voice:+1…`).
-        point: DeliveryPoint,
-        /// The try this is (2 for the first retry): a task for a try that
-        /// was already placed changes nothing.
-        attempt: u32,
-    },
-}
-
-impl Task {
-    /// The task as a queue message body.
-    pub fn to_body(&self) -> String {
-        // A Task is plain data: serializing it cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// A task from a queue message body; the error says what is wrong.
-    pub fn from_body(body: &str) -> Result<Task, String> {
-        serde_json::from_str(body).map_err(|e| format!("unreadable task: {e}"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_task_survives_the_queue_and_names_its_version() {
-        let task = Task::SendV1 {
-            district: DistrictId::parse("d-1").unwrap(),
-            broadcast: BroadcastId::parse("b-1").unwrap(),
-            chunk: 3,
-            deliveries: vec![PlannedDelivery {
-                channel: Channel::Text,
-                to: ContactValue::Phone(PhoneNumber::parse_e164("+16175550142").unwrap()),
-                people: vec![PersonId::parse("g-1").unwrap()],
-                first_name: Some("Ana".into()),
-                children: vec!["Ben".into()],
-                school: None,
-                language: None,
-            }],
-        };
-        let body = task.to_body();
-        assert!(body.contains(r#""task":"send_v1""#), "{body}");
-        assert_eq!(Task::from_body(&body), Ok(task));
-        assert!(Task::from_body(r#"{"task": "send_v0"}"#).is_err());
-    }
 
     #[test]
     fn primary_and_secondary_email_share_a_point_and_texts_use_the_number() {
@@ -459,7 +383,9 @@ mod tests {
         let task = r#"{"task":"send_v1","district":"d-1","broadcast":"b-1","chunk":0,
             "deliveries":[{"channel":"email","to":"ana@example.org","people":["g-1"]},
                           {"channel":"text","to":"+16175552345","people":["g-1"]}]}"#;
-        let Ok(Task::SendV1 { deliveries, .. }) = Task::from_body(task) else { panic!("{task}") };
+        let Ok(crate::domain::Task::SendV1 { deliveries, .. }) = crate::domain::Task::from_body(task) else {
+            panic!("{task}")
+        };
         assert_eq!(deliveries[0].point().key(), "email:ana@example.org");
         assert_eq!(deliveries[1].point().key(), "sms:+16175552345");
     }

@@ -26,6 +26,7 @@ pub mod segments;
 mod settings;
 mod sis_event;
 pub mod sis_key;
+mod task;
 pub mod template;
 mod text_consent;
 mod vocabulary;
@@ -37,7 +38,7 @@ pub use broadcast::{
     Unallowed, ValidBroadcast, is_ssml, parse_channels, reaches_only_own_sections, unallowed,
 };
 pub use call::{AnsweredBy, CallDetail, CallOutcome, CallRetryRule, call_outcome};
-pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup, Task};
+pub use delivery::{Delivery, DeliveryPoint, DeliveryReason, DeliveryState, PlannedDelivery, ReportGroup};
 pub use email::EmailAddress;
 pub use error::DomainError;
 pub use event_messages::{EVENT_LANGUAGES, event_content, event_content_from, fact_stand_ins, fill_facts, school_day};
@@ -69,5 +70,6 @@ pub use schedule::Schedule;
 pub use settings::{DEFAULT_TIME_ZONE, DistrictSettings, SisEventSettings};
 pub use sis_event::{EventDetails, EventRejection, MAX_EVENT_TEXT, SisEvent, SisEventType, read_event};
 pub use sis_key::{SisKey, SisKeyError, SisKeyId, SisKeyInfo, SisSecret};
+pub use task::Task;
 pub use text_consent::{TextConsentPolicy, TextRule, TextVerdict, consent_confirmation, gives_text_consent};
 pub use vocabulary::{Channel, ContactReason, EmailStatus, Severity, SmsStatus};
