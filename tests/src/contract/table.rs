@@ -209,6 +209,14 @@ pub async fn indexes_are_sparse_and_follow_updates(table: &dyn Table) {
         read_all(table, Query::on(Index::Gsi1, "PHONE#+1617")).await.is_empty(),
         "deleting removes the index entry"
     );
+
+    put(table, json!({"pk": "P#1", "sk": "CP#cell", "gsi1pk": "PHONE#+1508", "gsi1sk": "P#1", "v": 2})).await;
+    let same = read_all(table, Query::on(Index::Gsi1, "PHONE#+1508")).await;
+    assert_eq!(same.iter().map(|i| i["v"].clone()).collect::<Vec<_>>(), [json!(2)], "an unchanged entry, the new item");
+    put(table, json!({"pk": "P#1", "sk": "CP#cell"})).await;
+    assert!(read_all(table, Query::on(Index::Gsi1, "PHONE#+1508")).await.is_empty(), "an update leaves the index");
+    put(table, json!({"pk": "P#3", "sk": "CP#cell", "gsi2pk": "S#1", "gsi2sk": "G#07"})).await;
+    assert_eq!(read_all(table, Query::on(Index::Gsi2, "S#1")).await.len(), 1, "an update joins an index");
 }
 
 /// Index pagination with small pages returns every item exactly once, even

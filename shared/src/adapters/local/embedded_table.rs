@@ -161,11 +161,21 @@ impl<'t> Tables<'t> {
         Ok(())
     }
 
-    /// Replaces an item and its index entries.
+    /// Replaces an item and its index entries: one insert that hands back
+    /// the item it replaced, whose index entries are moved only where they
+    /// changed.
     pub(super) fn store(&mut self, item: &EncodedItem) -> Result<(), TableError> {
-        self.remove(&item.key)?;
-        self.items.insert(item.key.as_slice(), item.bytes.as_slice()).map_err(backend)?;
-        for (index, entry) in [Index::Gsi1, Index::Gsi2].into_iter().zip(&item.entries) {
+        let replaced = match self.items.insert(item.key.as_slice(), item.bytes.as_slice()).map_err(backend)? {
+            Some(guard) => stored_entries(guard.value())?,
+            None => [None, None],
+        };
+        for ((index, entry), old) in [Index::Gsi1, Index::Gsi2].into_iter().zip(&item.entries).zip(replaced) {
+            if old.as_ref() == entry.as_ref() {
+                continue;
+            }
+            if let Some(old) = old {
+                self.index(index).remove(old.as_slice()).map_err(backend)?;
+            }
             if let Some(entry) = entry {
                 self.index(index).insert(entry.as_slice(), &[][..]).map_err(backend)?;
             }
