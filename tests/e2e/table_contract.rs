@@ -63,6 +63,7 @@ contract!(
     requests_and_items_are_counted,
     items_read_as_text_are_the_items_read_as_maps,
     items_put_as_text_are_the_items_their_maps_would_be,
+    a_last_write_follows_its_batch,
 );
 
 #[tokio::test]

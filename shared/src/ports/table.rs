@@ -336,8 +336,41 @@ pub trait Table: Send + Sync {
     /// unprocessed items with backoff. Not atomic across chunks.
     async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), TableError>;
 
+    /// Writes `batch` (as [`Table::batch_write`]), then `last`, which is
+    /// never written unless every item of `batch` is: a record that sums up
+    /// others (a chunk's `done`) never says more than they do. `last` may
+    /// not touch an item of `batch`. When `last`'s condition fails it is not
+    /// written, and `batch` may or may not be. This default writes one after
+    /// the other; a backend that commits many writes at once (the embedded
+    /// table) commits both together, all or nothing.
+    async fn write_then(&self, batch: Vec<BatchOp>, last: WriteOp) -> Result<(), TableError> {
+        validate_write_then(&batch, &last)?;
+        if !batch.is_empty() {
+            self.batch_write(batch).await?;
+        }
+        match last {
+            WriteOp::Put { item, condition } => self.put(item, condition).await,
+            WriteOp::PutText { item, condition } => self.put_text(item, condition).await,
+            WriteOp::Delete { key, condition } => self.delete(&key, condition).await,
+            check @ WriteOp::Check { .. } => self.transact_write(vec![check]).await,
+        }
+    }
+
     /// Requests and items so far.
     fn stats(&self) -> TableStats;
+}
+
+/// Checks a [`Table::write_then`]: a valid batch, and a last write that
+/// touches none of its items.
+pub fn validate_write_then(batch: &[BatchOp], last: &WriteOp) -> Result<(), TableError> {
+    validate_batch(batch)?;
+    let key = last.key()?;
+    for op in batch {
+        if op.key()? == key {
+            return Err(TableError::Validation("the last write may not touch an item of the batch".into()));
+        }
+    }
+    Ok(())
 }
 
 /// Checks what every backend must refuse before sending a transaction.

@@ -265,16 +265,6 @@ impl BroadcastStore {
         get_record(self.table.as_ref(), &key).await
     }
 
-    /// Replaces a chunk's claim this worker holds (done, or released for a retry).
-    pub async fn save_chunk_claim(
-        &self,
-        district: &DistrictId,
-        id: &BroadcastId,
-        claim: &ChunkClaim,
-    ) -> Result<(), StoreError> {
-        Ok(self.table.put_text(Self::claim_item(district, id, claim)?, Condition::None).await?)
-    }
-
     /// The district's settings (defaults when none were saved).
     pub async fn settings(&self, district: &DistrictId) -> Result<DistrictSettings, StoreError> {
         match self.table.get(&Key::new(format!("D#{district}#SETTINGS"), SETTINGS_SK)).await? {

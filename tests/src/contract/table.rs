@@ -459,3 +459,30 @@ pub async fn items_put_as_text_are_the_items_their_maps_would_be(table: &dyn Tab
     let kept = table.get(&Key::new("pt", "7")).await.unwrap_or_else(fail).unwrap_or_default();
     assert_eq!(kept.get("expires_at"), Some(&json!(now + 3600)));
 }
+
+/// A batch then a last write: both land; the last one's failed condition
+/// writes it not; a last write on an item of the batch is refused.
+pub async fn a_last_write_follows_its_batch(table: &dyn Table) {
+    fn fail<T>(error: TableError) -> T {
+        panic!("{error}")
+    }
+    let text = |sk: &str, n: u32| ItemText::of(Key::new("wt", sk), &json!({"n": n})).unwrap_or_else(fail);
+    let batch = vec![BatchOp::PutText(text("m1", 1)), BatchOp::Put(item(json!({"pk": "wt", "sk": "m2", "n": 1})))];
+    let done = WriteOp::PutText { item: text("done", 1), condition: Condition::NotExists };
+    table.write_then(batch, done).await.unwrap_or_else(fail);
+    let sks: Vec<String> = read_all(table, Query::partition("wt")).await.iter().map(sk_of).collect();
+    assert_eq!(sks, ["done", "m1", "m2"]);
+
+    let again = WriteOp::PutText { item: text("done", 2), condition: Condition::NotExists };
+    let result = table.write_then(vec![BatchOp::PutText(text("m3", 2))], again).await;
+    assert_eq!(result, Err(TableError::ConditionFailed { operation: None }));
+    let kept = table.get(&Key::new("wt", "done")).await.unwrap_or_else(fail).unwrap_or_default();
+    assert_eq!(kept.get("n"), Some(&json!(1)), "the last write whose condition failed is not written");
+
+    let clash = WriteOp::PutText { item: text("m1", 3), condition: Condition::None };
+    let result = table.write_then(vec![BatchOp::PutText(text("m1", 3))], clash).await;
+    assert!(matches!(result, Err(TableError::Validation(_))), "{result:?}");
+    let delete = WriteOp::Delete { key: Key::new("wt", "done"), condition: Condition::Exists };
+    table.write_then(Vec::new(), delete).await.unwrap_or_else(fail);
+    assert_eq!(table.get(&Key::new("wt", "done")).await, Ok(None));
+}

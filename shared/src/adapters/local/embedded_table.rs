@@ -280,6 +280,23 @@ impl Table for EmbeddedTable {
         self.writer.write(Writes::Batch(ops)).await
     }
 
+    async fn write_then(&self, batch: Vec<BatchOp>, last: WriteOp) -> Result<(), TableError> {
+        crate::ports::table::validate_write_then(&batch, &last)?;
+        for chunk in batch.chunks(BATCH_CHUNK) {
+            self.counters.write(chunk.len());
+        }
+        self.counters.write(1);
+        // One request: its conditions (only `last` has one) are checked
+        // before anything is written, and `last`'s item is in no batch op,
+        // so this is the order of the default, in one commit.
+        let mut ops = batch
+            .into_iter()
+            .map(|op| PreparedOp::of_batch(op).map(|op| (op, Condition::None)))
+            .collect::<Result<Vec<_>, _>>()?;
+        ops.push(PreparedOp::of_write(last)?);
+        self.writer.write(Writes::Ops(ops, false)).await
+    }
+
     fn stats(&self) -> TableStats {
         self.counters.snapshot()
     }

@@ -93,6 +93,11 @@ impl<H: WriteHook> Table for HookedTable<H> {
         self.inner.batch_write(ops).await
     }
 
+    async fn write_then(&self, batch: Vec<BatchOp>, last: WriteOp) -> Result<(), TableError> {
+        self.hook.before(Write::Batch(&batch)).await?;
+        self.inner.write_then(batch, last).await
+    }
+
     fn stats(&self) -> TableStats {
         self.inner.stats()
     }

@@ -13,22 +13,27 @@
 //! 2. **send** — each message through its gateway, at its channel's rate
 //!    (texts and email each have their own token bucket);
 //!    throttling and provider outages are retried with backoff.
-//! 3. **mark** — each message's delivery, the moment its provider answers:
-//!    `sent` with the provider's message id (the receipt index) and the SMS
-//!    segments, or `failed` with the classification; permanent recipient
-//!    errors also set the number's or address's status. The embedded table
-//!    commits concurrent marks together; DynamoDB takes them as single puts.
-//! 4. **done** — the claim says so, and later deliveries of the task stop at 1.
+//! 3. **mark** — messages go a slice of `concurrency` at a time, all of a
+//!    slice in flight at once; once its providers answered, the slice's
+//!    deliveries are written together: `sent` with the provider's message
+//!    id (the receipt index) and the SMS segments, or `failed` with the
+//!    classification (permanent recipient errors also set the number's or
+//!    address's status at once).
+//! 4. **done** — the claim says so, and later deliveries of the task stop
+//!    at the claim. The last slice's deliveries and the claim go in one
+//!    [`crate::ports::Table::write_then`]: the claim is never written
+//!    without them (the embedded table commits both at once).
 //!
-//! So a message costs one table write (its mark) and a chunk two more.
+//! So a message costs one item written (its mark) and a chunk two more.
 //!
 //! The window between 2 and 3: a worker that dies after a provider took a
-//! message but before marking it leaves it unrecorded, and the takeover
-//! sends it again. That is the at-least-once choice — a duplicate of a
-//! message that was in flight at the crash rather than a lost emergency
-//! message — and the window is the messages in flight (at most
-//! `concurrency`). A worker that dies between messages leaves nothing
-//! ambiguous: the redelivered task sends each remaining message exactly once.
+//! message but before its slice was marked leaves it unrecorded, and the
+//! takeover sends it again. That is the at-least-once choice — a duplicate
+//! of a message that was in flight at the crash rather than a lost
+//! emergency message — and the window is the messages in flight (at most
+//! `concurrency`, one slice). A worker that dies between slices leaves
+//! nothing ambiguous: the redelivered task sends each remaining message
+//! exactly once.
 //!
 //! Texts go from the district's own sending number, else the deployment's
 //! shared one, else the provider's default; opt-outs are read again right
@@ -246,33 +251,68 @@ impl SendService {
 
         let has_texts = pending.iter().any(|m| matches!(m.point(), DeliveryPoint::Sms(_)));
         let origin = if has_texts { self.numbers.texting_number(district).await? } else { TextingNumber::default() };
-        for slice in pending.chunks(self.settings.concurrency.max(1)) {
-            // A STOP can arrive while a broadcast is being sent: opt-outs are
-            // read again right before each group of texts goes.
-            let (stopped, slice) = self.without_opted_out(district, &origin, slice).await?;
-            for message in stopped {
-                let mut skip = record_of(message, attempts, self.clock.now());
-                skip.state = DeliveryState::Skipped;
-                skip.reason = Some(DeliveryReason::OptOut);
-                self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&skip)).await?;
-                report.skipped += 1;
-            }
-            self.remember_texted(district, &origin, &slice).await?;
-            // A slice is `concurrency` long: all of it is in flight at once,
-            // and each message is marked the moment its provider answers.
-            let sends =
-                slice.iter().map(|message| self.send_and_mark(district, &broadcast, &origin, message, attempts));
-            for outcome in futures::future::join_all(sends).await {
-                match outcome? {
-                    Outcome::Sent => report.sent += 1,
-                    Outcome::Failed => report.failed += 1,
-                    Outcome::Retry => report.retry += 1,
-                }
+        let slices: Vec<&[&PlannedDelivery]> = pending.chunks(self.settings.concurrency.max(1)).collect();
+        let mut last_marks = Vec::new();
+        for (n, slice) in slices.iter().enumerate() {
+            let marks = self.send_slice(district, &broadcast, &origin, slice, attempts, &mut report).await?;
+            if n + 1 < slices.len() {
+                self.broadcasts.put_deliveries(district, &broadcast.id, &marks).await?;
+            } else {
+                last_marks = marks;
             }
         }
         claim.state = if report.retry == 0 { ChunkState::Done } else { ChunkState::Retry };
-        self.broadcasts.save_chunk_claim(district, id, &claim).await?;
+        self.broadcasts.put_deliveries_then_claim(district, id, &last_marks, &claim).await?;
         Ok(report)
+    }
+
+    /// Sends one slice, all of it in flight at once, and answers the
+    /// deliveries to record (its caller writes them together). A message
+    /// whose send could not be recorded fails the slice, once the others'
+    /// deliveries are written.
+    async fn send_slice(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+        origin: &TextingNumber,
+        slice: &[&PlannedDelivery],
+        attempts: u32,
+        report: &mut ChunkReport,
+    ) -> Result<Vec<Delivery>, ServiceError> {
+        // A STOP can arrive while a broadcast is being sent: opt-outs are
+        // read again right before each group of texts goes.
+        let (stopped, slice) = self.without_opted_out(district, origin, slice).await?;
+        let mut marks = Vec::with_capacity(stopped.len() + slice.len());
+        for message in stopped {
+            let mut skip = record_of(message, attempts, self.clock.now());
+            skip.state = DeliveryState::Skipped;
+            skip.reason = Some(DeliveryReason::OptOut);
+            marks.push(skip);
+            report.skipped += 1;
+        }
+        self.remember_texted(district, origin, &slice).await?;
+        let sends = slice.iter().map(|message| self.send_one(district, broadcast, origin, message, attempts));
+        let mut failure = None;
+        for outcome in futures::future::join_all(sends).await {
+            match outcome {
+                Ok((outcome, mark)) => {
+                    match outcome {
+                        Outcome::Sent => report.sent += 1,
+                        Outcome::Failed => report.failed += 1,
+                        Outcome::Retry => report.retry += 1,
+                    }
+                    marks.extend(mark);
+                }
+                Err(error) => failure = failure.or(Some(error)),
+            }
+        }
+        match failure {
+            Some(error) => {
+                self.broadcasts.put_deliveries(district, &broadcast.id, &marks).await?;
+                Err(error)
+            }
+            None => Ok(marks),
+        }
     }
 
     /// Takes the chunk's claim, or says why not (in `report`): done
@@ -328,6 +368,23 @@ impl SendService {
         message: &PlannedDelivery,
         attempts: u32,
     ) -> Result<Outcome, ServiceError> {
+        let (outcome, mark) = self.send_one(district, broadcast, origin, message, attempts).await?;
+        if let Some(mark) = mark {
+            self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&mark)).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Sends one claimed message: what came of it, and the delivery to
+    /// record (none for a message left for a later try).
+    async fn send_one(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+        origin: &TextingNumber,
+        message: &PlannedDelivery,
+        attempts: u32,
+    ) -> Result<(Outcome, Option<Delivery>), ServiceError> {
         let mut claim = record_of(message, attempts, self.clock.now());
         // A text that names people keeps the names too: if the carrier
         // answers that the number is a landline, the call reading it says them.
@@ -367,8 +424,7 @@ impl SendService {
                     };
                     claim.provider = provider.map(str::to_string);
                     claim.updated_at = self.clock.now();
-                    self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&claim)).await?;
-                    return Ok(Outcome::Sent);
+                    return Ok((Outcome::Sent, Some(claim)));
                 }
                 Err(error) if error.is_retryable() && attempt < self.settings.attempts => {
                     let wait = self.settings.backoff * 2u32.saturating_pow(attempt - 1);
@@ -380,15 +436,14 @@ impl SendService {
         };
         if error.is_retryable() {
             tracing::warn!(%district, broadcast = %broadcast.id, error = %error, "message left for a later try");
-            return Ok(Outcome::Retry);
+            return Ok((Outcome::Retry, None));
         }
         claim.state = DeliveryState::Failed;
         claim.reason = Some(failure_reason(&error));
         claim.updated_at = self.clock.now();
         self.note_recipient_error(district, &claim, &error).await?;
-        self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&claim)).await?;
         tracing::info!(%district, broadcast = %broadcast.id, reason = ?claim.reason, "message refused by the provider");
-        Ok(Outcome::Failed)
+        Ok((Outcome::Failed, Some(claim)))
     }
 }
 

@@ -156,3 +156,63 @@ async fn throttled_messages_are_retried_with_backoff_and_each_is_sent_once() {
         assert_eq!((total, sent.len()), (20, 20), "every message once");
     }
 }
+
+/// Fails the `fail_at`-th write of deliveries, once, as an outage would.
+struct MarksFailOnce {
+    seen: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+}
+
+#[async_trait]
+impl crate::adapters::local::WriteHook for MarksFailOnce {
+    async fn before(&self, write: crate::adapters::local::Write<'_>) -> Result<(), crate::ports::TableError> {
+        let crate::adapters::local::Write::Batch(ops) = write else { return Ok(()) };
+        let marks = ops.iter().any(|op| op.key().is_ok_and(|key| key.sk.starts_with(crate::store::DELIVERY_SK_PREFIX)));
+        if marks && self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == self.fail_at {
+            return Err(crate::ports::TableError::Unavailable("the marks' write failed, once".into()));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_chunk_whose_last_marks_were_not_written_is_not_done_and_its_takeover_sends_only_those() {
+    let table = Arc::new(crate::adapters::local::HookedTable::new(
+        Arc::new(EmbeddedTable::in_memory().unwrap()),
+        MarksFailOnce { seen: Default::default(), fail_at: 3 },
+    ));
+    let district = DistrictId::parse("d-1").unwrap();
+    let id = BroadcastId::parse("b-1").unwrap();
+    let stores = Stores::new(table.clone());
+    stores.broadcasts.create(&district, &broadcast(&id)).await.unwrap();
+    let texts = Arc::new(Recording::default());
+    let ports = Ports::new(table, Arc::new(FixedClock::midday_today()), Arc::new(TimeOrderedIds))
+        .with_sms(texts.clone())
+        .with_email(Arc::new(Recording::default()));
+    // Slices of 8: 8, 8 and the last 4 with the claim; the last one's write fails.
+    let settings = SendSettings { concurrency: 8, claim_lease: Duration::ZERO, ..Default::default() };
+    let sender = Services::new(ports, Wiring::default()).with_send_settings(settings).send().unwrap();
+    let messages: Vec<PlannedDelivery> = (0..20)
+        .map(|i| PlannedDelivery {
+            channel: Channel::Text,
+            to: ContactValue::Phone(PhoneNumber::parse_e164(&format!("+1617555{:04}", 3000 + i)).unwrap()),
+            people: vec![],
+            first_name: None,
+            children: vec![],
+            school: None,
+            language: None,
+        })
+        .collect();
+
+    assert!(sender.send_chunk(&district, &id, 0, &messages).await.is_err(), "the last marks' write failed");
+    let claim = stores.broadcasts.chunk_claim(&district, &id, 0).await.unwrap().unwrap();
+    assert_eq!(claim.state, ChunkState::Sending, "not done without its last marks");
+    assert_eq!(stores.broadcasts.all_deliveries(&district, &id).await.unwrap().len(), 16);
+
+    let report = sender.send_chunk(&district, &id, 0, &messages).await.unwrap();
+    assert_eq!((report.already_done, report.sent, report.retry), (16, 4, 0), "{report:?}");
+    assert_eq!(texts.sent().len(), 24, "the 4 in flight when the write failed went again, no other");
+    let claim = stores.broadcasts.chunk_claim(&district, &id, 0).await.unwrap().unwrap();
+    assert_eq!(claim.state, ChunkState::Done);
+    assert_eq!(stores.broadcasts.all_deliveries(&district, &id).await.unwrap().len(), 20);
+}

@@ -2,7 +2,7 @@
 //! person, written as each message's provider answers, read by chunk range,
 //! by page for the report, and by provider message id for receipts.
 
-use super::{BroadcastStore, DELIVERY_SK_PREFIX, broadcast_pk};
+use super::{BroadcastStore, ChunkClaim, DELIVERY_SK_PREFIX, broadcast_pk};
 use crate::domain::{BroadcastId, Delivery, DeliveryPoint, DistrictId};
 use crate::ports::table::{BatchOp, Condition, Cursor, Index, ItemText, Key, Query, SortKey, TableError, WriteOp};
 use crate::store::StoreError;
@@ -65,6 +65,24 @@ impl BroadcastStore {
             return Ok(());
         }
         Ok(self.table.batch_write(ops).await?)
+    }
+
+    /// Writes deliveries, then the chunk's claim (see
+    /// [`crate::ports::Table::write_then`]): a `done` claim never stands
+    /// for messages whose deliveries were not recorded.
+    pub async fn put_deliveries_then_claim(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        deliveries: &[Delivery],
+        claim: &ChunkClaim,
+    ) -> Result<(), StoreError> {
+        let marks = deliveries
+            .iter()
+            .map(|d| self.delivery_item(district, id, d).map(BatchOp::PutText))
+            .collect::<Result<Vec<_>, _>>()?;
+        let claim = WriteOp::PutText { item: Self::claim_item(district, id, claim)?, condition: Condition::None };
+        Ok(self.table.write_then(marks, claim).await?)
     }
 
     /// Records the next try of a call before it is placed, if the delivery
