@@ -199,8 +199,12 @@ impl FanoutService {
         };
         let (go_now, wait): (Vec<BroadcastChannel>, Vec<BroadcastChannel>) =
             pending.iter().partition(|channel| quiet_until.is_none() || !channel.waits_for_quiet_hours());
+        // The last queued chunks' checkpoints, written with the broadcast.
+        let mut last_chunks = Vec::new();
         if !go_now.is_empty() {
-            let summary = self.plan_now(district, &broadcast, &settings, &go_now, bound.as_ref(), now).await?;
+            let summary;
+            (summary, last_chunks) =
+                self.plan_now(district, &broadcast, &settings, &go_now, bound.as_ref(), now).await?;
             broadcast.plan = Some(summary);
             // An SIS event's one-family broadcast logs at debug: a district's
             // day of absences would otherwise be thousands of lines; the
@@ -219,6 +223,9 @@ impl FanoutService {
                 broadcast.state = BroadcastState::Deferred;
                 broadcast.deferred_until = Some(end);
                 broadcast.deferred_channels = wait;
+                if !last_chunks.is_empty() {
+                    self.broadcasts.checkpoint_chunks(district, id, &last_chunks).await?;
+                }
                 self.broadcasts.schedule(district, id, end).await?;
                 self.broadcasts.save(district, &broadcast).await?;
                 tracing::info!(
@@ -230,7 +237,7 @@ impl FanoutService {
             None => {
                 broadcast.state = BroadcastState::Sending;
                 broadcast.deferred_channels.clear();
-                self.broadcasts.save(district, &broadcast).await?;
+                self.broadcasts.checkpoint_then_save(district, &broadcast, &last_chunks).await?;
                 Ok(PlanOutcome::Planned(broadcast.plan.unwrap_or_default()))
             }
         }
@@ -279,7 +286,9 @@ impl FanoutService {
     /// Plans the messages of `channels` (and, the first time, the
     /// person-level skips) and adds them to what earlier parts planned.
     /// With `bound`, only that teacher's sections' students and families
-    /// are reached.
+    /// are reached. Answers the plan's summary and the checkpoints of the
+    /// last group of chunks queued, which the caller writes (with the
+    /// broadcast, when it is planned in full: one write fewer).
     async fn plan_now(
         &self,
         district: &DistrictId,
@@ -288,7 +297,7 @@ impl FanoutService {
         channels: &[BroadcastChannel],
         bound: Option<&PersonId>,
         now: DateTime<Utc>,
-    ) -> Result<PlanSummary, ServiceError> {
+    ) -> Result<(PlanSummary, Vec<(u64, DeliveryPoint, DeliveryPoint)>), ServiceError> {
         let recipients = self.resolver.resolve(district, broadcast, bound).await?;
         let defaults = self.preferences.defaults(district).await?.unwrap_or_else(|| self.defaults.clone());
         let suppressions = self.suppressions(district, &recipients).await?;
@@ -329,7 +338,12 @@ impl FanoutService {
                 Ok((chunk_number(&messages)?, messages))
             })
             .collect::<Result<_, ServiceError>>()?;
+        self.broadcasts.put_deliveries(district, &broadcast.id, &skips).await?;
+        let mut last_chunks = Vec::new();
         for group in chunks.chunks(QUEUE_BATCH) {
+            if !last_chunks.is_empty() {
+                self.broadcasts.checkpoint_chunks(district, &broadcast.id, &last_chunks).await?;
+            }
             let bodies = group
                 .iter()
                 .map(|(n, deliveries)| {
@@ -344,18 +358,16 @@ impl FanoutService {
                 .collect();
             self.send_queue.send(bodies).await?;
             // Chunks are never empty: each has a first and a last point.
-            let ranges: Vec<(u64, DeliveryPoint, DeliveryPoint)> =
-                group.iter().filter_map(|(n, d)| Some((*n, d.first()?.point(), d.last()?.point()))).collect();
-            self.broadcasts.checkpoint_chunks(district, &broadcast.id, &ranges).await?;
+            last_chunks = group.iter().filter_map(|(n, d)| Some((*n, d.first()?.point(), d.last()?.point()))).collect();
         }
-        self.broadcasts.put_deliveries(district, &broadcast.id, &skips).await?;
         let before = broadcast.plan.unwrap_or_default();
-        Ok(PlanSummary {
+        let summary = PlanSummary {
             recipients: recipient_count,
             queued: before.queued + messages.len() as u64,
             skipped: before.skipped + skips.len() as u64,
             chunks: done.len() as u64 + chunks.len() as u64,
             planned_at: now,
-        })
+        };
+        Ok((summary, last_chunks))
     }
 }

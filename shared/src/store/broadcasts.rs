@@ -216,14 +216,35 @@ impl BroadcastStore {
         id: &BroadcastId,
         chunks: &[(u64, DeliveryPoint, DeliveryPoint)],
     ) -> Result<(), StoreError> {
-        let ops = chunks
+        Ok(self.table.batch_write(Self::checkpoint_ops(district, id, chunks)?).await?)
+    }
+
+    /// Records the plan's last chunks as queued, then replaces the
+    /// broadcast's item (see [`Table::write_then`]): a broadcast saved as
+    /// planned always has its chunks' checkpoints.
+    pub async fn checkpoint_then_save(
+        &self,
+        district: &DistrictId,
+        broadcast: &Broadcast,
+        chunks: &[(u64, DeliveryPoint, DeliveryPoint)],
+    ) -> Result<(), StoreError> {
+        let ops = Self::checkpoint_ops(district, &broadcast.id, chunks)?;
+        let item = record_text(Key::new(broadcast_pk(district, &broadcast.id), BROADCAST_SK), broadcast)?;
+        Ok(self.table.write_then(ops, WriteOp::PutText { item, condition: Condition::Exists }).await?)
+    }
+
+    fn checkpoint_ops(
+        district: &DistrictId,
+        id: &BroadcastId,
+        chunks: &[(u64, DeliveryPoint, DeliveryPoint)],
+    ) -> Result<Vec<BatchOp>, StoreError> {
+        chunks
             .iter()
             .map(|(n, first, last)| {
                 let key = Key::new(broadcast_pk(district, id), format!("{CHUNK_SK_PREFIX}{n:08}"));
                 Ok(BatchOp::PutText(record_text(key, &ChunkRange { first: first.key(), last: last.key() })?))
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(self.table.batch_write(ops).await?)
+            .collect()
     }
 
     /// Claims a send chunk for this worker (see [`ChunkClaim`]); `previous`

@@ -221,3 +221,40 @@ async fn a_bounced_address_is_skipped_whether_the_audience_is_small_or_reads_the
         );
     }
 }
+
+#[tokio::test]
+async fn a_plan_of_more_chunks_than_one_queue_batch_checkpoints_every_chunk_and_saves_the_broadcast() {
+    let world = world().await;
+    let people = crate::store::PeopleStore::new(world.table.clone());
+    let count = CHUNK_SIZE * QUEUE_BATCH + 1;
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let input = PersonInput {
+            id: format!("many-{n:05}"),
+            role: "guardian".into(),
+            given_name: "Pat".into(),
+            family_name: "Doe".into(),
+            schools: vec![],
+            contacts: vec![ContactInput { channel: "email".into(), value: format!("f{n}@example.org") }],
+        };
+        people.create(&world.district, &Person::from_input(&input, Region::US).unwrap()).await.unwrap();
+        ids.push(input.id);
+    }
+    let input: BroadcastInput = serde_json::from_value(serde_json::json!({
+        "reason": "emergency", "emergency": true, "channels": ["email"],
+        "content": {"email": {"subject": "Closed", "text": "School is closed today."}},
+        "audience": {"people": ids}
+    }))
+    .unwrap();
+    let broadcast = world.broadcasts.create(&admin(), &input).await.unwrap();
+    let Ok(PlanOutcome::Planned(summary)) = world.fanout.plan(&world.district, &broadcast.id).await else {
+        panic!("planned")
+    };
+    assert_eq!(summary.chunks, QUEUE_BATCH as u64 + 1, "two queue batches of chunks");
+    let stores = world.services.stores();
+    let checkpoints = stores.broadcasts.planned_chunks(&world.district, &broadcast.id).await.unwrap();
+    assert_eq!(checkpoints.len(), QUEUE_BATCH + 1, "the first batch's and the last one, written with the broadcast");
+    let saved = stores.broadcasts.get(&world.district, &broadcast.id).await.unwrap().unwrap();
+    assert_eq!((saved.state, saved.plan.map(|p| p.chunks)), (BroadcastState::Sending, Some(summary.chunks)));
+    assert!(matches!(world.fanout.plan(&world.district, &broadcast.id).await, Ok(PlanOutcome::AlreadyPlanned)));
+}
