@@ -4,7 +4,8 @@
 //! deliveries of the task place one call. Outside an emergency a try that
 //! falls in quiet hours waits for their end, as the first call did.
 
-use super::{Outcome, SendService};
+use super::SendService;
+use super::messages::{Outcome, Sending};
 use crate::domain::{BroadcastId, Channel, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId, PlannedDelivery};
 use crate::services::ServiceError;
 use crate::store::DueCall;
@@ -86,7 +87,10 @@ impl SendService {
             language: delivery.language.clone(),
         };
         let origin = self.numbers.texting_number(district).await?;
-        match self.send_and_mark(district, &broadcast, &origin, &message, attempt).await? {
+        match self
+            .send_and_mark(&Sending { district, broadcast: &broadcast, origin: &origin, attempts: attempt }, &message)
+            .await?
+        {
             Outcome::Sent | Outcome::Failed => Ok(CallAgain::Placed),
             Outcome::Retry => {
                 // Not placed: the delivery waits for this try again.

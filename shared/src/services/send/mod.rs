@@ -45,22 +45,18 @@
 //! out again; nothing else goes back to the queue.
 
 mod call_again;
+mod messages;
 mod opt_outs;
 mod providers;
 
 pub use call_again::CallAgain;
+use messages::Sending;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-
 use super::rate::RateLimiter;
-use crate::domain::template::TemplateContext;
-use crate::domain::{
-    Broadcast, BroadcastId, CallDetail, Delivery, DeliveryPoint, DeliveryReason, DeliveryState, DistrictId,
-    PlannedDelivery,
-};
+use crate::domain::{BroadcastId, DeliveryPoint, DeliveryReason, DistrictId, PlannedDelivery};
 use crate::ports::{Clock, EmailGateway, GatewayError, Ids, SmsGateway, VoiceGateway};
 use crate::services::ServiceError;
 use crate::store::{
@@ -138,39 +134,6 @@ pub struct SendService {
     email_rate: Arc<RateLimiter>,
     call_rate: Arc<RateLimiter>,
     settings: SendSettings,
-}
-
-/// What happened to one message.
-enum Outcome {
-    Sent,
-    Failed,
-    Retry,
-}
-
-fn record_of(message: &PlannedDelivery, attempts: u32, now: chrono::DateTime<Utc>) -> Delivery {
-    // A call keeps what its script was rendered with, for its retries.
-    let call = message.channel.is_call().then(|| CallDetail {
-        first_name: message.first_name.clone(),
-        children: message.children.clone(),
-        school: message.school.clone(),
-        ..CallDetail::default()
-    });
-    Delivery {
-        point: message.point(),
-        channel: Some(message.channel),
-        people: message.people.clone(),
-        state: DeliveryState::Sent,
-        reason: None,
-        provider_message_id: None,
-        segments: None,
-        encoding: None,
-        raw_code: None,
-        attempts,
-        provider: None,
-        call,
-        language: message.language.clone(),
-        updated_at: now,
-    }
 }
 
 fn failure_reason(error: &GatewayError) -> DeliveryReason {
@@ -254,7 +217,8 @@ impl SendService {
         let slices: Vec<&[&PlannedDelivery]> = pending.chunks(self.settings.concurrency.max(1)).collect();
         let mut last_marks = Vec::new();
         for (n, slice) in slices.iter().enumerate() {
-            let marks = self.send_slice(district, &broadcast, &origin, slice, attempts, &mut report).await?;
+            let sending = Sending { district, broadcast: &broadcast, origin: &origin, attempts };
+            let marks = self.send_slice(&sending, slice, &mut report).await?;
             if n + 1 < slices.len() {
                 self.broadcasts.put_deliveries(district, &broadcast.id, &marks).await?;
             } else {
@@ -264,55 +228,6 @@ impl SendService {
         claim.state = if report.retry == 0 { ChunkState::Done } else { ChunkState::Retry };
         self.broadcasts.put_deliveries_then_claim(district, id, &last_marks, &claim).await?;
         Ok(report)
-    }
-
-    /// Sends one slice, all of it in flight at once, and answers the
-    /// deliveries to record (its caller writes them together). A message
-    /// whose send could not be recorded fails the slice, once the others'
-    /// deliveries are written.
-    async fn send_slice(
-        &self,
-        district: &DistrictId,
-        broadcast: &Broadcast,
-        origin: &TextingNumber,
-        slice: &[&PlannedDelivery],
-        attempts: u32,
-        report: &mut ChunkReport,
-    ) -> Result<Vec<Delivery>, ServiceError> {
-        // A STOP can arrive while a broadcast is being sent: opt-outs are
-        // read again right before each group of texts goes.
-        let (stopped, slice) = self.without_opted_out(district, origin, slice).await?;
-        let mut marks = Vec::with_capacity(stopped.len() + slice.len());
-        for message in stopped {
-            let mut skip = record_of(message, attempts, self.clock.now());
-            skip.state = DeliveryState::Skipped;
-            skip.reason = Some(DeliveryReason::OptOut);
-            marks.push(skip);
-            report.skipped += 1;
-        }
-        self.remember_texted(district, origin, &slice).await?;
-        let sends = slice.iter().map(|message| self.send_one(district, broadcast, origin, message, attempts));
-        let mut failure = None;
-        for outcome in futures::future::join_all(sends).await {
-            match outcome {
-                Ok((outcome, mark)) => {
-                    match outcome {
-                        Outcome::Sent => report.sent += 1,
-                        Outcome::Failed => report.failed += 1,
-                        Outcome::Retry => report.retry += 1,
-                    }
-                    marks.extend(mark);
-                }
-                Err(error) => failure = failure.or(Some(error)),
-            }
-        }
-        match failure {
-            Some(error) => {
-                self.broadcasts.put_deliveries(district, &broadcast.id, &marks).await?;
-                Err(error)
-            }
-            None => Ok(marks),
-        }
     }
 
     /// Takes the chunk's claim, or says why not (in `report`): done
@@ -357,93 +272,6 @@ impl SendService {
             report.retry = messages.len() as u32;
             Ok(None)
         }
-    }
-
-    /// Sends one claimed message and records what came of it at once.
-    async fn send_and_mark(
-        &self,
-        district: &DistrictId,
-        broadcast: &Broadcast,
-        origin: &TextingNumber,
-        message: &PlannedDelivery,
-        attempts: u32,
-    ) -> Result<Outcome, ServiceError> {
-        let (outcome, mark) = self.send_one(district, broadcast, origin, message, attempts).await?;
-        if let Some(mark) = mark {
-            self.broadcasts.put_deliveries(district, &broadcast.id, std::slice::from_ref(&mark)).await?;
-        }
-        Ok(outcome)
-    }
-
-    /// Sends one claimed message: what came of it, and the delivery to
-    /// record (none for a message left for a later try).
-    async fn send_one(
-        &self,
-        district: &DistrictId,
-        broadcast: &Broadcast,
-        origin: &TextingNumber,
-        message: &PlannedDelivery,
-        attempts: u32,
-    ) -> Result<(Outcome, Option<Delivery>), ServiceError> {
-        let mut claim = record_of(message, attempts, self.clock.now());
-        // A text that names people keeps the names too: if the carrier
-        // answers that the number is a landline, the call reading it says them.
-        let content = broadcast.content.for_language(message.language.as_deref());
-        let names_people = content.sms.as_deref().is_some_and(|sms| sms.contains("{{"));
-        if message.channel == crate::domain::Channel::Text && names_people {
-            claim.call = Some(CallDetail {
-                first_name: message.first_name.clone(),
-                children: message.children.clone(),
-                school: message.school.clone(),
-                ..CallDetail::default()
-            });
-        }
-        let context = TemplateContext {
-            first_name: message.first_name.clone(),
-            children: message.children.clone(),
-            sender: broadcast.sender_name.clone(),
-            school: message.school.clone(),
-        };
-        let mut attempt = 0;
-        let error = loop {
-            attempt += 1;
-            let rate = match message.channel {
-                channel if channel.is_email() => &self.email_rate,
-                channel if channel.is_call() => &self.call_rate,
-                _ => &self.text_rate,
-            };
-            rate.acquire().await;
-            match self.provider_call(content, origin, message, &context, &mut claim).await {
-                Ok(provider_message_id) => {
-                    claim.state = DeliveryState::Sent;
-                    claim.provider_message_id = Some(provider_message_id);
-                    let provider = match message.channel {
-                        channel if channel.is_email() => self.email.provider(),
-                        channel if channel.is_call() => self.voice.as_ref().and_then(|voice| voice.provider()),
-                        _ => self.sms.provider(),
-                    };
-                    claim.provider = provider.map(str::to_string);
-                    claim.updated_at = self.clock.now();
-                    return Ok((Outcome::Sent, Some(claim)));
-                }
-                Err(error) if error.is_retryable() && attempt < self.settings.attempts => {
-                    let wait = self.settings.backoff * 2u32.saturating_pow(attempt - 1);
-                    tracing::warn!(broadcast = %broadcast.id, attempt, error = %error, "provider busy; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                Err(error) => break error,
-            }
-        };
-        if error.is_retryable() {
-            tracing::warn!(%district, broadcast = %broadcast.id, error = %error, "message left for a later try");
-            return Ok((Outcome::Retry, None));
-        }
-        claim.state = DeliveryState::Failed;
-        claim.reason = Some(failure_reason(&error));
-        claim.updated_at = self.clock.now();
-        self.note_recipient_error(district, &claim, &error).await?;
-        tracing::info!(%district, broadcast = %broadcast.id, reason = ?claim.reason, "message refused by the provider");
-        Ok((Outcome::Failed, Some(claim)))
     }
 }
 

@@ -9,8 +9,8 @@ use tokio::time::Instant;
 use super::*;
 use crate::adapters::local::EmbeddedTable;
 use crate::domain::{
-    Audience, BroadcastChannel, BroadcastContent, BroadcastKind, BroadcastState, Channel, ContactReason, ContactValue,
-    EmailAddress, EmailContent, ListTarget, PhoneNumber,
+    Audience, Broadcast, BroadcastChannel, BroadcastContent, BroadcastKind, BroadcastState, Channel, ContactReason,
+    ContactValue, EmailAddress, EmailContent, ListTarget, PhoneNumber,
 };
 use crate::ports::{FixedClock, OutboundEmail, OutboundSms, SentEmail, SentSms, TimeOrderedIds};
 use crate::root::{Ports, Services, Wiring};
