@@ -134,7 +134,7 @@ impl BroadcastStore {
         lists: &[RecipientList],
     ) -> Result<Vec<WriteOp>, StoreError> {
         let pk = broadcast_pk(district, &broadcast.id);
-        let item = record_text(Key::new(pk.clone(), BROADCAST_SK), broadcast)?;
+        let item = Self::broadcast_item(district, broadcast)?;
         let listed = record_text(
             Key::new(
                 format!("D#{district}#BROADCASTS"),
@@ -170,7 +170,7 @@ impl BroadcastStore {
 
     /// Replaces the broadcast's item (state, plan summary).
     pub async fn save(&self, district: &DistrictId, broadcast: &Broadcast) -> Result<(), StoreError> {
-        let item = record_text(Key::new(broadcast_pk(district, &broadcast.id), BROADCAST_SK), broadcast)?;
+        let item = Self::broadcast_item(district, broadcast)?;
         Ok(self.table.put_text(item, Condition::Exists).await?)
     }
 
@@ -229,7 +229,7 @@ impl BroadcastStore {
         chunks: &[(u64, DeliveryPoint, DeliveryPoint)],
     ) -> Result<(), StoreError> {
         let ops = Self::checkpoint_ops(district, &broadcast.id, chunks)?;
-        let item = record_text(Key::new(broadcast_pk(district, &broadcast.id), BROADCAST_SK), broadcast)?;
+        let item = Self::broadcast_item(district, broadcast)?;
         Ok(self.table.write_then(ops, WriteOp::PutText { item, condition: Condition::Exists }).await?)
     }
 
@@ -269,6 +269,10 @@ impl BroadcastStore {
             Err(TableError::ConditionFailed { .. }) => Ok(false),
             Err(other) => Err(other.into()),
         }
+    }
+
+    fn broadcast_item(district: &DistrictId, broadcast: &Broadcast) -> Result<ItemText, StoreError> {
+        record_text(Key::new(broadcast_pk(district, &broadcast.id), BROADCAST_SK), broadcast)
     }
 
     fn claim_item(district: &DistrictId, id: &BroadcastId, claim: &ChunkClaim) -> Result<ItemText, StoreError> {

@@ -40,6 +40,15 @@ impl BroadcastStore {
         })
     }
 
+    fn delivery_ops(
+        &self,
+        district: &DistrictId,
+        id: &BroadcastId,
+        deliveries: &[Delivery],
+    ) -> Result<Vec<BatchOp>, StoreError> {
+        deliveries.iter().map(|d| self.delivery_item(district, id, d).map(BatchOp::PutText)).collect()
+    }
+
     /// The write of one delivery, for a caller's own transaction.
     pub fn delivery_op(
         &self,
@@ -57,10 +66,7 @@ impl BroadcastStore {
         id: &BroadcastId,
         deliveries: &[Delivery],
     ) -> Result<(), StoreError> {
-        let ops = deliveries
-            .iter()
-            .map(|d| self.delivery_item(district, id, d).map(BatchOp::PutText))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ops = self.delivery_ops(district, id, deliveries)?;
         if ops.is_empty() {
             return Ok(());
         }
@@ -77,10 +83,7 @@ impl BroadcastStore {
         deliveries: &[Delivery],
         claim: &ChunkClaim,
     ) -> Result<(), StoreError> {
-        let marks = deliveries
-            .iter()
-            .map(|d| self.delivery_item(district, id, d).map(BatchOp::PutText))
-            .collect::<Result<Vec<_>, _>>()?;
+        let marks = self.delivery_ops(district, id, deliveries)?;
         let claim = WriteOp::PutText { item: Self::claim_item(district, id, claim)?, condition: Condition::None };
         Ok(self.table.write_then(marks, claim).await?)
     }
